@@ -1,0 +1,35 @@
+# xxgk: every target sets itself up; `make demo` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+UV := $(VENV)/bin/uv
+PY := $(VENV)/bin/python
+XXGK := $(VENV)/bin/xxgk
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup demo test bench notebooks clean
+
+setup: $(VENV)/.synced
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
+	@touch $(UV)
+
+# Re-sync only when the lock or the project metadata changed.
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet --python $(VENV)/bin/python
+	@touch $@
+
+demo: setup
+	$(XXGK) demo
+
+test: setup
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) data target logs dbt_packages

@@ -1,0 +1,63 @@
+"""Turn a printed table cell into a number, without ever inventing one.
+
+``parse_cell`` keeps the raw text and says whether the cell is blank (blank,
+dash, slash or 无: a printed blank is not a zero) or unreadable (text that is
+not a number, such as 十二). Annotations such as ``22（其中修订 16 件）`` give the
+leading number; a unit printed in the cell (元, 万元, 件 …) is returned beside it.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+BLANK_TOKENS = {"", "-", "—", "——", "–", "―", "─", "/", "\\", "无", "空", "null", "none", "n/a", "na", "…", "...", "-/-"}
+
+_NUM = re.compile(
+    r"""^(?P<sign>[+-]?)\s*
+        (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+        \s*(?P<unit>万元|亿元|元|件|项|个|次|人次|条|宗|起)?
+        \s*(?P<note>\(.*\)|\[.*\]|其中.*|含.*)?$""",
+    re.VERBOSE,
+)
+_SPACE_IN_DIGITS = re.compile(r"(?<=[\d.,])\s+(?=[\d.,])")
+
+
+@dataclass(frozen=True)
+class ParsedCell:
+    raw_text: str
+    value: float | None
+    is_blank: bool
+    unit: str | None = None
+    note: str | None = None
+
+    @property
+    def unreadable(self) -> bool:
+        """Not blank, yet no number could be read from it."""
+        return self.value is None and not self.is_blank
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (full-width digits and brackets to ASCII), no-break spaces to spaces, trimmed."""
+    return unicodedata.normalize("NFKC", text or "").replace("\u3000", " ").strip()
+
+
+def parse_cell(raw: str | None) -> ParsedCell:
+    raw = raw if raw is not None else ""
+    text = normalise_text(raw)
+    if text.lower() in BLANK_TOKENS or set(text) <= set("-—–―─/ "):
+        return ParsedCell(raw, None, True)
+    compact = _SPACE_IN_DIGITS.sub("", text)
+    m = _NUM.match(compact)
+    if not m:
+        return ParsedCell(raw, None, False)
+    value = float(m.group("num").replace(",", ""))
+    if m.group("sign") == "-":
+        value = -value
+    return ParsedCell(raw, value, False, m.group("unit"), m.group("note"))
+
+
+def is_value_like(raw: str | None) -> bool:
+    """True for a cell that is a number or a printed blank (a data cell, not a label)."""
+    p = parse_cell(raw)
+    return p.is_blank or p.value is not None

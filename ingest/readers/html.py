@@ -1,0 +1,167 @@
+"""HTML pages, including Word-pasted markup (``<font>``, ``<span>``, ``<o:p>``).
+
+Leaf tables (tables without a nested table) become :class:`Table` grids with
+rowspan and colspan resolved; all other text becomes paragraphs at block
+boundaries. Text inside a cell is joined without separators, so digits split
+across inline elements (``20</span><span>23``) read as one number.
+"""
+from __future__ import annotations
+
+import re
+
+import lxml.etree as etree
+import lxml.html
+
+from ..encoding import decode
+from ..model import Document, Paragraph, Quarantine, Table
+from . import register
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr", "td", "th",
+    "table", "section", "article", "header", "footer", "blockquote", "pre", "hr", "title", "dt", "dd",
+}
+_SKIP_TAGS = {"script", "style", "noscript", "head", "template", "iframe", "object", "svg"}
+_WS = re.compile(r"\s+")
+MAX_SPAN = 200
+
+
+def _clean(text: str) -> str:
+    return _WS.sub(" ", text.replace("\xa0", " ").replace("\u3000", " ")).strip()
+
+
+def _cell_text(el) -> str:
+    parts: list[str] = []
+    for node in el.iter():
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag.lower() in _SKIP_TAGS:
+            continue
+        if node is not el and node.text and not _inside_skipped(node, el):
+            parts.append(node.text)
+        elif node is el and node.text:
+            parts.append(node.text)
+        if node is not el and node.tail and not _inside_skipped(node.getparent(), el):
+            parts.append(node.tail)
+    return _clean("".join(parts))
+
+
+def _inside_skipped(node, stop) -> bool:
+    while node is not None and node is not stop:
+        if isinstance(node.tag, str) and node.tag.lower() in _SKIP_TAGS:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _span(el, attr: str) -> int:
+    try:
+        return max(1, min(MAX_SPAN, int(re.sub(r"[^\d]", "", el.get(attr, "1")) or 1)))
+    except ValueError:
+        return 1
+
+
+def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
+    """Resolve rowspan/colspan into a rectangular grid of cell texts, and which positions repeat a span."""
+    rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    grid: dict[tuple[int, int], tuple[str, bool]] = {}
+    width = 0
+    for r, tr in enumerate(rows):
+        c = 0
+        for td in tr.xpath("./td|./th"):
+            while (r, c) in grid:
+                c += 1
+            text = _cell_text(td)
+            rs, cs = _span(td, "rowspan"), _span(td, "colspan")
+            for dr in range(rs):
+                for dc in range(cs):
+                    grid.setdefault((r + dr, c + dc), (text, bool(dr or dc)))
+            c += cs
+            width = max(width, c)
+    n_rows = len(rows)
+    cells = [[grid.get((r, c), ("", False)) for c in range(width)] for r in range(n_rows)]
+    return [[t for t, _ in row] for row in cells], [[cov for _, cov in row] for row in cells]
+
+
+def parse_html(text: str) -> Document:
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        root = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=True, recover=True))
+    except (etree.ParserError, ValueError) as exc:
+        raise Quarantine("unparseable_html", f"the HTML could not be parsed: {exc}") from None
+    meta: dict[str, str] = {}
+    title = root.find(".//title")
+    if title is not None and title.text:
+        meta["title"] = _clean(title.text)
+    for m in root.iter("meta"):
+        name = (m.get("name") or m.get("property") or "").strip()
+        if name and m.get("content"):
+            meta[f"meta:{name}"] = _clean(m.get("content"))
+
+    blocks: list = []
+    buf: list[str] = []
+    n_tables = 0
+
+    def flush() -> None:
+        if buf:
+            line = _clean("".join(buf))
+            if line:
+                blocks.append(Paragraph(line))
+            buf.clear()
+
+    body = root.find("body")
+    start = body if body is not None else root
+    # Iterative walk: ("open", el) visits an element, ("tail", el) emits its tail text.
+    stack: list[tuple[str, object]] = [("open", start)]
+    while stack:
+        kind, el = stack.pop()
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if kind == "tail":
+            if tag in _BLOCK_TAGS:
+                flush()
+            if el.tail:
+                buf.append(el.tail)
+            continue
+        if not tag or tag in _SKIP_TAGS:
+            if el is not start and el.tail:
+                buf.append(el.tail)
+            continue
+        if tag == "table" and not el.xpath(".//table"):
+            flush()
+            grid, covered = table_grid(el)
+            if grid:
+                blocks.append(Table(rows=grid, index=n_tables, covered=covered))
+                n_tables += 1
+            if el.tail:
+                buf.append(el.tail)
+            continue
+        if tag in _BLOCK_TAGS:
+            flush()
+        if el.text:
+            buf.append(el.text)
+        if el is not start:
+            stack.append(("tail", el))
+        for child in reversed(list(el)):
+            stack.append(("open", child))
+    flush()
+    return Document(blocks=blocks, format="html", meta=meta)
+
+
+@register("html")
+def read_html(data: bytes) -> Document:
+    text, enc = _decode_html(data)
+    doc = parse_html(text)
+    doc.encoding = enc
+    return doc
+
+
+def _decode_html(data: bytes) -> tuple[str, str]:
+    """Honour a declared charset when it decodes cleanly; otherwise detect."""
+    m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", data[:4096], re.I)
+    if m:
+        declared = m.group(1).decode("ascii", "replace").lower()
+        if declared in ("gb2312", "gbk"):
+            declared = "gb18030"
+        try:
+            return data.decode(declared), declared
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode(data)
