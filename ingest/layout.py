@@ -23,6 +23,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .model import Document, Paragraph, Table
 from .numbers import ParsedCell, is_value_like, parse_cell
@@ -140,7 +141,9 @@ def regions(rows: list[Row]) -> dict[str, tuple[int, int]]:
 
 # ---------------------------------------------------------------- label similarity
 
+@lru_cache(maxsize=65536)
 def _similarity(label: str, key: Key) -> float:
+    """How well a printed label matches a template key's label or variants, 0..1 (cached: labels repeat)."""
     lab = norm_label(label)
     if not lab:
         return 0.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 BLANK_TOKENS = {"", "-", "—", "——", "–", "―", "─", "/", "\\", "无", "空", "null", "none", "n/a", "na", "…", "...", "-/-"}
 
@@ -42,8 +43,18 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").replace("\u3000", " ").strip()
 
 
+@lru_cache(maxsize=65536)
+def _parse_cached(raw: str) -> ParsedCell:
+    return _parse(raw)
+
+
 def parse_cell(raw: str | None) -> ParsedCell:
+    """Read one printed cell (cached: the same texts recur across reports)."""
     raw = raw if raw is not None else ""
+    return _parse_cached(raw) if len(raw) < 64 else _parse(raw)
+
+
+def _parse(raw: str) -> ParsedCell:
     text = normalise_text(raw)
     if text.lower() in BLANK_TOKENS or set(text) <= set("-—–―─/ "):
         return ParsedCell(raw, None, True)

@@ -1,0 +1,1 @@
+"""Warehouse: build the DuckDB marts with dbt, swap them in atomically, and serve SQL."""

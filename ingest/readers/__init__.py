@@ -69,4 +69,4 @@ def read(data: bytes, fmt: str) -> Document:
 
 
 # Register the built-in readers.
-from . import html, text  # noqa: E402,F401
+from . import docx, html, pdf, text  # noqa: E402,F401

@@ -1,0 +1,155 @@
+"""Ingest a batch of files into the lake: every file ends parsed, quarantined or a duplicate.
+
+Files are hashed first; content already in the lake (or seen earlier in the
+same batch) is a duplicate and costs no parse, though its path is recorded.
+New files are parsed by :func:`ingest.pipeline.parse_report`, in a process
+pool when ``workers > 1``, and flushed to the lake in chunks so memory stays
+flat however large the batch. Quarantined files are copied, bytes unchanged,
+to ``<home>/quarantine/`` beside a reason.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .lake import Lake, new_batch_id
+from .pipeline import Parsed, parse_report
+
+CHUNK = 2000
+SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+
+
+@dataclass
+class Summary:
+    files_in: int = 0
+    parsed: int = 0
+    parsed_with_findings: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    rejects: list[tuple[str, str, str]] = field(default_factory=list)   # (path, reason, message)
+    report_ids: list[str] = field(default_factory=list)
+
+    @property
+    def reports(self) -> int:
+        return self.parsed + self.parsed_with_findings
+
+    def balanced(self) -> bool:
+        return self.files_in == self.reports + self.quarantined + self.duplicates
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and every file under folders named (sorted, hidden files skipped)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not any(
+                part.startswith(".") for part in f.relative_to(p).parts) and f.name not in SKIP_NAMES))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"no such file or folder: {p}")
+    return out
+
+
+def _parse_path(path: str) -> Parsed:
+    with open(path, "rb") as f:
+        return parse_report(f.read(), path)
+
+
+def _hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
+                 progress: Callable[[int], None] | None = None) -> Summary:
+    home = Path(home)
+    lake = Lake(home / "lake")
+    lake.init()
+    quarantine = home / "quarantine"
+    files = expand(paths)
+    summary = Summary(files_in=len(files))
+    known = lake.known_hashes()
+    now = datetime.now(timezone.utc)
+    batch_id = new_batch_id()
+    sources: list[dict] = []
+    todo: list[str] = []
+    seen: set[str] = set()
+    for f in files:
+        sha = _hash(f)
+        path = str(f.resolve())
+        if sha in known or sha in seen:
+            summary.duplicates += 1
+            sources.append({"source_sha256": sha, "source_path": path, "outcome": "duplicate", "seen_at": now, "batch_id": batch_id})
+            if progress:
+                progress(1)
+            continue
+        seen.add(sha)
+        todo.append(path)
+
+    pending: dict[str, list[dict]] = {t: [] for t in ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")}
+    pending["sources"].extend(sources)
+    n_chunk = 0
+
+    def flush() -> None:
+        nonlocal n_chunk
+        if any(pending.values()):
+            lake.write_batch(pending, f"{batch_id}-{n_chunk:04d}")
+            n_chunk += 1
+            for v in pending.values():
+                v.clear()
+
+    for parsed in _run(todo, workers):
+        pending["sources"].append({"source_sha256": parsed.sha256, "source_path": parsed.source_path,
+                                   "outcome": parsed.status, "seen_at": now, "batch_id": batch_id})
+        if parsed.status == "quarantined":
+            summary.quarantined += 1
+            rej = dict(parsed.reject)
+            rej["quarantined_path"] = str(_quarantine(Path(parsed.source_path), parsed.sha256, quarantine))
+            rej["rejected_at"] = now
+            rej["batch_id"] = batch_id
+            pending["rejects"].append(rej)
+            summary.rejects.append((parsed.source_path, rej["reason_code"], rej["message"]))
+        else:
+            if parsed.status == "parsed":
+                summary.parsed += 1
+            else:
+                summary.parsed_with_findings += 1
+            summary.report_ids.append(parsed.report["report_id"])
+            pending["reports"].append({**parsed.report, "ingested_at": now, "batch_id": batch_id})
+            for table in ("cells", "sections", "findings", "statements"):
+                pending[table].extend(getattr(parsed, table))
+        if progress:
+            progress(1)
+        if len(pending["reports"]) + len(pending["rejects"]) >= CHUNK:
+            flush()
+    flush()
+    return summary
+
+
+def _run(paths: list[str], workers: int) -> Iterator[Parsed]:
+    if workers <= 1 or len(paths) < 2:
+        for p in paths:
+            yield _parse_path(p)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(_parse_path, paths, chunksize=16)
+
+
+def _quarantine(src: Path, sha: str, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{sha[:16]}-{src.name}"
+    if not dest.exists():
+        tmp = dest.with_name(dest.name + ".tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    return dest

@@ -1,0 +1,151 @@
+"""The Parquet lake: fixed schemas, atomic batch writes, and what is already in it.
+
+Layout under ``<home>/lake/``::
+
+    reports/report_year=YYYY/<batch>.parquet     one row per source document
+    cells/report_year=YYYY/<batch>.parquet       one row per table cell
+    sections/…, findings/…, statements/…         text of 五/六, quality findings, stated fees
+    sources/<batch>.parquet                      every path each content hash was seen at
+    rejects/<batch>.parquet                      quarantined files with reason codes
+    _batches/<batch>.json                        commit marker, written last
+
+A batch is visible only once its marker exists; files of a batch without a
+marker (a crash mid-write) are removed by the next writer. Each file is
+written to a temporary name and renamed into place.
+"""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "reports": pa.schema([
+        ("report_id", pa.string()), ("source_sha256", pa.string()), ("source_path", pa.string()),
+        ("source_format", pa.string()), ("source_bytes", pa.int64()), ("encoding", pa.string()),
+        ("agency_name", pa.string()), ("agency_source", pa.string()), ("year_source", pa.string()),
+        ("title", pa.string()), ("template_version", pa.string()), ("t2_layout", pa.string()),
+        ("t3_layout", pa.string()), ("t4_layout", pa.string()), ("published_on", pa.date32()),
+        ("published_source", pa.string()), ("parser_version", pa.string()), ("status", pa.string()),
+        ("is_synthetic", pa.bool_()), ("n_cells", pa.int32()), ("rules_passed", pa.int32()),
+        ("rules_failed", pa.int32()), ("ingested_at", pa.timestamp("us", tz="UTC")), ("batch_id", pa.string()),
+    ]),
+    "cells": pa.schema([
+        ("report_id", pa.string()), ("table_id", pa.string()), ("layout", pa.string()), ("row_key", pa.string()),
+        ("col_key", pa.string()), ("value", pa.float64()), ("is_blank", pa.bool_()), ("raw_text", pa.string()),
+        ("unit", pa.string()), ("note", pa.string()), ("src_table_index", pa.int32()), ("src_row", pa.int32()),
+        ("src_col", pa.int32()), ("match_method", pa.string()),
+    ]),
+    "sections": pa.schema([("report_id", pa.string()), ("section", pa.string()), ("text", pa.string())]),
+    "findings": pa.schema([
+        ("report_id", pa.string()), ("rule_id", pa.string()), ("severity", pa.string()), ("table_id", pa.string()),
+        ("row_key", pa.string()), ("col_key", pa.string()), ("expected", pa.float64()), ("actual", pa.float64()),
+        ("message", pa.string()),
+    ]),
+    "statements": pa.schema([
+        ("report_id", pa.string()), ("kind", pa.string()), ("amount_yuan", pa.float64()), ("cases", pa.int64()),
+        ("stated", pa.string()),
+    ]),
+    "sources": pa.schema([
+        ("source_sha256", pa.string()), ("source_path", pa.string()), ("outcome", pa.string()),
+        ("seen_at", pa.timestamp("us", tz="UTC")), ("batch_id", pa.string()),
+    ]),
+    "rejects": pa.schema([
+        ("source_sha256", pa.string()), ("source_path", pa.string()), ("reason_code", pa.string()),
+        ("message", pa.string()), ("quarantined_path", pa.string()), ("rejected_at", pa.timestamp("us", tz="UTC")),
+        ("batch_id", pa.string()),
+    ]),
+}
+PARTITIONED = {"reports", "cells", "sections", "findings", "statements"}
+# Zero-row files keep every table readable before any data arrives.
+EMPTY_PARTITION = "report_year=0"
+
+
+class Lake:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def init(self) -> None:
+        for table, schema in SCHEMAS.items():
+            d = self.root / table / (EMPTY_PARTITION if table in PARTITIONED else "")
+            d.mkdir(parents=True, exist_ok=True)
+            f = d / "_empty.parquet"
+            if not f.exists():
+                _atomic_write(pa.Table.from_pylist([], schema=schema), f)
+        (self.root / "_batches").mkdir(parents=True, exist_ok=True)
+        self.sweep_uncommitted()
+
+    def committed_batches(self) -> set[str]:
+        return {p.stem for p in (self.root / "_batches").glob("*.json")}
+
+    def sweep_uncommitted(self) -> list[Path]:
+        """Remove data files whose batch has no commit marker (left by a killed writer)."""
+        done = self.committed_batches()
+        removed = []
+        for p in self.root.rglob("*.parquet*"):
+            if p.name.startswith("_empty"):
+                continue
+            batch = p.name.split(".")[0]
+            if p.name.endswith(".tmp") or batch not in done:
+                p.unlink(missing_ok=True)
+                removed.append(p)
+        return removed
+
+    def known_hashes(self) -> dict[str, str]:
+        """sha256 -> 'report' or 'reject' for everything already in the lake."""
+        known: dict[str, str] = {}
+        for table, outcome in (("rejects", "reject"), ("reports", "report")):
+            for f in self._files(table):
+                for sha in pq.read_table(f, columns=["source_sha256"]).column(0).to_pylist():
+                    known[sha] = outcome
+        return known
+
+    def _files(self, table: str) -> list[Path]:
+        return sorted(p for p in (self.root / table).rglob("*.parquet") if not p.name.startswith("_empty"))
+
+    def write_batch(self, rows: dict[str, list[dict]], batch_id: str | None = None) -> str:
+        """Write one batch of rows for every table, then its commit marker."""
+        batch_id = batch_id or new_batch_id()
+        written = []
+        # reports last among data files: facts never appear without their report
+        for table in sorted(rows, key=lambda t: t == "reports"):
+            items = rows[table]
+            if not items:
+                continue
+            if table in PARTITIONED:
+                by_year: dict[int, list[dict]] = defaultdict(list)
+                for r in items:
+                    by_year[int(r["report_year"])].append(r)
+                for year, part in by_year.items():
+                    written.append(self._write(table, part, self.root / table / f"report_year={year}" / f"{batch_id}.parquet"))
+            else:
+                written.append(self._write(table, items, self.root / table / f"{batch_id}.parquet"))
+        marker = self.root / "_batches" / f"{batch_id}.json"
+        tmp = marker.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"batch_id": batch_id, "files": [str(p.relative_to(self.root)) for p in written],
+                                   "committed_at": datetime.now(timezone.utc).isoformat()}))
+        os.replace(tmp, marker)
+        return batch_id
+
+    def _write(self, table: str, items: list[dict], path: Path) -> Path:
+        schema = SCHEMAS[table]
+        data = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in items], schema=schema)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(data, path)
+        return path
+
+
+def new_batch_id() -> str:
+    return datetime.now(timezone.utc).strftime("b%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def _atomic_write(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)

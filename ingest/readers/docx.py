@@ -1,0 +1,244 @@
+"""Word ``.docx`` files, read with python-docx.
+
+The body is walked in order, so paragraphs and tables stay interleaved as in
+the source. Each table becomes a :class:`Table` grid with horizontal
+(``gridSpan``) and vertical (``vMerge``) merges resolved: a merged cell's text
+stands at its first grid position and is repeated, marked ``covered``, at the
+others. A table nested in a cell becomes its own Table after the outer one,
+and its text is not part of the outer cell. Paragraphs in a cell are joined
+without separator, as are lines broken inside a paragraph; body paragraphs
+are split at line breaks.
+"""
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+
+import docx
+from docx.oxml.ns import qn
+from lxml import etree
+
+from ..model import Document, Paragraph, Quarantine, Table
+from . import register
+
+_W_P, _W_TBL, _W_TR, _W_TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
+_W_T, _W_TAB, _W_BR, _W_CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
+_W_NBH = qn("w:noBreakHyphen")
+_W_SDT, _W_SDT_CONTENT, _W_CUSTOM_XML = qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")
+_W_TCPR, _W_TRPR = qn("w:tcPr"), qn("w:trPr")
+_W_VAL = qn("w:val")
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_WORD_MAIN = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+MAX_SPAN = 200
+
+_CJK = r"\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
+_WS = re.compile(r"[ \t\u00a0\u3000]+")
+
+
+def _clean(text: str) -> str:
+    text = _CJK_GAP.sub("", text)
+    return _WS.sub(" ", text).strip()
+
+
+# ---------------------------------------------------------------- text
+
+def _runs_text(el) -> str:
+    """Text of a paragraph element; line breaks as '\\n'. Alternate-content fallbacks are skipped."""
+    parts: list[str] = []
+    stack = [el]
+    while stack:
+        node = stack.pop()
+        tag = node.tag
+        if tag == _MC_FALLBACK or tag == _W_TBL:
+            continue
+        if tag == _W_T:
+            parts.append(node.text or "")
+        elif tag == _W_TAB:
+            parts.append(" ")
+        elif tag in (_W_BR, _W_CR):
+            parts.append("\n")
+        elif tag == _W_NBH:
+            parts.append("-")
+        elif tag == _W_P and node is not el:
+            parts.append("\n")      # a paragraph in a text box
+        stack.extend(reversed(list(node)))
+    return "".join(parts)
+
+
+def _join(lines) -> str:
+    """Lines joined without separator ('商业', '企业' -> '商业企业'); a space between two Latin words."""
+    out = ""
+    for line in lines:
+        line = _clean(line)
+        if not line:
+            continue
+        if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
+            out += " "
+        out += line
+    return out
+
+
+def _block_children(el):
+    """Child paragraphs and tables of a body or cell, looking through content controls and custom XML."""
+    for child in el:
+        tag = child.tag
+        if tag in (_W_P, _W_TBL):
+            yield child
+        elif tag == _W_SDT:
+            content = child.find(_W_SDT_CONTENT)
+            if content is not None:
+                yield from _block_children(content)
+        elif tag == _W_CUSTOM_XML:
+            yield from _block_children(child)
+
+
+def _rows(tbl):
+    for child in tbl:
+        if child.tag == _W_TR:
+            yield child
+        elif child.tag in (_W_SDT, _W_CUSTOM_XML):
+            content = child.find(_W_SDT_CONTENT) if child.tag == _W_SDT else child
+            if content is not None:
+                yield from (tr for tr in content if tr.tag == _W_TR)
+
+
+def _cells(tr):
+    for child in tr:
+        if child.tag == _W_TC:
+            yield child
+        elif child.tag in (_W_SDT, _W_CUSTOM_XML):
+            content = child.find(_W_SDT_CONTENT) if child.tag == _W_SDT else child
+            if content is not None:
+                yield from (tc for tc in content if tc.tag == _W_TC)
+
+
+def _int_prop(parent, name: str, default: int) -> int:
+    if parent is None:
+        return default
+    el = parent.find(qn(name))
+    if el is None:
+        return default
+    try:
+        return max(0, min(MAX_SPAN, int(el.get(_W_VAL, default))))
+    except ValueError:
+        return default
+
+
+def _vmerge_continues(tc) -> bool:
+    tc_pr = tc.find(_W_TCPR)
+    if tc_pr is None:
+        return False
+    vm = tc_pr.find(qn("w:vMerge"))
+    return vm is not None and vm.get(_W_VAL, "continue") == "continue"
+
+
+# ---------------------------------------------------------------- tables
+
+def _table(tbl, nested: list) -> tuple[list[list[str]], list[list[bool]]]:
+    """Grid texts and covered flags of one ``w:tbl``; nested tables are appended to ``nested``."""
+    origin: dict[tuple[int, int], object] = {}     # grid position -> the w:tc that fills it
+    texts: dict[int, str] = {}                       # id(w:tc) -> cell text
+    first: dict[int, tuple[int, int]] = {}           # id(w:tc) -> its first grid position
+    n_rows = width = 0
+    for r, tr in enumerate(_rows(tbl)):
+        n_rows = r + 1
+        c = _int_prop(tr.find(_W_TRPR), "w:gridBefore", 0)
+        for tc in _cells(tr):
+            span = max(1, _int_prop(tc.find(_W_TCPR), "w:gridSpan", 1))
+            owner = tc
+            if _vmerge_continues(tc) and (r - 1, c) in origin:
+                owner = origin[(r - 1, c)]
+            if id(owner) not in texts:
+                parts = []
+                for block in _block_children(tc):
+                    if block.tag == _W_TBL:
+                        nested.append(block)
+                    else:
+                        parts.append(_runs_text(block))
+                texts[id(owner)] = _join(l for p in parts for l in p.split("\n"))
+                first[id(owner)] = (r, c)
+            for dc in range(span):
+                origin[(r, c + dc)] = owner
+            c += span
+        width = max(width, c)
+    grid = [[""] * width for _ in range(n_rows)]
+    covered = [[False] * width for _ in range(n_rows)]
+    for (r, c), owner in origin.items():
+        grid[r][c] = texts[id(owner)]
+        covered[r][c] = first[id(owner)] != (r, c)
+    return grid, covered
+
+
+def parse_body(body) -> list:
+    blocks: list = []
+    n_tables = 0
+    for el in _block_children(body):
+        if el.tag == _W_P:
+            for line in _runs_text(el).split("\n"):
+                line = _clean(line)
+                if line:
+                    blocks.append(Paragraph(line))
+            continue
+        pending = [el]
+        while pending:      # the table, then the tables nested in it, in document order
+            tbl = pending.pop(0)
+            nested: list = []
+            grid, covered = _table(tbl, nested)
+            pending[0:0] = nested
+            if grid and any(any(c for c in row) for row in grid):
+                blocks.append(Table(rows=grid, index=n_tables, covered=covered))
+                n_tables += 1
+    return blocks
+
+
+# ---------------------------------------------------------------- entry point
+
+def _core_meta(document) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    try:
+        props = document.core_properties
+        for key in ("title", "subject", "author", "keywords"):
+            value = getattr(props, key, None)
+            if value and isinstance(value, str) and value.strip():
+                meta[f"docx:{key}"] = unicodedata.normalize("NFC", value.strip())
+        for key in ("created", "modified"):
+            value = getattr(props, key, None)
+            if value is not None:
+                meta[f"docx:{key}"] = value.date().isoformat()
+    except Exception:   # noqa: BLE001 - metadata is optional; a bad core.xml must not lose the body
+        pass
+    return meta
+
+
+def _raw_body(data: bytes):
+    """The body of ``word/document.xml`` read directly (macro-enabled and template packages)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        xml = zf.read("word/document.xml")
+    root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    body = root.find(f"{{{_WORD_MAIN}}}body")
+    if body is None:
+        raise ValueError("word/document.xml has no body")
+    return body
+
+
+@register("docx")
+def read_docx(data: bytes) -> Document:
+    meta: dict[str, str] = {}
+    try:
+        try:
+            document = docx.Document(io.BytesIO(data))
+            body = document.element.body
+            meta = _core_meta(document)
+        except ValueError as exc:
+            if "content type" not in str(exc):
+                raise
+            body = _raw_body(data)
+        blocks = parse_body(body)
+    except Quarantine:
+        raise
+    except Exception as exc:   # noqa: BLE001 - zip, package and XML errors alike
+        raise Quarantine("corrupt_docx", f"the DOCX could not be read: {type(exc).__name__}: {exc}") from None
+    return Document(blocks=blocks, format="docx", meta=meta)

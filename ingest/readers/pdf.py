@@ -1,0 +1,308 @@
+"""PDF files with a text layer, read with pdfplumber.
+
+Per page, ruled tables (``find_tables``) become :class:`Table` grids and the
+text outside them becomes one :class:`Paragraph` per line, interleaved top to
+bottom. Positions that pdfplumber reports as ``None`` continue a merged
+cell: they repeat that cell's text and are marked ``covered``. Rows that span
+the full width at the top or bottom of a ruled region (body text drawn inside
+a frame, a single-column "table") are read as text lines instead. Page headers and
+footers (``- 5 -``, ``— 5 —``, ``第 5 页``, ``5/12``) are dropped.
+
+A file without a text layer (a scan) is handed to :data:`OCR_FALLBACK` when
+one is installed and quarantined as ``no_text_layer`` otherwise; encrypted and
+corrupt files are quarantined as ``encrypted`` and ``corrupt_pdf``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+import unicodedata
+from collections.abc import Callable
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdftypes import resolve1
+from pdfminer.psparser import PSLiteral
+from pdfminer.utils import decode_text
+from pdfplumber.utils.exceptions import PdfminerException
+
+from ..model import Document, Paragraph, Quarantine, Table
+from . import register
+
+# Hook for scanned reports: an OCR reader installs itself here, taking the PDF
+# bytes and returning a Document (or raising Quarantine). It is tried before a
+# file is quarantined as ``no_text_layer``.
+OCR_FALLBACK: Callable[[bytes], Document] | None = None
+
+MIN_TEXT_CHARS = 20        # fewer non-space characters in the whole file: no text layer
+_MARGIN = 0.08             # share of the page height treated as header/footer band
+
+_FOOTER = re.compile(
+    r"^(?:[-—–―─－~〜]+\s*\d{1,4}\s*[-—–―─－~〜]+"          # - 5 -  — 5 —
+    r"|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"   # 第 5 页 (共 12 页)
+    r"|\d{1,4}\s*/\s*\d{1,4}"                               # 5/12
+    r"|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?)$",  # Page 5 of 12
+    re.I,
+)
+_BARE_NUMBER = re.compile(r"^\d{1,4}$")   # a page number, only inside the margin bands
+_CJK = r"\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
+_WS = re.compile(r"[ \t\u00a0\u3000]+")
+# Kangxi radicals, CJK radicals and compatibility ideographs that some PDF
+# producers emit in place of the unified ideographs (⽂ for 文).
+_COMPAT = re.compile(r"[\u2e80-\u2fdf\uf900-\ufaff]")
+
+
+# ---------------------------------------------------------------- text clean-up
+
+def _normalise(text: str) -> str:
+    text = _COMPAT.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    text = _CJK_GAP.sub("", text)           # justified CJK text: 号 ， 邮 编 -> 号，邮编
+    return _WS.sub(" ", text).strip()
+
+
+def _cell_text(raw: str | None) -> str:
+    """Lines of a cell joined without separator ('商业\\n企业' -> '商业企业'); a space between two Latin words."""
+    if not raw:
+        return ""
+    parts = [p.strip() for p in raw.splitlines()]
+    out = ""
+    for p in parts:
+        if not p:
+            continue
+        if out and out[-1].isascii() and out[-1].isalpha() and p[0].isascii() and p[0].isalpha():
+            out += " "
+        out += p
+    return _normalise(out)
+
+
+def _is_footer(text: str, top: float, bottom: float, height: float) -> bool:
+    compact = text.replace(" ", "")
+    if _FOOTER.match(compact) or _FOOTER.match(text):
+        return True
+    in_margin = top < height * _MARGIN or bottom > height * (1 - _MARGIN)
+    return in_margin and bool(_BARE_NUMBER.match(compact))
+
+
+# ---------------------------------------------------------------- metadata
+
+def _decode_meta(value) -> str | None:
+    """A metadata value as clean text, or None where it cannot be decoded cleanly."""
+    if isinstance(value, PSLiteral):
+        value = value.name
+    if isinstance(value, bytes):
+        text = None
+        if value.startswith((b"\xfe\xff", b"\xff\xfe")):
+            try:
+                text = value.decode("utf-16")
+            except UnicodeDecodeError:
+                return None
+        elif value.startswith(b"\xef\xbb\xbf"):
+            text = value[3:].decode("utf-8", "replace")
+        else:
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                text = decode_text(value)
+        value = text
+    if not isinstance(value, str):
+        return None
+    value = value.strip().strip("\x00")
+    if not value or "\ufffd" in value or any(unicodedata.category(ch) in ("Cc", "Cs", "Co") for ch in value):
+        return None
+    return value
+
+
+_PDF_DATE = re.compile(r"^D?:?(\d{4})(\d{2})?(\d{2})?")
+
+
+def _pdf_date(text: str) -> str | None:
+    m = _PDF_DATE.match(text.strip())
+    if not m:
+        return None
+    try:
+        return _dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1)).isoformat()
+    except ValueError:
+        return None
+
+
+def _metadata(pdf) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    try:
+        infos = pdf.doc.info
+    except Exception:   # noqa: BLE001 - metadata is optional
+        return meta
+    for info in infos:
+        for key, raw in info.items():
+            try:
+                raw = resolve1(raw)
+            except Exception:   # noqa: BLE001
+                continue
+            text = _decode_meta(raw)
+            if text is None:
+                continue
+            if key in ("CreationDate", "ModDate") or text.startswith("D:"):
+                text = _pdf_date(text)     # PDF dates as ISO dates (YYYY-MM-DD)
+                if text is None:
+                    continue
+            meta[f"pdf:{key}"] = text
+    return meta
+
+
+# ---------------------------------------------------------------- page reading
+
+def _frame_row(row: list[str | None]) -> bool:
+    """A row whose first cell spans the full width (or that is wholly covered by one)."""
+    return all(c is None for c in row[1:])
+
+
+def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]], list[list[bool]]]:
+    """Grid texts with each merged cell's text repeated over the positions it covers.
+
+    pdfplumber gives ``None`` where no cell starts; the cell covering such a
+    position is the one whose bbox holds the position's centre.
+    """
+    width = max(len(r) for r in rows)
+    grid = [[_cell_text(c) for c in r] + [""] * (width - len(r)) for r in rows]
+    covered = [[c is None for c in r] + [True] * (width - len(r)) for r in rows]
+    x0, top, x1, bottom = table.bbox
+    row_tops = [r.bbox[1] for r in table.rows] + [bottom]
+    col_lefts = [c.bbox[0] for c in table.columns] + [x1]
+    if len(row_tops) != len(rows) + 1 or len(col_lefts) != width + 1:
+        return grid, covered
+    origin: dict[tuple, tuple[int, int]] = {}
+    for r, row in enumerate(table.rows):
+        for c, bbox in enumerate(row.cells):
+            if bbox is not None:
+                origin[tuple(bbox)] = (r, c)
+    for r in range(len(rows)):
+        for c in range(width):
+            if not covered[r][c]:
+                continue
+            cx = (col_lefts[c] + col_lefts[c + 1]) / 2
+            cy = (row_tops[r] + row_tops[r + 1]) / 2
+            for bbox, (r0, c0) in origin.items():
+                if (r0, c0) < (r, c) and bbox[0] <= cx <= bbox[2] and bbox[1] <= cy <= bbox[3]:
+                    grid[r][c] = grid[r0][c0]
+                    break
+    return grid, covered
+
+
+def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, float, float, float]] | None:
+    """The grid of a ruled region and the bbox it covers; None when the region is only framed text.
+
+    Leading and trailing rows that span the full width are body text in a
+    frame (or a single-column "table"), not table rows: they are left to the
+    text-line reader.
+    """
+    rows = table.extract()
+    if not rows or max(len(r) for r in rows) < 2:
+        return None
+    start, end = 0, len(rows)
+    while start < end and _frame_row(rows[start]):
+        start += 1
+    while end > start and _frame_row(rows[end - 1]):
+        end -= 1
+    if start >= end:
+        return None
+    grid, covered = _resolve_merges(table, rows)
+    x0, top, x1, bottom = table.bbox
+    if start:
+        top = table.rows[start].bbox[1]
+    if end < len(rows):
+        bottom = table.rows[end].bbox[1]
+    return grid[start:end], covered[start:end], (x0, top, x1, bottom)
+
+
+def _inside(obj, boxes) -> bool:
+    cx = (obj["x0"] + obj["x1"]) / 2
+    cy = (obj["top"] + obj["bottom"]) / 2
+    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
+
+
+def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, int]:
+    """Blocks of one page with their top coordinate; counts of kept text characters, glyphs and unmapped glyphs."""
+    chars = page.chars
+    n_chars = sum(1 for c in chars if not c["text"].isspace())
+    n_cid = sum(1 for c in chars if c["text"].startswith("(cid:"))
+    if not n_chars:
+        return [], 0, 0, 0
+    page = page.dedupe_chars()      # drops glyphs overprinted for a bold effect
+    items: list[tuple[float, object]] = []
+    boxes = []
+    for table in page.find_tables():
+        part = _table_part(table)
+        if part is None:
+            continue
+        grid, covered, bbox = part
+        boxes.append(bbox)
+        items.append((bbox[1], Table(rows=grid, page=pno, covered=covered)))
+    text_page = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes)) if boxes else page
+    height = float(page.height)
+    text_chars = 0
+    for line in text_page.extract_text_lines(return_chars=False):
+        text = _normalise(line["text"])
+        if not text or _is_footer(text, line["top"], line["bottom"], height):
+            continue
+        text_chars += len(text.replace(" ", ""))
+        items.append((line["top"], Paragraph(text, page=pno)))
+    text_chars += sum(sum(len(c.replace(" ", "")) for c in r) for _, t in items if isinstance(t, Table) for r in t.rows)
+    items.sort(key=lambda it: it[0])
+    return items, text_chars, n_chars, n_cid
+
+
+def _open_error(exc: Exception) -> Quarantine:
+    """The quarantine for an error raised while opening; pdfplumber wraps pdfminer's errors."""
+    cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
+    if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+        return Quarantine("encrypted", f"the PDF is encrypted and cannot be opened without a password ({type(cause).__name__})")
+    detail = f"{type(cause).__name__}: {cause}" if isinstance(cause, BaseException) else str(cause)
+    return Quarantine("corrupt_pdf", f"the PDF could not be parsed: {detail}")
+
+
+def _no_text(data: bytes, message: str) -> Document:
+    if OCR_FALLBACK is not None:
+        return OCR_FALLBACK(data)
+    raise Quarantine("no_text_layer", message)
+
+
+@register("pdf")
+def read_pdf(data: bytes) -> Document:
+    if b"%%EOF" not in data[-4096:]:
+        raise Quarantine("corrupt_pdf", "the file is truncated (no %%EOF marker at its end)")
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:   # noqa: BLE001 - pdfminer raises many kinds of parse errors
+        raise _open_error(exc) from None
+    with pdf:
+        try:
+            blocks: list = []
+            n_tables = 0
+            total_text = total_glyphs = total_cid = 0
+            n_pages = 0
+            for pno, page in enumerate(pdf.pages, start=1):
+                n_pages += 1
+                items, n_text, n_glyphs, n_cid = _read_page(page, pno)
+                total_text += n_text
+                total_glyphs += n_glyphs
+                total_cid += n_cid
+                for _, block in items:
+                    if isinstance(block, Table):
+                        block.index = n_tables
+                        n_tables += 1
+                    blocks.append(block)
+                page.close()        # frees the page's cached layout objects
+            meta = _metadata(pdf)
+        except Quarantine:
+            raise
+        except Exception as exc:   # noqa: BLE001
+            raise _open_error(exc) from None
+    if not n_pages:
+        raise Quarantine("corrupt_pdf", "the PDF has no pages")
+    if total_text < MIN_TEXT_CHARS:
+        return _no_text(data, f"no text layer on {n_pages} page(s); the file needs OCR")
+    if total_cid > total_glyphs / 2:
+        return _no_text(data, "the text layer has no Unicode mapping (cid glyphs); the file needs OCR")
+    meta["pdf:pages"] = str(n_pages)
+    return Document(blocks=blocks, format="pdf", meta=meta)

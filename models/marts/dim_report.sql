@@ -1,0 +1,27 @@
+-- One row per source document (every version); is_current marks the version the facts use.
+select
+    report_id,
+    agency_id,
+    agency_name,
+    report_year,
+    template_version,
+    t2_layout,
+    t3_layout,
+    t4_layout,
+    source_format,
+    source_path,
+    source_sha256,
+    source_bytes,
+    published_on,
+    published_source,
+    is_synthetic,
+    parse_status,
+    parser_version,
+    report_version,
+    n_versions,
+    is_current,
+    n_cells,
+    rules_passed,
+    rules_failed,
+    ingested_at
+from {{ ref('int_reports_versioned') }}

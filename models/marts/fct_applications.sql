@@ -1,0 +1,18 @@
+-- Table 三: applications received and how they were handled, one row per cell.
+select
+    report_id,
+    agency_id,
+    report_year,
+    layout as template_version,
+    row_key as outcome,
+    col_key as applicant_type,
+    cast(coalesce(value, 0) as bigint) as requests,
+    is_blank,
+    raw_text,
+    source_sha256,
+    src_table_index,
+    src_row,
+    src_col,
+    is_synthetic
+from {{ ref('int_cells_current') }}
+where table_id = 't3'

@@ -1,0 +1,28 @@
+-- One row per parsed source document, as written by `xxgk ingest`.
+select
+    report_id,
+    cast(report_year as integer) as report_year,
+    source_sha256,
+    source_path,
+    source_format,
+    source_bytes,
+    encoding,
+    nullif(trim(agency_name), '') as agency_name,
+    agency_source,
+    year_source,
+    title,
+    template_version,
+    t2_layout,
+    t3_layout,
+    t4_layout,
+    published_on,
+    published_source,
+    parser_version,
+    status as parse_status,
+    is_synthetic,
+    n_cells,
+    rules_passed,
+    rules_failed,
+    ingested_at,
+    batch_id
+from {{ lake_table('reports') }}

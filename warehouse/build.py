@@ -1,0 +1,85 @@
+"""Build the warehouse with dbt into a fresh file, then swap it in atomically.
+
+dbt writes to ``<home>/.build/xxgk.duckdb``; only when every model and every
+error-severity test passed is that file renamed over ``<home>/xxgk.duckdb``
+(``os.replace``, atomic on POSIX). Readers holding the old file keep reading
+it; new connections see the new build; a failed build leaves the previous
+warehouse untouched.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.lake import Lake
+
+from .errors import BuildError
+from .home import PROJECT_ROOT, Home
+
+
+@dataclass
+class BuildResult:
+    db_path: Path
+    models: int = 0
+    tests_passed: int = 0
+    tests_warned: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def dbt_env(home: Home, db_path: Path) -> dict[str, str]:
+    return {
+        "XXGK_LAKE": str(home.lake),
+        "XXGK_DB_PATH": str(db_path),
+        "XXGK_DBT_TARGET": str(home.root / ".dbt-target"),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def run_dbt(args: list[str], home: Home, db_path: Path, quiet: bool = True) -> subprocess.CompletedProcess:
+    """Run a dbt command in a child process (so the database file is closed and checkpointed when it ends)."""
+    dbt = Path(sys.executable).with_name("dbt")
+    cmd = [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
+           "--log-path", str(home.root / ".dbt-target" / "logs")]
+    if quiet:
+        cmd.append("--quiet")
+    env = {**os.environ, **dbt_env(home, db_path)}
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT)
+
+
+def build(home: Home) -> BuildResult:
+    home.ensure()
+    Lake(home.lake).init()
+    home.build_dir.mkdir(parents=True, exist_ok=True)
+    staging = home.build_dir / "xxgk.duckdb"
+    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    run_results = home.root / ".dbt-target" / "run_results.json"
+    run_results.unlink(missing_ok=True)
+    proc = run_dbt(["build"], home, staging)
+    result = BuildResult(db_path=home.db)
+    failures: list[str] = []
+    results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
+    for r in results:
+        kind = r["unique_id"].split(".")[0]
+        name = r["unique_id"].split(".")[-1] if kind != "test" else r["unique_id"].split(".")[2]
+        status = r["status"]
+        if status in ("error", "fail", "runtime error"):
+            failures.append(f"{kind} {name}: {status}" + (f" ({r.get('message')})" if r.get("message") else ""))
+        elif status == "warn":
+            result.tests_warned += 1
+            result.warnings.append(f"{name}: {r.get('failures')} failing rows")
+        elif kind == "test":
+            result.tests_passed += 1
+        elif kind in ("model", "seed"):
+            result.models += 1
+    if failures or proc.returncode != 0:
+        staging.unlink(missing_ok=True)
+        detail = "; ".join(failures[:5]) or (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["unknown error"]
+        raise BuildError(f"the build failed and the previous warehouse was kept: {detail if isinstance(detail, str) else detail[0]}")
+    os.replace(staging, home.db)
+    return result

@@ -1,0 +1,119 @@
+"""The ``xxgk`` command line: ingest, build, sql, demo.
+
+Every command takes ``--home DIR`` (default ``$XXGK_HOME``, else ``./data``).
+Expected failures print one line, ``xxgk: error: …``, and exit non-zero.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import XxgkError
+from .home import Home
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def _progress(total: int, desc: str, quiet: bool = False):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="file", disable=quiet or total == 0, file=sys.stderr,
+                dynamic_ncols=True, leave=False)
+
+
+def cmd_ingest(args) -> int:
+    from ingest.batch import expand, ingest_paths
+
+    home = Home.resolve(args.home).ensure()
+    files = expand(args.paths)
+    with _progress(len(files), "ingest", args.quiet) as bar:
+        s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update)
+    print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
+          f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
+    for path, reason, message in s.rejects:
+        print(f"  quarantined {path}: {reason}: {message}")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .build import build
+
+    home = Home.resolve(args.home)
+    res = build(home)
+    print(f"built {res.db_path}: {res.models} models and seeds, {res.tests_passed} tests passed, "
+          f"{res.tests_warned} warnings (source inconsistencies; see `xxgk check`)")
+    return 0
+
+
+def cmd_sql(args) -> int:
+    from .serve import query, render
+
+    home = Home.resolve(args.home)
+    sql = args.query if args.query else sys.stdin.read()
+    if not sql.strip():
+        raise XxgkError("no query given")
+    cols, rows, truncated = query(home, sql, row_limit=args.limit, timeout_s=args.timeout)
+    sys.stdout.write(render(cols, rows, args.format))
+    if truncated:
+        print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(Home.resolve(args.home or os.environ.get("XXGK_HOME") or "data/demo"), agencies=args.agencies,
+                    years=args.years, seed=args.seed, workers=args.workers)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="xxgk", description="Warehouse of government information-disclosure annual reports.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn, help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.add_argument("--home", help="data folder (default: $XXGK_HOME, else ./data)")
+        sp.set_defaults(fn=fn)
+        return sp
+
+    sp = add("ingest", cmd_ingest, "read report files or folders into the Parquet lake")
+    sp.add_argument("paths", nargs="+", help="files or folders")
+    sp.add_argument("--workers", type=int, default=1, help="parallel parser processes (default 1)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    add("build", cmd_build, "build the DuckDB warehouse from the lake with dbt (atomic swap)")
+
+    sp = add("sql", cmd_sql, "run a read-only SQL query against the warehouse")
+    sp.add_argument("query", nargs="?", help="SQL text (default: read from stdin)")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
+    sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
+
+    sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
+    sp.add_argument("--agencies", type=int, default=50)
+    sp.add_argument("--years", default="2021-2025", help="range of report years, e.g. 2019-2025")
+    sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--workers", type=int, default=1)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args) or 0
+    except XxgkError as exc:
+        print(f"xxgk: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except FileNotFoundError as exc:
+        print(f"xxgk: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("xxgk: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
