@@ -202,8 +202,11 @@ def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None
     if any(parse_cell(t).value is not None for t, _ in labels):
         return None
     label_cells = list(dict.fromkeys(t.strip() for t, _ in labels if t.strip()))
-    if not label_cells and all(parse_cell(t).is_blank for t, _ in values):
-        return None
+    if all(parse_cell(t).is_blank for t, _ in values):
+        # An all-blank row is data only if it is labelled and its blanks are real cells, not merged header space.
+        covered = row.covered or []
+        if not label_cells or any(covered[c] for _, c in values if c < len(covered)):
+            return None
     return ValueRow(label_cells, values, row)
 
 

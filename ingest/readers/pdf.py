@@ -152,9 +152,11 @@ def _metadata(pdf) -> dict[str, str]:
 
 # ---------------------------------------------------------------- page reading
 
-def _frame_row(row: list[str | None]) -> bool:
-    """A row whose first cell spans the full width (or that is wholly covered by one)."""
-    return all(c is None for c in row[1:])
+def _frame_row(table, r: int) -> bool:
+    """True where row ``r`` is one cell spanning the table's full width (a line of framed body text)."""
+    cells = table.rows[r].cells
+    first = cells[0]
+    return first is not None and all(c is None for c in cells[1:]) and first[2] >= table.bbox[2] - 1
 
 
 def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]], list[list[bool]]]:
@@ -200,12 +202,17 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
     if not rows or max(len(r) for r in rows) < 2:
         return None
     start, end = 0, len(rows)
-    while start < end and _frame_row(rows[start]):
+    while start < end and _frame_row(table, start):
         start += 1
-    while end > start and _frame_row(rows[end - 1]):
+    while end > start and _frame_row(table, end - 1):
         end -= 1
     if start >= end:
         return None
+    # never cut through a merged cell: a wholly covered row stays with the row it continues
+    while start > 0 and all(c is None for c in rows[start]):
+        start -= 1
+    while end < len(rows) and all(c is None for c in rows[end]):
+        end += 1
     grid, covered = _resolve_merges(table, rows)
     x0, top, x1, bottom = table.bbox
     if start:
