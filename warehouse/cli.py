@@ -62,6 +62,30 @@ def cmd_sql(args) -> int:
     return 0
 
 
+def cmd_inspect(args) -> int:
+    from .inspect import inspect_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise XxgkError(f"no such file: {path}")
+    sys.stdout.write(inspect_file(path))
+    return 0
+
+
+def cmd_score(args) -> int:
+    from ingest.batch import expand
+
+    from .score import render_scores, score_files
+
+    golden = Path(args.golden)
+    if not golden.is_dir():
+        raise XxgkError(f"no golden folder: {golden}")
+    scores = score_files(expand(args.files), golden)
+    sys.stdout.write(render_scores(scores, verbose=args.verbose))
+    ok = all(s.golden_cells and s.exact_pct >= args.min_exact and not s.invented for s in scores)
+    return 0 if ok else 1
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -91,6 +115,15 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
+
+    sp = add("inspect", cmd_inspect, "show how one file is read: grids, row matches, values, findings")
+    sp.add_argument("file")
+
+    sp = add("score", cmd_score, "compare files with golden cell values (exact, wrong, missing, invented)")
+    sp.add_argument("files", nargs="+", help="report files or folders")
+    sp.add_argument("--golden", required=True, help="folder of <name>.json golden files")
+    sp.add_argument("--min-exact", type=float, default=99.5, help="exit 1 below this exact percentage (default 99.5)")
+    sp.add_argument("--verbose", action="store_true", help="list every wrong, missing and invented cell")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=50)

@@ -1,0 +1,57 @@
+"""Fidelity, measured: every real report with a golden file scores >= 99.5% exact cells and invents nothing."""
+import pytest
+
+from helpers import SHARED, golden_files, load_golden
+from warehouse.score import render_scores, score_files
+
+MIN_EXACT = 99.5
+
+
+@pytest.fixture(scope="module")
+def scores(shared_corpus, tmp_path_factory):
+    from warehouse.home import Home
+
+    files = [shared_corpus / load_golden(g)["source"] for g in golden_files()]
+    home = Home.resolve(tmp_path_factory.mktemp("score"))
+    result = score_files(files, shared_corpus / "golden", home=home)
+    print(render_scores(result, verbose=True))
+    return {s.report: s for s in result}
+
+
+@pytest.mark.parametrize("golden", golden_files() or [None], ids=lambda g: g.stem if g else "no-corpus")
+def test_real_report_fidelity(scores, golden):
+    if golden is None:
+        pytest.skip("../shared/corpus is not beside the checkout")
+    name = (SHARED / load_golden(golden)["source"]).name
+    s = scores[name]
+    assert s.status == "scored"
+    assert s.golden_cells > 0
+    assert s.exact_pct >= MIN_EXACT, render_scores([s], verbose=True)
+    assert not s.invented, s.invented
+
+
+def test_scorer_counts_wrong_missing_and_invented(tmp_path):
+    """The scorer itself: a doctored golden file must show up as wrong, missing and invented cells."""
+    import json
+
+    from ingest.synthetic import generate
+    from warehouse.home import Home
+
+    truth = generate(tmp_path / "c", n_agencies=1, years=range(2024, 2025), seed=3, quirk_rates={})[0]
+    report = tmp_path / "c" / truth.file
+    gold = {"source": truth.file, "t2": {}, "t3": {}, "t4": {}}
+    for key, v in truth.cells.items():
+        table, rk, ck = key.split("|")
+        gold[table][f"{rk}|{ck}"] = v
+    gold["t3"]["granted|total"] = (gold["t3"]["granted|total"] or 0) + 1        # wrong
+    gold["t3"]["no_such_row|total"] = 1                                           # missing
+    invented_key = next(k for k, v in gold["t3"].items() if v)                    # invented (non-zero, dropped)
+    del gold["t3"][invented_key]
+    gdir = tmp_path / "golden"
+    gdir.mkdir()
+    (gdir / f"{report.stem}.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    (s,) = score_files([report], gdir, home=Home.resolve(tmp_path / "home"))
+    assert [w[0] for w in s.wrong] == ["t3|granted|total"]
+    assert s.missing == ["t3|no_such_row|total"]
+    assert [i[0] for i in s.invented] == [f"t3|{invented_key}"]
+    assert s.exact == s.golden_cells - 2

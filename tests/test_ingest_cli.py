@@ -1,0 +1,76 @@
+"""The xxgk CLI: ingest quarantines unreadable files and carries on; sql output; one-line errors; inspect."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fixtures_build import blank_pdf, encrypted_pdf
+from ingest.synthetic import generate
+from warehouse.cli import main
+
+
+def _xxgk(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "warehouse.cli", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def mixed_home(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mixed")
+    truth = generate(root / "corpus", n_agencies=2, years=range(2023, 2025), seed=5)
+    batch = root / "corpus" / "reports"
+    (batch / "scanned.pdf").write_bytes(blank_pdf())
+    (batch / "locked.pdf").write_bytes(encrypted_pdf())
+    (batch / "mystery.bin").write_bytes(bytes(range(256)) * 40)
+    proc = _xxgk("ingest", str(batch), "--home", str(root / "home"), "--quiet")
+    return {"root": root, "home": root / "home", "truth": truth, "ingest": proc}
+
+
+def test_ingest_quarantines_with_reasons_and_carries_on(mixed_home):
+    proc = mixed_home["ingest"]
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "files in: 7" in out and "reports: 4" in out and "quarantined: 3" in out
+    assert "scanned.pdf: no_text_layer" in out
+    assert "locked.pdf: encrypted" in out
+    assert "mystery.bin: binary" in out
+    kept = sorted(p.name.split("-", 1)[1] for p in (mixed_home["home"] / "quarantine").iterdir())
+    assert kept == ["locked.pdf", "mystery.bin", "scanned.pdf"]
+
+
+def test_quarantined_bytes_are_unchanged(mixed_home):
+    import hashlib
+
+    src = mixed_home["root"] / "corpus" / "reports" / "mystery.bin"
+    (copy,) = [p for p in (mixed_home["home"] / "quarantine").iterdir() if p.name.endswith("mystery.bin")]
+    assert hashlib.sha256(copy.read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
+
+
+def test_build_and_sql_formats(mixed_home, capsys):
+    home = str(mixed_home["home"])
+    assert main(["build", "--home", home]) == 0
+    capsys.readouterr()
+    assert main(["sql", "select count(*) as n from dim_report", "--home", home, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"n": 4}]
+    assert main(["sql", "select report_year, count(*) n from dim_report group by 1 order by 1", "--home", home, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["report_year,n", "2023,2", "2024,2"]
+    assert main(["sql", "select count(*) n from stg_rejects", "--home", home]) == 0
+    assert capsys.readouterr().out.split()[-1] == "3"
+
+
+def test_sql_is_read_only_and_errors_are_one_line(mixed_home):
+    proc = _xxgk("sql", "drop table dim_report", "--home", str(mixed_home["home"]))
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("xxgk: error:") and len(proc.stderr.strip().splitlines()) == 1
+    proc = _xxgk("sql", "select 1", "--home", str(mixed_home["root"] / "nowhere"))
+    assert proc.returncode != 0 and "no warehouse" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_inspect_explains_rows(mixed_home, capsys):
+    rep = next(r for r in mixed_home["truth"] if r.fmt == "text")
+    assert main(["inspect", str(mixed_home["root"] / "corpus" / rep.file)]) == 0
+    out = capsys.readouterr().out
+    assert "format    text" in out and f"agency    {rep.agency}" in out
+    assert "t3 2021 new_received" in out and "rules:" in out
+    assert main(["inspect", str(mixed_home["root"] / "corpus" / "reports" / "locked.pdf")]) == 0
+    assert "QUARANTINED  encrypted" in capsys.readouterr().out

@@ -1,0 +1,66 @@
+"""`xxgk inspect FILE`: everything ingest sees in one file, to explain any number.
+
+Prints the detected format, encoding and metadata; each table's grid as read;
+the regions found; every row mapping with how it was matched (label, variant,
+position); the values; and the findings. Nothing is written.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ingest.layout import map_document
+from ingest.metadata import extract_metadata
+from ingest.model import Quarantine, Table
+from ingest.readers import read, sniff
+from ingest.rules import evaluate
+
+
+def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
+    data = path.read_bytes()
+    out = [f"file      {path}", f"sha256    {hashlib.sha256(data).hexdigest()}", f"bytes     {len(data)}"]
+    try:
+        fmt = sniff(data, str(path))
+        doc = read(data, fmt)
+    except Quarantine as q:
+        out.append(f"QUARANTINED  {q.reason}: {q.message}")
+        return "\n".join(out) + "\n"
+    meta = extract_metadata(doc)
+    mapping, rows = map_document(doc, meta.report_year)
+    out += [f"format    {fmt}", f"encoding  {doc.encoding or '-'}",
+            f"agency    {meta.agency_name} (from {meta.agency_source})",
+            f"year      {meta.report_year} (from {meta.year_source})",
+            f"published {meta.published_on} (from {meta.published_source})",
+            "layouts   " + ", ".join(f"{t}={lay}" for t, lay in sorted(mapping.layouts.items())),
+            "regions   " + ", ".join(f"{k}=rows {a}..{b - 1}" for k, (a, b) in sorted(mapping.regions.items())), ""]
+    for t in doc.tables:
+        out.append(f"--- table {t.index}" + (f" (page {t.page})" if t.page else "") + f": {len(t.rows)} rows x {t.width} cols"
+                   + (" ragged" if t.ragged else ""))
+        for ri, r in enumerate(t.rows[:max_grid_rows]):
+            out.append(f"  r{ri:<3}| " + " | ".join(c.replace("\n", " ")[:18] for c in r))
+        if len(t.rows) > max_grid_rows:
+            out.append(f"  … {len(t.rows) - max_grid_rows} more rows")
+    out.append("")
+    by_row: dict[tuple[str, str], list] = {}
+    for c in mapping.cells:
+        by_row.setdefault((c.table_id, c.row_key), []).append(c)
+    for m in mapping.rows:
+        src = f"table {m.src_table} row {m.src_row}" if m.src_table is not None else f"text line {m.src_row}"
+        vals = ", ".join(f"{c.col_key}={'blank' if c.parsed.is_blank else c.parsed.value if c.parsed.value is not None else '?'}"
+                         + (f" [{c.parsed.raw_text}]" if c.parsed.raw_text.strip() not in ("", _plain(c.parsed.value)) else "")
+                         for c in by_row.get((m.table_id, m.row_key), []))
+        out.append(f"{m.table_id} {m.layout} {m.row_key:28} <- {m.method:8} {m.score:4.2f} {src:20} {m.label[:24]!r}")
+        out.append(f"      {vals}")
+    findings, passed, failed = evaluate(mapping)
+    out.append("")
+    out.append(f"rules: {passed} passed, {failed} failed; findings: {len(findings)}")
+    for f in findings:
+        where = "/".join(x for x in (f.table_id, f.row_key, f.col_key) if x)
+        out.append(f"  [{f.severity}] {f.rule_id} {where}: {f.message}")
+    return "\n".join(out) + "\n"
+
+
+def _plain(v) -> str:
+    if v is None:
+        return ""
+    return str(int(v)) if v == int(v) else str(v)
