@@ -210,24 +210,36 @@ def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None
     return ValueRow(label_cells, values, row)
 
 
-def _align(vrows: list[ValueRow], tkeys: list[Key], groups: list[Key]) -> tuple[float, list[tuple[int, int, str, float]]]:
-    """Order-preserving alignment of value rows to template rows; returns (score, [(vi, tj, method, sim)])."""
-    n, m = len(vrows), len(tkeys)
+@lru_cache(maxsize=32768)
+def _label_profile(label: str, layout: str) -> tuple[tuple[float, ...], bool]:
+    """Similarity of a printed t3 label to each template row of a layout, and whether it is neutral
+    (no label, or only a group heading such as （五）不予处理: then position decides). Cached per label."""
+    if not label:
+        return tuple(0.0 for _ in select(layout, "t3", "row")), True
+    sims = tuple(_similarity(label, k) for k in select(layout, "t3", "row"))
+    gbest = max((_similarity(label, g) for g in select(layout, "t3", "group")), default=0.0)
+    return sims, gbest >= 0.9 and gbest > max(sims)
+
+
+def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, int, str, float]]]:
+    """Order-preserving alignment of value rows to the layout's t3 rows; returns (score, [(vi, tj, method, sim)])."""
+    m = len(select(layout, "t3", "row"))
+    n = len(vrows)
     SKIP_V, SKIP_T = -1.0, -1.2
-    sims = [[0.0] * m for _ in range(n)]
-    neutral = [False] * n
-    for i, vr in enumerate(vrows):
-        lab = vr.label
-        gbest = max((_similarity(lab, g) for g in groups), default=0.0)
-        rbest = 0.0
-        for j, k in enumerate(tkeys):
-            sims[i][j] = _similarity(lab, k) if lab else 0.0
-            rbest = max(rbest, sims[i][j])
-        if not lab or (gbest >= 0.9 and gbest > rbest):
-            neutral[i] = True   # no label, or only a group heading: position decides
+    profiles = [_label_profile(vr.label, layout) for vr in vrows]
+    sims = [p[0] for p in profiles]
+    neutral = [p[1] for p in profiles]
 
     def match_score(i: int, j: int) -> float:
         return 0.5 if neutral[i] else 2.0 * sims[i][j] - 0.6
+
+    def method(i: int, j: int) -> str:
+        s = sims[i][j]
+        return "position" if neutral[i] or s < 0.5 else ("label" if s >= 0.999 else "variant")
+
+    # Fast path: one value row per template row, each labelled as expected or unlabelled.
+    if n == m and all(neutral[i] or sims[i][i] >= 0.9 for i in range(n)):
+        return sum(match_score(i, i) for i in range(n)), [(i, i, method(i, i), sims[i][i]) for i in range(n)]
 
     NEG = float("-inf")
     dp = [[NEG] * (m + 1) for _ in range(n + 1)]
@@ -252,9 +264,7 @@ def _align(vrows: list[ValueRow], tkeys: list[Key], groups: list[Key]) -> tuple[
     while (i, j) != (0, 0):
         pi, pj = bt[i][j]
         if pi == i - 1 and pj == j - 1:
-            s = sims[pi][pj]
-            method = "position" if neutral[pi] or s < 0.5 else ("label" if s >= 0.999 else "variant")
-            pairs.append((pi, pj, method, s))
+            pairs.append((pi, pj, method(pi, pj), sims[pi][pj]))
         i, j = pi, pj
     pairs.reverse()
     return dp[n][m], pairs
@@ -269,7 +279,7 @@ def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: 
     best = None
     for layout in ("2021", "2019"):
         tkeys = select(layout, "t3", "row")
-        score, pairs = _align(vrows, tkeys, select(layout, "t3", "group"))
+        score, pairs = _align(vrows, layout)
         # the row count is the tie-breaker: 25 rows for 2021, 23 for 2019
         cand = (score + (0.25 if len(vrows) == len(tkeys) else 0.0), layout, tkeys, pairs)
         if best is None or cand[0] > best[0]:

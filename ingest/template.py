@@ -61,8 +61,13 @@ def keys() -> tuple[Key, ...]:
 
 def select(layout: str, table: str, kind: str) -> list[Key]:
     """Keys of one layout's table, of one kind (row, column or group), in printed order."""
-    return sorted((k for k in keys() if k.table == table and k.kind == kind and k.template in (layout, "both")),
-                  key=lambda k: k.ordinal)
+    return list(_select(layout, table, kind))
+
+
+@lru_cache(maxsize=None)
+def _select(layout: str, table: str, kind: str) -> tuple[Key, ...]:
+    return tuple(sorted((k for k in keys() if k.table == table and k.kind == kind and k.template in (layout, "both")),
+                        key=lambda k: k.ordinal))
 
 
 def t2_columns_for(layout: str, row: Key) -> list[Key]:

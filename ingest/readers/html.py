@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import lxml.etree as etree
-import lxml.html
 
 from ..encoding import decode
 from ..model import Document, Paragraph, Quarantine, Table
@@ -23,6 +22,7 @@ _BLOCK_TAGS = {
 _SKIP_TAGS = {"script", "style", "noscript", "head", "template", "iframe", "object", "svg"}
 _WS = re.compile(r"\s+")
 MAX_SPAN = 200
+_PARSER = etree.HTMLParser(huge_tree=True, recover=True, remove_comments=True, remove_pis=True)
 
 
 def _clean(text: str) -> str:
@@ -30,33 +30,16 @@ def _clean(text: str) -> str:
 
 
 def _cell_text(el) -> str:
-    parts: list[str] = []
-    for node in el.iter():
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag.lower() in _SKIP_TAGS:
-            continue
-        if node is not el and node.text and not _inside_skipped(node, el):
-            parts.append(node.text)
-        elif node is el and node.text:
-            parts.append(node.text)
-        if node is not el and node.tail and not _inside_skipped(node.getparent(), el):
-            parts.append(node.tail)
-    return _clean("".join(parts))
-
-
-def _inside_skipped(node, stop) -> bool:
-    while node is not None and node is not stop:
-        if isinstance(node.tag, str) and node.tag.lower() in _SKIP_TAGS:
-            return True
-        node = node.getparent()
-    return False
+    """All text inside a cell, inline elements joined without separators (scripts were stripped)."""
+    return _clean(el.xpath("string()"))
 
 
 def _span(el, attr: str) -> int:
-    try:
-        return max(1, min(MAX_SPAN, int(re.sub(r"[^\d]", "", el.get(attr, "1")) or 1)))
-    except ValueError:
+    raw = el.get(attr)
+    if raw is None:
         return 1
+    digits = re.sub(r"[^\d]", "", raw)
+    return max(1, min(MAX_SPAN, int(digits))) if digits else 1
 
 
 def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
@@ -84,9 +67,11 @@ def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
 def parse_html(text: str) -> Document:
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
-        root = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=True, recover=True))
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(text, parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise Quarantine("unparseable_html", f"the HTML could not be parsed: {exc}") from None
+    if root is None:
+        raise Quarantine("unparseable_html", "the HTML has no elements")
     meta: dict[str, str] = {}
     title = root.find(".//title")
     if title is not None and title.text:
@@ -96,6 +81,7 @@ def parse_html(text: str) -> Document:
         if name and m.get("content"):
             meta[f"meta:{name}"] = _clean(m.get("content"))
 
+    etree.strip_elements(root, *_SKIP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     blocks: list = []
     buf: list[str] = []
     n_tables = 0
