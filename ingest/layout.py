@@ -165,6 +165,7 @@ class ValueRow:
     label_cells: list[str]
     values: list[tuple[str, int]]   # (raw text, source column)
     src: Row
+    joined_at: int | None = None    # value index rebuilt from a number split over two cells
 
     @property
     def label(self) -> str:
@@ -208,6 +209,27 @@ def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None
         if not label_cells or any(covered[c] for _, c in values if c < len(covered)):
             return None
     return ValueRow(label_cells, values, row)
+
+
+def _join_split_number(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None:
+    """A row with one value cell too many, where a number was split over two cells (``20 | 23``).
+
+    Joining two neighbours is accepted only when exactly one join makes the row's own total
+    (the last value) equal the sum of the others, so the source's arithmetic decides, not a guess.
+    """
+    vr = _split_values(row, n + 1, last_col)
+    if vr is None or not all(t.strip().isdigit() for t, _ in vr.values):
+        return None
+    fits = []
+    for k in range(n):
+        vals = vr.values[:k] + [(f"{vr.values[k][0].strip()} {vr.values[k + 1][0].strip()}", vr.values[k][1])] + vr.values[k + 2:]
+        nums = [parse_cell(t).value for t, _ in vals]
+        if sum(nums[:-1]) == nums[-1]:
+            fits.append((k, vals))
+    if len(fits) != 1:
+        return None
+    k, vals = fits[0]
+    return ValueRow(vr.label_cells, vals, row, joined_at=k)
 
 
 @lru_cache(maxsize=32768)
@@ -272,7 +294,8 @@ def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, i
 
 def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None) -> None:
     last_col = _grid_value_cols(rows)
-    vrows = [v for r in rows[span[0]:span[1]] if (v := _split_values(r, T3_COLS, last_col))]
+    vrows = [v for r in rows[span[0]:span[1]]
+             if (v := _split_values(r, T3_COLS, last_col) or _join_split_number(r, T3_COLS, last_col))]
     if not vrows:
         mapping.notes.append(("t3", "table_missing", "no row of table 三 with seven value cells was found"))
         return
@@ -294,6 +317,9 @@ def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: 
         for col, (raw, src_col) in zip(cols, vr.values):
             mapping.cells.append(Cell("t3", layout, key.key, col.key, parse_cell(raw), vr.src.table, vr.src.row, src_col, method))
     for vi, vr in enumerate(vrows):
+        if vr.joined_at is not None:
+            mapping.notes.append(("t3", "digits_joined", f"row {vr.label or '(no label)'!r}: a number split over two cells "
+                                  f"was joined ({vr.values[vr.joined_at][0]!r}); the row total confirms it"))
         if vi not in matched_v:
             mapping.notes.append(("t3", "row_unmapped", f"row {vr.label or '(no label)'!r} at table {vr.src.table} row {vr.src.row} matched no template row"))
     missing = [k.key for j, k in enumerate(tkeys) if j not in {p[1] for p in pairs}]

@@ -72,6 +72,9 @@ def _title(doc: Document, paras: list[str]) -> tuple[str | None, str | None, int
             cands.append((p + head[i + 1] + head[i + 2], "title"))
     if doc.meta.get("title"):
         cands.append((_nfkc(doc.meta["title"]), "html_title"))
+    for key in ("pdf:Title", "docx:title"):
+        if doc.meta.get(key):
+            cands.append((_nfkc(doc.meta[key]), "file_metadata"))
     for text, how in cands:
         for pat in (_TITLE_B, _TITLE_A):
             m = pat.search(text)

@@ -114,7 +114,7 @@ def check_cells(cells: list[Cell], findings: list[Finding]) -> None:
 
 
 _NOTE_SEVERITY = {"table_missing": "error", "rows_missing": "warn", "values_missing": "error", "row_unmapped": "info",
-                  "columns_missing": "warn", "extra_values": "info"}
+                  "columns_missing": "warn", "extra_values": "info", "digits_joined": "info"}
 
 
 def evaluate(mapping: Mapping) -> tuple[list[Finding], int, int]:

@@ -108,3 +108,16 @@ def test_no_tables_found():
     m, _ = map_document(read("一、总体情况\n没有表格。".encode(), "text"), 2024)
     assert not m.cells
     assert {code for _, code, _ in m.notes} >= {"table_missing"}
+
+
+def test_number_split_over_two_cells_is_joined_only_when_the_total_confirms():
+    lines = _t3_text("2021").splitlines()
+    i = next(n for n, line in enumerate(lines) if line.startswith("（一）予以公开"))
+    lines[i] = "（一）予以公开 | 1 | 5 | 2 | 3 | 0 | 0 | 0 | 20 |"    # 15 split into "1 | 5": 15+2+3 = 20, no other join fits
+    m, cells = _cells("\n".join(lines))
+    assert cells[("t3", "granted", "natural_person")].parsed.value == 15
+    assert cells[("t3", "granted", "total")].parsed.value == 20
+    assert any(code == "digits_joined" for _, code, _ in m.notes)
+    lines[i] = "（一）予以公开 | 1 | 1 | 1 | 1 | 1 | 1 | 1 | 20 |"    # no join makes the total hold: not read
+    m, cells = _cells("\n".join(lines))
+    assert ("t3", "granted", "total") not in cells
