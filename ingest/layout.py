@@ -300,13 +300,16 @@ def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: 
         mapping.notes.append(("t3", "table_missing", "no row of table 三 with seven value cells was found"))
         return
     best = None
-    for layout in ("2021", "2019"):
+    # Try the layout whose row count fits first; a full match on every label settles it.
+    for layout in sorted(("2021", "2019"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows)):
         tkeys = select(layout, "t3", "row")
         score, pairs = _align(vrows, layout)
         # the row count is the tie-breaker: 25 rows for 2021, 23 for 2019
         cand = (score + (0.25 if len(vrows) == len(tkeys) else 0.0), layout, tkeys, pairs)
         if best is None or cand[0] > best[0]:
             best = cand
+        if len(pairs) == len(tkeys) == len(vrows) and all(p[2] == "label" for p in pairs):
+            break
     _, layout, tkeys, pairs = best
     mapping.layouts["t3"] = layout
     cols = select(layout, "t3", "column")

@@ -31,7 +31,7 @@ def _clean(text: str) -> str:
 
 def _cell_text(el) -> str:
     """All text inside a cell, inline elements joined without separators (scripts were stripped)."""
-    return _clean(el.xpath("string()"))
+    return _clean(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
 
 
 def _span(el, attr: str) -> int:
