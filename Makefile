@@ -33,3 +33,6 @@ test: setup
 
 clean:
 	rm -rf $(VENV) data target logs dbt_packages
+
+bench: setup
+	$(PY) bench/run.py

@@ -1,3 +1,4 @@
+{{ config(materialized="view") }}
 -- Cells of current report versions, with the report's keys and provenance attached.
 select
     c.*,

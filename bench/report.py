@@ -1,0 +1,68 @@
+"""Render a benchmark result (bench/results/<date>.json) as the Markdown table in docs/benchmarks.md."""
+from __future__ import annotations
+
+TARGETS = {
+    "text_html_per_core": 300, "pdf_per_core": 5, "two_worker_speedup": 1.7, "pandas_ratio": 3.0,
+    "build_100k_s": 600, "exponent": 1.1, "refresh_new_s": 30, "refresh_fraction": 0.10, "query_s": 1.0,
+    "ingest_rss_mb": 1024,
+}
+
+
+def _ok(flag: bool) -> str:
+    return "met" if flag else "**missed**"
+
+
+def markdown(r: dict) -> str:
+    m = r["machine"]
+    out = ["# Benchmarks", "",
+           f"One run of `make bench` ({r['started'][:19]} UTC{', quick sizes' if r.get('quick') else ''}) on "
+           f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB memory, Python {m['python']}.",
+           "Every figure comes from the real commands on corpora made by the generator; machines here are noisy, "
+           "so ratios within one run matter more than absolute times. Raw figures: `bench/results/`.", ""]
+    if "ingest" in r:
+        out += ["## Ingest throughput (reports per second)", "",
+                "| format | reports | 1 worker | 2 workers | speed-up | peak RSS (MB) | target |", "|---|---|---|---|---|---|---|"]
+        rows = r["ingest"]
+        for one, two in zip(rows[::2], rows[1::2]):
+            target = TARGETS["pdf_per_core"] if one["format"] in ("pdf",) else TARGETS["text_html_per_core"] \
+                if one["format"] in ("text", "html") else None
+            verdict = "" if target is None else f"{target}/s per core: {_ok(one['reports_per_s'] >= target)}; " \
+                f"2 workers ≥ {TARGETS['two_worker_speedup']}×: {_ok(two.get('speedup_2_vs_1', 0) >= TARGETS['two_worker_speedup'])}"
+            out.append(f"| {one['format']} | {one['reports']} | {one['reports_per_s']} | {two['reports_per_s']} | "
+                       f"{two.get('speedup_2_vs_1')}× | {max(one['peak_rss_mb'], two['peak_rss_mb'])} | {verdict} |")
+        out.append("")
+    if "build" in r:
+        out += ["## Full build (ingest with 2 workers + dbt build)", "",
+                "| reports | ingest (s) | dbt build (s) | total (s) | exponent vs previous | ingest peak RSS (MB) | build peak RSS (MB) |",
+                "|---|---|---|---|---|---|---|"]
+        for b in r["build"]:
+            out.append(f"| {b['reports']} | {b['ingest_s']} | {b['build_s']} | {b['total_s']} | {b.get('exponent_vs_previous', '')} | "
+                       f"{b['ingest_peak_rss_mb']} | {b['build_peak_rss_mb']} |")
+        last = r["build"][-1]
+        exps = [b["exponent_vs_previous"] for b in r["build"] if "exponent_vs_previous" in b]
+        out += ["", f"- Largest build within {TARGETS['build_100k_s']} s: {_ok(last['total_s'] <= TARGETS['build_100k_s'])} ({last['total_s']} s).",
+                f"- Scaling exponent ≤ {TARGETS['exponent']}: {_ok(all(e <= TARGETS['exponent'] for e in exps))} ({', '.join(map(str, exps))}).",
+                f"- Ingest peak RSS under {TARGETS['ingest_rss_mb']} MB at every size: "
+                f"{_ok(all(b['ingest_peak_rss_mb'] < TARGETS['ingest_rss_mb'] for b in r['build']))}.", ""]
+    if "refresh" in r:
+        f = r["refresh"]
+        out += ["## Incremental refresh", "", "| warehouse | one new report (s) | one revised report (s) | full build (s) | new / full |",
+                "|---|---|---|---|---|",
+                f"| {f['reports']} reports | {f['one_new_s']} | {f['one_revised_s']} | {f['full_build_s']} | {f['new_vs_full']} |", "",
+                f"- Within {TARGETS['refresh_new_s']} s: {_ok(f['one_new_s'] <= TARGETS['refresh_new_s'])}; "
+                f"at most {int(TARGETS['refresh_fraction'] * 100)}% of the full build: {_ok(f['new_vs_full'] <= TARGETS['refresh_fraction'])}.", ""]
+    if "queries" in r:
+        out += ["## Query latency (median of 5, read-only connection)", "", "| query | reports | median (s) | within 1 s |", "|---|---|---|---|"]
+        for q in r["queries"]:
+            out.append(f"| {q['query']} | {q['reports']} | {q['median_s']} | {_ok(q['median_s'] <= TARGETS['query_s'])} |")
+        out.append("")
+    if "pandas" in r:
+        p = r["pandas"]
+        out += ["## Against pandas.read_html with a hand mapping of table 三", "",
+                "| path | reports | ms per report | table 三 cells exact |", "|---|---|---|---|",
+                f"| xxgk (whole report: all tables, metadata, rules) | {p['xxgk']['reports']} | {p['xxgk']['ms_per_report']} | {p['xxgk']['t3_exact_pct']}% |",
+                f"| pandas.read_html (table 三 only) | {p['pandas']['reports']} | {p['pandas']['ms_per_report']} | {p['pandas']['t3_exact_pct']}% |",
+                "", f"- xxgk is {p['speed_ratio']}× faster; target ≥ {TARGETS['pandas_ratio']}×: {_ok(p['speed_ratio'] >= TARGETS['pandas_ratio'])}.", ""]
+    if r.get("notes"):
+        out += ["## Notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
+    return "\n".join(out)

@@ -1,0 +1,211 @@
+"""Benchmark xxgk on generated corpora and write bench/results/<date>.json and docs/benchmarks.md.
+
+Every figure comes from running the real commands (`xxgk ingest`, `xxgk build`, `xxgk refresh`,
+`xxgk sql`) as child processes on corpora made by the project's generator; peak memory is the
+largest resident set of any process of a command (ru_maxrss of its process tree).
+
+    make bench                      # the full run (about an hour on 2 cores)
+    .venv/bin/python bench/run.py --quick    # small sizes, to check the script itself
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ingest.synthetic import generate  # noqa: E402
+
+XXGK = [sys.executable, "-m", "warehouse.cli"]
+WORK = ROOT / "bench" / "work"
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def run(cmd: list[str], env: dict | None = None) -> dict:
+    """Run a command; return wall seconds, peak RSS (MB) of its process tree, and output."""
+    t = time.perf_counter()
+    # A fresh measuring parent per command, so ru_maxrss is this command's own peak.
+    probe = ("import resource,subprocess,sys,json;"
+             "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
+             "print(json.dumps({'rc':p.returncode,'out':p.stdout[-4000:],'err':p.stderr[-4000:],"
+             "'rss_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+    proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True,
+                          env={**os.environ, **(env or {}), "DO_NOT_TRACK": "1"}, cwd=ROOT)
+    wall = time.perf_counter() - t
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    if info["rc"] != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({info['rc']}): {info['err'] or info['out']}")
+    return {"seconds": round(wall, 3), "peak_rss_mb": round(info["rss_kb"] / 1024, 1), "out": info["out"]}
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_gb, 1), "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def corpus(name: str, n_reports: int, formats: tuple[str, ...], seed: int = 1) -> Path:
+    """A generated corpus of about n_reports reports (agencies x 5 years), cached under bench/work."""
+    out = WORK / name
+    if (out / "truth.jsonl").exists():
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    years = range(2021, 2026)
+    generate(out, n_agencies=max(1, n_reports // len(years)), years=years, seed=seed, formats=formats)
+    return out
+
+
+def n_files(folder: Path) -> int:
+    return sum(1 for p in folder.rglob("*") if p.is_file())
+
+
+def bench_ingest(formats: list[str], n: int) -> list[dict]:
+    rows = []
+    for fmt in formats:
+        c = corpus(f"ingest-{fmt}-{n}", n, (fmt,))
+        files = n_files(c / "reports")
+        per = {}
+        for workers in (1, 2):
+            home = WORK / f"home-ingest-{fmt}-{workers}"
+            shutil.rmtree(home, ignore_errors=True)
+            r = run([*XXGK, "ingest", str(c / "reports"), "--home", str(home), "--workers", str(workers), "--quiet"])
+            per[workers] = r
+            rows.append({"format": fmt, "workers": workers, "reports": files, "seconds": r["seconds"],
+                         "reports_per_s": round(files / r["seconds"], 1), "peak_rss_mb": r["peak_rss_mb"]})
+        rows[-1]["speedup_2_vs_1"] = round(per[1]["seconds"] / per[2]["seconds"], 2)
+        print(f"ingest {fmt}: {rows[-2]['reports_per_s']}/s with 1 worker, {rows[-1]['reports_per_s']}/s with 2", flush=True)
+    return rows
+
+
+def bench_build(sizes: list[int]) -> list[dict]:
+    rows = []
+    for n in sizes:
+        c = corpus(f"build-{n}", n, ("text", "html"))
+        home = WORK / f"home-build-{n}"
+        shutil.rmtree(home, ignore_errors=True)
+        ing = run([*XXGK, "ingest", str(c / "reports"), "--home", str(home), "--workers", "2", "--quiet"])
+        bld = run([*XXGK, "build", "--home", str(home)])
+        files = n_files(c / "reports")
+        rows.append({"reports": files, "ingest_s": ing["seconds"], "build_s": bld["seconds"],
+                     "total_s": round(ing["seconds"] + bld["seconds"], 1), "ingest_peak_rss_mb": ing["peak_rss_mb"],
+                     "build_peak_rss_mb": bld["peak_rss_mb"], "home": str(home)})
+        print(f"full build {files}: ingest {ing['seconds']:.1f}s + dbt {bld['seconds']:.1f}s", flush=True)
+    for a, b in zip(rows, rows[1:]):
+        b["exponent_vs_previous"] = round(math.log(b["total_s"] / a["total_s"]) / math.log(b["reports"] / a["reports"]), 3)
+    return rows
+
+
+def bench_refresh(build_row: dict) -> dict:
+    """One new report, then one revised report, on the largest warehouse (needs `xxgk refresh`)."""
+    home = Path(build_row["home"])
+    inbox = home / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    extra = WORK / "refresh-extra"
+    shutil.rmtree(extra, ignore_errors=True)
+    truth = generate(extra, n_agencies=1, years=range(2025, 2026), seed=99)
+    new_file = inbox / Path(truth[0].file).name
+    shutil.copy(extra / truth[0].file, new_file)
+    first = run([*XXGK, "refresh", "--home", str(home), "--quiet"])       # picks the existing lake up, adds one
+    shutil.copy(extra / truth[0].file, new_file)
+    with open(new_file, "ab") as f:                                       # a republished, corrected version
+        f.write("\n更正说明：本报告于次年修订。\n".encode())
+    revised = run([*XXGK, "refresh", "--home", str(home), "--quiet"])
+    return {"reports": build_row["reports"], "one_new_s": first["seconds"], "one_revised_s": revised["seconds"],
+            "full_build_s": build_row["total_s"], "new_vs_full": round(first["seconds"] / build_row["total_s"], 3)}
+
+
+def bench_queries(n_reports: int) -> list[dict]:
+    """Example queries on a lake of n_reports reports written directly as Parquet, then built with dbt."""
+    home = WORK / f"home-query-{n_reports}"
+    if not (home / "xxgk.duckdb").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "synth_lake.py"), str(home), str(n_reports)], check=True)
+        run([*XXGK, "build", "--home", str(home)])
+    rows = []
+    examples = json.loads((ROOT / "bench" / "queries.json").read_text(encoding="utf-8"))
+    for name, sql in examples.items():
+        times = [_query_seconds(home, sql) for _ in range(5)]
+        rows.append({"query": name, "median_s": round(statistics.median(times), 3), "reports": n_reports})
+        print(f"query {name}: median {rows[-1]['median_s']}s", flush=True)
+    return rows
+
+
+def _query_seconds(home: Path, sql: str) -> float:
+    import duckdb
+
+    con = duckdb.connect(str(home / "xxgk.duckdb"), read_only=True)
+    try:
+        t = time.perf_counter()
+        con.execute(sql).fetchall()
+        return time.perf_counter() - t
+    finally:
+        con.close()
+
+
+def bench_pandas(n: int) -> dict:
+    """Our HTML path against pandas.read_html with a hand mapping of table 三, on the same files."""
+    from bench.pandas_baseline import compare
+
+    c = corpus(f"ingest-html-{n}", n, ("html",))
+    return compare(c)
+
+
+def write_outputs(result: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{date.today().isoformat()}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    from bench.report import markdown
+
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(markdown(result), encoding="utf-8")
+    print(f"wrote {path} and {DOC}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
+    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries pandas")
+    args = ap.parse_args()
+    stages = set(args.only or ["ingest", "build", "refresh", "queries", "pandas"])
+    n_ingest = 100 if args.quick else 1000
+    sizes = [100, 300, 1000] if args.quick else [1000, 10000, 100000]
+    n_query = 2000 if args.quick else 1_000_000
+    WORK.mkdir(parents=True, exist_ok=True)
+    result: dict = {"started": datetime.now(timezone.utc).isoformat(), "machine": machine(), "quick": args.quick}
+    if "ingest" in stages:
+        result["ingest"] = bench_ingest(["text", "html", "markdown", "docx", "pdf"], n_ingest)
+    if "build" in stages or "refresh" in stages:
+        result["build"] = bench_build(sizes)
+    if "refresh" in stages:
+        result["refresh"] = bench_refresh(result["build"][-1])
+    if "queries" in stages:
+        result["queries"] = bench_queries(n_query)
+    if "pandas" in stages:
+        result["pandas"] = bench_pandas(n_ingest)
+    result["finished"] = datetime.now(timezone.utc).isoformat()
+    write_outputs(result)
+
+
+if __name__ == "__main__":
+    main()
