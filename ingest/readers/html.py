@@ -83,10 +83,14 @@ def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
 
 def parse_html(text: str) -> Document:
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    parser = lxml.html.HTMLParser(huge_tree=True, recover=True)
     try:
-        root = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(huge_tree=True, recover=True))
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise Quarantine("unparseable_html", f"the HTML could not be parsed: {exc}") from None
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        # libxml2 stops descending past its depth limit and drops what lies deeper
+        raise Quarantine("too_deep", "the HTML is nested too deeply to read in full (parser depth limit reached)")
     meta: dict[str, str] = {}
     title = root.find(".//title")
     if title is not None and title.text:
