@@ -1,4 +1,4 @@
-"""The ``xxgk`` command line: ingest, build, sql, demo.
+"""The ``xxgk`` command line: ingest, build, sql, check, demo.
 
 Every command takes ``--home DIR`` (default ``$XXGK_HOME``, else ``./data``).
 Expected failures print one line, ``xxgk: error: …``, and exit non-zero.
@@ -33,6 +33,8 @@ def cmd_ingest(args) -> int:
         s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update)
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
           f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
+    if s.duplicates_of_rejects:
+        print(f"  ({s.duplicates_of_rejects} of the duplicates were quarantined before by this parser version)")
     for path, reason, message in s.rejects:
         print(f"  quarantined {path}: {reason}: {message}")
     return 0
@@ -60,6 +62,14 @@ def cmd_sql(args) -> int:
     if truncated:
         print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
     return 0
+
+
+def cmd_check(args) -> int:
+    from .check import exit_code, format_check, gather
+
+    result = gather(Home.resolve(args.home))
+    sys.stdout.write(format_check(result, args.format))
+    return exit_code(result, args.strict)
 
 
 def cmd_demo(args) -> int:
@@ -91,6 +101,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
+
+    sp = add("check", cmd_check, "data-quality report: statuses, worst reports, rules, rejects, continuity breaks")
+    sp.add_argument("--format", choices=["text", "md", "json"], default="text")
+    sp.add_argument("--strict", action="store_true", help="exit 1 when any current report has an error-severity finding")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=50)
