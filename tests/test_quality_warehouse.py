@@ -24,7 +24,7 @@ from warehouse.cli import main
 from warehouse.home import Home
 
 from fixtures.bad import BY_NAME, write
-from fixtures.reports import republish, t3_get, t3_shift, t4_set
+from fixtures.reports import republish, t3_shift, t4_set
 from helpers import db
 
 CARRIED_OVER = "二、上年结转政府信息公开申请数量"
@@ -37,7 +37,7 @@ def q(tmp_path_factory):
     truth = generate(root / "corpus", n_agencies=4, years=range(2021, 2024), seed=21, formats=("text",), quirk_rates={})
     by = {(r.agency, r.year): r for r in truth}
     agencies = list(dict.fromkeys(r.agency for r in truth))
-    a = next(ag for ag in agencies if by[(ag, 2023)].cells[f"t3|new_received|natural_person"] >= 2)
+    a = next(ag for ag in agencies if by[(ag, 2023)].cells["t3|new_received|natural_person"] >= 2)
     b, c, d = [ag for ag in agencies if ag != a][:3]
     path = lambda ag, y: root / "corpus" / by[(ag, y)].file
     later = root / "later"
