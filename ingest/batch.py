@@ -2,6 +2,10 @@
 
 Files are hashed first; content already in the lake (or seen earlier in the
 same batch) is a duplicate and costs no parse, though its path is recorded.
+Content quarantined by an older parser version is tried again. A file over
+the size limit is judged by its size alone (``stat``): it is quarantined as
+``too_large`` without being read, and identified by a fingerprint of its size
+and first and last MiB instead of a full hash.
 New files are parsed by :func:`ingest.pipeline.parse_report`, in a process
 pool when ``workers > 1``, and flushed to the lake in chunks so memory stays
 flat however large the batch. Quarantined files are copied, bytes unchanged,
@@ -18,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import pipeline
 from .lake import Lake, new_batch_id
-from .pipeline import Parsed, parse_report
+from .pipeline import MAX_BYTES, Parsed, _reject, parse_report
 
 CHUNK = 2000
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
@@ -32,6 +37,7 @@ class Summary:
     parsed_with_findings: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    duplicates_of_rejects: int = 0      # duplicates whose content was quarantined before
     rejects: list[tuple[str, str, str]] = field(default_factory=list)   # (path, reason, message)
     report_ids: list[str] = field(default_factory=list)
 
@@ -57,14 +63,25 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _parse_path(path: str) -> Parsed:
+def _parse_path(item: tuple[str, str, int]) -> Parsed:
+    path, sha, size = item
+    if size > MAX_BYTES:
+        return _reject(sha, path, "too_large", f"the file is {size / 2**20:.0f} MB; reports are far smaller "
+                       f"(limit {MAX_BYTES // 2**20} MB); it was not read, and is identified by size and first and last MiB")
     with open(path, "rb") as f:
         return parse_report(f.read(), path)
 
 
-def _hash(path: Path) -> str:
+def _hash(path: Path, size: int) -> str:
+    """SHA-256 of the content; for a file over the size limit, of its size and first and last MiB."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
+        if size > MAX_BYTES:
+            h.update(f"xxgk-large:{size}:".encode())
+            h.update(f.read(1 << 20))
+            f.seek(max(0, size - (1 << 20)))
+            h.update(f.read(1 << 20))
+            return h.hexdigest()
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -78,23 +95,25 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
     quarantine = home / "quarantine"
     files = expand(paths)
     summary = Summary(files_in=len(files))
-    known = lake.known_hashes()
+    known = lake.known_hashes(pipeline.__version__)
     now = datetime.now(timezone.utc)
     batch_id = new_batch_id()
     sources: list[dict] = []
-    todo: list[str] = []
+    todo: list[tuple[str, str, int]] = []
     seen: set[str] = set()
     for f in files:
-        sha = _hash(f)
+        size = f.stat().st_size
+        sha = _hash(f, size)
         path = str(f.resolve())
         if sha in known or sha in seen:
             summary.duplicates += 1
+            summary.duplicates_of_rejects += known.get(sha) == "reject"
             sources.append({"source_sha256": sha, "source_path": path, "outcome": "duplicate", "seen_at": now, "batch_id": batch_id})
             if progress:
                 progress(1)
             continue
         seen.add(sha)
-        todo.append(path)
+        todo.append((path, sha, size))
 
     pending: dict[str, list[dict]] = {t: [] for t in ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")}
     pending["sources"].extend(sources)
@@ -136,7 +155,7 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
     return summary
 
 
-def _run(paths: list[str], workers: int) -> Iterator[Parsed]:
+def _run(paths: list[tuple[str, str, int]], workers: int) -> Iterator[Parsed]:
     if workers <= 1 or len(paths) < 2:
         for p in paths:
             yield _parse_path(p)

@@ -59,7 +59,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "rejects": pa.schema([
         ("source_sha256", pa.string()), ("source_path", pa.string()), ("reason_code", pa.string()),
         ("message", pa.string()), ("quarantined_path", pa.string()), ("rejected_at", pa.timestamp("us", tz="UTC")),
-        ("batch_id", pa.string()),
+        ("batch_id", pa.string()), ("parser_version", pa.string()),
     ]),
 }
 PARTITIONED = {"reports", "cells", "sections", "findings", "statements"}
@@ -76,7 +76,8 @@ class Lake:
             d = self.root / table / (EMPTY_PARTITION if table in PARTITIONED else "")
             d.mkdir(parents=True, exist_ok=True)
             f = d / "_empty.parquet"
-            if not f.exists():
+            # rewritten when the schema gained a column, so every column is readable in older lakes too
+            if not f.exists() or not pq.read_schema(f).equals(schema, check_metadata=False):
                 _atomic_write(pa.Table.from_pylist([], schema=schema), f)
         (self.root / "_batches").mkdir(parents=True, exist_ok=True)
         self.sweep_uncommitted()
@@ -97,13 +98,23 @@ class Lake:
                 removed.append(p)
         return removed
 
-    def known_hashes(self) -> dict[str, str]:
-        """sha256 -> 'report' or 'reject' for everything already in the lake."""
+    def known_hashes(self, parser_version: str | None = None) -> dict[str, str]:
+        """sha256 -> 'report' or 'reject' for everything already in the lake.
+
+        With ``parser_version``, a reject counts only if that version rejected it:
+        a file quarantined by an older parser is tried again.
+        """
         known: dict[str, str] = {}
-        for table, outcome in (("rejects", "reject"), ("reports", "report")):
-            for f in self._files(table):
-                for sha in pq.read_table(f, columns=["source_sha256"]).column(0).to_pylist():
-                    known[sha] = outcome
+        for f in self._files("rejects"):
+            cols = ["source_sha256"] + (["parser_version"] if "parser_version" in pq.read_schema(f).names else [])
+            t = pq.read_table(f, columns=cols).to_pydict()
+            versions = t.get("parser_version", [None] * len(t["source_sha256"]))
+            for sha, version in zip(t["source_sha256"], versions):
+                if parser_version is None or version == parser_version:
+                    known[sha] = "reject"
+        for f in self._files("reports"):
+            for sha in pq.read_table(f, columns=["source_sha256"]).column(0).to_pylist():
+                known[sha] = "report"
         return known
 
     def _files(self, table: str) -> list[Path]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .model import Document, Paragraph, Table
-from .numbers import ParsedCell, is_value_like, parse_cell
+from .numbers import ParsedCell, is_number_word, is_value_like, parse_cell
 from .template import Key, distinctive_labels, norm_label, section_markers, select, t2_columns_for
 
 T3_COLS = 7
@@ -198,7 +198,10 @@ def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None
         return None
     values, labels = cells[-n:], cells[:-n]
     if not all(is_value_like(t) for t, _ in values):
-        return None
+        # a count or two written in words (十四) keeps its row: the cell is read as unreadable, not dropped
+        words = sum(1 for t, _ in values if is_number_word(t))
+        if not words or words > n // 3 or not all(is_value_like(t) or is_number_word(t) for t, _ in values):
+            return None
     # labels must not hold numbers: a longer run of values belongs to another table
     if any(parse_cell(t).value is not None for t, _ in labels):
         return None

@@ -68,6 +68,14 @@ def _parse(raw: str) -> ParsedCell:
     return ParsedCell(raw, value, False, m.group("unit"), m.group("note"))
 
 
+_NUMBER_WORD = re.compile(r"^[零〇一二三四五六七八九十百千万两壹贰叁肆伍陆柒捌玖拾佰仟]{1,12}$")
+
+
+def is_number_word(raw: str | None) -> bool:
+    """A count written in Chinese numerals (十四, 一百零五): a data cell, yet not a number ingest will guess at."""
+    return bool(_NUMBER_WORD.match(normalise_text(raw or "")))
+
+
 def is_value_like(raw: str | None) -> bool:
     """True for a cell that is a number or a printed blank (a data cell, not a label)."""
     p = parse_cell(raw)

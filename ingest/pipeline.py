@@ -16,6 +16,7 @@ from .metadata import extract_metadata, info_processing_fee, section_texts
 from .model import Quarantine
 from .readers import read, sniff
 from .rules import evaluate
+from .screen import screen
 
 # Reports made by the project's generator carry this marker; real reports never do.
 SYNTHETIC_MARKER = "XXGK-SYNTHETIC"
@@ -57,6 +58,7 @@ def parse_report(data: bytes, source_path: str) -> Parsed:
 def _reject(sha: str, path: str, reason: str, message: str) -> Parsed:
     return Parsed(sha, path, "quarantined", reject={
         "source_sha256": sha, "source_path": path, "reason_code": reason, "message": message,
+        "parser_version": __version__,
     })
 
 
@@ -67,11 +69,12 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
     doc = read(data, fmt)
     meta = extract_metadata(doc)
     mapping, rows = map_document(doc, meta.report_year)
+    screen(rows)
     if not mapping.cells:
         raise Quarantine("no_tables", "none of the tables 二, 三 or 四 was found in the document")
     if meta.report_year is None:
         raise Quarantine("no_report_year", "the report year could not be determined from the text")
-    findings, passed, failed = evaluate(mapping)
+    findings, passed, failed = evaluate(mapping, doc)
     rid = report_id_for(sha)
     is_synthetic = any(SYNTHETIC_MARKER in b for b in doc.lines()[:5] + doc.lines()[-5:])
     template = mapping.layouts.get("t2") or mapping.layouts.get("t3") or "2021"

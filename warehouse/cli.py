@@ -1,4 +1,4 @@
-"""The ``xxgk`` command line: ingest, build, sql, demo.
+"""The ``xxgk`` command line: ingest, build, sql, check, demo.
 
 Every command takes ``--home DIR`` (default ``$XXGK_HOME``, else ``./data``).
 Expected failures print one line, ``xxgk: error: …``, and exit non-zero.
@@ -33,6 +33,8 @@ def cmd_ingest(args) -> int:
         s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update)
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
           f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
+    if s.duplicates_of_rejects:
+        print(f"  ({s.duplicates_of_rejects} of the duplicates were quarantined before by this parser version)")
     for path, reason, message in s.rejects:
         print(f"  quarantined {path}: {reason}: {message}")
     return 0
@@ -86,6 +88,14 @@ def cmd_score(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_check(args) -> int:
+    from .check import exit_code, format_check, gather
+
+    result = gather(Home.resolve(args.home))
+    sys.stdout.write(format_check(result, args.format))
+    return exit_code(result, args.strict)
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -124,6 +134,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--golden", required=True, help="folder of <name>.json golden files")
     sp.add_argument("--min-exact", type=float, default=99.5, help="exit 1 below this exact percentage (default 99.5)")
     sp.add_argument("--verbose", action="store_true", help="list every wrong, missing and invented cell")
+
+    sp = add("check", cmd_check, "data-quality report: statuses, worst reports, rules, rejects, continuity breaks")
+    sp.add_argument("--format", choices=["text", "md", "json"], default="text")
+    sp.add_argument("--strict", action="store_true", help="exit 1 when any current report has an error-severity finding")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=50)

@@ -22,7 +22,6 @@ _BLOCK_TAGS = {
 _SKIP_TAGS = {"script", "style", "noscript", "head", "template", "iframe", "object", "svg"}
 _WS = re.compile(r"\s+")
 MAX_SPAN = 200
-_PARSER = etree.HTMLParser(huge_tree=True, recover=True, remove_comments=True, remove_pis=True)
 
 
 def _clean(text: str) -> str:
@@ -66,12 +65,16 @@ def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
 
 def parse_html(text: str) -> Document:
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    parser = etree.HTMLParser(huge_tree=True, recover=True, remove_comments=True, remove_pis=True)
     try:
-        root = etree.fromstring(text, parser=_PARSER)
+        root = etree.fromstring(text, parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise Quarantine("unparseable_html", f"the HTML could not be parsed: {exc}") from None
     if root is None:
         raise Quarantine("unparseable_html", "the HTML has no elements")
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        # libxml2 stops descending past its depth limit and drops what lies deeper
+        raise Quarantine("too_deep", "the HTML is nested too deeply to read in full (parser depth limit reached)")
     meta: dict[str, str] = {}
     title = root.find(".//title")
     if title is not None and title.text:
