@@ -1,4 +1,4 @@
-"""The ``xxgk`` command line: ingest, build, sql, demo.
+"""The ``xxgk`` command line: ingest, build, sql, check, docs, demo.
 
 Every command takes ``--home DIR`` (default ``$XXGK_HOME``, else ``./data``).
 Expected failures print one line, ``xxgk: error: …``, and exit non-zero.
@@ -69,6 +69,20 @@ def cmd_demo(args) -> int:
                     years=args.years, seed=args.seed, workers=args.workers)
 
 
+def cmd_check(args) -> int:
+    from .agencies import unresolved_section
+
+    print(unresolved_section(Home.resolve(args.home)), end="")
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from .docs import build_docs
+
+    print(build_docs(Home.resolve(args.home)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="xxgk", description="Warehouse of government information-disclosure annual reports.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -91,6 +105,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
+
+    add("check", cmd_check, "data-quality report: agency names that could not be resolved to a region")
+    add("docs", cmd_docs, "build the dbt documentation site offline into <home>/docs and print its path")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=50)
