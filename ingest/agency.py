@@ -43,13 +43,17 @@ def normalise_name(name: str | None) -> str:
     """Fold full-width forms (NFKC), convert traditional to simplified, drop whitespace, years and report words."""
     if not name:
         return ""
-    s = unicodedata.normalize("NFKC", name)
-    s = _t2s().convert(s)
-    s = re.sub(r"\s+", "", s)
-    s = _NOTE.sub("", s)
-    s = _REPORT.sub("", s)
-    s = _YEAR.sub("", s)
-    return _EDGE.sub("", s)
+    prev, s = None, name
+    while s != prev:  # removing one part can join the pieces of another
+        prev = s
+        s = unicodedata.normalize("NFKC", s)
+        s = _t2s().convert(s)
+        s = re.sub(r"\s+", "", s)
+        s = _NOTE.sub("", s)
+        s = _REPORT.sub("", s)
+        s = _YEAR.sub("", s)
+        s = _EDGE.sub("", s)
+    return s
 
 
 def agency_id_for(key: str) -> str:

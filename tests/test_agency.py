@@ -165,3 +165,21 @@ def test_harmonisation_seed_covers_every_template_key():
     assert {groups[k] for k in ("other_processing", "other_overdue_correction", "other_unpaid_fee", "other_other")} == {"other"}
     assert set(groups.values()) == {"received", "granted", "partially_granted", "denied", "unable", "not_processed",
                                     "other", "total_processed", "carried_forward"}
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAME_PARTS = st.sampled_from(["淮安市", "洪泽区", "洪澤區", "上海市", "鼓楼区", "人民政府", "办公厅", "局", " ", "\u3000",
+                               "２０２４年", "年度报告", "政府信息公开工作", "（盖章）", "ABC", "县", "镇"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_NAME_PARTS, max_size=8).map("".join) | st.text(max_size=30))
+def test_resolution_never_fails_and_normalising_is_idempotent(name):
+    r = Resolver.from_seeds().resolve(name)
+    assert r.agency_id.startswith("ag_") and len(r.agency_id) == 15
+    assert r.unresolved == (r.unresolved_reason is not None)
+    assert r.unresolved or r.level in ("central", "provincial", "prefecture", "county", "township")
+    once = normalise_name(name)
+    assert normalise_name(once) == once
