@@ -65,6 +65,11 @@ SECTIONS: dict[str, tuple[str, str]] = {
         order by reason_code, source_path
         limit {LIMIT * 5}
     """),
+    "unresolved": ("Unresolved agency names: {n}", """
+        select agency_id, agency_name, first_year, last_year, unresolved_reason
+        from dim_agency where unresolved
+        order by agency_name nulls last, agency_id
+    """),
     "continuity": ("Continuity breaks", f"""
         select a.agency_name, a.years_covered, a.missing_years, a.continuity_breaks, a.carryover_breaks, a.in_force_breaks,
                coalesce(string_agg(distinct f.report_year::varchar || ' ' || f.col_key, ', '), '') as carryover_mismatches
@@ -114,7 +119,7 @@ def format_check(check: Check, fmt: str = "text") -> str:
         return json.dumps(check.as_json(), ensure_ascii=False, indent=1) + "\n"
     parts = ["# xxgk data-quality check\n" if fmt == "md" else "xxgk data-quality check\n"]
     for key, (cols, rows) in check.sections.items():
-        title = SECTIONS[key][0]
+        title = SECTIONS[key][0].format(n=len(rows))
         parts.append(f"\n## {title}\n\n" if fmt == "md" else f"\n{title}\n{'=' * len(title)}\n")
         if not rows:
             parts.append("(none)\n")

@@ -1,4 +1,4 @@
-"""The ``xxgk`` command line: ingest, build, sql, check, demo.
+"""The ``xxgk`` command line: ingest, build, sql, inspect, score, check, docs, demo.
 
 Every command takes ``--home DIR`` (default ``$XXGK_HOME``, else ``./data``).
 Expected failures print one line, ``xxgk: error: …``, and exit non-zero.
@@ -103,6 +103,13 @@ def cmd_demo(args) -> int:
                     years=args.years, seed=args.seed, workers=args.workers)
 
 
+def cmd_docs(args) -> int:
+    from .docs import build_docs
+
+    print(build_docs(Home.resolve(args.home)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="xxgk", description="Warehouse of government information-disclosure annual reports.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -138,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
     sp = add("check", cmd_check, "data-quality report: statuses, worst reports, rules, rejects, continuity breaks")
     sp.add_argument("--format", choices=["text", "md", "json"], default="text")
     sp.add_argument("--strict", action="store_true", help="exit 1 when any current report has an error-severity finding")
+    add("docs", cmd_docs, "build the dbt documentation site offline into <home>/docs and print its path")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=50)

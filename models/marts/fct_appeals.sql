@@ -1,4 +1,6 @@
 -- Table 四: administrative reconsideration and litigation, one row per cell.
+-- proceeding_group (reconsideration, litigation) and outcome_group (the result) come from the
+-- seed key_harmonisation, like the harmonised keys.
 select
     report_id,
     agency_id,
@@ -6,6 +8,10 @@ select
     layout as template_version,
     row_key as proceeding,
     col_key as result,
+    hr.outcome_group as proceeding_group,
+    hc.outcome_group,
+    hr.harmonised_key as harmonised_proceeding,
+    hc.harmonised_key as harmonised_result,
     cast(coalesce(value, 0) as bigint) as cases,
     is_blank,
     raw_text,
@@ -14,5 +20,9 @@ select
     src_row,
     src_col,
     is_synthetic
-from {{ ref('int_cells_current') }}
-where table_id = 't4'
+from {{ ref('int_cells_current') }} as c
+left join {{ ref('key_harmonisation') }} as hr
+    on hr.table_id = 't4' and hr.axis = 'row' and hr.key = c.row_key and hr.template in (c.layout, 'both')
+left join {{ ref('key_harmonisation') }} as hc
+    on hc.table_id = 't4' and hc.axis = 'column' and hc.key = c.col_key and hc.template in (c.layout, 'both')
+where c.table_id = 't4'

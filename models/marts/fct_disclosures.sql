@@ -1,4 +1,6 @@
 -- Table 二: proactive disclosure (documents, decisions, fees), one row per cell, values as printed.
+-- The 2019 and 2021 columns differ in meaning: harmonised_measure and measure_comparable
+-- (seed key_harmonisation) say which compare across layouts.
 select
     report_id,
     agency_id,
@@ -6,6 +8,9 @@ select
     layout as template_version,
     row_key as item,
     col_key as measure,
+    hr.harmonised_key as harmonised_item,
+    hc.harmonised_key as harmonised_measure,
+    hc.comparable = 'yes' and hr.comparable = 'yes' as measure_comparable,
     value,
     unit,
     is_blank,
@@ -15,5 +20,9 @@ select
     src_row,
     src_col,
     is_synthetic
-from {{ ref('int_cells_current') }}
-where table_id = 't2'
+from {{ ref('int_cells_current') }} as c
+left join {{ ref('key_harmonisation') }} as hr
+    on hr.table_id = 't2' and hr.axis = 'row' and hr.key = c.row_key and hr.template in (c.layout, 'both')
+left join {{ ref('key_harmonisation') }} as hc
+    on hc.table_id = 't2' and hc.axis = 'column' and hc.key = c.col_key and hc.template in (c.layout, 'both')
+where c.table_id = 't2'
