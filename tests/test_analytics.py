@@ -110,8 +110,10 @@ def test_rollups_add_up(agency_home):
 
 def test_every_mart_column_described_in_english_and_chinese(agency_home):
     manifest = json.loads((agency_home["home"].root / ".dbt-target" / "manifest.json").read_text(encoding="utf-8"))
-    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and "/marts/" in "/" + n["original_file_path"]]
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"
+             and any(d in "/" + n["original_file_path"] for d in ("/marts/", "/quality/"))]
     assert {"agency_year", "region_year", "national_year", "dim_agency"} <= {n["name"] for n in marts}
+    assert {"dq_cross_year_checks", "dq_findings", "dq_report_scorecard", "dq_agency_scorecard", "dq_rejects"} <= {n["name"] for n in marts}
     with db(agency_home["home"]) as con:
         for node in marts:
             cols = [r[0] for r in con.execute(f"describe {node['name']}").fetchall()]
