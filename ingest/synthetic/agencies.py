@@ -138,7 +138,7 @@ def build_agencies(rng: random.Random, n: int, provinces: list[Province], prefix
         tiers[1].append(_agency(u, f"{u.division.code}-office", f"{u.display}{office}", "government_office", "office",
                                 gov[u.division.code], rng))
     counties = [u for u in units if u.level == "county"]
-    n_towns = max(1, round(n * 0.03))
+    n_towns = max(1, round(n * 0.03)) if counties else 0
     towns = rng.sample(TOWNSHIPS, min(n_towns, len(TOWNSHIPS)))
     for i, town in enumerate(towns):
         u = counties[i % len(counties)]
@@ -159,7 +159,7 @@ def build_agencies(rng: random.Random, n: int, provinces: list[Province], prefix
                 lvl = LEVELS.index(u.level)
                 a = _agency(u, f"{u.division.code}-{key}", u.display + names[lvl], "department", sector, gov[u.division.code], rng)
                 if old[lvl]:
-                    a.old_name = u.display + old[lvl]     # a rename, used only where one is drawn
+                    a.old_name = u.display + old[lvl]     # the name before a reform; kept only where a rename is drawn
                 tiers[2].append(a)
     pool = tiers[0] + tiers[1] + tiers[2]
     if len(pool) < n:
@@ -170,15 +170,12 @@ def build_agencies(rng: random.Random, n: int, provinces: list[Province], prefix
 def draw_traits(rng: random.Random, agencies: list[Agency], years: list[int], rates: dict[str, float]) -> None:
     """Renames, skipped years, the old （六） row and fee charging, each at its rate."""
     for a in agencies:
-        may_rename = a.old_name is not None or (a.kind == "township" and "乡" in a.name)
-        if a.kind == "township" and may_rename:
-            a.old_name = a.name
-            a.name = a.name.replace("乡人民政府", "镇人民政府")
-        if may_rename and len(years) >= 2 and rng.random() < rates.get("renamed", 0.0):
-            a.renamed_in = rng.choice(years[1:])
+        new_name = a.name
+        if a.kind == "township" and a.name.endswith("乡人民政府"):
+            a.old_name, new_name = a.name, a.name[: -len("乡人民政府")] + "镇人民政府"   # 乡改镇
+        if a.old_name and len(years) >= 2 and rng.random() < rates.get("renamed", 0.0):
+            a.name, a.renamed_in = new_name, rng.choice(years[1:])
         else:
-            if a.kind == "township" and a.old_name:
-                a.name = a.old_name
             a.old_name = None
         if len(years) >= 3 and rng.random() < rates.get("missing_year", 0.0):
             a.missing_year = rng.choice(years[1:-1])

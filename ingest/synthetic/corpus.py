@@ -39,6 +39,8 @@ def format_plan(rng: random.Random, formats: Mapping[str, float] | tuple[str, ..
     if unknown:
         raise ValueError(f"unknown formats: {sorted(unknown)}; known: {sorted(EXTENSIONS)}")
     total = sum(shares.values())
+    if total <= 0 or any(v < 0 for v in shares.values()):
+        raise ValueError(f"format shares must be non-negative with a positive sum: {shares}")
     raw = {f: n * s / total for f, s in shares.items()}
     counts = {f: int(x) for f, x in raw.items()}
     for f in sorted(raw, key=lambda f: raw[f] - counts[f], reverse=True)[: n - sum(counts.values())]:
@@ -122,6 +124,11 @@ class _Report:
         if f not in self.findings:
             self.findings.append(f)
 
+    def copy(self) -> _Report:
+        other = _Report({}, {}, {})
+        other.values, other.text, other.findings = dict(self.values), dict(self.text), list(self.findings)
+        return other
+
     def truth(self) -> dict[str, float | None]:
         return {f"{t}|{r}|{c}": v for (t, r, c), v in self.values.items()}
 
@@ -176,6 +183,9 @@ def generate(out_dir: str | Path, n_agencies: int = 50, years: range | list[int]
     divs = load_divisions(divisions)
     agencies = build_agencies(rng, n_agencies, tree(divs), county_prefix(divs))
     draw_traits(rng, agencies, years, rates)
+    names = [(a.name_in(y), y) for a in agencies for y in years]
+    if len(set(names)) != len(names):
+        raise ValueError("two generated agencies share a name in the same year")
     slots = [(a.uid, y) for a in agencies for y in years if y != a.missing_year]
     plan = dict(zip(slots, format_plan(rng, formats, len(slots))))
     jobs = [(a, years, seed, {y: plan.get((a.uid, y)) for y in years}, rates, out) for a in agencies]
@@ -210,18 +220,16 @@ def _agency_reports(job) -> list[SynthReport]:
     return reports
 
 
-def _agency_year(a: Agency, y: int, st: figures.AgencyState, arng: random.Random, rrng: random.Random, fmt: str,
-                 rates: Mapping[str, float], prev: int | None, out: Path) -> list[SynthReport]:
-    layout = "2019" if y <= 2020 else "2021"
-    t3_layout = "2019" if a.legacy_t3 else layout
-    name = a.name_in(y)
-    quirks = [q for q in ("blank_zero", "split_digits", "missing_labels", "annotated", "broken_total", "carry_break", "revision")
-              if rrng.random() < rates.get(q, 0.0)]
+REPORT_QUIRKS = ("blank_zero", "split_digits", "missing_labels", "annotated", "broken_total", "carry_break", "revision")
+
+
+def _draw_quirks(a: Agency, y: int, rrng: random.Random, fmt: str, rates: Mapping[str, float], prev: int | None,
+                 detail: dict) -> list[str]:
+    """The report's own quirks at their rates, where they apply, and the agency's quirks that show in this year."""
+    quirks = [q for q in REPORT_QUIRKS if rrng.random() < rates.get(q, 0.0)]
     if "split_digits" in quirks and fmt not in SPLIT_FORMATS:
         quirks.remove("split_digits")
-    title = _title(rrng, name, y)
-    detail: dict = {}
-    if "carry_break" in quirks and not (prev == y - 1 and name == a.name_in(y - 1)):
+    if "carry_break" in quirks and not (prev == y - 1 and a.name_in(y) == a.name_in(y - 1)):
         quirks.remove("carry_break")     # only where last year's report exists, under the same name
     if a.renamed_in == y:
         quirks.append("renamed")
@@ -229,33 +237,31 @@ def _agency_year(a: Agency, y: int, st: figures.AgencyState, arng: random.Random
     if a.missing_year is not None and prev == a.missing_year - 1 and y == a.missing_year + 1:
         quirks.append("missing_year")
         detail["missing_year"] = a.missing_year
-    if a.legacy_t3 and layout == "2021":
+    if a.legacy_t3 and y >= 2021:
         quirks.append("legacy_t3")
+    return quirks
 
-    carry_findings = []
-    if "carry_break" in quirks:
-        before = st.carry["natural_person"]
-        delta = rrng.choice([d for d in range(-max(1, before // 2), 6) if d and before + d >= 0])
-        st.carry["natural_person"] = before + delta
-        expected_total = sum(st.carry.values()) - delta
-        carry_findings = [{"rule_id": CARRY_BREAK_RULE, "table_id": "t3", "row_key": "carried_over", "col_key": col,
-                           "expected": exp, "actual": exp + delta} for col, exp in (("natural_person", before), ("total", expected_total))]
-        detail["carry_break"] = {"previous_carried_forward": before, "printed_carried_over": before + delta}
-    t3 = figures.t3(arng, a, st, y, t3_layout)
-    t4 = figures.t4(arng, a, t3[("new_received", "total")])
-    t2 = figures.t2(arng, a, st, layout)
-    fee, fee_cases = figures.info_fee(arng, a, y)
 
-    r = _Report(t2, t3, t4)
-    r.findings += carry_findings
+def _break_carry(rrng: random.Random, st: figures.AgencyState, detail: dict) -> list[dict]:
+    """Print a carried-over figure that differs from last year's carried-forward (the chain goes on from it)."""
+    before = st.carry["natural_person"]
+    delta = rrng.choice([d for d in range(-max(1, before // 2), 6) if d and before + d >= 0])
+    total_before = sum(st.carry.values())
+    st.carry["natural_person"] = before + delta
+    detail["carry_break"] = {"previous_carried_forward": before, "printed_carried_over": before + delta}
+    return [{"rule_id": CARRY_BREAK_RULE, "table_id": "t3", "row_key": "carried_over", "col_key": col,
+             "expected": exp, "actual": exp + delta} for col, exp in (("natural_person", before), ("total", total_before))]
+
+
+def _print_quirks(r: _Report, quirks: list[str], rrng: random.Random, layout: str, t3_layout: str, detail: dict) -> set[str]:
+    """Apply the printing quirks to the cells; returns the table 三 rows whose labels are lost."""
     if "blank_zero" in quirks:
         for (t, row, col), v in list(r.values.items()):
             if t == "t3" and col in figures.LEGAL_COLS and v == 0:
                 r.set((t, row, col), None)
     if "annotated" in quirks:
         key = ("t2", "normative_documents", "issued" if layout == "2021" else "newly_made")
-        note = f"（其中修订{rrng.randint(1, 3)}件）"
-        r.text[key] += note
+        r.text[key] += f"（其中修订{rrng.randint(1, 3)}件）"
         detail["annotated"] = {"row": key[1], "col": key[2], "text": r.text[key]}
     if "broken_total" in quirks:
         _broken_total(rrng, r, t3_layout, detail)
@@ -265,36 +271,51 @@ def _agency_year(a: Agency, y: int, st: figures.AgencyState, arng: random.Random
             detail["split_digits"] = n_split
         else:
             quirks.remove("split_digits")    # no number of two digits or more to split
-    lost: set[str] = set()
-    if "missing_labels" in quirks:
-        rows = [k.key for k in select(t3_layout, "t3", "row")]
-        lost = set(rrng.sample(rows[1:-1], 4))
-        detail["missing_labels"] = sorted(lost)
+    if "missing_labels" not in quirks:
+        return set()
+    rows = [k.key for k in select(t3_layout, "t3", "row")]
+    lost = set(rrng.sample(rows[1:-1], 4))
+    detail["missing_labels"] = sorted(lost)
+    return lost
 
-    stated = _fee_sentence(rrng, y, fee, fee_cases)
-    info = {"amount_yuan": fee, "cases": fee_cases, "stated": stated}
+
+def _agency_year(a: Agency, y: int, st: figures.AgencyState, arng: random.Random, rrng: random.Random, fmt: str,
+                 rates: Mapping[str, float], prev: int | None, out: Path) -> list[SynthReport]:
+    """The file (two for a revision) of one agency-year, written under ``out``; returns their truth."""
+    layout = "2019" if y <= 2020 else "2021"
+    t3_layout = "2019" if a.legacy_t3 else layout
+    name = a.name_in(y)
+    detail: dict = {}
+    quirks = _draw_quirks(a, y, rrng, fmt, rates, prev, detail)
+    title = _title(rrng, name, y)
+    carry_findings = _break_carry(rrng, st, detail) if "carry_break" in quirks else []
+    t3 = figures.t3(arng, a, st, y, t3_layout)
+    t4 = figures.t4(arng, a, t3[("new_received", "total")])
+    t2 = figures.t2(arng, a, st, layout)
+    fee, fee_cases = figures.info_fee(arng, a, y)
+
+    r = _Report(t2, t3, t4)
+    r.findings += carry_findings
+    lost = _print_quirks(r, quirks, rrng, layout, t3_layout, detail)
+    info = {"amount_yuan": fee, "cases": fee_cases, "stated": _fee_sentence(rrng, y, fee, fee_cases)}
     pub = _published(rrng, y)
     versions = [(r, pub, 1)]
     if "revision" in quirks:
-        first = _Report(t2, t3, t4)
-        first.values, first.text, first.findings = dict(r.values), dict(r.text), list(r.findings)
-        broken_row = detail.get("broken_total", {}).get("row")
-        detail["revision"] = _mistype(rrng, first, t3_layout, broken_row)
+        first = r.copy()
+        detail["revision"] = _mistype(rrng, first, t3_layout, detail.get("broken_total", {}).get("row"))
         versions = [(first, pub, 1), (r, pub + timedelta(days=rrng.randint(20, 150)), 2)]
     reps = []
-    for rep_cells, published, version in versions:
+    for cells, published, version in versions:
         rq = [q for q in quirks if q != "revision"] + (["revision"] if version == 2 else ["revised_later"] if len(versions) > 1 else [])
-        suffix = "_修订版" if version == 2 else ""
         rep = SynthReport(
-            file=f"reports/{y}/{name}_{y}{suffix}.{EXTENSIONS[fmt]}", title=title, agency=name, year=y, layout=layout, fmt=fmt,
-            published=published.isoformat(), cells=rep_cells.truth(), quirks=rq, info_fee=info, agency_uid=a.uid,
-            agency_current=a.name, layouts={"t2": layout, "t3": t3_layout, "t4": "2021"}, version=version,
-            is_current=version == len(versions), findings=rep_cells.findings, quirk_detail=dict(detail))
-        printed = Printed(rep_cells.text, layout, t3_layout, lost, "split_digits" in quirks)
+            file=f"reports/{y}/{name}_{y}{'_修订版' if version == 2 else ''}.{EXTENSIONS[fmt]}", title=title, agency=name,
+            year=y, layout=layout, fmt=fmt, published=published.isoformat(), cells=cells.truth(), quirks=rq, info_fee=info,
+            agency_uid=a.uid, agency_current=a.name, layouts={"t2": layout, "t3": t3_layout, "t4": "2021"}, version=version,
+            is_current=version == len(versions), findings=cells.findings, quirk_detail=dict(detail))
+        printed = Printed(cells.text, layout, t3_layout, lost, "split_digits" in quirks)
         blocks = compose(rep, printed, random.Random(f"{a.uid}|{y}|text"), version == 2)
-        meta = {"title": title, "agency": name, "published": rep.published}
         path = out / rep.file
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(render(fmt, blocks, meta))
+        path.write_bytes(render(fmt, blocks, {"title": title, "agency": name, "published": rep.published}))
         reps.append(rep)
     return reps

@@ -8,8 +8,9 @@
   ``rowspan``/``colspan``; split numbers become ``<span>`` pieces;
 * docx: a Word file (python-docx) with merged cells (``gridSpan``/``vMerge``);
   split numbers become separate runs;
-* pdf: an A4 PDF (reportlab, CID font STSong-Light) with ruled tables, merged
-  cells and a page footer ``— N —``.
+* pdf: an A4 PDF (reportlab, CID font STSong-Light, referenced but not embedded
+  like the standard Asian fonts) with ruled tables, merged cells and a page
+  footer ``— N —``.
 
 All outputs are byte-for-byte deterministic: DOCX zip entries get a fixed
 timestamp and PDFs are written in reportlab's invariant mode with the
