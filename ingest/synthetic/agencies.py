@@ -62,7 +62,7 @@ class Agency:
     uid: str
     name: str                   # current name (the latest under which it reports)
     level: str                  # province | prefecture | county | township
-    kind: str                   # government | government_office | department | township
+    kind: str                   # government | government_office | department (a township's government is a government)
     sector: str                 # caseload profile: government, office, township, land, housing, public_security, ...
     parent_uid: str | None
     province_code: str
@@ -143,7 +143,7 @@ def build_agencies(rng: random.Random, n: int, provinces: list[Province], prefix
     for i, town in enumerate(towns):
         u = counties[i % len(counties)]
         suffix = "街道办事处" if town.endswith("街道") else "人民政府"
-        tiers[1].append(_agency(u, f"{u.division.code}-town{i}", f"{u.display}{town}{suffix}", "township", "township",
+        tiers[1].append(_agency(u, f"{u.division.code}-town{i}", f"{u.display}{town}{suffix}", "government", "township",
                                 gov[u.division.code], rng, level="township"))
     depts_by_unit = []
     for u in units:
@@ -171,7 +171,7 @@ def draw_traits(rng: random.Random, agencies: list[Agency], years: list[int], ra
     """Renames, skipped years, the old （六） row and fee charging, each at its rate."""
     for a in agencies:
         new_name = a.name
-        if a.kind == "township" and a.name.endswith("乡人民政府"):
+        if a.level == "township" and a.name.endswith("乡人民政府"):
             a.old_name, new_name = a.name, a.name[: -len("乡人民政府")] + "镇人民政府"   # 乡改镇
         if a.old_name and len(years) >= 2 and rng.random() < rates.get("renamed", 0.0):
             a.name, a.renamed_in = new_name, rng.choice(years[1:])

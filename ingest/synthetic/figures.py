@@ -60,6 +60,7 @@ LEGAL_SHARE = {"land": 0.15, "housing": 0.12, "economic": 0.2, "regulatory": 0.1
 APPEAL_RATE = {"land": 0.03, "housing": 0.025, "public_security": 0.03, "government": 0.02, "township": 0.004}
 LICENSING = {"approval": 3000, "public_security": 1500, "regulatory": 800, "economic": 300, "housing": 600, "land": 400, "social": 200}
 PENALTY = {"public_security": 2500, "regulatory": 600, "economic": 60, "housing": 80, "land": 90, "legal": 10}
+DOCS_SCALE = {"government": 10, "office": 2.5, "township": 0.3}    # normative documents issued a year (departments: 2)
 LEVEL_FACTOR = {"province": 0.6, "prefecture": 1.0, "county": 0.7, "township": 0.05}
 
 
@@ -102,8 +103,8 @@ class AgencyState:
 
 
 def initial_state(rng: random.Random, a: Agency) -> AgencyState:
-    regs = {"province": 200, "prefecture": 30}.get(a.level, 0) if a.kind == "government" else 0
-    docs = {"government": 12, "government_office": 3, "department": 2, "township": 0.3}[a.kind] * {"province": 3, "prefecture": 2}.get(a.level, 1)
+    regs = {"province": 200, "prefecture": 30}.get(a.level, 0) if a.kind == "government" else 0   # 规章: provinces and cities
+    docs = DOCS_SCALE.get(a.sector, 2) * {"province": 3, "prefecture": 2}.get(a.level, 1)
     share = LEGAL_SHARE.get(a.sector, 0.05) * rng.uniform(0.3, 1.7)
     carry = {c: poisson(rng, a.scale * 0.04 * (1 if c == "natural_person" else share / 5)) for c in APPLICANTS}
     return AgencyState(
@@ -182,7 +183,7 @@ def t2(rng: random.Random, a: Agency, st: AgencyState, layout: str) -> dict[tupl
     """Table 二; advances documents in force, the published totals and the 2019 item counts."""
     lf = LEVEL_FACTOR[a.level]
     regs = {"province": 5, "prefecture": 1.5}.get(a.level, 0) if a.kind == "government" else 0
-    docs = {"government": 10, "government_office": 2, "department": 2.5, "township": 0.3}[a.kind] * (1.5 if a.level == "province" else 1)
+    docs = DOCS_SCALE.get(a.sector, 2) * (1.5 if a.level == "province" else 1)
     issued = {"regulations": poisson(rng, regs), "normative_documents": poisson(rng, docs)}
     abolished = {k: min(st.in_force[k], poisson(rng, st.in_force[k] * 0.04)) for k in issued}
     published = {k: issued[k] if rng.random() < 0.9 else max(0, issued[k] - 1) for k in issued}
