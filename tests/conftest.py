@@ -16,7 +16,9 @@ def shared_corpus() -> Path:
 
 @pytest.fixture(scope="session")
 def synthetic_home(tmp_path_factory):
-    """Generated reports (both layouts, text and HTML, default quirks) ingested and built once."""
+    """Generated reports (both layouts, text and HTML, default quirks) ingested and built once.
+
+    Seed 11 gives a revision, carry-over breaks and broken totals, which the end-to-end tests expect."""
     from ingest.batch import ingest_paths
     from ingest.synthetic import generate
     from warehouse.build import build

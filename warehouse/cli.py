@@ -148,10 +148,10 @@ def parser() -> argparse.ArgumentParser:
     add("docs", cmd_docs, "build the dbt documentation site offline into <home>/docs and print its path")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
-    sp.add_argument("--agencies", type=int, default=50)
-    sp.add_argument("--years", default="2021-2025", help="range of report years, e.g. 2019-2025")
+    sp.add_argument("--agencies", type=int, default=300)
+    sp.add_argument("--years", default="2019-2025", help="range of report years, e.g. 2019-2025")
     sp.add_argument("--seed", type=int, default=7)
-    sp.add_argument("--workers", type=int, default=1)
+    sp.add_argument("--workers", type=int, default=2, help="parallel processes for generation and ingest (default 2)")
     return p
 
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import shutil
+import sys
+from collections import Counter
 
-from ingest.batch import ingest_paths
-from ingest.synthetic import generate
+from ingest.batch import expand, ingest_paths
+from ingest.synthetic import DEMO_FORMATS, generate
 
 from .build import build
 from .home import Home
@@ -38,14 +40,31 @@ def _years(spec: str) -> range:
     return range(int(a), int(b or a) + 1)
 
 
-def run_demo(home: Home, agencies: int = 50, years: str = "2021-2025", seed: int = 7, workers: int = 1) -> int:
+def _bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="report", file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
+def _counts(counter: Counter) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counter.most_common())
+
+
+def run_demo(home: Home, agencies: int = 300, years: str = "2019-2025", seed: int = 7, workers: int = 2) -> int:
     home.ensure()
     corpus = home.root / "synthetic"
     if corpus.exists():
         shutil.rmtree(corpus)
+    span = _years(years)
     print(f"SYNTHETIC DEMO DATA: generating {agencies} agencies x years {years} (seed {seed}) into {corpus}")
-    truth = generate(corpus, n_agencies=agencies, years=_years(years), seed=seed)
-    s = ingest_paths([corpus / "reports"], home.root, workers=workers)
+    with _bar(agencies * len(span), "generate") as bar:
+        truth = generate(corpus, n_agencies=agencies, years=span, seed=seed, formats=DEMO_FORMATS,
+                         progress=bar.update, workers=workers)
+    print(f"generated {len(truth)} synthetic reports: {_counts(Counter(r.fmt for r in truth))}")
+    print(f"quirks injected (truth in {corpus / 'truth.jsonl'}): {_counts(Counter(q for r in truth for q in r.quirks))}")
+    files = expand([corpus / "reports"])
+    with _bar(len(files), "ingest") as bar:
+        s = ingest_paths(files, home.root, workers=workers, progress=bar.update)
     print(f"ingest: files in {s.files_in} = reports {s.reports} + quarantined {s.quarantined} + duplicates {s.duplicates}")
     res = build(home)
     print(f"build: {res.models} models and seeds, {res.tests_passed} tests passed, {res.tests_warned} warnings -> {res.db_path}")
