@@ -1,4 +1,4 @@
-"""The ``xxgk`` command line: ingest, build, sql, demo.
+"""The ``xxgk`` command line: ingest, build, sql, demo, fetch, refresh.
 
 Every command takes ``--home DIR`` (default ``$XXGK_HOME``, else ``./data``).
 Expected failures print one line, ``xxgk: error: …``, and exit non-zero.
@@ -40,9 +40,11 @@ def cmd_ingest(args) -> int:
 
 def cmd_build(args) -> int:
     from .build import build
+    from .lock import RefreshLock
 
     home = Home.resolve(args.home)
-    res = build(home)
+    with RefreshLock(home.ensure()):
+        res = build(home)
     print(f"built {res.db_path}: {res.models} models and seeds, {res.tests_passed} tests passed, "
           f"{res.tests_warned} warnings (source inconsistencies; see `xxgk check`)")
     return 0
@@ -60,6 +62,61 @@ def cmd_sql(args) -> int:
     if truncated:
         print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
     return 0
+
+
+def _fetch_policy(args):
+    from ingest.fetch import FetchPolicy
+
+    return FetchPolicy(timeout_s=args.timeout, retries=args.retries, backoff_s=args.backoff,
+                       min_interval_s=args.min_interval, max_bytes=int(args.max_mb * 2**20))
+
+
+def cmd_fetch(args) -> int:
+    import logging
+
+    from ingest.fetch import Fetcher, read_sources
+
+    from .refresh import EXIT_PARTIAL, configure_logging
+
+    configure_logging(args.quiet, args.log_file)
+    log = logging.getLogger("xxgk.fetch")
+    home = Home.resolve(args.home).ensure()
+    path = Path(args.sources) if args.sources else home.root / "sources.csv"
+    try:
+        sources = read_sources(path)
+    except (OSError, ValueError) as exc:
+        raise XxgkError(f"cannot read the sources file: {exc}") from None
+    with _progress(len(sources), "fetch", args.quiet) as bar:
+        s = Fetcher(home.root, _fetch_policy(args)).fetch_all(sources, progress=bar.update)
+    log.info(f"fetched {len(sources)} sources into {home.inbox}: {s.ok} new or changed, {s.unchanged} same bytes, "
+             f"{s.not_modified} not modified (304), {s.failed} failed")
+    for r in s.failures:
+        log.warning(f"  failed {r['url']}: {r['error']}")
+    return EXIT_PARTIAL if s.failed else 0
+
+
+def cmd_refresh(args) -> int:
+    import logging
+    import signal
+
+    from .refresh import EXIT_FAILED, configure_logging, refresh, summary_line
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    configure_logging(args.quiet, args.log_file)
+    log = logging.getLogger("xxgk.refresh")
+    try:
+        run = refresh(Home.resolve(args.home), sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args))
+    except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
+        log.error(f"xxgk: error: {exc}")
+        return exc.exit_code
+    if run.exit_code == EXIT_FAILED:
+        log.error(f"xxgk: error: {summary_line(run)}")
+    else:
+        log.log(logging.WARNING if run.status == "partial" else logging.INFO, summary_line(run))
+    return run.exit_code
 
 
 def cmd_demo(args) -> int:
@@ -91,6 +148,24 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
+
+    def fetch_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--sources", help="CSV of agency, year, url[, format] (default: <home>/sources.csv)")
+        sp.add_argument("--timeout", type=float, default=30.0, help="seconds per network operation (default 30)")
+        sp.add_argument("--retries", type=int, default=3, help="retries on network errors, 5xx and 429 (default 3)")
+        sp.add_argument("--backoff", type=float, default=2.0, help="first retry wait in seconds, doubling (default 2)")
+        sp.add_argument("--min-interval", type=float, default=1.0, help="seconds between requests to one host (default 1)")
+        sp.add_argument("--max-mb", type=float, default=50.0, help="largest download in MB (default 50)")
+        sp.add_argument("--quiet", action="store_true", help="print only warnings and errors")
+        sp.add_argument("--log-file", help="append a timestamped log to this file")
+
+    sp = add("fetch", cmd_fetch, "download the reports listed in a sources file into the inbox")
+    fetch_options(sp)
+
+    sp = add("refresh", cmd_refresh, "fetch, ingest new and changed inbox files, build incrementally, swap, record the run "
+                                     "(exit 0 ok, 3 failed, 4 partial, 5 locked)")
+    fetch_options(sp)
+    sp.add_argument("--full", action="store_true", help="rebuild every model from scratch")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=50)

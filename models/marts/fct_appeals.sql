@@ -1,4 +1,7 @@
 -- Table 四: administrative reconsideration and litigation, one row per cell.
+-- Incremental by report (macros/incremental.sql).
+-- depends_on: {{ ref('int_reports_versioned') }}
+{{ by_report_config() }}
 select
     report_id,
     agency_id,
@@ -16,3 +19,4 @@ select
     is_synthetic
 from {{ ref('int_cells_current') }}
 where table_id = 't4'
+{{ only_new_reports() }}

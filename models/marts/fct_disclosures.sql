@@ -1,4 +1,7 @@
 -- Table 二: proactive disclosure (documents, decisions, fees), one row per cell, values as printed.
+-- Incremental by report (macros/incremental.sql).
+-- depends_on: {{ ref('int_reports_versioned') }}
+{{ by_report_config() }}
 select
     report_id,
     agency_id,
@@ -17,3 +20,4 @@ select
     is_synthetic
 from {{ ref('int_cells_current') }}
 where table_id = 't2'
+{{ only_new_reports() }}
