@@ -51,16 +51,35 @@ def cmd_build(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    from .serve import query, render
+    from .serve import connect, example_sql, format_for, list_examples, repl, write_result
+    from .sqlguard import check_sql
 
     home = Home.resolve(args.home)
-    sql = args.query if args.query else sys.stdin.read()
+    if args.example == "list":
+        sys.stdout.write(list_examples())
+        return 0
+    if args.example:
+        sql = example_sql(args.example)
+    elif args.query:
+        sql = args.query
+    elif sys.stdin.isatty():
+        with connect(home):          # fail early when there is no warehouse
+            pass
+        return repl(home, input, sys.stdout.write, args.limit, args.timeout)
+    else:
+        sql = sys.stdin.read()
     if not sql.strip():
         raise XxgkError("no query given")
-    cols, rows, truncated = query(home, sql, row_limit=args.limit, timeout_s=args.timeout)
-    sys.stdout.write(render(cols, rows, args.format))
-    if truncated:
-        print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
+    fmt = format_for(args.out, args.format)
+    statements = check_sql(sql)
+    if args.out and len(statements) > 1:
+        raise XxgkError(f"--out takes one statement ({len(statements)} given)")
+    for statement in statements:
+        n, truncated = write_result(home, statement, fmt, args.out, args.limit, args.timeout)
+        if truncated:
+            print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
+        if args.out:
+            print(f"wrote {n} rows to {args.out} ({fmt})", file=sys.stderr)
     return 0
 
 
@@ -143,9 +162,12 @@ def parser() -> argparse.ArgumentParser:
 
     add("build", cmd_build, "build the DuckDB warehouse from the lake with dbt (atomic swap)")
 
-    sp = add("sql", cmd_sql, "run a read-only SQL query against the warehouse")
-    sp.add_argument("query", nargs="?", help="SQL text (default: read from stdin)")
-    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("sql", cmd_sql, "run read-only SQL against the warehouse (no query: a prompt on a terminal, else stdin)")
+    sp.add_argument("query", nargs="?", help="SQL text (default: an interactive prompt, or stdin when piped)")
+    sp.add_argument("--format", choices=["table", "csv", "json", "parquet"], default=None,
+                    help="output format (default: from the --out extension, else table)")
+    sp.add_argument("--out", help="write the result to this file instead of stdout")
+    sp.add_argument("--example", metavar="NAME", help="run a named example query; `--example list` lists them")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
 
