@@ -107,13 +107,12 @@ def built_state(home: Home) -> dict | None:
     """``meta_build`` of the current warehouse, or None (no warehouse, or built by `xxgk build`)."""
     if not home.db.exists():
         return None
+    # ATTACH reads the file now at this path; a plain connect could reuse an instance of a replaced file
+    # that another connection in this process still holds.
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
-        con = duckdb.connect(str(home.db), read_only=True, config={"autoinstall_known_extensions": False,
-                                                                   "autoload_known_extensions": False})
-    except duckdb.Error:
-        return None
-    try:
-        cur = con.execute("select * from meta_build")
+        con.execute(f"attach '{_quote(home.db)}' as current_build (read_only)")
+        cur = con.execute("select * from current_build.meta_build")
         cols = [d[0] for d in cur.description]
         row = cur.fetchone()
         return dict(zip(cols, row)) if row else None
@@ -260,7 +259,7 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
 
 
 def configure_logging(quiet: bool = False, log_file: str | Path | None = None) -> None:
-    """Progress lines to stdout (warnings and errors only with ``quiet``), everything to ``log_file`` with times."""
+    """Progress lines to stdout (none with ``quiet``), warnings and errors to stderr, all to ``log_file`` with times."""
     import sys
 
     logger = logging.getLogger("xxgk")
@@ -268,10 +267,16 @@ def configure_logging(quiet: bool = False, log_file: str | Path | None = None) -
     for h in list(logger.handlers):
         logger.removeHandler(h)
         h.close()
-    out = logging.StreamHandler(sys.stdout)
-    out.setLevel(logging.WARNING if quiet else logging.INFO)
-    out.setFormatter(logging.Formatter("%(message)s"))
-    logger.addHandler(out)
+    if not quiet:
+        out = logging.StreamHandler(sys.stdout)
+        out.setLevel(logging.INFO)
+        out.addFilter(lambda record: record.levelno < logging.WARNING)
+        out.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(out)
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    err.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(err)
     if log_file:
         Path(log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(Path(log_file).expanduser(), encoding="utf-8")
