@@ -123,7 +123,7 @@ def cmd_refresh(args) -> int:
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    previous = signal.signal(signal.SIGTERM, stop)      # a stopped service records its run as interrupted
     configure_logging(args.quiet, args.log_file)
     log = logging.getLogger("xxgk.refresh")
     try:
@@ -131,6 +131,8 @@ def cmd_refresh(args) -> int:
     except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
         log.error(f"xxgk: error: {exc}")
         return exc.exit_code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if run.exit_code == EXIT_FAILED:
         log.error(f"xxgk: error: {summary_line(run)}")
     else:
