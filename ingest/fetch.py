@@ -191,7 +191,8 @@ class Fetcher:
             self._save_state(state)
             if summary.rows:
                 lake = Lake(self.home / "lake")
-                lake.init()
+                if not (lake.root / "_batches").is_dir():
+                    lake.init()
                 lake.write_batch({"fetches": [{k: v for k, v in r.items() if not k.startswith("_")} for r in summary.rows]},
                                  batch_id)
         return summary

@@ -140,12 +140,13 @@ def test_failed_build_is_recorded_and_keeps_the_warehouse(env, monkeypatch, caps
     assert (run.status, run.build, run.reports_added) == ("ok", "incremental", 1)
 
 
-def test_concurrent_refresh_is_refused_and_stale_lock_recovered(env, capsys):
+def test_concurrent_refresh_is_refused_and_stale_lock_recovered(env, capsys, tmp_path):
+    sources = tmp_path / "sources.csv"
+    sources.write_text("agency,year,url\n甲局,2023,http://127.0.0.1:9/x\n", encoding="utf-8")
     with RefreshLock(env.home):
-        assert main(["refresh", "--home", str(env.home.root)]) == EXIT_LOCKED
-        assert main(["build", "--home", str(env.home.root)]) == EXIT_LOCKED
-    err = capsys.readouterr().err
-    assert f"another refresh is running (pid {os.getpid()}" in err
+        for command in (["refresh"], ["build"], ["ingest", str(env.home.inbox)], ["fetch", "--sources", str(sources)]):
+            assert main([*command, "--home", str(env.home.root)]) == EXIT_LOCKED, command
+            assert f"another refresh or ingest is running (pid {os.getpid()}" in capsys.readouterr().err
     lock = env.home.root / ".refresh.lock"
     lock.write_text(json.dumps({"pid": 2**22 + 12345, "started_at": "2020-01-01T00:00:00+00:00"}))
     assert main(["refresh", "--home", str(env.home.root)]) == EXIT_OK

@@ -27,9 +27,11 @@ def _progress(total: int, desc: str, quiet: bool = False):
 def cmd_ingest(args) -> int:
     from ingest.batch import expand, ingest_paths
 
+    from .lock import RefreshLock
+
     home = Home.resolve(args.home).ensure()
     files = expand(args.paths)
-    with _progress(len(files), "ingest", args.quiet) as bar:
+    with RefreshLock(home), _progress(len(files), "ingest", args.quiet) as bar:
         s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update)
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
           f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
@@ -105,7 +107,9 @@ def cmd_fetch(args) -> int:
         sources = read_sources(path)
     except (OSError, ValueError) as exc:
         raise XxgkError(f"cannot read the sources file: {exc}") from None
-    with _progress(len(sources), "fetch", args.quiet) as bar:
+    from .lock import RefreshLock
+
+    with RefreshLock(home), _progress(len(sources), "fetch", args.quiet) as bar:
         s = Fetcher(home.root, _fetch_policy(args)).fetch_all(sources, progress=bar.update)
     log.info(f"fetched {len(sources)} sources into {home.inbox}: {s.ok} new or changed, {s.unchanged} same bytes, "
              f"{s.not_modified} not modified (304), {s.failed} failed")

@@ -1,4 +1,8 @@
-"""One writer at a time: ``<home>/.refresh.lock`` holds the PID of the running refresh.
+"""One writer at a time: ``<home>/.refresh.lock`` holds the PID of the running writer.
+
+``xxgk refresh``, ``ingest``, ``build`` and ``fetch`` each take it, so no two
+of them write the lake or the build folder at once (a lake writer sweeps
+files of uncommitted batches, which must not be another writer's).
 
 The lock is an exclusive ``flock`` on that file, so the kernel releases it the
 moment its holder dies, however it dies: a lock left by a killed process is
@@ -40,7 +44,9 @@ class RefreshLock:
             os.close(fd)
             who = f"pid {holder.get('pid', '?')}" + (f" on {holder['host']}" if holder.get("host") else "")
             since = f", since {holder['started_at']}" if holder.get("started_at") else ""
-            raise LockHeld(f"another refresh is running ({who}{since}); nothing was done. Lock: {self.path}") from None
+            what = f": {holder['command']}" if holder.get("command") else ""
+            raise LockHeld(f"another refresh or ingest is running ({who}{since}{what}); nothing was done. "
+                           f"Lock: {self.path}") from None
         previous = _read(fd)
         self.stale = previous if previous.get("pid") else None
         os.ftruncate(fd, 0)

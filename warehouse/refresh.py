@@ -128,6 +128,7 @@ def _finalize(run: RunRecord, home: Home, lake_fp: str, project_fp: str):
     def finalize(staging: Path) -> None:
         con = duckdb.connect(str(staging))
         try:
+            added, revised = con.execute("select count(*), 0 from dim_report").fetchone()
             if home.db.exists():
                 con.execute(f"attach '{_quote(home.db)}' as prev (read_only)")
                 added, revised = con.execute("""
@@ -138,8 +139,6 @@ def _finalize(run: RunRecord, home: Home, lake_fp: str, project_fp: str):
                     from dim_report d
                     where d.report_id not in (select report_id from prev.dim_report)""").fetchone()
                 con.execute("detach prev")
-            else:
-                added, revised = con.execute("select count(*), 0 from dim_report").fetchone()
             run.reports_added, run.reports_revised = int(added), int(revised)
             con.execute("create or replace table meta_build as select ? as run_id, ? as built_at, ? as build, "
                         "? as lake_fingerprint, ? as project_fingerprint",
