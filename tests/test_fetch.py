@@ -123,7 +123,7 @@ def test_per_host_rate_limit(tmp_path, server):
 
     policy = FetchPolicy(timeout_s=1, retries=0, min_interval_s=0.3, backoff_s=0.01)
     _fetch(tmp_path, [_src(base + "/reports/a.html"), _src(base + "/reports/b.html", "乙局")], policy, sleep)
-    assert len(waits) == 1 and 0.1 < waits[0] <= 0.3
+    assert len(waits) == 1 and 0 < waits[0] <= 0.3       # the second request to the host waited its turn
 
 
 def test_file_names_cannot_escape_the_inbox(tmp_path, server):

@@ -60,19 +60,28 @@ def run_dbt(args: list[str], home: Home, db_path: Path, quiet: bool = True) -> s
         cmd.append("--quiet")
     env = {**os.environ, **dbt_env(home, db_path)}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
-                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                            preexec_fn=_die_with_parent())
     if wanted("during_build"):
         _stop_mid_build(proc, db_path)
     out, err = proc.communicate()
     return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-def _die_with_parent() -> None:
-    """In the dbt child: ask the kernel for SIGKILL when the parent dies, so no orphan keeps writing."""
-    import ctypes
+def _die_with_parent() -> Callable[[], None] | None:
+    """For the dbt child (Linux): SIGKILL when the parent dies, so no orphan keeps writing.
 
+    The C function is looked up here, in the parent; the child only calls it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
     PR_SET_PDEATHSIG = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _stop_mid_build(proc: subprocess.Popen, db_path: Path) -> None:

@@ -18,7 +18,6 @@ import os
 import socket
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 from .errors import XxgkError
 from .home import Home

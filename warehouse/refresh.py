@@ -239,7 +239,8 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
     manifest.commit(scan)
     log.info(f"inbox: {len(scan.new)} new, {len(scan.changed)} changed, {len(scan.unchanged)} unchanged "
              f"({scan.hashed} hashed, {run.parsed} parsed, {run.files_duplicate} already in the lake, "
-             f"{run.files_quarantined} quarantined)")
+             f"{run.files_quarantined} quarantined)"
+             + (f"; {len(scan.removed)} gone from the inbox (their reports stay)" if scan.removed else ""))
     pause_point("after_ingest")
 
     lake_fp, project_fp = lake_fingerprint(lake), project_fingerprint()
