@@ -7,6 +7,8 @@ Layout under ``<home>/lake/``::
     sections/…, findings/…, statements/…         text of 五/六, quality findings, stated fees
     sources/<batch>.parquet                      every path each content hash was seen at
     rejects/<batch>.parquet                      quarantined files with reason codes
+    fetches/<batch>.parquet                      downloads by `xxgk fetch` (provenance)
+    refresh_runs/<batch>.parquet                 runs of `xxgk refresh`
     _batches/<batch>.json                        commit marker, written last
 
 A batch is visible only once its marker exists; files of a batch without a
@@ -60,6 +62,24 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("source_sha256", pa.string()), ("source_path", pa.string()), ("reason_code", pa.string()),
         ("message", pa.string()), ("quarantined_path", pa.string()), ("rejected_at", pa.timestamp("us", tz="UTC")),
         ("batch_id", pa.string()), ("parser_version", pa.string()),
+    ]),
+    # Written by `xxgk fetch`: one row per download attempt of a source URL (provenance).
+    "fetches": pa.schema([
+        ("url", pa.string()), ("final_url", pa.string()), ("status", pa.int32()),
+        ("fetched_at", pa.timestamp("us", tz="UTC")), ("sha256", pa.string()), ("bytes", pa.int64()),
+        ("error", pa.string()), ("agency", pa.string()), ("year", pa.int32()), ("format_hint", pa.string()),
+        ("format", pa.string()), ("content_type", pa.string()), ("file", pa.string()), ("attempts", pa.int32()),
+        ("elapsed_s", pa.float64()), ("batch_id", pa.string()),
+    ]),
+    # Written by `xxgk refresh`: a row when a run starts and one when it ends (the latest row wins).
+    "refresh_runs": pa.schema([
+        ("run_id", pa.string()), ("status", pa.string()), ("started_at", pa.timestamp("us", tz="UTC")),
+        ("finished_at", pa.timestamp("us", tz="UTC")), ("duration_s", pa.float64()),
+        ("files_new", pa.int32()), ("files_changed", pa.int32()), ("files_unchanged", pa.int32()),
+        ("files_quarantined", pa.int32()), ("files_duplicate", pa.int32()), ("reports_added", pa.int32()),
+        ("reports_revised", pa.int32()), ("downloads_ok", pa.int32()), ("downloads_not_modified", pa.int32()),
+        ("downloads_failed", pa.int32()), ("build", pa.string()), ("exit_code", pa.int32()), ("error", pa.string()),
+        ("pid", pa.int32()), ("host", pa.string()), ("recorded_at", pa.timestamp("us", tz="UTC")),
     ]),
 }
 PARTITIONED = {"reports", "cells", "sections", "findings", "statements"}

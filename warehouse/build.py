@@ -5,13 +5,23 @@ error-severity test passed is that file renamed over ``<home>/xxgk.duckdb``
 (``os.replace``, atomic on POSIX). Readers holding the old file keep reading
 it; new connections see the new build; a failed build leaves the previous
 warehouse untouched.
+
+With ``incremental=True`` the build starts from a copy of the current
+warehouse, so dbt's incremental models only add what is new (see
+``macros/incremental.sql``); a ``finalize`` callback may write to the fresh
+file after the tests passed and before the swap (it has no readers yet). The
+dbt child dies with its parent (Linux), so a killed build leaves no writer.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +29,7 @@ from ingest.lake import Lake
 
 from .errors import BuildError
 from .home import PROJECT_ROOT, Home
+from .pausepoints import pause_point, wanted
 
 
 @dataclass
@@ -48,16 +59,53 @@ def run_dbt(args: list[str], home: Home, db_path: Path, quiet: bool = True) -> s
     if quiet:
         cmd.append("--quiet")
     env = {**os.environ, **dbt_env(home, db_path)}
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
+                            preexec_fn=_die_with_parent())
+    if wanted("during_build"):
+        _stop_mid_build(proc, db_path)
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
-def build(home: Home) -> BuildResult:
+def _die_with_parent() -> Callable[[], None] | None:
+    """For the dbt child (Linux): SIGKILL when the parent dies, so no orphan keeps writing.
+
+    The C function is looked up here, in the parent; the child only calls it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    PR_SET_PDEATHSIG = 1
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _stop_mid_build(proc: subprocess.Popen, db_path: Path) -> None:
+    """Crash tests: freeze the dbt child once it writes the database, then wait to be killed."""
+    wal = db_path.with_name(db_path.name + ".wal")
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and not wal.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGSTOP)
+    pause_point("during_build", child_pid=proc.pid)
+
+
+def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None] | None = None) -> BuildResult:
     home.ensure()
     Lake(home.lake).init()
     home.build_dir.mkdir(parents=True, exist_ok=True)
     staging = home.build_dir / "xxgk.duckdb"
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
+    if incremental and home.db.exists():
+        copy = staging.with_name(staging.name + ".copy")
+        shutil.copyfile(home.db, copy)
+        os.replace(copy, staging)
     run_results = home.root / ".dbt-target" / "run_results.json"
     run_results.unlink(missing_ok=True)
     proc = run_dbt(["build"], home, staging)
@@ -81,5 +129,22 @@ def build(home: Home) -> BuildResult:
         staging.unlink(missing_ok=True)
         detail = "; ".join(failures[:5]) or (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["unknown error"]
         raise BuildError(f"the build failed and the previous warehouse was kept: {detail if isinstance(detail, str) else detail[0]}")
+    if finalize is not None:
+        try:
+            finalize(staging)
+        except BaseException:
+            staging.unlink(missing_ok=True)
+            raise
+    _fsync(staging)
     os.replace(staging, home.db)
+    _fsync(home.root)
     return result
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk, so a swap survives a power cut too."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,4 +1,4 @@
-"""The ``xxgk`` command line: ingest, build, sql, inspect, score, check, docs, demo.
+"""The ``xxgk`` command line: ingest, build, sql, inspect, score, check, docs, demo, fetch, refresh.
 
 Every command takes ``--home DIR`` (default ``$XXGK_HOME``, else ``./data``).
 Expected failures print one line, ``xxgk: error: …``, and exit non-zero.
@@ -27,9 +27,11 @@ def _progress(total: int, desc: str, quiet: bool = False):
 def cmd_ingest(args) -> int:
     from ingest.batch import expand, ingest_paths
 
+    from .lock import RefreshLock
+
     home = Home.resolve(args.home).ensure()
     files = expand(args.paths)
-    with _progress(len(files), "ingest", args.quiet) as bar:
+    with RefreshLock(home), _progress(len(files), "ingest", args.quiet) as bar:
         s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update)
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
           f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
@@ -42,25 +44,46 @@ def cmd_ingest(args) -> int:
 
 def cmd_build(args) -> int:
     from .build import build
+    from .lock import RefreshLock
 
     home = Home.resolve(args.home)
-    res = build(home)
+    with RefreshLock(home.ensure()):
+        res = build(home)
     print(f"built {res.db_path}: {res.models} models and seeds, {res.tests_passed} tests passed, "
           f"{res.tests_warned} warnings (source inconsistencies; see `xxgk check`)")
     return 0
 
 
 def cmd_sql(args) -> int:
-    from .serve import query, render
+    from .serve import connect, example_sql, format_for, list_examples, repl, write_result
+    from .sqlguard import check_sql
 
     home = Home.resolve(args.home)
-    sql = args.query if args.query else sys.stdin.read()
+    if args.example == "list":
+        sys.stdout.write(list_examples())
+        return 0
+    if args.example:
+        sql = example_sql(args.example)
+    elif args.query:
+        sql = args.query
+    elif sys.stdin.isatty():
+        with connect(home):          # fail early when there is no warehouse
+            pass
+        return repl(home, input, sys.stdout.write, args.limit, args.timeout)
+    else:
+        sql = sys.stdin.read()
     if not sql.strip():
         raise XxgkError("no query given")
-    cols, rows, truncated = query(home, sql, row_limit=args.limit, timeout_s=args.timeout)
-    sys.stdout.write(render(cols, rows, args.format))
-    if truncated:
-        print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
+    fmt = format_for(args.out, args.format)
+    statements = check_sql(sql)
+    if args.out and len(statements) > 1:
+        raise XxgkError(f"--out takes one statement ({len(statements)} given)")
+    for statement in statements:
+        n, truncated = write_result(home, statement, fmt, args.out, args.limit, args.timeout)
+        if truncated:
+            print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
+        if args.out:
+            print(f"wrote {n} rows to {args.out} ({fmt})", file=sys.stderr)
     return 0
 
 
@@ -96,6 +119,65 @@ def cmd_check(args) -> int:
     return exit_code(result, args.strict)
 
 
+def _fetch_policy(args):
+    from ingest.fetch import FetchPolicy
+
+    return FetchPolicy(timeout_s=args.timeout, retries=args.retries, backoff_s=args.backoff,
+                       min_interval_s=args.min_interval, max_bytes=int(args.max_mb * 2**20))
+
+
+def cmd_fetch(args) -> int:
+    import logging
+
+    from ingest.fetch import Fetcher, read_sources
+
+    from .refresh import EXIT_PARTIAL, configure_logging
+
+    configure_logging(args.quiet, args.log_file)
+    log = logging.getLogger("xxgk.fetch")
+    home = Home.resolve(args.home).ensure()
+    path = Path(args.sources) if args.sources else home.root / "sources.csv"
+    try:
+        sources = read_sources(path)
+    except (OSError, ValueError) as exc:
+        raise XxgkError(f"cannot read the sources file: {exc}") from None
+    from .lock import RefreshLock
+
+    with RefreshLock(home), _progress(len(sources), "fetch", args.quiet) as bar:
+        s = Fetcher(home.root, _fetch_policy(args)).fetch_all(sources, progress=bar.update)
+    log.info(f"fetched {len(sources)} sources into {home.inbox}: {s.ok} new or changed, {s.unchanged} same bytes, "
+             f"{s.not_modified} not modified (304), {s.failed} failed")
+    for r in s.failures:
+        log.warning(f"  failed {r['url']}: {r['error']}")
+    return EXIT_PARTIAL if s.failed else 0
+
+
+def cmd_refresh(args) -> int:
+    import logging
+    import signal
+
+    from .refresh import EXIT_FAILED, configure_logging, refresh, summary_line
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)      # a stopped service records its run as interrupted
+    configure_logging(args.quiet, args.log_file)
+    log = logging.getLogger("xxgk.refresh")
+    try:
+        run = refresh(Home.resolve(args.home), sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args))
+    except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
+        log.error(f"xxgk: error: {exc}")
+        return exc.exit_code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if run.exit_code == EXIT_FAILED:
+        log.error(f"xxgk: error: {summary_line(run)}")
+    else:
+        log.log(logging.WARNING if run.status == "partial" else logging.INFO, summary_line(run))
+    return run.exit_code
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -127,9 +209,12 @@ def parser() -> argparse.ArgumentParser:
 
     add("build", cmd_build, "build the DuckDB warehouse from the lake with dbt (atomic swap)")
 
-    sp = add("sql", cmd_sql, "run a read-only SQL query against the warehouse")
-    sp.add_argument("query", nargs="?", help="SQL text (default: read from stdin)")
-    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("sql", cmd_sql, "run read-only SQL against the warehouse (no query: a prompt on a terminal, else stdin)")
+    sp.add_argument("query", nargs="?", help="SQL text (default: an interactive prompt, or stdin when piped)")
+    sp.add_argument("--format", choices=["table", "csv", "json", "parquet"], default=None,
+                    help="output format (default: from the --out extension, else table)")
+    sp.add_argument("--out", help="write the result to this file instead of stdout")
+    sp.add_argument("--example", metavar="NAME", help="run a named example query; `--example list` lists them")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
 
@@ -146,6 +231,24 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=["text", "md", "json"], default="text")
     sp.add_argument("--strict", action="store_true", help="exit 1 when any current report has an error-severity finding")
     add("docs", cmd_docs, "build the dbt documentation site offline into <home>/docs and print its path")
+
+    def fetch_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--sources", help="CSV of agency, year, url[, format] (default: <home>/sources.csv)")
+        sp.add_argument("--timeout", type=float, default=30.0, help="seconds per network operation (default 30)")
+        sp.add_argument("--retries", type=int, default=3, help="retries on network errors, 5xx and 429 (default 3)")
+        sp.add_argument("--backoff", type=float, default=2.0, help="first retry wait in seconds, doubling (default 2)")
+        sp.add_argument("--min-interval", type=float, default=1.0, help="seconds between requests to one host (default 1)")
+        sp.add_argument("--max-mb", type=float, default=50.0, help="largest download in MB (default 50)")
+        sp.add_argument("--quiet", action="store_true", help="print only warnings and errors")
+        sp.add_argument("--log-file", help="append a timestamped log to this file")
+
+    sp = add("fetch", cmd_fetch, "download the reports listed in a sources file into the inbox")
+    fetch_options(sp)
+
+    sp = add("refresh", cmd_refresh, "fetch, ingest new and changed inbox files, build incrementally, swap, record the run "
+                                     "(exit 0 ok, 3 failed, 4 partial, 5 locked)")
+    fetch_options(sp)
+    sp.add_argument("--full", action="store_true", help="rebuild every model from scratch")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=300)

@@ -1,5 +1,6 @@
 {{ config(materialized="view") }}
 -- Cells of current report versions, with the report's keys and provenance attached.
+-- A view: the fct_* marts materialise these rows, incrementally by report.
 select
     c.*,
     r.agency_id,

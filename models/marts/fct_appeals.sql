@@ -1,6 +1,9 @@
 -- Table 四: administrative reconsideration and litigation, one row per cell.
 -- proceeding_group (reconsideration, litigation) and outcome_group (the result) come from the
 -- seed key_harmonisation, like the harmonised keys.
+-- Incremental by report (macros/incremental.sql).
+-- depends_on: {{ ref('int_reports_versioned') }}
+{{ by_report_config() }}
 select
     report_id,
     agency_id,
@@ -26,3 +29,4 @@ left join {{ ref('key_harmonisation') }} as hr
 left join {{ ref('key_harmonisation') }} as hc
     on hc.table_id = 't4' and hc.axis = 'column' and hc.key = c.col_key and hc.template in (c.layout, 'both')
 where c.table_id = 't4'
+{{ only_new_reports() }}

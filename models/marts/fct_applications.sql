@@ -1,6 +1,9 @@
 -- Table 三: applications received and how they were handled, one row per cell.
 -- outcome / applicant_type are the layout-native keys; outcome_group and the harmonised keys
 -- (seed key_harmonisation) compare across the 2019 and 2021 layouts.
+-- Incremental by report (macros/incremental.sql).
+-- depends_on: {{ ref('int_reports_versioned') }}
+{{ by_report_config() }}
 select
     report_id,
     agency_id,
@@ -25,3 +28,4 @@ left join {{ ref('key_harmonisation') }} as hr
 left join {{ ref('key_harmonisation') }} as hc
     on hc.table_id = 't3' and hc.axis = 'column' and hc.key = c.col_key and hc.template in (c.layout, 'both')
 where c.table_id = 't3'
+{{ only_new_reports() }}

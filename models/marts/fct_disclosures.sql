@@ -1,6 +1,9 @@
 -- Table 二: proactive disclosure (documents, decisions, fees), one row per cell, values as printed.
 -- The 2019 and 2021 columns differ in meaning: harmonised_measure and measure_comparable
 -- (seed key_harmonisation) say which compare across layouts.
+-- Incremental by report (macros/incremental.sql).
+-- depends_on: {{ ref('int_reports_versioned') }}
+{{ by_report_config() }}
 select
     report_id,
     agency_id,
@@ -26,3 +29,4 @@ left join {{ ref('key_harmonisation') }} as hr
 left join {{ ref('key_harmonisation') }} as hc
     on hc.table_id = 't2' and hc.axis = 'column' and hc.key = c.col_key and hc.template in (c.layout, 'both')
 where c.table_id = 't2'
+{{ only_new_reports() }}

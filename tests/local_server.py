@@ -1,0 +1,127 @@
+"""A local HTTP server on 127.0.0.1 for fetch tests: reports, and every way a download can go wrong."""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+
+
+class Site:
+    """Pages served by path; counts requests per path, remembers conditional headers."""
+
+    def __init__(self):
+        self.pages: dict[str, tuple[bytes, str]] = {}
+        self.hits: dict[str, int] = {}
+        self.statuses: dict[str, list[int]] = {}
+        self.flaky_failures = 2
+        self.slow_s = 3.0
+        self.big_bytes = 300_000
+        self.lock = threading.Lock()
+
+    def put(self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> None:
+        self.pages[path] = (body, content_type)
+
+    def record(self, path: str, status: int) -> None:
+        with self.lock:
+            self.hits[path] = self.hits.get(path, 0) + 1
+            self.statuses.setdefault(path, []).append(status)
+
+
+def _handler(site: Site):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def _send(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+            site.record(self.path, status)
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            if "Content-Length" not in (headers or {}):
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if body:
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):   # the client gave up (timeouts, size caps)
+                    self.close_connection = True
+
+        def do_GET(self):  # noqa: N802
+            path = self.path
+            if path in site.pages:
+                body, ctype = site.pages[path]
+                etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+                if self.headers.get("If-None-Match") == etag:
+                    return self._send(304, headers={"ETag": etag})
+                return self._send(200, body, {"Content-Type": ctype, "ETag": etag,
+                                              "Last-Modified": formatdate(1_700_000_000, usegmt=True)})
+            if path == "/missing":
+                return self._send(404, b"not found")
+            if path == "/error":
+                return self._send(500, b"boom")
+            if path == "/flaky":
+                n = site.hits.get(path, 0)
+                if n < site.flaky_failures:
+                    return self._send(503, b"try later")
+                body, ctype = site.pages["/reports/a.html"]
+                return self._send(200, body, {"Content-Type": ctype})
+            if path == "/slow":
+                time.sleep(site.slow_s)
+                return self._send(200, b"late")
+            if path in ("/loop", "/loop2"):
+                return self._send(302, headers={"Location": "/loop2" if path == "/loop" else "/loop"})
+            if path == "/redirect":
+                return self._send(301, headers={"Location": "/reports/b.html"})
+            if path == "/to-file":
+                return self._send(302, headers={"Location": "file:///etc/passwd"})
+            if path == "/big":
+                return self._send(200, b"x" * site.big_bytes, {"Content-Type": "text/plain"})
+            if path == "/big-chunked":
+                site.record(path, 200)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    for _ in range(site.big_bytes // 1000 + 1):
+                        self.wfile.write(b"y" * 1000)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+                return None
+            if path == "/mislabelled.pdf":
+                body, _ = site.pages["/reports/a.html"]
+                return self._send(200, body, {"Content-Type": "application/pdf"})
+            if path == "/image":
+                return self._send(200, PNG, {"Content-Type": "text/html"})
+            return self._send(404, b"no such page")
+
+    return Handler
+
+
+class LocalServer:
+    """``with LocalServer(site) as base_url: ...``: a threaded server on an ephemeral port."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
