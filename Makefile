@@ -34,5 +34,9 @@ test: setup
 clean:
 	rm -rf $(VENV) data target logs dbt_packages
 
+# Executes notebooks/ against $$XXGK_HOME (default data/demo, made by `make demo`) into <home>/reports.
+notebooks: setup
+	$(XXGK) notebooks
+
 bench: setup
 	$(PY) bench/run.py
