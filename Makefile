@@ -29,10 +29,14 @@ demo: setup
 	$(XXGK) demo
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) data target logs dbt_packages
+
+# Executes notebooks/ against $$XXGK_HOME (default data/demo, made by `make demo`) into <home>/reports.
+notebooks: setup
+	$(XXGK) notebooks
 
 bench: setup
 	$(PY) bench/run.py

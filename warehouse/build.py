@@ -108,7 +108,8 @@ def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None
         os.replace(copy, staging)
     run_results = home.root / ".dbt-target" / "run_results.json"
     run_results.unlink(missing_ok=True)
-    proc = run_dbt(["build"], home, staging)
+    # dbt unit tests check the model logic, not the data: they run in the test suite, not on every build.
+    proc = run_dbt(["build", "--exclude-resource-type", "unit_test"], home, staging)
     result = BuildResult(db_path=home.db)
     failures: list[str] = []
     results = json.loads(run_results.read_text())["results"] if run_results.exists() else []

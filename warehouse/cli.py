@@ -192,6 +192,20 @@ def cmd_docs(args) -> int:
     return 0
 
 
+def cmd_notebooks(args) -> int:
+    from .nbrun import notebook_paths, render_all, strip
+
+    if args.strip:
+        for path in notebook_paths(only=args.only):
+            print(f"{path}: {'outputs cleared' if strip(path) else 'clean'}")
+        return 0
+    results = render_all(Home.resolve(args.home or os.environ.get("XXGK_HOME") or "data/demo"), only=args.only)
+    for r in results:
+        if r.error:
+            print(f"xxgk: {r.notebook.name} failed:\n{r.error}", file=sys.stderr)
+    return 1 if any(r.error for r in results) else 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="xxgk", description="Warehouse of government information-disclosure annual reports.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -255,6 +269,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--years", default="2019-2025", help="range of report years, e.g. 2019-2025")
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--workers", type=int, default=2, help="parallel processes for generation and ingest (default 2)")
+
+    sp = add("notebooks", cmd_notebooks, "run notebooks/ against the warehouse into <home>/reports (HTML and PNG; home default: data/demo)")
+    sp.add_argument("--only", action="append", help="run only notebooks whose name contains this (repeatable)")
+    sp.add_argument("--strip", action="store_true", help="clear the outputs of notebooks/ in place instead (before committing)")
     return p
 
 
