@@ -72,7 +72,7 @@ def corpus(name: str, n_reports: int, formats: tuple[str, ...], seed: int = 1) -
         return out
     shutil.rmtree(out, ignore_errors=True)
     years = range(2021, 2026)
-    generate(out, n_agencies=max(1, n_reports // len(years)), years=years, seed=seed, formats=formats)
+    generate(out, n_agencies=max(1, n_reports // len(years)), years=years, seed=seed, formats=formats, workers=2)
     return out
 
 
@@ -123,7 +123,7 @@ def bench_refresh(build_row: dict) -> dict:
     inbox.mkdir(parents=True, exist_ok=True)
     extra = WORK / "refresh-extra"
     shutil.rmtree(extra, ignore_errors=True)
-    truth = generate(extra, n_agencies=1, years=range(2025, 2026), seed=99)
+    truth = generate(extra, n_agencies=1, years=range(2025, 2026), seed=99, quirk_rates={})
     new_file = inbox / Path(truth[0].file).name
     shutil.copy(extra / truth[0].file, new_file)
     first = run([*XXGK, "refresh", "--home", str(home), "--quiet"])       # picks the existing lake up, adds one
@@ -142,8 +142,10 @@ def bench_queries(n_reports: int) -> list[dict]:
         shutil.rmtree(home, ignore_errors=True)
         subprocess.run([sys.executable, str(ROOT / "bench" / "synth_lake.py"), str(home), str(n_reports)], check=True)
         run([*XXGK, "build", "--home", str(home)])
+    from warehouse.serve import load_examples
+
     rows = []
-    examples = json.loads((ROOT / "bench" / "queries.json").read_text(encoding="utf-8"))
+    examples = {name: ex.sql for name, ex in load_examples().items() if name != "tables"}
     for name, sql in examples.items():
         times = [_query_seconds(home, sql) for _ in range(5)]
         rows.append({"query": name, "median_s": round(statistics.median(times), 3), "reports": n_reports})

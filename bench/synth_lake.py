@@ -44,6 +44,21 @@ def main(home: Path, n: int) -> None:
     con.execute("set preserve_insertion_order = false")
     per_year = n // len(YEARS)
     con.execute(f"create temp table k as {keys_sql()}")
+    # Agency names as real ones read: a county-level division and a department (resolvable by dim_agency).
+    con.execute(f"""create temp table names as
+        select row_number() over () - 1 as n, coalesce(prefecture_name, '') || name || dept as agency_name
+        from read_csv('{ROOT / "seeds" / "admin_divisions.csv"}', all_varchar = true) d
+        cross join (values ('人民政府'), ('人民政府办公室'), ('教育局'), ('公安局'), ('民政局'), ('财政局'),
+            ('人力资源和社会保障局'), ('自然资源局'), ('生态环境局'), ('住房和城乡建设局'), ('交通运输局'),
+            ('农业农村局'), ('卫生健康局'), ('市场监督管理局'), ('应急管理局'), ('医疗保障局'), ('审计局'),
+            ('统计局'), ('文化和旅游局'), ('水利局'), ('商务局'), ('司法局'), ('退役军人事务局'), ('林业局'),
+            ('发展和改革局'), ('科学技术局'), ('工业和信息化局'), ('城市管理局'), ('行政审批局'), ('信访局'),
+            ('档案局'), ('地方志办公室'), ('机关事务管理局'), ('数据局'), ('体育局'), ('粮食和物资储备局'),
+            ('国有资产监督管理局'), ('民族宗教事务局'), ('人民防空办公室'), ('政务服务管理局'), ('金融工作局'),
+            ('外事办公室'), ('乡村振兴局'), ('公共资源交易中心'), ('住房公积金管理中心'), ('融媒体中心'),
+            ('供销合作社'), ('残疾人联合会'), ('红十字会'), ('总工会')) t(dept)
+        where d.level = 'county'""")
+    n_names = con.execute("select count(*) from names").fetchone()[0]
     for year in YEARS:
         layout = "2019" if year <= 2020 else "2021"
         con.execute(f"""
@@ -52,16 +67,19 @@ def main(home: Path, n: int) -> None:
                    sha256(printf('syn{year}%010d', i)) as source_sha256,
                    printf('synthetic/{year}/%d.txt', i) as source_path, 'text' as source_format,
                    cast(12000 as bigint) as source_bytes, 'utf-8' as encoding,
-                   printf('合成省%d市第%d局', i % 31, i % 5000) as agency_name, 'title' as agency_source,
+                   names.agency_name, 'title' as agency_source,
                    'statistical_period' as year_source, null as title, '{layout}' as template_version,
                    '{layout}' as t2_layout, '{layout}' as t3_layout, '2021' as t4_layout,
                    date '{year + 1}-02-01' + cast(i % 60 as integer) as published_on, 'signature' as published_source,
                    'bench' as parser_version, 'parsed' as status, true as is_synthetic, 200 as n_cells,
                    42 as rules_passed, 0 as rules_failed, now() as ingested_at, 'bench' as batch_id, i
-            from range({per_year}) t(i)""")
+            from range({per_year}) t(i) join names on names.n = i % {n_names}""")
         out = home / "lake" / "reports" / f"report_year={year}"
         out.mkdir(parents=True, exist_ok=True)
         con.execute(f"copy (select * exclude (i, report_year) from r) to '{out}/bench.parquet' (format parquet, compression zstd)")
+        (home / "lake" / "sources").mkdir(parents=True, exist_ok=True)
+        con.execute(f"""copy (select source_sha256, source_path, 'parsed' as outcome, now() as seen_at, 'bench' as batch_id from r)
+                        to '{home / "lake" / "sources" / f"bench-{year}.parquet"}' (format parquet)""")
         out = home / "lake" / "cells" / f"report_year={year}"
         out.mkdir(parents=True, exist_ok=True)
         con.execute(f"""
@@ -73,7 +91,9 @@ def main(home: Path, n: int) -> None:
               from r cross join k where k.layout = '{layout}'
             ) to '{out}/bench.parquet' (format parquet, compression zstd, row_group_size 1000000)""")
         print(f"year {year}: {per_year} reports", flush=True)
-    (home / "lake" / "_batches" / "bench.json").write_text("{}")
+    # commit markers: the lake keeps only files of committed batches (ingest.lake)
+    for batch in ["bench", *(f"bench-{y}" for y in YEARS)]:
+        (home / "lake" / "_batches" / f"{batch}.json").write_text("{}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
+{{ config(materialized="view") }}
 -- Every table cell of every report version, current or superseded: how a figure changed when a
--- report was corrected and republished. The fct_* marts hold current versions only.
+-- report was corrected and republished. The fct_* marts hold current versions only. A view: history
+-- is read rarely, and a table would store every cell twice.
 select
     c.report_id,
     r.agency_id,
