@@ -81,6 +81,7 @@ class Mapping:
     rows: list[RowMatch] = field(default_factory=list)
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # (table_id, code, message)
     regions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    headings: dict[str, list[int]] = field(default_factory=dict)   # section -> rows standing as its heading
 
 
 # ---------------------------------------------------------------- flattening
@@ -105,23 +106,39 @@ def flatten(doc: Document) -> list[Row]:
     return rows
 
 
-def _is_heading(row: Row, pattern: re.Pattern[str]) -> bool:
-    filled = [c for c in dict.fromkeys(row.cells) if c.strip()]
-    if len(filled) != 1:
-        return False
-    text = unicodedata.normalize("NFKC", filled[0]).replace(" ", "")
-    return len(text) <= 40 and bool(pattern.search(text))
+def _heading_text(row: Row) -> str | None:
+    """The text of a row that could be a section heading: one distinct non-empty cell, short."""
+    filled = None
+    for c in row.cells:
+        if c.strip() and c != filled:
+            if filled is not None:
+                return None
+            filled = c
+    if filled is None or len(filled) > 60:
+        return None
+    text = unicodedata.normalize("NFKC", filled).replace(" ", "")
+    return text if len(text) <= 40 else None
 
 
-def regions(rows: list[Row]) -> dict[str, tuple[int, int]]:
-    """Row ranges of t2, t3, t4, s5 and s6, from the section headings (first match of each)."""
+def heading_hits(rows: list[Row]) -> dict[str, list[int]]:
+    """Every row that stands as the heading of each section (s2 … s6), in order."""
     marks = section_markers()
-    found: dict[str, int] = {}
+    hits: dict[str, list[int]] = {sec: [] for sec in marks}
     for i, row in enumerate(rows):
+        text = _heading_text(row)
+        if text is None:
+            continue
         for sec, pat in marks.items():
-            if sec not in found and _is_heading(row, pat):
-                found[sec] = i
+            if pat.search(text):
+                hits[sec].append(i)
                 break
+    return hits
+
+
+def regions(rows: list[Row], hits: dict[str, list[int]] | None = None) -> dict[str, tuple[int, int]]:
+    """Row ranges of t2, t3, t4, s5 and s6, from the section headings (first match of each)."""
+    hits = heading_hits(rows) if hits is None else hits
+    found = {sec: idx[0] for sec, idx in hits.items() if idx}
     order = sorted(found.items(), key=lambda kv: kv[1])
     out: dict[str, tuple[int, int]] = {}
     for n, (sec, start) in enumerate(order):
@@ -295,8 +312,7 @@ def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, i
     return dp[n][m], pairs
 
 
-def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None) -> None:
-    last_col = _grid_value_cols(rows)
+def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: dict[int, int]) -> None:
     vrows = [v for r in rows[span[0]:span[1]]
              if (v := _split_values(r, T3_COLS, last_col) or _join_split_number(r, T3_COLS, last_col))]
     if not vrows:
@@ -335,8 +351,7 @@ def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: 
 
 # ---------------------------------------------------------------- t4
 
-def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping) -> None:
-    last_col = _grid_value_cols(rows)
+def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: dict[int, int]) -> None:
     region = rows[span[0]:span[1]]
     blocks = select("2021", "t4", "row")
     cols = select("2021", "t4", "column")
@@ -456,9 +471,11 @@ def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: 
 
 def map_document(doc: Document, year_hint: int | None = None) -> tuple[Mapping, list[Row]]:
     rows = flatten(doc)
-    spans = regions(rows)
-    mapping = Mapping(regions=spans)
+    hits = heading_hits(rows)
+    spans = regions(rows, hits)
+    mapping = Mapping(regions=spans, headings=hits)
     map_t2(rows, spans["t2"], mapping, year_hint)
-    map_t3(rows, spans["t3"], mapping, year_hint)
-    map_t4(rows, spans["t4"], mapping)
+    last_col = _grid_value_cols(rows)
+    map_t3(rows, spans["t3"], mapping, last_col)
+    map_t4(rows, spans["t4"], mapping, last_col)
     return mapping, rows

@@ -69,7 +69,7 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
     doc = read(data, fmt)
     meta = extract_metadata(doc)
     mapping, rows = map_document(doc, meta.report_year)
-    screen(rows)
+    screen(mapping)
     if not mapping.cells:
         raise Quarantine("no_tables", "none of the tables 二, 三 or 四 was found in the document")
     if meta.report_year is None:

@@ -30,36 +30,48 @@ def _clean(text: str) -> str:
 
 def _cell_text(el) -> str:
     """All text inside a cell, inline elements joined without separators (scripts were stripped)."""
+    if len(el) == 0:
+        text = el.text
+        if not text:
+            return ""
+        return _clean(text) if (" " in text or "\n" in text or "\xa0" in text or "\t" in text or "\u3000" in text) else text
     return _clean(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
 
 
-def _span(el, attr: str) -> int:
-    raw = el.get(attr)
+def _span(raw: str | None) -> int:
     if raw is None:
         return 1
+    if raw.isdigit():
+        return max(1, min(MAX_SPAN, int(raw)))
     digits = re.sub(r"[^\d]", "", raw)
     return max(1, min(MAX_SPAN, int(digits))) if digits else 1
 
 
 def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
     """Resolve rowspan/colspan into a rectangular grid of cell texts, and which positions repeat a span."""
-    rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    rows = []
+    for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):    # document order
+        rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
     grid: dict[tuple[int, int], tuple[str, bool]] = {}
     width = 0
     for r, tr in enumerate(rows):
         c = 0
-        for td in tr.xpath("./td|./th"):
+        for td in tr.iterchildren("td", "th"):
             while (r, c) in grid:
                 c += 1
             text = _cell_text(td)
-            rs, cs = _span(td, "rowspan"), _span(td, "colspan")
-            for dr in range(rs):
-                for dc in range(cs):
-                    grid.setdefault((r + dr, c + dc), (text, bool(dr or dc)))
+            rs, cs = _span(td.get("rowspan")), _span(td.get("colspan"))
+            if rs == 1 and cs == 1:
+                grid[(r, c)] = (text, False)
+            else:
+                for dr in range(rs):
+                    for dc in range(cs):
+                        grid.setdefault((r + dr, c + dc), (text, bool(dr or dc)))
             c += cs
-            width = max(width, c)
-    n_rows = len(rows)
-    cells = [[grid.get((r, c), ("", False)) for c in range(width)] for r in range(n_rows)]
+            if c > width:
+                width = c
+    empty = ("", False)
+    cells = [[grid.get((r, c), empty) for c in range(width)] for r in range(len(rows))]
     return [[t for t, _ in row] for row in cells], [[cov for _, cov in row] for row in cells]
 
 
@@ -98,38 +110,29 @@ def parse_html(text: str) -> Document:
 
     body = root.find("body")
     start = body if body is not None else root
-    # Iterative walk: ("open", el) visits an element, ("tail", el) emits its tail text.
-    stack: list[tuple[str, object]] = [("open", start)]
-    while stack:
-        kind, el = stack.pop()
+    # lxml's iterwalk drives the walk in C; leaf tables are read whole and their subtree skipped.
+    leaf_tables = {t for t in start.iter("table") if next(t.iterdescendants("table"), None) is None}
+    walker = etree.iterwalk(start, events=("start", "end"))
+    for event, el in walker:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        if kind == "tail":
+        if event == "start":
+            if el in leaf_tables:
+                flush()
+                grid, covered = table_grid(el)
+                if grid:
+                    blocks.append(Table(rows=grid, index=n_tables, covered=covered))
+                    n_tables += 1
+                walker.skip_subtree()
+                continue
             if tag in _BLOCK_TAGS:
                 flush()
-            if el.tail:
+            if el.text:
+                buf.append(el.text)
+        else:
+            if tag in _BLOCK_TAGS:
+                flush()
+            if el.tail and el is not start:
                 buf.append(el.tail)
-            continue
-        if not tag or tag in _SKIP_TAGS:
-            if el is not start and el.tail:
-                buf.append(el.tail)
-            continue
-        if tag == "table" and not el.xpath(".//table"):
-            flush()
-            grid, covered = table_grid(el)
-            if grid:
-                blocks.append(Table(rows=grid, index=n_tables, covered=covered))
-                n_tables += 1
-            if el.tail:
-                buf.append(el.tail)
-            continue
-        if tag in _BLOCK_TAGS:
-            flush()
-        if el.text:
-            buf.append(el.text)
-        if el is not start:
-            stack.append(("tail", el))
-        for child in reversed(list(el)):
-            stack.append(("open", child))
     flush()
     return Document(blocks=blocks, format="html", meta=meta)
 
