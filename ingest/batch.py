@@ -6,10 +6,12 @@ Content quarantined by an older parser version is tried again. A file over
 the size limit is judged by its size alone (``stat``): it is quarantined as
 ``too_large`` without being read, and identified by a fingerprint of its size
 and first and last MiB instead of a full hash.
-New files are parsed by :func:`ingest.pipeline.parse_report`, in a process
-pool when ``workers > 1``, and flushed to the lake in chunks so memory stays
-flat however large the batch. Quarantined files are copied, bytes unchanged,
-to ``<home>/quarantine/`` beside a reason.
+New files are parsed by :func:`ingest.pipeline.parse_report` in chunks, each
+committed to the lake as its own batch by the process that parsed it (a
+process pool when ``workers > 1``), so memory stays flat however large the
+batch and only small summaries cross processes. Quarantined files are copied,
+bytes unchanged, to ``<home>/quarantine/`` beside a reason. Afterwards the
+small files of each lake partition are compacted into one.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from . import pipeline
 from .lake import Lake, new_batch_id
 from .pipeline import MAX_BYTES, Parsed, _reject, parse_report
 
-CHUNK = 2000
+CHUNK = 500
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 
 
@@ -115,53 +117,88 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
         seen.add(sha)
         todo.append((path, sha, size))
 
+    if sources:
+        Lake(home / "lake").write_batch({"sources": sources}, f"{batch_id}-dup")
+    chunks = _chunks(todo, workers)
+    jobs = [(str(home / "lake"), str(quarantine), chunk, f"{batch_id}-{i:04d}", now) for i, chunk in enumerate(chunks)]
+    for res in _run(jobs, workers, progress):
+        summary.parsed += res.parsed
+        summary.parsed_with_findings += res.parsed_with_findings
+        summary.quarantined += res.quarantined
+        summary.rejects += res.rejects
+        summary.report_ids += res.report_ids
+    lake.compact()
+    return summary
+
+
+@dataclass
+class ChunkResult:
+    parsed: int = 0
+    parsed_with_findings: int = 0
+    quarantined: int = 0
+    rejects: list[tuple[str, str, str]] = field(default_factory=list)
+    report_ids: list[str] = field(default_factory=list)
+
+
+def _chunks(todo: list, workers: int) -> list[list]:
+    """Chunks small enough to spread over the workers and to keep memory flat, large enough to amortise a write."""
+    size = max(8, min(CHUNK, len(todo) // max(1, workers * 4) or 1))
+    return [todo[i:i + size] for i in range(0, len(todo), size)]
+
+
+def ingest_chunk(job, progress: Callable[[int], None] | None = None) -> ChunkResult:
+    """Parse one chunk of files and commit it to the lake as one batch (run in a worker process).
+
+    Workers write their own batch files, so only a small summary travels back to the parent.
+    """
+    lake_root, quarantine, items, batch_id, now = job
     pending: dict[str, list[dict]] = {t: [] for t in ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")}
-    pending["sources"].extend(sources)
-    n_chunk = 0
-
-    def flush() -> None:
-        nonlocal n_chunk
-        if any(pending.values()):
-            lake.write_batch(pending, f"{batch_id}-{n_chunk:04d}")
-            n_chunk += 1
-            for v in pending.values():
-                v.clear()
-
-    for parsed in _run(todo, workers):
+    res = ChunkResult()
+    for item in items:
+        parsed = _parse_path(item)
         pending["sources"].append({"source_sha256": parsed.sha256, "source_path": parsed.source_path,
                                    "outcome": parsed.status, "seen_at": now, "batch_id": batch_id})
         if parsed.status == "quarantined":
-            summary.quarantined += 1
+            res.quarantined += 1
             rej = dict(parsed.reject)
-            rej["quarantined_path"] = str(_quarantine(Path(parsed.source_path), parsed.sha256, quarantine))
+            rej["quarantined_path"] = str(_quarantine(Path(parsed.source_path), parsed.sha256, Path(quarantine)))
             rej["rejected_at"] = now
             rej["batch_id"] = batch_id
             pending["rejects"].append(rej)
-            summary.rejects.append((parsed.source_path, rej["reason_code"], rej["message"]))
+            res.rejects.append((parsed.source_path, rej["reason_code"], rej["message"]))
         else:
             if parsed.status == "parsed":
-                summary.parsed += 1
+                res.parsed += 1
             else:
-                summary.parsed_with_findings += 1
-            summary.report_ids.append(parsed.report["report_id"])
+                res.parsed_with_findings += 1
+            res.report_ids.append(parsed.report["report_id"])
             pending["reports"].append({**parsed.report, "ingested_at": now, "batch_id": batch_id})
             for table in ("cells", "sections", "findings", "statements"):
                 pending[table].extend(getattr(parsed, table))
         if progress:
             progress(1)
-        if len(pending["reports"]) + len(pending["rejects"]) >= CHUNK:
-            flush()
-    flush()
-    return summary
+    Lake(Path(lake_root)).write_batch(pending, batch_id)
+    return res
 
 
-def _run(paths: list[tuple[str, str, int]], workers: int) -> Iterator[Parsed]:
-    if workers <= 1 or len(paths) < 2:
-        for p in paths:
-            yield _parse_path(p)
+def _worker_init() -> None:
+    """One thread per worker process: the pool already uses every core."""
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+
+
+def _run(jobs: list, workers: int, progress: Callable[[int], None] | None) -> Iterator[ChunkResult]:
+    if workers <= 1 or len(jobs) < 2:
+        for job in jobs:
+            yield ingest_chunk(job, progress)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_parse_path, paths, chunksize=16)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+        for job, res in zip(jobs, pool.map(ingest_chunk, jobs)):
+            if progress:
+                progress(len(job[2]))
+            yield res
 
 
 def _quarantine(src: Path, sha: str, folder: Path) -> Path:

@@ -100,7 +100,47 @@ class Lake:
             if not f.exists() or not pq.read_schema(f).equals(schema, check_metadata=False):
                 _atomic_write(pa.Table.from_pylist([], schema=schema), f)
         (self.root / "_batches").mkdir(parents=True, exist_ok=True)
+        self.finish_compactions()
         self.sweep_uncommitted()
+
+    def finish_compactions(self) -> None:
+        """Delete files a committed compaction replaced (a writer killed mid-compaction leaves them)."""
+        for marker in (self.root / "_batches").glob("*.json"):
+            try:
+                replaced = json.loads(marker.read_text()).get("supersedes", [])
+            except (OSError, ValueError):
+                continue
+            for rel in replaced:
+                (self.root / rel).unlink(missing_ok=True)
+
+    def compact(self, min_files: int = 8, small_bytes: int = 64 * 2**20) -> int:
+        """Merge the small batch files of each partition into one file; return how many files were merged.
+
+        Many ingests leave many small files, and every scan pays per file. The merged file is a batch of
+        its own whose marker names the files it replaces; they are deleted once it is committed.
+        """
+        merged = 0
+        for table, schema in SCHEMAS.items():
+            base = self.root / table
+            parts = [d for d in base.glob("report_year=*") if d.is_dir()] if table in PARTITIONED else [base]
+            for part in parts:
+                small = sorted(p for p in part.glob("*.parquet")
+                               if not p.name.startswith("_empty") and p.stat().st_size < small_bytes)
+                if len(small) < min_files:
+                    continue
+                batch_id = new_batch_id() + "-compact"
+                data = pa.concat_tables([_conform(pq.read_table(p), schema) for p in small])
+                _atomic_write(data, part / f"{batch_id}.parquet")
+                marker = self.root / "_batches" / f"{batch_id}.json"
+                tmp = marker.with_suffix(".json.tmp")
+                tmp.write_text(json.dumps({"batch_id": batch_id, "files": [str((part / f"{batch_id}.parquet").relative_to(self.root))],
+                                           "supersedes": [str(p.relative_to(self.root)) for p in small],
+                                           "committed_at": datetime.now(timezone.utc).isoformat()}))
+                os.replace(tmp, marker)
+                for p in small:
+                    p.unlink(missing_ok=True)
+                merged += len(small)
+        return merged
 
     def committed_batches(self) -> set[str]:
         return {p.stem for p in (self.root / "_batches").glob("*.json")}
@@ -166,10 +206,16 @@ class Lake:
 
     def _write(self, table: str, items: list[dict], path: Path) -> Path:
         schema = SCHEMAS[table]
-        data = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in items], schema=schema)
+        data = pa.Table.from_arrays([pa.array([r.get(f.name) for r in items], type=f.type) for f in schema], schema=schema)
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(data, path)
         return path
+
+
+def _conform(t: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A table in the lake schema: columns an older file lacks become nulls (hive partition columns dropped)."""
+    cols = [t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(len(t), f.type) for f in schema]
+    return pa.Table.from_arrays(cols, schema=schema)
 
 
 def new_batch_id() -> str:
