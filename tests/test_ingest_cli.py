@@ -74,3 +74,12 @@ def test_inspect_explains_rows(mixed_home, capsys):
     assert "t3 2021 new_received" in out and "rules:" in out
     assert main(["inspect", str(mixed_home["root"] / "corpus" / "reports" / "locked.pdf")]) == 0
     assert "QUARANTINED  encrypted" in capsys.readouterr().out
+
+
+def test_demo_refuses_a_home_with_real_reports(tmp_path, shared_corpus):
+    from ingest.batch import ingest_paths
+
+    ingest_paths([shared_corpus / "raw" / "2024_taian_xzspfwj.txt"], tmp_path)
+    proc = _xxgk("demo", "--home", str(tmp_path), "--agencies", "2", "--years", "2024-2024")
+    assert proc.returncode == 2 and "real reports" in proc.stderr
+    assert any((tmp_path / "lake" / "reports").rglob("b*.parquet"))      # nothing deleted

@@ -9,6 +9,7 @@ from ingest.batch import expand, ingest_paths
 from ingest.synthetic import DEMO_FORMATS, generate
 
 from .build import build
+from .errors import XxgkError
 from .home import Home
 from .serve import query, render
 
@@ -50,11 +51,30 @@ def _counts(counter: Counter) -> str:
     return ", ".join(f"{k} {v}" for k, v in counter.most_common())
 
 
+def _reset_demo_home(home: Home) -> None:
+    """Start the demo from an empty home, so a rerun never mixes two generated corpora.
+
+    Refused when the home holds a report that is not synthetic: real data is never deleted.
+    """
+    import duckdb
+
+    reports = home.lake / "reports"
+    if reports.exists() and any(reports.rglob("*.parquet")):
+        real = duckdb.connect().execute(
+            f"select count(*) from read_parquet('{reports}/*/*.parquet', union_by_name = true) where not is_synthetic"
+        ).fetchone()[0]
+        if real:
+            raise XxgkError(f"{home.root} holds {real} real reports; the demo needs a home of its own (--home)")
+    for sub in ("synthetic", "lake", "quarantine", ".build", ".dbt-target"):
+        shutil.rmtree(home.root / sub, ignore_errors=True)
+    home.db.unlink(missing_ok=True)
+
+
 def run_demo(home: Home, agencies: int = 300, years: str = "2019-2025", seed: int = 7, workers: int = 2) -> int:
     home.ensure()
+    _reset_demo_home(home)
+    home.ensure()
     corpus = home.root / "synthetic"
-    if corpus.exists():
-        shutil.rmtree(corpus)
     span = _years(years)
     print(f"SYNTHETIC DEMO DATA: generating {agencies} agencies x years {years} (seed {seed}) into {corpus}")
     with _bar(agencies * len(span), "generate") as bar:
