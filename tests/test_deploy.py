@@ -31,6 +31,8 @@ def test_systemd_units():
     assert args.command == "refresh" and args.quiet and args.log_file
     assert service["Service"]["Type"] == "oneshot"
     assert service["Service"]["SuccessExitStatus"] == str(EXIT_LOCKED)
+    post = _parse(service["Service"]["ExecStartPost"])
+    assert post.command == "check" and post.strict
     timer = _unit("xxgk-refresh.timer")
     assert timer["Timer"]["OnCalendar"] and timer["Install"]["WantedBy"] == "timers.target"
 
@@ -38,8 +40,10 @@ def test_systemd_units():
 def test_cron_example():
     jobs = [line for line in (DEPLOY / "cron.example").read_text().splitlines()
             if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
-    assert len(jobs) == 1
+    assert len(jobs) == 2
     fields = jobs[0].split(None, 5)
     assert len(fields) == 6
     args = _parse(fields[5])
     assert args.command == "refresh" and args.quiet and args.log_file and args.home
+    check = _parse(jobs[1].split(None, 5)[5].split(">")[0])
+    assert check.command == "check" and check.strict
