@@ -23,7 +23,7 @@ def pandas_t3(html: str) -> dict[str, float | None]:
     """Hand mapping: the table that mentions 自然人; its last 25 rows, last 7 columns, in template order."""
     for df in pd.read_html(StringIO(html), flavor="lxml"):
         if df.astype(str).apply(lambda c: c.str.contains("自然人")).any().any():
-            body = df.iloc[-len(ROWS):, -len(COLS):]
+            body = df.iloc[-len(ROWS):, -len(COLS):].apply(pd.to_numeric, errors="coerce")
             out = {}
             for r, (_, row) in zip(ROWS, body.iterrows()):
                 for c, v in zip(COLS, row.tolist()):
@@ -40,7 +40,7 @@ def ours_t3(data: bytes, name: str) -> dict[str, float | None]:
 
 def compare(corpus: Path) -> dict:
     truth = [json.loads(line) for line in (corpus / "truth.jsonl").read_text(encoding="utf-8").splitlines()]
-    truth = [t for t in truth if t["file"].endswith(".html") and t["layout"] == "2021"]
+    truth = [t for t in truth if t["file"].endswith(".html") and t.get("layouts", {}).get("t3", t["layout"]) == "2021"]
     files = [(corpus / t["file"]).read_bytes() for t in truth]
     res = {}
     for name, fn in (("xxgk", lambda b, t: ours_t3(b, t["file"])), ("pandas", lambda b, t: pandas_t3(b.decode("utf-8")))):
