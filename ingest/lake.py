@@ -129,8 +129,7 @@ class Lake:
                 if len(small) < min_files:
                     continue
                 batch_id = new_batch_id() + "-compact"
-                data = pa.concat_tables([_conform(pq.read_table(p), schema) for p in small])
-                _atomic_write(data, part / f"{batch_id}.parquet")
+                _stream_merge(small, schema, part / f"{batch_id}.parquet")
                 marker = self.root / "_batches" / f"{batch_id}.json"
                 tmp = marker.with_suffix(".json.tmp")
                 tmp.write_text(json.dumps({"batch_id": batch_id, "files": [str((part / f"{batch_id}.parquet").relative_to(self.root))],
@@ -210,6 +209,15 @@ class Lake:
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(data, path)
         return path
+
+
+def _stream_merge(files: list[Path], schema: pa.Schema, path: Path) -> None:
+    """Write ``files`` into one Parquet file one input at a time, so memory holds a single small file."""
+    tmp = path.with_name(path.name + ".tmp")
+    with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for f in files:
+            writer.write_table(_conform(pq.read_table(f), schema), row_group_size=1_000_000)
+    os.replace(tmp, path)
 
 
 def _conform(t: pa.Table, schema: pa.Schema) -> pa.Table:
