@@ -16,17 +16,5 @@ select
     hc.comparable = 'yes' and hr.comparable = 'yes' as measure_comparable,
     value,
     unit,
-    is_blank,
-    raw_text,
-    source_sha256,
-    src_table_index,
-    src_row,
-    src_col,
-    is_synthetic
-from {{ ref('int_cells_current') }} as c
-left join {{ ref('key_harmonisation') }} as hr
-    on hr.table_id = 't2' and hr.axis = 'row' and hr.key = c.row_key and hr.template in (c.layout, 'both')
-left join {{ ref('key_harmonisation') }} as hc
-    on hc.table_id = 't2' and hc.axis = 'column' and hc.key = c.col_key and hc.template in (c.layout, 'both')
-where c.table_id = 't2'
-{{ only_new_reports() }}
+    {{ cell_provenance() }}
+{{ harmonised_cells('t2') }}
