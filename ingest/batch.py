@@ -71,7 +71,7 @@ def _parse_path(item: tuple[str, str, int]) -> Parsed:
         return _reject(sha, path, "too_large", f"the file is {size / 2**20:.0f} MB; reports are far smaller "
                        f"(limit {MAX_BYTES // 2**20} MB); it was not read, and is identified by size and first and last MiB")
     with open(path, "rb") as f:
-        return parse_report(f.read(), path)
+        return parse_report(f.read(), path, sha)
 
 
 def _hash(path: Path, size: int) -> str:

@@ -43,8 +43,9 @@ def report_id_for(sha256: str) -> str:
     return sha256[:16]
 
 
-def parse_report(data: bytes, source_path: str) -> Parsed:
-    sha = hashlib.sha256(data).hexdigest()
+def parse_report(data: bytes, source_path: str, sha256: str | None = None) -> Parsed:
+    """Parse one file; ``sha256`` may be passed when the caller has already hashed the bytes."""
+    sha = sha256 or hashlib.sha256(data).hexdigest()
     try:
         return _parse(data, source_path, sha)
     except Quarantine as q:

@@ -32,10 +32,7 @@ cross_year as (
 ),
 
 paths as (
-    select source_sha256, count(distinct source_path) as n_paths,
-           string_agg(distinct source_path, ' | ' order by source_path) as source_paths
-    from {{ ref('stg_sources') }}
-    group by source_sha256
+    select * from {{ ref('int_source_paths') }}
 )
 
 select
