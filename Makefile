@@ -20,9 +20,10 @@ $(UV): $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
 	@touch $(UV)
 
-# Re-sync only when the lock or the project metadata changed.
+# Re-sync only when the lock or the project metadata changed. Bytecode is compiled at install:
+# with PYTHONDONTWRITEBYTECODE set, every command (and every dbt run) would compile its imports anew.
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --quiet --python $(VENV)/bin/python
+	$(UV) sync --frozen --quiet --compile-bytecode --python $(VENV)/bin/python
 	@touch $@
 
 demo: setup

@@ -118,15 +118,16 @@ class Lake:
 
         Many ingests leave many small files, and every scan pays per file. The merged file is a batch of
         its own whose marker names the files it replaces; they are deleted once it is committed.
+        Size-tiered (:func:`merge_candidates`): a big file is not rewritten to absorb a few tiny ones.
         """
         merged = 0
         for table, schema in SCHEMAS.items():
             base = self.root / table
             parts = [d for d in base.glob("report_year=*") if d.is_dir()] if table in PARTITIONED else [base]
             for part in parts:
-                small = sorted(p for p in part.glob("*.parquet")
-                               if not p.name.startswith("_empty") and p.stat().st_size < small_bytes)
-                if len(small) < min_files:
+                small = merge_candidates([p for p in part.glob("*.parquet") if not p.name.startswith("_empty")],
+                                         min_files, small_bytes)
+                if not small:
                     continue
                 batch_id = new_batch_id() + "-compact"
                 _stream_merge(small, schema, part / f"{batch_id}.parquet")
@@ -209,6 +210,17 @@ class Lake:
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(data, path)
         return path
+
+
+def merge_candidates(files: list[Path], min_files: int, small_bytes: int) -> list[Path]:
+    """The files of one partition worth merging: those under ``small_bytes``, leaving out any file more
+    than twice as big as all the smaller ones together (so a row is rewritten about log(n) times over
+    many ingests, not at each); none when fewer than ``min_files`` remain."""
+    sized = sorted((p.stat().st_size, p) for p in files)
+    sized = [(size, p) for size, p in sized if size < small_bytes]
+    while len(sized) >= min_files and sized[-1][0] > 2 * sum(size for size, _ in sized[:-1]):
+        sized.pop()
+    return sorted(p for _, p in sized) if len(sized) >= min_files else []
 
 
 def _stream_merge(files: list[Path], schema: pa.Schema, path: Path) -> None:

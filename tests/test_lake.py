@@ -61,3 +61,23 @@ def test_uncommitted_batch_is_swept(tmp_path):
     (stray / "b20990101T000000-deadbeef.parquet").write_bytes(b"partial")
     lake.init()
     assert not list(stray.glob("*.parquet"))
+
+
+def test_compaction_leaves_a_big_file_out_of_a_few_tiny_ones(tmp_path):
+    from ingest.lake import merge_candidates
+
+    def files(*sizes):
+        out = []
+        for i, n in enumerate(sizes):
+            p = tmp_path / f"f{len(list(tmp_path.iterdir()))}-{i}.parquet"
+            p.write_bytes(b"x" * n)
+            out.append(p)
+        return out
+
+    big, *tiny = files(100_000, *[100] * 8)
+    assert sorted(merge_candidates([big, *tiny], min_files=8, small_bytes=10**6)) == sorted(tiny)
+    assert merge_candidates([big, *tiny[:7]], min_files=8, small_bytes=10**6) == []     # 7 tiny: wait for more
+    same = files(1000, 1100)
+    assert len(merge_candidates(same, min_files=2, small_bytes=10**6)) == 2             # alike sizes merge
+    huge = files(10**7, 10**7)
+    assert merge_candidates(huge, min_files=2, small_bytes=10**6) == []                 # past small_bytes

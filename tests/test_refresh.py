@@ -18,6 +18,8 @@ from warehouse.lock import RefreshLock
 from warehouse.refresh import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, refresh
 
 FACTS = ("fct_applications", "fct_appeals", "fct_disclosures", "fct_fees", "int_cells_current")
+# Other models a refresh updates incrementally or rebuilds from incremental inputs.
+DERIVED = ("int_agency_names", "dim_agency", "agency_year", "dq_cross_year_checks", "dq_report_scorecard")
 
 
 class Env:
@@ -50,7 +52,7 @@ def env(tmp_path_factory):
 
 def snapshot(home) -> dict:
     with db(home) as con:
-        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in FACTS + ("dim_report",)}
+        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in FACTS + DERIVED + ("dim_report",)}
 
 
 def lake_files(home) -> set:
@@ -200,3 +202,29 @@ def test_refresh_fetches_configured_sources(env, tmp_path):
     with db(env.home) as con:
         rows = con.execute("select error_code, status from meta_fetches where url like '%/nope' ").fetchall()
     assert rows and rows[0] == ("http_404", 404)
+
+
+def test_incremental_build_tests_only_new_reports(tmp_path):
+    """Scoped tests (macros/build_scope.sql): a refresh checks the reports it adds, not the ones checked before."""
+    broken = generate(tmp_path / "broken", n_agencies=2, years=range(2024, 2025), seed=11, quirk_rates={"broken_total": 1.0})
+    clean = generate(tmp_path / "clean", n_agencies=1, years=range(2024, 2025), seed=12, quirk_rates={})
+    home = Home.resolve(tmp_path / "home").ensure()
+
+    def add(root, rep):
+        shutil.copyfile(root / rep.file, home.inbox / f"{root.name}-{(root / rep.file).name}")
+
+    def totals_warned(run):
+        return sorted(w.split(":")[0] for w in run.test_warnings if w.startswith(("t3_total", "t4_block")))
+
+    add(tmp_path / "broken", broken[0])
+    first = refresh(home)
+    assert first.build == "full" and totals_warned(first)                      # the broken total is found
+    add(tmp_path / "clean", clean[0])
+    run = refresh(home)
+    assert (run.build, run.reports_added) == ("incremental", 1)
+    assert totals_warned(run) == []                                            # the old report is not checked again
+    add(tmp_path / "broken", broken[1])
+    run = refresh(home)
+    assert run.build == "incremental" and totals_warned(run)                   # a new broken report is
+    full = refresh(home, full=True)                                            # a full build checks everything
+    assert full.build == "full" and totals_warned(full) == sorted(set(totals_warned(first) + totals_warned(run)))

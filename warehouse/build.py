@@ -102,14 +102,17 @@ def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None
     staging = home.build_dir / "xxgk.duckdb"
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
-    if incremental and home.db.exists():
+    scoped = incremental and home.db.exists()
+    if scoped:
         copy = staging.with_name(staging.name + ".copy")
         shutil.copyfile(home.db, copy)
         os.replace(copy, staging)
     run_results = home.root / ".dbt-target" / "run_results.json"
     run_results.unlink(missing_ok=True)
     # dbt unit tests check the model logic, not the data: they run in the test suite, not on every build.
-    proc = run_dbt(["build", "--exclude-resource-type", "unit_test"], home, staging)
+    # From a copy, tests and scoped models check only what is new since that build (macros/build_scope.sql).
+    scope = ["--vars", "{scope: changed}"] if scoped else []
+    proc = run_dbt(["build", "--exclude-resource-type", "unit_test", *scope], home, staging)
     result = BuildResult(db_path=home.db)
     failures: list[str] = []
     results = json.loads(run_results.read_text())["results"] if run_results.exists() else []

@@ -72,10 +72,12 @@ class RunRecord:
     pid: int = field(default_factory=os.getpid)
     host: str = field(default_factory=socket.gethostname)
     parsed: int = 0                      # not recorded: files parsed by this run
+    test_warnings: list[str] = field(default_factory=list)   # not recorded: warn-severity tests that failed
 
     def row(self) -> dict:
         r = asdict(self)
         r.pop("parsed")
+        r.pop("test_warnings")
         r["recorded_at"] = datetime.now(timezone.utc)
         return r
 
@@ -252,6 +254,7 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
         return
     run.build = "incremental" if same_project and not full else "full"
     res = build(home, incremental=run.build == "incremental", finalize=_finalize(run, home, lake_fp, project_fp))
+    run.test_warnings = res.warnings
     log.info(f"build ({run.build}): {res.models} models and seeds, {res.tests_passed} tests passed, "
              f"{res.tests_warned} warnings; {run.reports_added} reports added, {run.reports_revised} revised "
              f"-> {res.db_path}")

@@ -1,4 +1,9 @@
-"""One row per distinct agency name as printed: identity, level, kind and region (ingest/agency.py)."""
+"""One row per distinct agency name as printed: identity, level, kind and region (ingest/agency.py).
+
+Incremental by name: a name resolves the same way whatever other names exist, so a refresh
+resolves only names it has not seen. A change of the agency seeds changes the project, and
+`xxgk refresh` then builds everything anew.
+"""
 import pyarrow as pa
 
 from ingest.agency import FIELDS, resolve_names
@@ -10,10 +15,14 @@ def _rows(relation):
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    names = [r[0] for r in dbt.ref("stg_reports").filter("agency_name is not null").project("agency_name")
-             .order("agency_name").fetchall()]
+    dbt.config(materialized="incremental", incremental_strategy="append", on_schema_change="fail")
+    names = dbt.ref("stg_reports").filter("agency_name is not null").project("agency_name").distinct()
+    if dbt.is_incremental:
+        names = names.except_(session.sql(f"select agency_name from {dbt.this}"))
+    names = [r[0] for r in names.order("agency_name").fetchall()]
+    schema = pa.schema([(f, pa.bool_() if f == "unresolved" else pa.string()) for f in FIELDS])
+    if not names:
+        return schema.empty_table()
     rows = resolve_names(names, _rows(dbt.ref("admin_divisions")), _rows(dbt.ref("agency_kinds")),
                          _rows(dbt.ref("agency_aliases")))
-    schema = pa.schema([(f, pa.bool_() if f == "unresolved" else pa.string()) for f in FIELDS])
     return pa.Table.from_pylist(rows, schema=schema)

@@ -2,11 +2,38 @@
 --   t3_carried_over_matches_prior_year (warn): this year's 二、上年结转 = last year's 四、结转下年度, per applicant column.
 --   t2_in_force_chain (info, 2021 layout both years): last year's 现行有效 + 本年制发 − 本年废止 = this year's 现行有效.
 -- A blank counts as 0; a check with an unreadable or missing cell is not made.
-with cells as (
-    select report_id, agency_id, report_year, table_id, layout, row_key, col_key,
-           coalesce(value, 0) as v,
-           value is null and not is_blank as unreadable
-    from {{ ref('int_cells_current') }}
+-- Incremental by agency-year (macros/build_scope.sql): a refresh recomputes only the agency-years
+-- with a new report and the years after them.
+-- depends_on: {{ ref('int_reports_versioned') }}
+{{ config(
+    materialized = 'incremental',
+    incremental_strategy = 'append',
+    on_schema_change = 'fail',
+    pre_hook = "{{ delete_cross_year_targets() }}"
+) }}
+{%- set scoped = is_incremental() and build_scope_is_changed() %}
+with
+{%- if scoped %}
+targets as (
+    {{ cross_year_targets() }}
+),
+
+-- the target agency-years and the years before them
+needed as (
+    select agency_id, report_year from targets
+    union
+    select agency_id, report_year - 1 from targets
+),
+{%- endif %}
+
+cells as (
+    select c.report_id, c.agency_id, c.report_year, c.table_id, c.layout, c.row_key, c.col_key,
+           coalesce(c.value, 0) as v,
+           c.value is null and not c.is_blank as unreadable
+    from {{ ref('int_cells_current') }} as c
+    {%- if scoped %}
+    semi join needed as n on n.agency_id = c.agency_id and n.report_year = c.report_year
+    {%- endif %}
 ),
 
 carry as (
@@ -65,8 +92,15 @@ in_force as (
     join t2 as prev
         on prev.agency_id = cur.agency_id and prev.report_year = cur.report_year - 1 and prev.row_key = cur.row_key
     where cur.complete and prev.in_force_known
+),
+
+checks as (
+    select *, abs(expected - actual) < 1e-6 as passed from carry
+    union all by name
+    select *, abs(expected - actual) < 1e-6 as passed from in_force
 )
 
-select *, abs(expected - actual) < 1e-6 as passed from carry
-union all by name
-select *, abs(expected - actual) < 1e-6 as passed from in_force
+select checks.* from checks
+{%- if scoped %}
+semi join targets as t on t.agency_id = checks.agency_id and t.report_year = checks.report_year
+{%- endif %}
