@@ -25,6 +25,8 @@ MAX_SPAN = 200
 
 
 def _clean(text: str) -> str:
+    if _WS.search(text) is None:      # most cell texts: nothing to collapse (no-break spaces count as \s)
+        return text
     return _WS.sub(" ", text.replace("\xa0", " ").replace("\u3000", " ")).strip()
 
 
