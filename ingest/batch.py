@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .lake import Lake, new_batch_id
 from .pipeline import MAX_BYTES, Parsed, _reject, parse_report
 
 CHUNK = 500
+MIN_CHUNK = 8
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 
 
@@ -141,9 +143,22 @@ class ChunkResult:
 
 
 def _chunks(todo: list, workers: int) -> list[list]:
-    """Chunks small enough to spread over the workers and to keep memory flat, large enough to amortise a write."""
-    size = max(8, min(CHUNK, len(todo) // max(1, workers * 4) or 1))
-    return [todo[i:i + size] for i in range(0, len(todo), size)]
+    """Chunks of (nearly) equal size, as few as keep memory flat (at most ``CHUNK`` files): every chunk
+    costs a write of about two dozen files. With several workers their number is a multiple of the
+    workers, two each at least, so no worker idles while another parses a last, lone chunk."""
+    workers = max(1, workers)
+    n = -(-len(todo) // CHUNK)
+    if workers > 1:
+        n = max(n, 2 * workers)
+        n = -(-n // workers) * workers
+    n = max(1, min(n, len(todo) // MIN_CHUNK))
+    size, extra = divmod(len(todo), n)
+    out, start = [], 0
+    for i in range(n):
+        end = start + size + (i < extra)
+        out.append(todo[start:end])
+        start = end
+    return [c for c in out if c]
 
 
 def ingest_chunk(job, progress: Callable[[int], None] | None = None) -> ChunkResult:
@@ -152,7 +167,8 @@ def ingest_chunk(job, progress: Callable[[int], None] | None = None) -> ChunkRes
     Workers write their own batch files, so only a small summary travels back to the parent.
     """
     lake_root, quarantine, items, batch_id, now = job
-    pending: dict[str, list[dict]] = {t: [] for t in ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")}
+    pending: dict[str, list[dict]] = {t: [] for t in ("reports", "sections", "findings", "statements", "rejects", "sources")}
+    cells: dict[str, list] = defaultdict(list)       # column by column: hundreds of cells per report
     res = ChunkResult()
     for item in items:
         parsed = _parse_path(item)
@@ -173,11 +189,13 @@ def ingest_chunk(job, progress: Callable[[int], None] | None = None) -> ChunkRes
                 res.parsed_with_findings += 1
             res.report_ids.append(parsed.report["report_id"])
             pending["reports"].append({**parsed.report, "ingested_at": now, "batch_id": batch_id})
-            for table in ("cells", "sections", "findings", "statements"):
+            for table in ("sections", "findings", "statements"):
                 pending[table].extend(getattr(parsed, table))
+            for name, values in parsed.cell_columns.items():
+                cells[name].extend(values)
         if progress:
             progress(1)
-    Lake(Path(lake_root)).write_batch(pending, batch_id)
+    Lake(Path(lake_root)).write_batch({**pending, "cells": dict(cells)}, batch_id)
     return res
 
 

@@ -23,7 +23,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .model import Document, Paragraph, Table
 from .numbers import ParsedCell, is_number_word, is_value_like, parse_cell
@@ -44,7 +44,7 @@ class Row:
     ragged: bool
     covered: list[bool] | None = None  # cell repeats a merged cell to its left or above
 
-    @property
+    @cached_property
     def text(self) -> str:
         return "".join(dict.fromkeys(c for c in self.cells if c))
 
@@ -196,9 +196,13 @@ def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
     for r in rows:
         if r.table is None or r.ragged:
             continue
-        for c, text in zip(r.cols, r.cells):
+        before = last.get(r.table, -1)
+        for c, text in zip(reversed(r.cols), reversed(r.cells)):   # grid columns ascend: the last filled cell is the row's maximum
+            if c <= before:
+                break
             if text.strip():
-                last[r.table] = max(last.get(r.table, -1), c)
+                last[r.table] = c
+                break
     return last
 
 

@@ -21,6 +21,9 @@ from .screen import screen
 # Reports made by the project's generator carry this marker; real reports never do.
 SYNTHETIC_MARKER = "XXGK-SYNTHETIC"
 MAX_BYTES = 50 * 1024 * 1024
+# columns of the cells table taken from each mapped cell, after report_id and report_year
+CELL_COLUMNS = ("table_id", "layout", "row_key", "col_key", "value", "is_blank", "raw_text", "unit", "note",
+                "src_table_index", "src_row", "src_col", "match_method")
 
 
 @dataclass
@@ -31,11 +34,18 @@ class Parsed:
     source_path: str
     status: str                               # parsed | parsed_with_findings | quarantined
     report: dict | None = None
-    cells: list[dict] = field(default_factory=list)
+    # the cells table column by column (name -> values): a report has hundreds of cells
+    cell_columns: dict[str, list] = field(default_factory=dict)
     sections: list[dict] = field(default_factory=list)
     findings: list[dict] = field(default_factory=list)
     statements: list[dict] = field(default_factory=list)
     reject: dict | None = None
+
+    @property
+    def cells(self) -> list[dict]:
+        """The cells as one dict per cell."""
+        names = list(self.cell_columns)
+        return [dict(zip(names, values)) for values in zip(*self.cell_columns.values())]
 
 
 def report_id_for(sha256: str) -> str:
@@ -105,12 +115,11 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
         "rules_passed": passed,
         "rules_failed": failed,
     }
-    cells = [{
-        "report_id": rid, "report_year": meta.report_year, "table_id": c.table_id, "layout": c.layout,
-        "row_key": c.row_key, "col_key": c.col_key, "value": c.parsed.value, "is_blank": c.parsed.is_blank,
-        "raw_text": c.parsed.raw_text, "unit": c.parsed.unit, "note": c.parsed.note,
-        "src_table_index": c.src_table, "src_row": c.src_row, "src_col": c.src_col, "match_method": c.match,
-    } for c in mapping.cells]
+    n = len(mapping.cells)
+    per_cell = zip(*[(c.table_id, c.layout, c.row_key, c.col_key, c.parsed.value, c.parsed.is_blank, c.parsed.raw_text,
+                      c.parsed.unit, c.parsed.note, c.src_table, c.src_row, c.src_col, c.match) for c in mapping.cells])
+    cells = {"report_id": [rid] * n, "report_year": [meta.report_year] * n,
+             **{name: list(values) for name, values in zip(CELL_COLUMNS, per_cell)}}
     sections = [{"report_id": rid, "report_year": meta.report_year, "section": sec, "text": text}
                 for sec, text in section_texts(doc, mapping.regions, rows).items()]
     fee_amount, fee_cases, fee_text = info_processing_fee(doc)

@@ -51,11 +51,12 @@ class Tally:
         return ok
 
 
-Grid = dict[tuple[str, str], Cell]
+class Grid(dict):
+    """(row_key, col_key) -> cell of one table; ``unreadable`` holds the keys of its unreadable cells."""
 
-
-def _grid(cells: list[Cell], table: str) -> Grid:
-    return {(c.row_key, c.col_key): c for c in cells if c.table_id == table}
+    def __init__(self, cells: list[Cell], table: str):
+        super().__init__(((c.row_key, c.col_key), c) for c in cells if c.table_id == table)
+        self.unreadable = {k for k, c in self.items() if c.parsed.unreadable}
 
 
 def _v(cell: Cell | None) -> float:
@@ -63,7 +64,7 @@ def _v(cell: Cell | None) -> float:
 
 
 def _readable(g: Grid, keys) -> bool:
-    return not any(g[k].parsed.unreadable for k in keys if k in g)
+    return not g.unreadable or g.unreadable.isdisjoint(keys)
 
 
 def _compare(t: Tally, rule: str, table: str, row: str | None, col: str | None,
@@ -86,8 +87,7 @@ def _blank_total(t: Tally, g: Grid, table: str, total: tuple[str, str], parts: l
     return True
 
 
-def check_t3(cells: list[Cell], layout: str, t: Tally) -> None:
-    g = _grid(cells, "t3")
+def check_t3(g: Grid, layout: str, t: Tally) -> None:
     if not g:
         return
     rows = [k.key for k in select(layout, "t3", "row")]
@@ -122,8 +122,7 @@ def check_t3(cells: list[Cell], layout: str, t: Tally) -> None:
                  f"总计 is {total:g} but the six applicant columns sum to {s:g} in row {row}")
 
 
-def check_t4(cells: list[Cell], t: Tally) -> None:
-    g = _grid(cells, "t4")
+def check_t4(g: Grid, t: Tally) -> None:
     seen: set = set()
     for block in select("2021", "t4", "row"):
         parts = [(block.key, c) for c in T4_PARTS]
@@ -137,9 +136,8 @@ def check_t4(cells: list[Cell], t: Tally) -> None:
                  f"{block.label_zh}: 维持 + 纠正 + 其他 + 尚未审结 = {s:g} but 总计 is {_v(g[total]):g}")
 
 
-def check_narrative(doc: Document, cells: list[Cell], t: Tally) -> None:
+def check_narrative(doc: Document, g: Grid, t: Tally) -> None:
     """Totals stated in the text against the 总计 column of table 三 (info: the text may count differently)."""
-    g = _grid(cells, "t3")
     for st in stated_totals(doc):
         cell = g.get((st.row_key, "total"))
         if cell is None or cell.parsed.unreadable:
@@ -187,8 +185,9 @@ def evaluate(mapping: Mapping, doc: Document | None = None) -> tuple[list[Findin
     for table, code, message in mapping.notes:
         t.findings.append(Finding(f"{table}_{code}", _NOTE_SEVERITY.get(code, "warn"), table, None, None, None, None, message))
     check_cells(mapping.cells, t)
-    check_t3(mapping.cells, mapping.layouts.get("t3", "2021"), t)
-    check_t4(mapping.cells, t)
+    t3, t4 = Grid(mapping.cells, "t3"), Grid(mapping.cells, "t4")
+    check_t3(t3, mapping.layouts.get("t3", "2021"), t)
+    check_t4(t4, t)
     if doc is not None:
-        check_narrative(doc, mapping.cells, t)
+        check_narrative(doc, t3, t)
     return t.findings, t.passed, t.failed

@@ -81,11 +81,12 @@ def t2_columns_for(layout: str, row: Key) -> list[Key]:
     return cols
 
 
-def distinctive_labels(table: str) -> dict[str, set[str]]:
-    """Per layout, the normalised labels of ``table`` that only that layout prints."""
+@lru_cache(maxsize=None)
+def distinctive_labels(table: str) -> dict[str, frozenset[str]]:
+    """Per layout, the normalised labels of ``table`` that only that layout prints (cached: the seeds are fixed)."""
     by_layout = {lay: {lab for k in keys() if k.table == table and k.template == lay and k.kind != "group"
                        for lab in k.labels} for lay in LAYOUTS}
-    return {lay: labs - set().union(*(by_layout[o] for o in LAYOUTS if o != lay)) for lay, labs in by_layout.items()}
+    return {lay: frozenset(labs - set().union(*(by_layout[o] for o in LAYOUTS if o != lay))) for lay, labs in by_layout.items()}
 
 
 @lru_cache(maxsize=1)

@@ -25,17 +25,43 @@ MAX_SPAN = 200
 
 
 def _clean(text: str) -> str:
+    if _WS.search(text) is None:      # most cell texts: nothing to collapse (no-break spaces count as \s)
+        return text
     return _WS.sub(" ", text.replace("\xa0", " ").replace("\u3000", " ")).strip()
+
+
+def _tidy(text: str, leaf: bool) -> str:
+    """A cell's text cleaned; a cell without elements is cleaned only if it holds ordinary spaces."""
+    if leaf and not (" " in text or "\n" in text or "\xa0" in text or "\t" in text or "\u3000" in text):
+        return text
+    return _clean(text)
 
 
 def _cell_text(el) -> str:
     """All text inside a cell, inline elements joined without separators (scripts were stripped)."""
     if len(el) == 0:
-        text = el.text
-        if not text:
-            return ""
-        return _clean(text) if (" " in text or "\n" in text or "\xa0" in text or "\t" in text or "\u3000" in text) else text
-    return _clean(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
+        return _tidy(el.text or "", True)
+    return _tidy(etree.tostring(el, method="text", encoding="unicode", with_tail=False), False)
+
+
+_SEP = "\ue000"     # a private-use character stands between the cells of a row read in one pass
+
+
+def _row_cells(tr) -> list:
+    """(cell, text) for the cells of a row. The row is serialised once, with each cell's tail (text
+    between cells, never part of one) replaced by a separator; a row holding anything besides cells,
+    or a separator of its own, is read cell by cell."""
+    cells = list(tr)
+    if any(c.tag not in ("td", "th") for c in cells):
+        return [(td, _cell_text(td)) for td in tr.iterchildren("td", "th")]
+    for c in cells:
+        c.tail = _SEP
+    parts = etree.tostring(tr, method="text", encoding="unicode", with_tail=False).split(_SEP)
+    lead = tr.text or ""
+    if len(parts) != len(cells) + 1 or not parts[0].startswith(lead):
+        return [(td, _cell_text(td)) for td in cells]
+    parts[0] = parts[0][len(lead):]
+    return [(td, _tidy(text, len(td) == 0)) for td, text in zip(cells, parts)]
 
 
 def _span(raw: str | None) -> int:
@@ -56,10 +82,9 @@ def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
     width = 0
     for r, tr in enumerate(rows):
         c = 0
-        for td in tr.iterchildren("td", "th"):
+        for td, text in _row_cells(tr):
             while (r, c) in grid:
                 c += 1
-            text = _cell_text(td)
             rs, cs = _span(td.get("rowspan")), _span(td.get("colspan"))
             if rs == 1 and cs == 1:
                 grid[(r, c)] = (text, False)
