@@ -205,7 +205,7 @@ def bench_pandas(n: int) -> dict:
 
 def write_outputs(result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{date.today().isoformat()}.json"
+    path = RESULTS / f"{result['started'][:10]}.json"        # the run's start date, also past midnight
     path.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     from bench.report import markdown
 
