@@ -23,7 +23,7 @@ def markdown(r: dict) -> str:
         rows = r["ingest"]
         startup = rows[0].get("startup_s")
         out += ["## Ingest throughput (reports per second)", "",
-                "Whole `xxgk ingest` commands (hash, parse, write the lake, compact), the median of three runs "
+                "Whole `xxgk ingest` commands (hash, parse, write the lake, compact), the median of five runs "
                 "(one for PDF). *Net* subtracts the fixed cost "
                 f"of one command, measured on an empty folder ({startup} s: interpreter, imports, lake setup), which "
                 "a 1,000-report run of a fast format cannot amortise.", "",
@@ -39,6 +39,14 @@ def markdown(r: dict) -> str:
             out.append(f"| {one['format']} | {one['reports']} | {one['reports_per_s']} | {two['reports_per_s']} | "
                        f"{two.get('speedup_2_vs_1')}× | {net1} | {net2} | {speed}× | "
                        f"{max(one['peak_rss_mb'], two['peak_rss_mb'])} | {verdict} |")
+        ceilings = [(two["format"], two["parse_ceiling"]) for two in rows[1::2] if two.get("parse_ceiling")]
+        if ceilings:
+            out += ["", "The machine's own ceiling, measured right after each format's runs (`bench/ceiling.py`): the same "
+                    "files parsed in-process by one process, then split between two processes started together "
+                    "(no pool, hashing or lake writes); the median of three rounds. No two-worker ingest can beat this ratio "
+                    "at that moment.", "",
+                    "| format | files | ms per file (1 process) | 2 processes vs 1 |", "|---|---|---|---|"]
+            out += [f"| {fmt} | {c['files']} | {c['ms_per_file']} | {c['speedup']}× |" for fmt, c in ceilings]
         out.append("")
     if "build" in r:
         out += ["## Full build (ingest with 2 workers + dbt build)", "",

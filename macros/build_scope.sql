@@ -19,11 +19,16 @@
   {{ return(var('scope', 'all') == 'changed') }}
 {%- endmacro %}
 
+{# The hooks write nothing in an unscoped run (an empty hook is not executed). #}
 {% macro snapshot_prior_reports() -%}
   {%- if build_scope_is_changed() -%}
     create or replace table main._prior_reports as
     select report_id, agency_id, report_year from main.dim_report
-  {%- else -%}
+  {%- endif -%}
+{%- endmacro %}
+
+{% macro drop_prior_reports() -%}
+  {%- if build_scope_is_changed() -%}
     drop table if exists main._prior_reports
   {%- endif -%}
 {%- endmacro %}

@@ -226,5 +226,7 @@ def test_incremental_build_tests_only_new_reports(tmp_path):
     add(tmp_path / "broken", broken[1])
     run = refresh(home)
     assert run.build == "incremental" and totals_warned(run)                   # a new broken report is
+    with db(home) as con:                                                      # the run's scratch table is gone
+        assert con.execute("select count(*) from information_schema.tables where table_name = '_prior_reports'").fetchone()[0] == 0
     full = refresh(home, full=True)                                            # a full build checks everything
     assert full.build == "full" and totals_warned(full) == sorted(set(totals_warned(first) + totals_warned(run)))
