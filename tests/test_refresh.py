@@ -113,6 +113,19 @@ def test_incremental_build_equals_a_full_build(env):
     assert snapshot(env.home) == incremental
 
 
+def test_known_file_at_a_new_path_is_built_into_its_paths(env):
+    first = sorted(env.home.inbox.iterdir())[0]
+    copy = env.home.inbox / f"copy-of-{first.name}"
+    shutil.copyfile(first, copy)
+    run = refresh(env.home)
+    assert (run.files_new, run.files_duplicate, run.reports_added, run.build) == (1, 1, 0, "incremental")
+    with db(env.home) as con:
+        paths = con.execute("select n_paths, source_paths from dq_report_scorecard where source_paths like ?",
+                            [f"%{copy.name}%"]).fetchall()
+    assert len(paths) == 1 and paths[0][0] == 2 and first.name in paths[0][1]
+    copy.unlink()
+
+
 def test_quarantined_file_makes_a_partial_run(env, capsys):
     env.add(1)
     (env.home.inbox / "scan.pdf").write_bytes(b"\x00\x01 not a report \xff" * 50)

@@ -42,8 +42,9 @@ from .lock import RefreshLock
 from .pausepoints import pause_point
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 5
-# Lake tables that feed materialised models; the views (sources, fetches, refresh_runs) need no rebuild.
-BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects")
+# Lake tables that feed materialised models (sources feeds int_source_paths: a known file seen at a
+# new path changes no report, but its paths); the views over fetches and refresh_runs need no rebuild.
+BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")
 PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
 
 log = logging.getLogger("xxgk.refresh")
