@@ -9,10 +9,10 @@
     reports new since the previous build (their keys hold a report id, so a
     per-report test on new reports is the whole test for them; the older rows
     were tested when they arrived);
-  - models can ask `changed_agency_years()` for the agency-years whose reports
-    changed.
-  A full build (`xxgk build`, `xxgk refresh --full`, `xxgk check`) runs with
-  the default scope `all` and tests every row.
+  - the fact tables read only new reports from the lake (macros/incremental.sql),
+    and cross-year models recompute only `cross_year_targets()`.
+  A full build (`xxgk build`, `xxgk refresh --full`) runs with the default
+  scope `all` and tests every row.
 #}
 
 {% macro build_scope_is_changed() -%}
@@ -23,7 +23,7 @@
 {% macro snapshot_prior_reports() -%}
   {%- if build_scope_is_changed() -%}
     create or replace table main._prior_reports as
-    select report_id, agency_id, report_year from main.dim_report
+    select report_id from main.dim_report
   {%- endif -%}
 {%- endmacro %}
 
@@ -34,16 +34,9 @@
 {%- endmacro %}
 
 {# The where clause a scoped test stands for. #}
+{# A row without a report id counts as new, so a scoped not_null test still sees it. #}
 {% macro new_reports_condition() -%}
-  report_id not in (select report_id from main._prior_reports)
-{%- endmacro %}
-
-{# Agency-years with a report that is new since the previous build, as (agency_id, report_year) rows;
-   in an unscoped build, none (callers rebuild everything then). #}
-{% macro changed_agency_years(reports_relation) -%}
-  select distinct agency_id, report_year
-  from {{ reports_relation }}
-  where {{ new_reports_condition() }}
+  coalesce(report_id not in (select report_id from main._prior_reports), true)
 {%- endmacro %}
 
 {# dbt calls this for every test: the tested relation, filtered by the test's `where` config.
@@ -51,12 +44,7 @@
 {% macro get_where_subquery(relation) -%}
   {%- set where = config.get('where') -%}
   {%- if where -%}
-    {%- if '__new_reports__' in where -%}
-      {%- if not build_scope_is_changed() and where | trim == '__new_reports__' -%}
-        {{ return(relation) }}
-      {%- endif -%}
-      {%- set where = where | replace('__new_reports__', new_reports_condition() if build_scope_is_changed() else 'true') -%}
-    {%- endif -%}
+    {%- set where = where | replace('__new_reports__', new_reports_condition() if build_scope_is_changed() else 'true') -%}
     {%- set filtered -%}
       (select * from {{ relation }} where {{ where }}) dbt_subquery
     {%- endset -%}
@@ -73,9 +61,9 @@
   (pre_hook `delete_cross_year_targets`). Any other incremental run recomputes everything.
 #}
 {% macro cross_year_targets() -%}
-  select agency_id, report_year from ({{ changed_agency_years(ref('int_reports_versioned')) }})
-  union
-  select agency_id, report_year + 1 from ({{ changed_agency_years(ref('int_reports_versioned')) }})
+  select distinct r.agency_id, r.report_year + s.shift as report_year
+  from {{ ref('int_reports_versioned') }} as r, (values (0), (1)) as s(shift)
+  where {{ new_reports_condition() }}
 {%- endmacro %}
 
 {% macro delete_cross_year_targets() -%}
