@@ -45,7 +45,8 @@ EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 5
 # Lake tables that feed materialised models (sources feeds int_source_paths: a known file seen at a
 # new path changes no report, but its paths); the views over fetches and refresh_runs need no rebuild.
 BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")
-PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+# ingest/agency.py is code of the dbt Python model int_agency_names (incremental by name).
+PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml", "ingest/agency.py")
 
 log = logging.getLogger("xxgk.refresh")
 
@@ -235,7 +236,7 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
     scan = manifest.scan(expand([home.inbox]))
     run.files_new, run.files_changed, run.files_unchanged = len(scan.new), len(scan.changed), len(scan.unchanged)
     if scan.todo:
-        s = ingest_paths(scan.todo, home.root)
+        s = ingest_paths(scan.todo, home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()})
         run.files_quarantined, run.files_duplicate, run.parsed = s.quarantined, s.duplicates, s.reports + s.quarantined
         for path, reason, message in s.rejects:
             log.warning(f"  quarantined {path}: {reason}: {message}")
