@@ -76,7 +76,7 @@ def _parse_path(item: tuple[str, str, int]) -> Parsed:
         return parse_report(f.read(), path, sha)
 
 
-def _hash(path: Path, size: int) -> str:
+def file_hash(path: Path, size: int) -> str:
     """SHA-256 of the content; for a file over the size limit, of its size and first and last MiB."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -92,8 +92,11 @@ def _hash(path: Path, size: int) -> str:
 
 
 def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
-                 progress: Callable[[int], None] | None = None) -> Summary:
+                 progress: Callable[[int], None] | None = None, hashes: dict[str, str] | None = None) -> Summary:
+    """Ingest files and folders into ``home``'s lake. ``hashes`` (resolved path -> :func:`file_hash`)
+    spares hashing files the caller has already hashed, as `xxgk refresh` has in its inbox manifest."""
     home = Path(home)
+    hashes = hashes or {}
     lake = Lake(home / "lake")
     lake.init()
     quarantine = home / "quarantine"
@@ -107,8 +110,8 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
     seen: set[str] = set()
     for f in files:
         size = f.stat().st_size
-        sha = _hash(f, size)
         path = str(f.resolve())
+        sha = hashes.get(path) or file_hash(f, size)
         if sha in known or sha in seen:
             summary.duplicates += 1
             summary.duplicates_of_rejects += known.get(sha) == "reject"
@@ -120,7 +123,7 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
         todo.append((path, sha, size))
 
     if sources:
-        Lake(home / "lake").write_batch({"sources": sources}, f"{batch_id}-dup")
+        lake.write_batch({"sources": sources}, f"{batch_id}-dup")
     chunks = _chunks(todo, workers)
     jobs = [(str(home / "lake"), str(quarantine), chunk, f"{batch_id}-{i:04d}", now) for i, chunk in enumerate(chunks)]
     for res in _run(jobs, workers, progress):

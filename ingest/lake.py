@@ -105,7 +105,7 @@ class Lake:
 
     def finish_compactions(self) -> None:
         """Delete files a committed compaction replaced (a writer killed mid-compaction leaves them)."""
-        for marker in (self.root / "_batches").glob("*.json"):
+        for marker in (self.root / "_batches").glob("*-compact.json"):
             try:
                 replaced = json.loads(marker.read_text()).get("supersedes", [])
             except (OSError, ValueError):
@@ -121,11 +121,12 @@ class Lake:
         Size-tiered (:func:`merge_candidates`): a big file is not rewritten to absorb a few tiny ones.
         """
         merged = 0
+        done = self.committed_batches()          # never a file of a batch another writer has not committed
         for table, schema in SCHEMAS.items():
             base = self.root / table
             parts = [d for d in base.glob("report_year=*") if d.is_dir()] if table in PARTITIONED else [base]
             for part in parts:
-                small = merge_candidates([p for p in part.glob("*.parquet") if not p.name.startswith("_empty")],
+                small = merge_candidates([p for p in part.glob("*.parquet") if p.name.split(".")[0] in done],
                                          min_files, small_bytes)
                 if not small:
                     continue

@@ -9,11 +9,12 @@ those files once more next time.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .batch import file_hash
 
 
 @dataclass
@@ -28,14 +29,6 @@ class Scan:
     @property
     def todo(self) -> list[Path]:
         return self.new + self.changed
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 class Manifest:
@@ -57,7 +50,7 @@ class Manifest:
                 scan.unchanged.append(f)
                 scan.entries[key] = old
                 continue
-            sha = file_sha256(f)
+            sha = file_hash(f, st.st_size)
             scan.hashed += 1
             scan.entries[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
             if old is None:

@@ -57,7 +57,7 @@ def test_bad_file_outcome_and_batch_unaffected(kind, good_files, tmp_path):
     s = ingest_paths([good_files[0], bad, good_files[1]], home)
     assert s.files_in == 3 and s.balanced()
 
-    sha = ingest.batch._hash(bad, bad.stat().st_size)
+    sha = ingest.batch.file_hash(bad, bad.stat().st_size)
     if kind.status == "quarantined":
         assert s.quarantined == 1 and s.reports == 2
         (rej,) = lake(home, "rejects")

@@ -22,7 +22,7 @@ import duckdb
 
 from .errors import XxgkError
 from .home import Home
-from .sqlguard import check_sql
+from .sqlguard import _first_line, check_sql
 
 DEFAULT_ROW_LIMIT = 10_000
 DEFAULT_TIMEOUT_S = 60.0
@@ -96,10 +96,6 @@ def _run(home: Home, sql: str, row_limit: int, timeout_s: float, fetch):
     return cols, result, truncated
 
 
-def _first_line(msg: str) -> str:
-    return msg.strip().splitlines()[0] if msg.strip() else "query failed"
-
-
 def _plain(v):
     if isinstance(v, (date, datetime)):
         return v.isoformat()
@@ -131,7 +127,6 @@ def _width(s: str) -> int:
 
 # --- output, examples, interactive prompt -------------------------------------------------------
 
-FORMATS = ("table", "csv", "json", "parquet")
 EXAMPLES_FILE = Path(__file__).with_name("examples.sql")
 
 

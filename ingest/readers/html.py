@@ -30,18 +30,11 @@ def _clean(text: str) -> str:
     return _WS.sub(" ", text.replace("\xa0", " ").replace("\u3000", " ")).strip()
 
 
-def _tidy(text: str, leaf: bool) -> str:
-    """A cell's text cleaned; a cell without elements is cleaned only if it holds ordinary spaces."""
-    if leaf and not (" " in text or "\n" in text or "\xa0" in text or "\t" in text or "\u3000" in text):
-        return text
-    return _clean(text)
-
-
 def _cell_text(el) -> str:
     """All text inside a cell, inline elements joined without separators (scripts were stripped)."""
     if len(el) == 0:
-        return _tidy(el.text or "", True)
-    return _tidy(etree.tostring(el, method="text", encoding="unicode", with_tail=False), False)
+        return _clean(el.text or "")
+    return _clean(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
 
 
 _SEP = "\ue000"     # a private-use character stands between the cells of a row read in one pass
@@ -61,7 +54,7 @@ def _row_cells(tr) -> list:
     if len(parts) != len(cells) + 1 or not parts[0].startswith(lead):
         return [(td, _cell_text(td)) for td in cells]
     parts[0] = parts[0][len(lead):]
-    return [(td, _tidy(text, len(td) == 0)) for td, text in zip(cells, parts)]
+    return [(td, _clean(text)) for td, text in zip(cells, parts)]
 
 
 def _span(raw: str | None) -> int:
