@@ -4,15 +4,13 @@ from ingest.synthetic import CARRY_BREAK_RULE
 
 from helpers import db
 
-FACT = {"t2": ("fct_disclosures", "item", "measure", "value"),
-        "t3": ("fct_applications", "outcome", "applicant_type", "requests"),
-        "t4": ("fct_appeals", "proceeding", "result", "cases")}
+from warehouse.score import FACTS as FACT
 
 
 def _mart_cells(con):
     out = {}
     for table, (fct, rk, ck, val) in FACT.items():
-        rows = con.execute(f"""select r.source_path, f.{rk}, f.{ck}, f.{val}, f.is_blank
+        rows = con.execute(f"""select r.source_path, f.{rk}, f.{ck}, {val}, f.is_blank
                                from {fct} f join dim_report r using (report_id)""").fetchall()
         for path, r, c, v, blank in rows:
             out[(path, f"{table}|{r}|{c}")] = (None if blank else v)

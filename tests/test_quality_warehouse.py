@@ -137,7 +137,7 @@ def test_revision_with_same_date_current_by_ingest_time(q):
         rows = con.execute("""select source_path like '%c_2023_v2%', report_version, is_current
                               from dim_report where agency_name = ? and report_year = 2023 order by report_version""",
                            [q["c"]]).fetchall()
-        fact = con.execute("""select value from fct_disclosures where agency_id = ? and report_year = 2023
+        fact = con.execute("""select quantity from fct_disclosures where agency_id = ? and report_year = 2023
                               and item = 'licensing'""", [_agency_id(con, q["c"])]).fetchone()[0]
         hist = con.execute("""select report_version, value from fct_cells_history where agency_name = ? and report_year = 2023
                               and row_key = 'licensing' order by 1""", [q["c"]]).fetchall()

@@ -8,9 +8,7 @@ from warehouse.build import build
 
 from helpers import db, load_golden
 
-FACT = {"t2": ("fct_disclosures", "item", "measure", "value"),
-        "t3": ("fct_applications", "outcome", "applicant_type", "requests"),
-        "t4": ("fct_appeals", "proceeding", "result", "cases")}
+from warehouse.score import FACTS as FACT
 
 
 def _golden_for(path, shared):
@@ -28,7 +26,7 @@ def test_marts_hold_golden_values(real_home, shared_corpus, name):
         assert meta[0] == gold["agency"] and meta[1] == gold["report_year"] and meta[2] == gold["template"]
         assert (meta[3].isoformat() if meta[3] else None) == gold["published"]
         for table, (fct, rk, ck, val) in FACT.items():
-            rows = con.execute(f"""select f.{rk} || '|' || f.{ck}, f.{val}, f.is_blank from {fct} f
+            rows = con.execute(f"""select f.{rk} || '|' || f.{ck}, {val}, f.is_blank from {fct} f
                                    join dim_report r using (report_id) where r.source_sha256 = ?""", [sha]).fetchall()
             got = {k: (None if blank else v) for k, v, blank in rows}
             assert got == gold[table], table

@@ -20,9 +20,11 @@ from .build import build
 from .home import Home
 from .serve import connect
 
-FACTS = {"t2": ("fct_disclosures", "item", "measure", "value"),
-         "t3": ("fct_applications", "outcome", "applicant_type", "requests"),
-         "t4": ("fct_appeals", "proceeding", "result", "cases")}
+# Where each table's cells stand in the marts: (fact, row key column, column key column, value expression).
+# The value expression reads the fact under the alias ``f``.
+FACTS = {"t2": ("fct_disclosures", "item", "measure", "coalesce(f.quantity, f.amount)"),
+         "t3": ("fct_applications", "outcome", "applicant_type", "f.requests"),
+         "t4": ("fct_appeals", "proceeding", "result", "f.cases")}
 
 
 @dataclass
@@ -83,7 +85,7 @@ def _score_one(con, f: Path, golden_dir: Path) -> Score:
         s.status = f"quarantined ({reason[0]})" if reason else "not in the warehouse"
     for table, (fct, rk, ck, val) in FACTS.items():
         got = {f"{r}|{c}": (v, b) for r, c, v, b in con.execute(
-            f"select f.{rk}, f.{ck}, f.{val}, f.is_blank from {fct} f join dim_report d using (report_id) "
+            f"select f.{rk}, f.{ck}, {val}, f.is_blank from {fct} f join dim_report d using (report_id) "
             f"where d.source_sha256 = ?", [sha]).fetchall()}
         for key, expected in gold.get(table, {}).items():
             s.golden_cells += 1

@@ -8,7 +8,7 @@ select
     report_id,
     agency_id,
     report_year,
-    layout as template_version,
+    layout as table_layout,
     row_key as proceeding,
     col_key as result,
     hr.outcome_group as proceeding_group,

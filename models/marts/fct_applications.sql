@@ -8,7 +8,7 @@ select
     report_id,
     agency_id,
     report_year,
-    layout as template_version,
+    layout as table_layout,
     row_key as outcome,
     col_key as applicant_type,
     hr.outcome_group,

@@ -13,7 +13,7 @@ select
     r.published_on,
     r.ingested_at,
     c.table_id,
-    c.layout as template_version,
+    c.layout as table_layout,
     c.row_key,
     c.col_key,
     c.value,

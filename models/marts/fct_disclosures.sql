@@ -8,13 +8,16 @@ select
     report_id,
     agency_id,
     report_year,
-    layout as template_version,
+    layout as table_layout,
     row_key as item,
     col_key as measure,
     hr.harmonised_key as harmonised_item,
     hc.harmonised_key as harmonised_measure,
     hc.comparable = 'yes' and hr.comparable = 'yes' as measure_comparable,
-    value,
+    -- counts are integers; money is a double. A printed count that is not a whole number keeps
+    -- quantity null (raw_text holds what was printed).
+    case when hc.value_type = 'count' and value = round(value) then cast(value as bigint) end as quantity,
+    case when hc.value_type = 'amount' then value end as amount,
     unit,
     {{ cell_provenance() }}
 {{ harmonised_cells('t2') }}
