@@ -42,7 +42,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("report_id", pa.string()), ("table_id", pa.string()), ("layout", pa.string()), ("row_key", pa.string()),
         ("col_key", pa.string()), ("value", pa.float64()), ("is_blank", pa.bool_()), ("raw_text", pa.string()),
         ("unit", pa.string()), ("note", pa.string()), ("src_table_index", pa.int32()), ("src_row", pa.int32()),
-        ("src_col", pa.int32()), ("match_method", pa.string()),
+        ("src_col", pa.int32()), ("match_method", pa.string()), ("src_page", pa.int32()),
     ]),
     "sections": pa.schema([("report_id", pa.string()), ("section", pa.string()), ("text", pa.string())]),
     "findings": pa.schema([

@@ -23,7 +23,7 @@ SYNTHETIC_MARKER = "XXGK-SYNTHETIC"
 MAX_BYTES = 50 * 1024 * 1024
 # columns of the cells table taken from each mapped cell, after report_id and report_year
 CELL_COLUMNS = ("table_id", "layout", "row_key", "col_key", "value", "is_blank", "raw_text", "unit", "note",
-                "src_table_index", "src_row", "src_col", "match_method")
+                "src_table_index", "src_row", "src_col", "match_method", "src_page")
 
 
 @dataclass
@@ -116,8 +116,10 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
         "rules_failed": failed,
     }
     n = len(mapping.cells)
+    page_of = _page_finder(doc)
     per_cell = zip(*[(c.table_id, c.layout, c.row_key, c.col_key, c.parsed.value, c.parsed.is_blank, c.parsed.raw_text,
-                      c.parsed.unit, c.parsed.note, c.src_table, c.src_row, c.src_col, c.match) for c in mapping.cells])
+                      c.parsed.unit, c.parsed.note, c.src_table, c.src_row, c.src_col, c.match,
+                      page_of(c.src_table, c.src_row)) for c in mapping.cells])
     cells = {"report_id": [rid] * n, "report_year": [meta.report_year] * n,
              **{name: list(values) for name, values in zip(CELL_COLUMNS, per_cell)}}
     sections = [{"report_id": rid, "report_year": meta.report_year, "section": sec, "text": text}
@@ -133,3 +135,19 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
         "actual": f.actual, "message": f.message,
     } for f in findings]
     return Parsed(sha, source_path, status, report, cells, sections, finding_rows, statements)
+
+
+def _page_finder(doc):
+    """(source table index, row) -> 1-based page of a mapped cell, None where the format has no pages.
+
+    A cell from a table has its table's page; one read from a paragraph line (src_table None) has that
+    paragraph's page, its row being the block index."""
+    by_table = {t.index: t.page for t in doc.tables}
+
+    def page(table: int | None, row: int) -> int | None:
+        if table is not None:
+            return by_table.get(table)
+        block = doc.blocks[row] if 0 <= row < len(doc.blocks) else None
+        return getattr(block, "page", None)
+
+    return page

@@ -7,9 +7,11 @@
     is_blank,
     raw_text,
     source_sha256,
+    src_page,
     src_table_index,
     src_row,
     src_col,
+    match_method,
     is_synthetic
 {%- endmacro %}
 

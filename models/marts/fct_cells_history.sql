@@ -20,9 +20,11 @@ select
     c.is_blank,
     c.raw_text,
     r.source_sha256,
+    c.src_page,
     c.src_table_index,
     c.src_row,
     c.src_col,
+    c.match_method,
     r.is_synthetic
 from {{ ref('stg_cells') }} as c
 join {{ ref('int_reports_versioned') }} as r using (report_id)

@@ -14,5 +14,6 @@ select
     src_table_index,
     src_row,
     src_col,
+    src_page,
     match_method
 from {{ lake_table('cells') }}
