@@ -97,6 +97,17 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_trace(args) -> int:
+    from .serve import render
+    from .trace import format_header, trace
+
+    report, cols, rows = trace(Home.resolve(args.home), args.target, args.table, args.row, args.col)
+    if args.format == "table":
+        sys.stdout.write(format_header(report))
+    sys.stdout.write(render(cols, rows, args.format))
+    return 0
+
+
 def cmd_score(args) -> int:
     from ingest.batch import expand
 
@@ -234,6 +245,14 @@ def parser() -> argparse.ArgumentParser:
 
     sp = add("inspect", cmd_inspect, "show how one file is read: grids, row matches, values, findings")
     sp.add_argument("file")
+
+    sp = add("trace", cmd_trace, "trace a report's numbers to their printed cells: file, page, table, row, column, "
+                                 "printed text, match method")
+    sp.add_argument("target", help="a report_id (dim_report) or a report file")
+    sp.add_argument("table", nargs="?", help="t2, t3 or t4")
+    sp.add_argument("row", nargs="?", help="row key, e.g. granted")
+    sp.add_argument("col", nargs="?", help="column key, e.g. total")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     sp = add("score", cmd_score, "compare files with golden cell values (exact, wrong, missing, invented)")
     sp.add_argument("files", nargs="+", help="report files or folders")
