@@ -310,3 +310,24 @@ def test_trace_a_number_to_its_printed_cell(corpus_home, shared_corpus, capsys):
         gold["t2"]) + len(gold["t3"]) + len(gold["t4"])
     assert main(["trace", "0000000000000000", "--home", home]) == 2
     assert "no report with id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_export_every_mart_with_definitions(agency_home, tmp_path, fmt):
+    import duckdb
+
+    from warehouse.export import mart_names
+
+    out = tmp_path / "export"
+    assert main(["export", str(out), "--format", fmt, "--home", str(agency_home["home"].root)]) == 0
+    schema = json.loads((out / "schema.json").read_text(encoding="utf-8"))
+    assert {t["table"] for t in schema} == set(mart_names()) >= {"agency_year", "dim_report", "fct_applications"}
+    ay = next(t for t in schema if t["table"] == "agency_year")
+    assert all(c["description"] for c in ay["columns"])
+    with db(agency_home["home"]) as con:
+        n = con.execute("select count(*) from agency_year").fetchone()[0]
+    reader = "read_parquet" if fmt == "parquet" else "read_csv_auto"
+    assert duckdb.sql(f"select count(*) from {reader}('{out / ('agency_year.' + fmt)}')").fetchone()[0] == n == ay["rows"]
+    assert "agency_year" in (out / "README.md").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["export", str(out), "--format", "xlsx", "--home", str(agency_home["home"].root)])

@@ -108,6 +108,14 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .export import export
+
+    schema = export(Home.resolve(args.home), Path(args.dir), args.format)
+    print(f"wrote {len(schema)} marts as {args.format} with schema.json and README.md to {args.dir}")
+    return 0
+
+
 def cmd_score(args) -> int:
     from ingest.batch import expand
 
@@ -253,6 +261,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("row", nargs="?", help="row key, e.g. granted")
     sp.add_argument("col", nargs="?", help="column key, e.g. total")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    sp = add("export", cmd_export, "write every mart as Parquet or CSV files with schema.json and a README of definitions")
+    sp.add_argument("dir", help="output folder (created if missing)")
+    sp.add_argument("--format", choices=["parquet", "csv"], default="parquet")
 
     sp = add("score", cmd_score, "compare files with golden cell values (exact, wrong, missing, invented)")
     sp.add_argument("files", nargs="+", help="report files or folders")
