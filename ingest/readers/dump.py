@@ -1,0 +1,318 @@
+"""Rebuild table rows from text dumps of report pages.
+
+Two kinds of dump are read:
+
+* one cell per line (crawlers, copy-paste): every table cell stands on its own
+  line. A row is a label (one or more text lines) followed by a run of value
+  lines; the run is cut into rows of the template's width (seven for table 三,
+  five or fifteen for table 四, all of it for table 二).
+* a browser's copy (cells separated by tabs, a merged cell written once): each
+  tabbed line is a row; a text line broken out of a label cell is joined back.
+
+Rules of the one-cell-per-line rebuilder:
+
+1. A value line is a number or a printed blank (``—``, ``/``, ``无``, ``空``); an
+   empty line inside a run of values is a blank cell; empty lines at the edges
+   of a run count only where they complete the row width.
+2. A bare numbering line (``1.``, ``（三）``) is joined to the next line; a line is
+   joined to the one before it where together they spell a template label
+   (``商业`` / ``企业``). Of the label lines before a run, only the last unit labels
+   the row unless it is a bare column heading (``总计``); the others stay as rows
+   of their own (headers) or paragraphs (narrative, section headings).
+3. A run one value longer than whole rows holds a number split over two lines.
+   Each join of two neighbouring digit lines is tried; a join is accepted only
+   when exactly one makes its row add up (table 三: the six applicant columns sum
+   to 总计; table 四: 维持+纠正+其他+尚未审结 = 总计). The accepted join is kept as
+   printed (``1 62``) and recorded as a ``digits_joined`` note of the document,
+   which becomes a finding. Ambiguous runs are left unjoined (and so unread).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..model import Block, Paragraph, Table
+from ..numbers import parse_cell
+from ..template import keys, norm_label, section_markers
+
+T3_WIDTH = 7
+T4_BLOCK = 5
+T4_VALUES = 15
+MAX_HEADER_CHARS = 40       # a longer label-only line is narrative, not a table cell
+_MARKER = re.compile(r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])\s*$")
+_NUMBERED = re.compile(r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])")
+_DIGITS = re.compile(r"^\d+$")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace("\u3000", " ").strip()
+
+
+def is_value_line(text: str) -> bool:
+    """A non-empty line that is a number or a printed blank."""
+    if not text.strip():
+        return False
+    p = parse_cell(text)
+    return p.is_blank or p.value is not None
+
+
+@lru_cache(maxsize=1)
+def _known_labels() -> frozenset[str]:
+    return frozenset(lab for k in keys() for lab in k.labels)
+
+
+@lru_cache(maxsize=1)
+def _column_labels() -> frozenset[str]:
+    return frozenset(lab for k in keys() if k.kind == "column" for lab in k.labels)
+
+
+def section_of(text: str) -> str | None:
+    """The table a section heading introduces (t2, t3, t4), 's5'/'s6' for later parts, else None."""
+    t = _nfkc(text).replace(" ", "")
+    if len(t) > 40:
+        return None
+    for sec, pat in section_markers().items():
+        if pat.search(t):
+            return {"s2": "t2", "s3": "t3", "s4": "t4"}.get(sec, sec)
+    return None
+
+
+def _continues(prev: str, cur: str) -> bool:
+    """Whether ``cur`` is the rest of the label ``prev`` broken over two lines."""
+    if _MARKER.match(_nfkc(prev)):
+        return True
+    if _NUMBERED.match(_nfkc(cur)):
+        return False
+    joined, a, b = norm_label(prev + cur), norm_label(prev), norm_label(cur)
+    known = _known_labels()
+    if not a or not b:
+        return False
+    if joined in known:
+        return True
+    return a not in known and b not in known and any(joined in lab for lab in known)
+
+
+def label_units(lines: list[str]) -> list[str]:
+    """Join label lines broken over several lines (rule 2)."""
+    units: list[str] = []
+    for line in lines:
+        if units and _continues(units[-1], line):
+            units[-1] = units[-1] + line
+        else:
+            units.append(line)
+    return units
+
+
+# ------------------------------------------------------------------ splitting runs of values
+
+def _num(text: str) -> float | None:
+    p = parse_cell(text)
+    return 0.0 if p.is_blank else p.value
+
+
+def _balances(row: list[str], width: int) -> bool:
+    """Table 三 rows: six applicant columns sum to 总计; table 四 blocks: four results sum to 总计."""
+    nums = [_num(t) for t in row]
+    if len(row) != width or any(n is None for n in nums):
+        return False
+    return abs(sum(nums[:-1]) - nums[-1]) < 1e-9
+
+
+@dataclass
+class Cut:
+    """How a run of values was cut into rows."""
+
+    rows: list[list[str]]
+    joined: tuple[int, str] | None = None      # (row index, printed join) where a split number was joined
+
+
+def _chunks(run: list[str], width: int) -> list[list[str]]:
+    return [run[i:i + width] for i in range(0, len(run), width)]
+
+
+def join_split(run: list[str], width: int) -> Cut | None:
+    """Rule 3: the one join of two neighbouring digit lines that makes its row add up, else None."""
+    if len(run) % width != 1 or len(run) < width + 1:
+        return None
+    fits = []
+    for p in range(len(run) - 1):
+        a, b = run[p].strip(), run[p + 1].strip()
+        if not (_DIGITS.match(a) and _DIGITS.match(b)) or a.startswith("0"):
+            continue    # only digits join, and no number starts with 0
+        joined = run[:p] + [f"{a} {b}"] + run[p + 2:]
+        rows = _chunks(joined, width)
+        r = p // width
+        if _balances(rows[r], width):
+            fits.append(Cut(rows, (r, f"{a} {b}")))
+    return fits[0] if len(fits) == 1 else None
+
+
+def _widths(context: str | None) -> list[int]:
+    if context == "t3":
+        return [T3_WIDTH]
+    if context == "t4":
+        return [T4_VALUES, T4_BLOCK]
+    if context == "t2":
+        return []
+    return [T3_WIDTH, T4_VALUES, T4_BLOCK]
+
+
+def cut_run(run: list[str], context: str | None) -> Cut | None:
+    """Cut a run of value cells into rows, or None where its length fits no row shape."""
+    widths = _widths(context)
+    if context == "t2" or (context is None and len(run) <= 3):
+        return Cut([run])
+    for w in widths:
+        if w == T4_VALUES and len(run) == T4_VALUES:
+            return Cut([run])
+        if w != T4_VALUES and len(run) % w == 0:
+            return Cut(_chunks(run, w))
+    for w in widths:
+        if w == T4_VALUES:
+            continue
+        cut = join_split(run, w)
+        if cut is not None:
+            return cut
+    if context == "t4" and len(run) == T4_VALUES + 1:
+        return join_split(run, T4_BLOCK)
+    return None
+
+
+def cut_with_edges(lead: int, core: list[str], trail: int, context: str | None) -> Cut:
+    """Rule 1: try the run as printed, then with empty lines at its edges as blank cells."""
+    for extra_trail in range(trail + 1):
+        for extra_lead in range(lead + 1):
+            cut = cut_run([""] * extra_lead + core + [""] * extra_trail, context)
+            if cut is not None:
+                return cut
+    return Cut([core])
+
+
+# ------------------------------------------------------------------ the rebuilder
+
+@dataclass
+class Rebuilt:
+    blocks: list[Block] = field(default_factory=list)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)   # (table_id, code, message)
+
+
+def _is_header(unit: str) -> bool:
+    """A bare column heading (总计, 自然人), which labels no row."""
+    return not _NUMBERED.match(_nfkc(unit)) and norm_label(unit) in _column_labels()
+
+
+def rebuild(lines: list[str]) -> Rebuilt:
+    """One-cell-per-line text -> paragraphs and tables (rules 1-3)."""
+    items: list[tuple[str, list[str]]] = []      # ("row", cells) | ("text", [line])
+    notes: list[tuple[str, str, str]] = []
+    context: str | None = None
+    lines = [ln.strip() for ln in lines]
+    i, n = 0, len(lines)
+    pending: list[str] = []
+    while i < n:
+        if not is_value_line(lines[i]):
+            if lines[i]:
+                sec = section_of(lines[i])
+                if sec is not None:
+                    items += [("text", [u]) for u in label_units(pending)]
+                    pending = []
+                    context = sec if sec in ("t2", "t3", "t4") else None
+                    items.append(("text", [lines[i]]))
+                else:
+                    pending.append(lines[i])
+            i += 1
+            continue
+        # a run of values: value lines and the empty lines among them, up to the next text line
+        start = i
+        while i < n and (not lines[i] or is_value_line(lines[i])):
+            i += 1
+        j = i
+        while j > start and not lines[j - 1]:
+            j -= 1
+        run = lines[start:j]
+        lead = 0
+        # empty lines just before the first value were skipped as text gaps; count them back
+        back = start - 1
+        while back >= 0 and not lines[back]:
+            lead += 1
+            back -= 1
+        cut = cut_with_edges(lead, run, i - j, context)
+        units = label_units(pending)
+        pending = []
+        label: list[str] = []
+        if units and not _is_header(units[-1]):
+            label = [units.pop()]
+        items += [("text", [u]) for u in units]
+        for r, row in enumerate(cut.rows):
+            items.append(("row", (label if r == 0 else [""]) + row))
+        if cut.joined is not None:
+            r, printed = cut.joined
+            where = label[0] if label and r == 0 else "(no label)"
+            notes.append((context or ("t4" if len(cut.rows[r]) == T4_BLOCK else "t3"), "digits_joined",
+                          f"row {where!r}: a number printed over two lines was joined ({printed!r}); "
+                          "the row total confirms it"))
+    items += [("text", [u]) for u in label_units(pending)]
+    return Rebuilt(_assemble(items), notes)
+
+
+def _assemble(items: list[tuple[str, list[str]]]) -> list[Block]:
+    """Value rows, with the short label-only lines between and just before them, become tables;
+    long lines and section headings are paragraphs and end a table."""
+    blocks: list[Block] = []
+    stretch: list[tuple[str, list[str]]] = []
+    n_tables = 0
+
+    def flush() -> None:
+        nonlocal n_tables
+        last = max((k for k, (kind, _) in enumerate(stretch) if kind == "row"), default=-1)
+        if last >= 0:
+            blocks.append(Table(rows=[cells for _, cells in stretch[:last + 1]], index=n_tables, ragged=False))
+            n_tables += 1
+        blocks.extend(Paragraph(cells[0]) for _, cells in stretch[last + 1:])
+        stretch.clear()
+
+    for kind, cells in items:
+        if kind == "text" and (len(cells[0]) > MAX_HEADER_CHARS or section_of(cells[0]) is not None):
+            flush()
+            blocks.append(Paragraph(cells[0]))
+        else:
+            stretch.append((kind, cells))
+    flush()
+    return blocks
+
+
+# ------------------------------------------------------------------ detection and the tab form
+
+def looks_like_cell_dump(lines: list[str]) -> bool:
+    """Seven or more value lines in a row somewhere (a row of table 三 or 四), or many lone values."""
+    longest = cur = total = 0
+    for ln in lines:
+        s = ln.strip()
+        if is_value_line(s):
+            cur += 1
+            total += 1
+            longest = max(longest, cur)
+        elif s:
+            cur = 0
+    return longest >= T3_WIDTH or total >= 3 * T3_WIDTH
+
+
+def tab_blocks(lines: list[str]) -> list[Block]:
+    """Tab-separated text (a browser's copy): tabbed lines are table rows, merged cells written once.
+
+    A text line without tabs that is the first part of the next row's label (broken in its
+    cell) is joined to it; other untabbed lines are paragraphs, or one-cell rows between rows.
+    """
+    items: list[tuple[str, list[str]]] = []
+    for raw in lines:
+        if "\t" in raw:
+            cells = [c.strip() for c in raw.split("\t")]
+            if items and items[-1][0] == "text" and cells and cells[0] and not is_value_line(cells[0]) \
+                    and _continues(items[-1][1][0], cells[0]):
+                cells[0] = items.pop()[1][0] + cells[0]
+            items.append(("row", cells))
+        elif raw.strip():
+            items.append(("text", [raw.strip()]))
+    return _assemble(items)
