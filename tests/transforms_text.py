@@ -71,13 +71,15 @@ def _label_break(text: str) -> str:
     return text[:half] + "\n" + text[half:]
 
 
-def labels_broken(doc: Document, min_chars: int = 4) -> Document:
-    """Every text cell of min_chars or more broken over two lines: after its numbering (``1.`` /
-    ``属于国家秘密``), else in the middle (``商业`` / ``企业``)."""
+def labels_broken(doc: Document, min_chars: int = 4, header_chars: int = 10) -> Document:
+    """Row labels (text cells of rows that hold values) of min_chars or more, and short header cells,
+    broken over two lines: after the numbering (``1.`` / ``属于国家秘密``), else in the middle (``商业`` / ``企业``)."""
     out = copy.deepcopy(doc)
     for t in out.tables:
-        t.rows = [[_label_break(c) if len(c.strip()) >= min_chars and not _value(c) and "\n" not in c else c
-                   for c in row] for row in t.rows]
+        for row in t.rows:
+            has_values = any(_value(c) for c in row)
+            row[:] = [_label_break(c) if min_chars <= len(c.strip()) and (has_values or len(c) <= header_chars)
+                      and not _value(c) and "\n" not in c else c for c in row]
     return out
 
 
@@ -89,13 +91,13 @@ def number_split(doc: Document, min_value: int = 10) -> tuple[Document, str]:
         for r in range(len(t.rows)):
             shown = _cells(t, r)
             vals = shown[-7:]
-            if len(vals) < 7 or not all(v.strip().isdigit() for v in vals):
+            if len(vals) < 7 or not all(v.strip().isdigit() or not v.strip() for v in vals):
                 continue
-            nums = [int(v) for v in vals]
+            nums = [int(v) if v.strip() else 0 for v in vals]
             if sum(nums[:6]) != nums[6]:
                 continue
             for v in vals:
-                if int(v) >= min_value:
+                if v.strip() and int(v) >= min_value:
                     col = max(c for c, text in enumerate(t.rows[r]) if text == v and
                               not (t.covered and t.covered[r][c]))
                     s = v.strip()

@@ -40,7 +40,6 @@ from ..template import keys, norm_label, section_markers
 T3_WIDTH = 7
 T4_BLOCK = 5
 T4_VALUES = 15
-MAX_HEADER_CHARS = 40       # a longer label-only line is narrative, not a table cell
 _MARKER = re.compile(r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])\s*$")
 _NUMBERED = re.compile(r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])")
 _DIGITS = re.compile(r"^\d+$")
@@ -258,28 +257,21 @@ def rebuild(lines: list[str]) -> Rebuilt:
 
 
 def _assemble(items: list[tuple[str, list[str]]]) -> list[Block]:
-    """Value rows, with the short label-only lines between and just before them, become tables;
-    long lines and section headings are paragraphs and end a table."""
+    """Consecutive rows form a table; every other line is a paragraph (the layout reads
+    paragraphs as rows too, so headers kept as paragraphs lose nothing)."""
     blocks: list[Block] = []
-    stretch: list[tuple[str, list[str]]] = []
+    rows: list[list[str]] = []
     n_tables = 0
-
-    def flush() -> None:
-        nonlocal n_tables
-        last = max((k for k, (kind, _) in enumerate(stretch) if kind == "row"), default=-1)
-        if last >= 0:
-            blocks.append(Table(rows=[cells for _, cells in stretch[:last + 1]], index=n_tables, ragged=False))
+    for kind, cells in items + [("text", [])]:
+        if kind == "row":
+            rows.append(cells)
+            continue
+        if rows:
+            blocks.append(Table(rows=rows, index=n_tables, ragged=False))
             n_tables += 1
-        blocks.extend(Paragraph(cells[0]) for _, cells in stretch[last + 1:])
-        stretch.clear()
-
-    for kind, cells in items:
-        if kind == "text" and (len(cells[0]) > MAX_HEADER_CHARS or section_of(cells[0]) is not None):
-            flush()
+            rows = []
+        if cells:
             blocks.append(Paragraph(cells[0]))
-        else:
-            stretch.append((kind, cells))
-    flush()
     return blocks
 
 
