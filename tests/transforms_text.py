@@ -83,10 +83,11 @@ def labels_broken(doc: Document, min_chars: int = 4, header_chars: int = 10) -> 
     return out
 
 
-def number_split(doc: Document, min_value: int = 10) -> tuple[Document, str]:
-    """The first multi-digit count in a row of table 三 (seven values whose six first sum to the last)
-    printed over two lines (``1`` / ``62``). Returns the document and the number split; LookupError if none."""
+def number_split(doc: Document, min_value: int = 10, nth: int = 0) -> tuple[Document, str]:
+    """The ``nth`` count of two or more digits in rows of table 三 (seven values whose six first sum to the
+    last) printed over two lines (``1`` / ``62``). Returns the document and the number split; LookupError if none."""
     out = copy.deepcopy(doc)
+    seen = 0
     for t in out.tables:
         for r in range(len(t.rows)):
             shown = _cells(t, r)
@@ -98,6 +99,9 @@ def number_split(doc: Document, min_value: int = 10) -> tuple[Document, str]:
                 continue
             for v in vals:
                 if v.strip() and int(v) >= min_value:
+                    seen += 1
+                    if seen <= nth:
+                        continue
                     col = max(c for c, text in enumerate(t.rows[r]) if text == v and
                               not (t.covered and t.covered[r][c]))
                     s = v.strip()

@@ -278,7 +278,8 @@ def _assemble(items: list[tuple[str, list[str]]]) -> list[Block]:
 # ------------------------------------------------------------------ detection and the tab form
 
 def looks_like_cell_dump(lines: list[str]) -> bool:
-    """Seven or more value lines in a row somewhere (a row of table 三 or 四), or many lone values."""
+    """A run of seven or more value lines (a row of table 三 or 四; empty lines among them count as
+    blank cells), or many lone values."""
     longest = cur = total = 0
     for ln in lines:
         s = ln.strip()
@@ -288,6 +289,8 @@ def looks_like_cell_dump(lines: list[str]) -> bool:
             longest = max(longest, cur)
         elif s:
             cur = 0
+        elif cur:
+            cur += 1
     return longest >= T3_WIDTH or total >= 3 * T3_WIDTH
 
 
