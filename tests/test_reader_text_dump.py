@@ -228,3 +228,17 @@ def test_plain_text_forms_are_kept():
     piped = "二、主动公开政府信息情况\n规章 | 1 | 0 | 3 |\n行政许可 | 5 |\n行政处罚 | 2 |\n"
     doc = read(piped.encode(), "text")
     assert doc.tables[0].rows[0] == ["规章", "1", "0", "3", ""] and doc.tables[0].ragged
+
+
+def test_empty_label_line_between_rows_is_not_a_value():
+    """A row whose label cell is empty in the dump: the empty line between two rows labels it, it is no blank value."""
+    run = ["0", "", "", "", "", "", "0", "", "0", "", "", "", "1", "", "1"]
+    assert cut_run(run, "t3").rows == [["0", "", "", "", "", "", "0"], ["0", "", "", "", "1", "", "1"]]
+    # section unknown: fifteen values are table 四 unless they are two rows of table 三 that add up
+    assert cut_run(run, None).rows == [run[:7], run[8:]]
+    t4 = ["2", "0", "1", "0", "3", "1", "", "0", "0", "1", "0", "0", "0", "0", "0"]
+    assert cut_run(t4, None).rows == [t4]
+    # two empty label lines in a row, and a run that fits no shape at all
+    two = ["0", "", "", "", "", "", "0", "", "", *["0"] * 7]
+    assert cut_run(two, "t3").rows == [two[:7], two[9:]]
+    assert cut_run(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"], "t3") is None

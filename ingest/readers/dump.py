@@ -148,34 +148,54 @@ def join_split(run: list[str], width: int) -> Cut | None:
     return fits[0] if len(fits) == 1 else None
 
 
-def _widths(context: str | None) -> list[int]:
-    if context == "t3":
-        return [T3_WIDTH]
-    if context == "t4":
-        return [T4_VALUES, T4_BLOCK]
-    if context == "t2":
-        return []
-    return [T3_WIDTH, T4_VALUES, T4_BLOCK]
+def rows_with_gaps(run: list[str], width: int) -> list[list[str]] | None:
+    """Cut a run into rows of ``width`` where empty lines between rows are empty label cells (a row
+    whose label was lost): fewest such gaps, then most rows that add up; None if no cut or a tie."""
+    best: dict[int, tuple[int, int, list[list[str]], bool]] = {0: (0, 0, [], False)}
+    for i in range(len(run)):
+        if i not in best:
+            continue
+        gaps, unbalanced, rows, tie = best[i]
+        steps = []
+        if not run[i].strip():
+            steps.append((i + 1, gaps + 1, unbalanced, rows))
+        if i + width <= len(run):
+            row = run[i:i + width]
+            steps.append((i + width, gaps, unbalanced - _balances(row, width), rows + [row]))
+        for j, g, u, r in steps:
+            if j not in best or (g, u) < best[j][:2]:
+                best[j] = (g, u, r, tie)
+            elif (g, u) == best[j][:2]:
+                best[j] = (*best[j][:3], True)
+    end = best.get(len(run))
+    return end[2] if end is not None and not end[3] and end[2] else None
 
 
 def cut_run(run: list[str], context: str | None) -> Cut | None:
-    """Cut a run of value cells into rows, or None where its length fits no row shape."""
-    widths = _widths(context)
+    """Cut a run of value cells into rows, or None where its length fits no row shape.
+
+    ``context`` is the table whose section the run stands in (None: unknown): table 二 rows
+    are read whole; table 三 rows have seven values; table 四 has fifteen, or blocks of five."""
     if context == "t2" or (context is None and len(run) <= 3):
         return Cut([run])
-    for w in widths:
-        if w == T4_VALUES and len(run) == T4_VALUES:
+    widths = {"t3": [T3_WIDTH], "t4": [T4_BLOCK]}.get(context or "", [T3_WIDTH, T4_BLOCK])
+    if len(run) == T4_VALUES and context != "t3":
+        # fifteen values are table 四, unless (section unknown) two rows of table 三 that add up
+        t3 = rows_with_gaps(run, T3_WIDTH) if context is None else None
+        if t3 is None or not all(_balances(r, T3_WIDTH) for r in t3):
             return Cut([run])
-        if w != T4_VALUES and len(run) % w == 0:
+        return Cut(t3)
+    for w in widths:
+        if len(run) % w == 0:
             return Cut(_chunks(run, w))
     for w in widths:
-        if w == T4_VALUES:
-            continue
         cut = join_split(run, w)
         if cut is not None:
             return cut
-    if context == "t4" and len(run) == T4_VALUES + 1:
-        return join_split(run, T4_BLOCK)
+    for w in widths:
+        rows = rows_with_gaps(run, w)
+        if rows is not None:
+            return Cut(rows)
     return None
 
 
