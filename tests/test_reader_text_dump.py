@@ -242,3 +242,20 @@ def test_empty_label_line_between_rows_is_not_a_value():
     two = ["0", "", "", "", "", "", "0", "", "", *["0"] * 7]
     assert cut_run(two, "t3").rows == [two[:7], two[9:]]
     assert cut_run(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"], "t3") is None
+
+
+def test_table_two_number_split_is_not_read():
+    """Table 二 has no total to settle a split (``60`` / ``224``): the row is left unread with a finding, never read as 60."""
+    lines = ["二、主动公开政府信息情况", "第二十条第（一）项", "信息内容", "本年制发件数", "本年废止件数", "现行有效件数",
+             "规章", "0", "0", "1", "第二十条第（五）项", "信息内容", "本年处理决定数量", "行政许可", "60", "224",
+             "第二十条第（六）项", "信息内容", "本年处理决定数量", "行政处罚", "3", "行政强制", "0",
+             "三、收到和处理政府信息公开申请情况", "（一）予以公开", *["1", "0", "0", "0", "0", "0", "1"]]
+    doc = read("\n".join(lines).encode(), "text")
+    assert [n[:2] for n in doc.notes] == [("t2", "values_unread")]
+    mapping, _ = map_document(doc, 2024)
+    got = {(c.table_id, c.row_key, c.col_key): c.parsed.value for c in mapping.cells}
+    assert ("t2", "licensing", "decisions") not in got
+    assert got[("t2", "penalty", "decisions")] == 3 and got[("t3", "granted", "total")] == 1
+    assert got[("t2", "regulations", "in_force")] == 1
+    findings, _, _ = evaluate(mapping, doc)
+    assert any(f.rule_id == "t2_values_unread" and f.severity == "warn" for f in findings)

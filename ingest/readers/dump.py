@@ -35,7 +35,7 @@ from functools import lru_cache
 
 from ..model import Block, Paragraph, Table
 from ..numbers import parse_cell
-from ..template import keys, norm_label, section_markers
+from ..template import LAYOUTS, distinctive_labels, keys, norm_label, section_markers, select, t2_columns_for
 
 T3_WIDTH = 7
 T4_BLOCK = 5
@@ -228,6 +228,7 @@ def rebuild(lines: list[str]) -> Rebuilt:
     notes: list[tuple[str, str, str]] = []
     context: str | None = None
     lines = [ln.strip() for ln in lines]
+    t2_layout = t2_layout_of(lines)
     i, n = 0, len(lines)
     pending: list[str] = []
     while i < n:
@@ -257,23 +258,51 @@ def rebuild(lines: list[str]) -> Rebuilt:
         while back >= 0 and not lines[back]:
             lead += 1
             back -= 1
-        cut = cut_with_edges(lead, run, i - j, context)
         units = label_units(pending)
         pending = []
-        label: list[str] = []
-        if units and not _is_header(units[-1]):
-            label = [units.pop()]
+        label = units.pop() if units and not _is_header(units[-1]) else ""
         items += [("text", [u]) for u in units]
-        for r, row in enumerate(cut.rows):
-            items.append(("row", (label if r == 0 else [""]) + row))
-        if cut.joined is not None:
-            r, printed = cut.joined
-            where = label[0] if label and r == 0 else "(no label)"
-            notes.append((context or ("t4" if len(cut.rows[r]) == T4_BLOCK else "t3"), "digits_joined",
-                          f"row {where!r}: a number printed over two lines was joined ({printed!r}); "
-                          "the row total confirms it"))
+        _emit_run(label, cut_with_edges(lead, run, i - j, context), context, t2_layout, items, notes)
     items += [("text", [u]) for u in label_units(pending)]
     return Rebuilt(_assemble(items), notes)
+
+
+def _emit_run(label: str, cut: Cut, context: str | None, t2_layout: str | None, items: list, notes: list) -> None:
+    """The rows of one run of values; the first takes the label. A row of table 二 with more values
+    than its columns (a number split over lines, which no total can settle) is kept as text, unread."""
+    width = _t2_widths(t2_layout).get(norm_label(label)) if label and context not in ("t3", "t4") else None
+    if width is not None and len(cut.rows) == 1 and len(cut.rows[0]) > width:
+        notes.append(("t2", "values_unread", f"row {label!r}: {len(cut.rows[0])} values printed for {width} "
+                      "column(s); a number split over lines cannot be told without a total, so the row is not read"))
+        items.append(("text", [f"{label}：{'、'.join(cut.rows[0])}"]))
+        return
+    for r, row in enumerate(cut.rows):
+        items.append(("row", [label if r == 0 else "", *row]))
+    if cut.joined is not None:
+        r, printed = cut.joined
+        where = label if label and r == 0 else "(no label)"
+        notes.append((context or ("t4" if len(cut.rows[r]) == T4_BLOCK else "t3"), "digits_joined",
+                      f"row {where!r}: a number printed over two lines was joined ({printed!r}); "
+                      "the row total confirms it"))
+
+
+def t2_layout_of(lines: list[str]) -> str | None:
+    """The layout of table 二 where the text prints more labels only that layout has, else None."""
+    text = norm_label("".join(lines))
+    hits = {lay: sum(1 for lab in labs if lab and lab in text) for lay, labs in distinctive_labels("t2").items()}
+    top = max(hits.values())
+    return next(lay for lay, h in hits.items() if h == top) if list(hits.values()).count(top) == 1 else None
+
+
+@lru_cache(maxsize=None)
+def _t2_widths(layout: str | None) -> dict[str, int]:
+    """Normalised label of each row of table 二 -> its number of value columns (None: the widest layout)."""
+    out: dict[str, int] = {}
+    for layout in ((layout,) if layout else LAYOUTS):
+        for key in select(layout, "t2", "row"):
+            for lab in key.labels:
+                out[lab] = max(out.get(lab, 0), len(t2_columns_for(layout, key)))
+    return out
 
 
 def _assemble(items: list[tuple[str, list[str]]]) -> list[Block]:
