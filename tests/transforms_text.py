@@ -59,6 +59,19 @@ def browser_tab_text(doc: Document) -> bytes:
     return ("\n".join(_lines(doc, "\t")) + "\n").encode("utf-8")
 
 
+def double_spaced(data: bytes) -> bytes:
+    """An empty line after every line (cells joined with blank lines, as some crawlers write them)."""
+    return b"\n".join(line + b"\n" for line in data.split(b"\n")).rstrip(b"\n") + b"\n"
+
+
+def headings_dropped(doc: Document) -> Document:
+    """The section headings of parts 二, 三 and 四 removed, so tables are known by their content only."""
+    out = copy.deepcopy(doc)
+    out.blocks = [b for b in out.blocks if not (isinstance(b, Paragraph) and
+                                                re.match(r"^\s*[二三四]\s*[、.．]", b.text) and len(b.text) < 40)]
+    return out
+
+
 def crlf(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 

@@ -11,20 +11,29 @@ Two kinds of dump are read:
 
 Rules of the one-cell-per-line rebuilder:
 
-1. A value line is a number or a printed blank (``—``, ``/``, ``无``, ``空``); an
-   empty line inside a run of values is a blank cell; empty lines at the edges
-   of a run count only where they complete the row width.
-2. A bare numbering line (``1.``, ``（三）``) is joined to the next line; a line is
-   joined to the one before it where together they spell a template label
-   (``商业`` / ``企业``). Of the label lines before a run, only the last unit labels
-   the row unless it is a bare column heading (``总计``); the others stay as rows
-   of their own (headers) or paragraphs (narrative, section headings).
-3. A run one value longer than whole rows holds a number split over two lines.
-   Each join of two neighbouring digit lines is tried; a join is accepted only
-   when exactly one makes its row add up (table 三: the six applicant columns sum
-   to 总计; table 四: 维持+纠正+其他+尚未审结 = 总计). The accepted join is kept as
-   printed (``1 62``) and recorded as a ``digits_joined`` note of the document,
-   which becomes a finding. Ambiguous runs are left unjoined (and so unread).
+1. Values. A value line is a number or a printed blank (``—``, ``/``, ``无``, ``空``).
+   An empty line inside a run of values is a blank cell; empty lines at the edges
+   of a run count only where they complete a row. A double-spaced dump (an empty
+   line after every cell) is first brought back to single spacing.
+2. Context. The table a run belongs to is the one named by the last section
+   heading or by the last label only that table prints (行政许可, 自然人, 结果维持).
+3. Labels. A bare numbering line (``1.``, ``（三）``) is joined to the next line; a
+   line is joined to the one before it where together they spell a template label
+   (``商业`` / ``企业``). Of the label lines before a run only the last labels the
+   row, unless it is a bare column heading (``总计``); the others are paragraphs.
+4. Rows. A run is cut into rows of the table's width (table 二: the whole run;
+   table 三: seven; table 四: fifteen, or blocks of five); only the first row takes
+   the label. Empty lines between two rows are a lost label, not blank values
+   (fewest such gaps, then most rows that add up; a tie is not cut).
+5. Split numbers. A run one value longer than whole rows holds a number printed
+   over two lines. Each join of two neighbouring digit lines (the first not
+   starting with 0) is tried; a join is accepted only when exactly one makes its
+   row add up (table 三: the six applicant columns sum to 总计; table 四:
+   维持+纠正+其他+尚未审结 = 总计). The join keeps the printed break (``1 62``) and
+   is recorded as a ``digits_joined`` note of the document, which the rules turn
+   into a finding. Ambiguous runs are left unjoined and so unread. A row of table
+   二 with more values than its columns (nothing to settle a split) is left unread
+   with a ``values_unread`` note.
 """
 from __future__ import annotations
 
@@ -76,6 +85,46 @@ def section_of(text: str) -> str | None:
         if pat.search(t):
             return {"s2": "t2", "s3": "t3", "s4": "t4"}.get(sec, sec)
     return None
+
+
+@lru_cache(maxsize=1)
+def _table_of_label() -> dict[str, str]:
+    """Normalised labels that belong to one table only (行政许可 -> t2, 自然人 -> t3, 结果维持 -> t4)."""
+    tables: dict[str, set[str]] = {}
+    for k in keys():
+        for lab in k.labels:
+            tables.setdefault(lab, set()).add(k.table)
+    return {lab: next(iter(ts)) for lab, ts in tables.items() if len(ts) == 1}
+
+
+def context_of(text: str) -> str | None:
+    """The table a line belongs to: its section heading, or a label only that table prints."""
+    sec = section_of(text)
+    return sec if sec is not None else _table_of_label().get(norm_label(text))
+
+
+def undouble(lines: list[str]) -> list[str]:
+    """Double-spaced dumps (an empty line after every cell): k empty lines between two lines
+    stand for (k - 1) // 2 empty cells."""
+    gaps = [0]
+    for ln in lines:
+        if ln.strip():
+            gaps.append(0)
+        else:
+            gaps[-1] += 1
+    inner = gaps[1:-1]
+    if len(inner) < 10 or sum(1 for g in inner if g >= 1) < 0.9 * len(inner):
+        return lines
+    out: list[str] = []
+    empties = 0
+    for ln in lines:
+        if ln.strip():
+            out += [""] * ((empties - 1) // 2 if out else 0)
+            out.append(ln)
+            empties = 0
+        else:
+            empties += 1
+    return out
 
 
 def _continues(prev: str, cur: str) -> bool:
@@ -227,7 +276,7 @@ def rebuild(lines: list[str]) -> Rebuilt:
     items: list[tuple[str, list[str]]] = []      # ("row", cells) | ("text", [line])
     notes: list[tuple[str, str, str]] = []
     context: str | None = None
-    lines = [ln.strip() for ln in lines]
+    lines = undouble([ln.strip() for ln in lines])
     t2_layout = t2_layout_of(lines)
     i, n = 0, len(lines)
     pending: list[str] = []
@@ -238,10 +287,12 @@ def rebuild(lines: list[str]) -> Rebuilt:
                 if sec is not None:
                     items += [("text", [u]) for u in label_units(pending)]
                     pending = []
-                    context = sec if sec in ("t2", "t3", "t4") else None
                     items.append(("text", [lines[i]]))
                 else:
                     pending.append(lines[i])
+                hint = context_of(lines[i])
+                if hint is not None:
+                    context = hint if hint in ("t2", "t3", "t4") else None
             i += 1
             continue
         # a run of values: value lines and the empty lines among them, up to the next text line
