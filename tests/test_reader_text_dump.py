@@ -3,6 +3,7 @@ broken over lines. Real reports and generated ones are rendered as such dumps an
 exactly their cells; the row rebuilder is tested on small hand-written inputs."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import pytest
@@ -38,10 +39,10 @@ def _real(name: str):
     return gold, doc, original
 
 
-def _check(data: bytes, gold: dict, original: dict | None = None, label: str = ""):
-    parsed = parse_report(data, "dump.txt")
+def _check(data: bytes, gold: dict, original: dict | None = None, label: str = "", name: str = "dump.txt"):
+    parsed = parse_report(data, name)
     assert parsed.status != "quarantined", (label, parsed.reject)
-    assert parsed.report["source_format"] == "text"
+    assert parsed.report["source_format"] == ("markdown" if name.endswith(".md") else "text")
     exact, bad, invented = golden_diff(parsed.cells, gold)
     assert not bad, (label, bad[:10])
     assert not invented, (label, invented[:10])
@@ -60,6 +61,15 @@ GOLDEN = [g.name for g in golden_files()] or [None]
 def test_real_report_as_text_dump(shared_corpus, golden, transform):
     gold, doc, original = _real(golden)
     _check(TRANSFORMS[transform](doc), gold, original, f"{golden} {transform}")
+
+
+@pytest.mark.parametrize("golden", GOLDEN)
+def test_real_report_one_cell_per_line_saved_as_markdown(shared_corpus, golden):
+    """Markdown whose tables were flattened to one cell per line (headings as ``## …``) reads the same."""
+    gold, doc, original = _real(golden)
+    lines = one_cell_per_line(doc).decode("utf-8").splitlines()
+    md = "\n".join("## " + ln if re.match(r"^[一二三四五六]、", ln) and len(ln) < 40 else ln for ln in lines)
+    _check(md.encode("utf-8"), gold, original, f"{golden} markdown", name="dump.md")
 
 
 @pytest.mark.parametrize("golden", GOLDEN)
@@ -224,9 +234,10 @@ def test_browser_tab_copy_merged_cells_once_and_broken_label():
             "（二）部分公开（区分处理的，只计这一情形，不计其他情形）\t2\t0\t0\t0\t0\t0\t2\n"
             "（五）不予处理\t1.信访举报投诉类申请\t0\t0\t0\t0\t0\t0\t0\n"
             "5.要求行政机关确认或重新\n出具已获取信息\t0\t\t\t\t\t0\t0\n")
-    doc = read(text.encode(), "text")
+    doc = read((text + "沭阳县发展和改革局\t2024年1月17日\n").encode(), "text")
     (table,) = doc.tables
     assert table.rows[-1][0] == "5.要求行政机关确认或重新出具已获取信息"
+    assert doc.blocks[-1] == Paragraph("沭阳县发展和改革局 2024年1月17日")   # two text cells: a signature line
     mapping, _ = map_document(doc, 2024)
     got = {(c.row_key, c.col_key): c.parsed for c in mapping.cells}
     assert got[("partially_granted", "total")].value == 2

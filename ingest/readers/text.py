@@ -74,4 +74,9 @@ def read_text(data: bytes) -> Document:
 @register("markdown")
 def read_markdown(data: bytes) -> Document:
     text, enc = decode(data)
+    lines = text.splitlines()
+    if sum(1 for ln in lines if "|" in ln) < MIN_ROWS and looks_like_cell_dump(lines):
+        # Markdown whose tables were flattened to one cell per line
+        out = rebuild([re.sub(r"^\s*#+\s*", "", ln) for ln in lines])
+        return Document(blocks=out.blocks, format="markdown", encoding=enc, notes=out.notes)
     return parse_lines(text, "markdown", enc)
