@@ -185,6 +185,7 @@ def test_split_number_joined_only_when_the_row_total_decides():
     assert join_split(["1", "2", "3", "0", "0", "0", "0", "99"], 7) is None
     # a number never starts with 0: 0|5 is not a join
     assert join_split(["0", "5", "0", "0", "0", "0", "0", "5"], 7) is None
+    assert [n[1] for n in rebuild(["（一）予以公开", "0", "5", "0", "0", "0", "0", "0", "5"]).notes] == ["values_unread"]
     # table 四: a block's four results sum to its total
     t4 = cut_run(["1", "0", "0", "0", "1", "0", "0", "0", "0", "0", "1", "2", "0", "0", "0", "12"], "t4")
     assert t4 is not None and t4.rows[2] == ["1 2", "0", "0", "0", "12"]
@@ -193,7 +194,8 @@ def test_split_number_joined_only_when_the_row_total_decides():
 def test_ambiguous_split_is_not_read_and_not_invented():
     lines = ["三、收到和处理政府信息公开申请情况", "（一）予以公开", "1", "1", "1", "0", "0", "0", "0", "12"]
     out = rebuild(lines)
-    assert not out.notes
+    assert [n[:2] for n in out.notes] == [("t3", "values_unread")]
+    assert not any(isinstance(b, Table) for b in out.blocks)     # kept as text: the layout cannot re-join it
     mapping, _ = map_document(read("\n".join(["某局2024年政府信息公开工作年度报告", *lines]).encode(), "text"), 2024)
     assert not [c for c in mapping.cells if c.row_key == "granted"]
 
@@ -284,3 +286,17 @@ def test_table_two_number_split_is_not_read():
     assert got[("t2", "regulations", "in_force")] == 1
     findings, _, _ = evaluate(mapping, doc)
     assert any(f.rule_id == "t2_values_unread" and f.severity == "warn" for f in findings)
+
+
+def test_table_four_known_by_its_labels_and_its_split_joined():
+    """A heading the section markers miss; the broken label 行政/复议 still says table 四, whose block total settles 1|2."""
+    lines = ["三、收到和处理政府信息公开申请情况", "（一）予以公开", *["1", "0", "0", "0", "0", "0", "1"],
+             "四、因政府信息公开工作被申请行政复议、提起行政诉讼的情况", "行政", "复议", "行政诉讼", "结果", "维持", "总计",
+             "1", "0", "0", "0", "1", "0", "0", "0", "0", "0", "1", "2", "0", "0", "0", "12"]
+    doc = read("\n".join(lines).encode(), "text")
+    assert [n[:2] for n in doc.notes] == [("t4", "digits_joined")]
+    mapping, _ = map_document(doc, 2024)
+    got = {(c.row_key, c.col_key): c.parsed for c in mapping.cells if c.table_id == "t4"}
+    assert got[("litigation_after_reconsideration", "upheld")].value == 12
+    assert got[("litigation_after_reconsideration", "upheld")].raw_text == "1 2"
+    assert got[("reconsideration", "total")].value == 1

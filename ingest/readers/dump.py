@@ -31,9 +31,9 @@ Rules of the one-cell-per-line rebuilder:
    row add up (table 三: the six applicant columns sum to 总计; table 四:
    维持+纠正+其他+尚未审结 = 总计). The join keeps the printed break (``1 62``) and
    is recorded as a ``digits_joined`` note of the document, which the rules turn
-   into a finding. Ambiguous runs are left unjoined and so unread. A row of table
-   二 with more values than its columns (nothing to settle a split) is left unread
-   with a ``values_unread`` note.
+   into a finding. A run that fits no row shape (an ambiguous split, a lost cell)
+   and a row of table 二 with more values than its columns (nothing settles a split
+   there) are kept as text, unread, with a ``values_unread`` note.
 """
 from __future__ import annotations
 
@@ -49,8 +49,8 @@ from ..template import LAYOUTS, distinctive_labels, keys, norm_label, section_ma
 T3_WIDTH = 7
 T4_BLOCK = 5
 T4_VALUES = 15
-_MARKER = re.compile(r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])\s*$")
 _NUMBERED = re.compile(r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])")
+_MARKER = re.compile(_NUMBERED.pattern + r"\s*$")     # a numbering alone on its line
 _DIGITS = re.compile(r"^\d+$")
 
 
@@ -95,12 +95,6 @@ def _table_of_label() -> dict[str, str]:
         for lab in k.labels:
             tables.setdefault(lab, set()).add(k.table)
     return {lab: next(iter(ts)) for lab, ts in tables.items() if len(ts) == 1}
-
-
-def context_of(text: str) -> str | None:
-    """The table a line belongs to: its section heading, or a label only that table prints."""
-    sec = section_of(text)
-    return sec if sec is not None else _table_of_label().get(norm_label(text))
 
 
 def undouble(lines: list[str]) -> list[str]:
@@ -174,6 +168,7 @@ class Cut:
 
     rows: list[list[str]]
     joined: tuple[int, str] | None = None      # (row index, printed join) where a split number was joined
+    fits: bool = True                          # False: the run fits no row shape (kept whole, unread)
 
 
 def _chunks(run: list[str], width: int) -> list[list[str]]:
@@ -245,6 +240,8 @@ def cut_run(run: list[str], context: str | None) -> Cut | None:
         rows = rows_with_gaps(run, w)
         if rows is not None:
             return Cut(rows)
+    if len(run) == T4_VALUES:
+        return Cut([run])     # table 四 under a heading that was not recognised
     return None
 
 
@@ -255,7 +252,7 @@ def cut_with_edges(lead: int, core: list[str], trail: int, context: str | None) 
             cut = cut_run([""] * extra_lead + core + [""] * extra_trail, context)
             if cut is not None:
                 return cut
-    return Cut([core])
+    return Cut([core], fits=False)
 
 
 # ------------------------------------------------------------------ the rebuilder
@@ -272,7 +269,7 @@ def _is_header(unit: str) -> bool:
 
 
 def rebuild(lines: list[str]) -> Rebuilt:
-    """One-cell-per-line text -> paragraphs and tables (rules 1-3)."""
+    """One-cell-per-line text -> paragraphs and tables, by the rules of this module."""
     items: list[tuple[str, list[str]]] = []      # ("row", cells) | ("text", [line])
     notes: list[tuple[str, str, str]] = []
     context: str | None = None
@@ -288,11 +285,9 @@ def rebuild(lines: list[str]) -> Rebuilt:
                     items += [("text", [u]) for u in label_units(pending)]
                     pending = []
                     items.append(("text", [lines[i]]))
+                    context = sec if sec in ("t2", "t3", "t4") else None
                 else:
                     pending.append(lines[i])
-                hint = context_of(lines[i])
-                if hint is not None:
-                    context = hint if hint in ("t2", "t3", "t4") else None
             i += 1
             continue
         # a run of values: value lines and the empty lines among them, up to the next text line
@@ -311,6 +306,9 @@ def rebuild(lines: list[str]) -> Rebuilt:
             back -= 1
         units = label_units(pending)
         pending = []
+        for unit in units:      # labels only one table prints tell the table (broken labels joined first)
+            hint = _table_of_label().get(norm_label(unit))
+            context = hint or context
         label = units.pop() if units and not _is_header(units[-1]) else ""
         items += [("text", [u]) for u in units]
         _emit_run(label, cut_with_edges(lead, run, i - j, context), context, t2_layout, items, notes)
@@ -319,12 +317,19 @@ def rebuild(lines: list[str]) -> Rebuilt:
 
 
 def _emit_run(label: str, cut: Cut, context: str | None, t2_layout: str | None, items: list, notes: list) -> None:
-    """The rows of one run of values; the first takes the label. A row of table 二 with more values
-    than its columns (a number split over lines, which no total can settle) is kept as text, unread."""
+    """The rows of one run of values; the first takes the label. A run that fits no row shape, and a
+    row of table 二 with more values than its columns (a number split over lines, which no total can
+    settle), are kept as text, unread, with a ``values_unread`` note: missing, never misread."""
     width = _t2_widths(t2_layout).get(norm_label(label)) if label and context not in ("t3", "t4") else None
     if width is not None and len(cut.rows) == 1 and len(cut.rows[0]) > width:
         notes.append(("t2", "values_unread", f"row {label!r}: {len(cut.rows[0])} values printed for {width} "
                       "column(s); a number split over lines cannot be told without a total, so the row is not read"))
+        items.append(("text", [f"{label}：{'、'.join(cut.rows[0])}"]))
+        return
+    if not cut.fits:
+        table = context if context in ("t3", "t4") else "t3"
+        notes.append((table, "values_unread", f"row {label or '(no label)'!r}: {len(cut.rows[0])} values fit no row "
+                      "of the table (a cell lost, or a split number no total settles); not read"))
         items.append(("text", [f"{label}：{'、'.join(cut.rows[0])}"]))
         return
     for r, row in enumerate(cut.rows):
