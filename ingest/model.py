@@ -51,6 +51,8 @@ class Document:
     format: str                      # text | html | markdown | docx | pdf
     encoding: str | None = None      # detected text encoding, where relevant
     meta: dict[str, str] = field(default_factory=dict)  # e.g. html <title>, pdf metadata
+    # what the reader had to decide, as (table_id, code, message); the rules turn each into a finding
+    notes: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def tables(self) -> list[Table]:

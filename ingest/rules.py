@@ -182,7 +182,7 @@ _NOTE_SEVERITY = {"table_missing": "warn", "rows_missing": "warn", "values_missi
 def evaluate(mapping: Mapping, doc: Document | None = None) -> tuple[list[Finding], int, int]:
     """All single-report findings, with the number of rule checks passed and failed."""
     t = Tally([])
-    for table, code, message in mapping.notes:
+    for table, code, message in mapping.notes + (doc.notes if doc is not None else []):
         t.findings.append(Finding(f"{table}_{code}", _NOTE_SEVERITY.get(code, "warn"), table, None, None, None, None, message))
     check_cells(mapping.cells, t)
     t3, t4 = Grid(mapping.cells, "t3"), Grid(mapping.cells, "t4")

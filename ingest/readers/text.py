@@ -1,8 +1,11 @@
-"""Plain text and Markdown: lines with ``|`` separators are table rows.
+"""Plain text and Markdown.
 
-Consecutive row lines form one table; Markdown separator rows (``|---|``) are
-dropped, and Markdown headings (``## …``) become paragraphs. Grids are ragged:
-column positions in text dumps are not reliable.
+Lines with ``|`` separators are table rows: consecutive row lines form one
+table; Markdown separator rows (``|---|``) are dropped, and Markdown headings
+(``## …``) become paragraphs. Grids are ragged: column positions in such text
+are not reliable. Plain text without ``|`` rows may be a dump of a page: tab-
+separated (a browser's copy) or one cell per line; :mod:`.dump` rebuilds its
+rows. Other text is paragraphs, one per line.
 """
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ import re
 from ..encoding import decode
 from ..model import Document, Paragraph, Table
 from . import register
+from .dump import looks_like_cell_dump, rebuild, tab_blocks
+
+MIN_ROWS = 3   # lines with a separator needed before a text is read as a table of that kind
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
@@ -46,13 +52,31 @@ def parse_lines(text: str, fmt: str, encoding: str | None) -> Document:
     return Document(blocks=blocks, format=fmt, encoding=encoding)
 
 
+def read_plain(text: str, encoding: str | None) -> Document:
+    """Plain text: ``|`` rows, else tab rows, else one cell per line, else paragraphs."""
+    lines = text.splitlines()
+    if sum(1 for ln in lines if "|" in ln) >= MIN_ROWS:
+        return parse_lines(text, "text", encoding)
+    if sum(1 for ln in lines if "\t" in ln.strip()) >= MIN_ROWS:
+        return Document(blocks=tab_blocks(lines), format="text", encoding=encoding)
+    if looks_like_cell_dump(lines):
+        out = rebuild(lines)
+        return Document(blocks=out.blocks, format="text", encoding=encoding, notes=out.notes)
+    return parse_lines(text, "text", encoding)
+
+
 @register("text")
 def read_text(data: bytes) -> Document:
     text, enc = decode(data)
-    return parse_lines(text, "text", enc)
+    return read_plain(text, enc)
 
 
 @register("markdown")
 def read_markdown(data: bytes) -> Document:
     text, enc = decode(data)
+    lines = text.splitlines()
+    if sum(1 for ln in lines if "|" in ln) < MIN_ROWS and looks_like_cell_dump(lines):
+        # Markdown whose tables were flattened to one cell per line
+        out = rebuild([re.sub(r"^\s*#+\s*", "", ln) for ln in lines])
+        return Document(blocks=out.blocks, format="markdown", encoding=enc, notes=out.notes)
     return parse_lines(text, "markdown", enc)
