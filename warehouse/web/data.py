@@ -20,7 +20,7 @@ MEASURES: dict[str, tuple[str, str] | None] = {
 }
 RATES = {k for k, v in MEASURES.items() if v}
 AGENCY_MEASURES = ["report_year", "received", "carried_over", "handled", "granted", "partially_granted", "denied",
-                   "unable", "not_processed", "other", "carried_forward", "disclosure_rate", "reconsiderations",
+                   "unable", "not_processed", "other", "carried_forward", "disclosed", "disclosure_rate", "reconsiderations",
                    "lawsuits", "info_fee_yuan", "findings", "error_findings", "is_synthetic", "report_id"]
 TABLE_IDS = ("t2", "t3", "t4")
 # Which reports a national view counts: real only, synthetic only, or all (never mixed silently).
