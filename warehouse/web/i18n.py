@@ -75,21 +75,20 @@ def t(key: str, lang: str) -> str:
 
 
 def split_description(text: str) -> tuple[str, str]:
-    """("English", "中文") of a bilingual description: the Chinese part is its last sentence(s)."""
+    """("English", "中文") of a bilingual description: the Chinese part is the last sentence(s), with no Latin letters."""
     text = " ".join(text.split())
-    # the Chinese part starts after the last ". " that is followed by a CJK character
-    m = None
-    for m in re.finditer(r"(?:^|[.)]\s+)(?=[\u3400-\u9fff])", text):
-        pass
-    if not m:
-        return text, ""
-    return text[:m.start() + 1].strip(), text[m.end():].strip()
+    for m in re.finditer(r"(?:^|[.)…]\s+)(?=[\u3400-\u9fff（])", text):
+        if not re.search(r"[A-Za-z]", text[m.end():]):
+            return text[:m.start() + 1].strip(), text[m.end():].strip()
+    return text, ""
 
 
-def short(en: str, zh: str) -> tuple[str, str]:
-    """Short labels: the first clause of each."""
+def short(en: str, zh: str, name: str = "") -> tuple[str, str]:
+    """Short labels: the first clause of each; the column name in words when the English is a formula."""
     en_s = re.split(r"\s*(?:[:;]|\(|\. |\.$)", en, maxsplit=1)[0].strip() if en else ""
-    zh_s = re.split(r"[（(：；。，]", zh, maxsplit=1)[0].strip() if zh else ""
+    if not en_s or re.search(r"[/_=]", en_s) or not en_s[0].isupper():
+        en_s = name.replace("_", " ").capitalize()
+    zh_s = re.split(r"[（(：；。，=]", zh, maxsplit=1)[0].strip() if zh else ""
     return en_s, zh_s
 
 
@@ -107,7 +106,7 @@ def column_labels() -> dict[str, tuple[str, str]]:
         for model in spec.get("models", []):
             for col in model.get("columns", []):
                 desc = _DOC_REF.sub(lambda m: docs.get(m.group(1), ""), col.get("description") or "")
-                en, zh = short(*split_description(desc))
+                en, zh = short(*split_description(desc), col["name"])
                 if col["name"] not in out and (en or zh):
                     out[col["name"]] = (en or col["name"], zh or en or col["name"])
     return out
