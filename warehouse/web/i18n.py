@@ -62,6 +62,10 @@ UI = {
     "superseded": ("已被替代", "superseded"), "level": ("层级", "Level"), "kind": ("类型", "Kind"),
     "region": ("地区", "Region"), "names_seen": ("曾用名称", "Names printed"), "language": ("English", "中文"),
     "no_warehouse": ("尚未构建数据仓库", "No warehouse has been built yet"),
+    "v_central": ("中央", "central"), "v_provincial": ("省级", "provincial"), "v_prefecture": ("地级", "prefecture"),
+    "v_county": ("县级", "county"), "v_township": ("乡级", "township"), "v_government": ("人民政府", "people's government"),
+    "v_government_office": ("政府办公厅（室）", "government office"), "v_department": ("工作部门", "department"),
+    "v_other": ("其他", "other"),
     "series": ("对象", "series"), "explain_compare": (
         "选择一个指标和若干机关（或行政区划），逐年并列比较。比率按合计重新计算。",
         "Pick one measure and several agencies (or regions) to see them side by side over the years. "
