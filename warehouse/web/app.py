@@ -1,8 +1,8 @@
 """The read-only web explorer (``xxgk serve``): Starlette pages, their JSON API and downloads.
 
 Every request opens its own read-only, locked-down connection (:func:`warehouse.serve.connect`)
-and closes it before answering, so the explorer never holds a lock across requests and a
-refresh that swaps in a new ``xxgk.duckdb`` is seen by the next request. Every page path has a
+and closes it before answering, so the explorer holds nothing between requests, never writes,
+and a refresh that swaps in a new ``xxgk.duckdb`` is seen by the next request. Every page path has a
 JSON twin under ``/api`` and downloads of each of its tables with ``?format=csv|parquet&table=NAME``.
 """
 from __future__ import annotations
@@ -13,6 +13,8 @@ import io
 import json
 import logging
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,7 +41,7 @@ from .data import Table
 log = logging.getLogger("xxgk.web")
 STATIC = Path(__file__).with_name("static")
 ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-REPORT_ID = re.compile(r"^[0-9a-f]{16}$")
+REPORT_ID = ID          # 16 hex digits for ingested reports; other ids (benchmark lakes) are allowed
 CODE = re.compile(r"^[0-9]{6}$")
 FORMATS = ("html", "json", "csv", "parquet")
 DISPLAY_ROWS = 1000
@@ -96,11 +98,19 @@ def fmt(v, column: str = "") -> str:
 
 # --- connections ---------------------------------------------------------------------------------------
 
+# One DuckDB database instance per file and configuration lives in a process: connections opened
+# at the same time share it, and a second lock-down of a locked instance fails. Requests therefore
+# read one at a time; each opens its own connection and closes it before answering.
+DB_LOCK = threading.Lock()
+
+
+@contextmanager
 def opened(settings: Settings):
-    """A fresh read-only connection for one request; a clear page when there is no warehouse."""
+    """A fresh read-only, locked-down connection for one request; a clear page when there is no warehouse."""
     if not settings.home.db.exists():
         raise WebError(503, f"no warehouse at {settings.home.db}: run `xxgk build --home {settings.home.root}` first")
-    return serve.connect(settings.home)
+    with DB_LOCK, serve.connect(settings.home) as con:
+        yield con
 
 
 # --- pages ---------------------------------------------------------------------------------------------
@@ -179,41 +189,43 @@ def agency_page(request: Request, settings: Settings, lang: str) -> Page:
 
 
 def report_page(request: Request, settings: Settings, lang: str) -> Page:
-    report_id = _valid(request.path_params["report_id"], REPORT_ID, "report id (16 hex digits)")
+    report_id = _valid(request.path_params["report_id"], REPORT_ID, "report id")
     with opened(settings) as con:
         tables = data.report(con, report_id)
         if tables is None:
             raise WebError(404, f"no report with id {report_id!r}")
         labels = data.labels_table(con)
+        available = _source_file(settings, con, report_id, verify=False) is not None
     info = tables["report"].dicts()[0]
     grids = {tid: _grid(tables["cells"], labels, tid, lang) for tid in data.TABLE_IDS}
-    available = _source_file(settings, report_id, verify=False) is not None
     return Page("report.html", f"{info['agency_name']} {info['report_year']}", tables, {
         "info": info, "grids": grids, "file_available": available})
 
 
 def cell_page(request: Request, settings: Settings, lang: str) -> Page:
     p = request.path_params
-    report_id = _valid(p["report_id"], REPORT_ID, "report id (16 hex digits)")
+    report_id = _valid(p["report_id"], REPORT_ID, "report id")
     if p["table_id"] not in data.TABLE_IDS:
         raise WebError(400, f"table must be one of {', '.join(data.TABLE_IDS)}")
     row_key, col_key = _valid(p["row_key"], ID, "row key"), _valid(p["col_key"], ID, "column key")
     with opened(settings) as con:
         tables = data.cell(con, report_id, p["table_id"], row_key, col_key)
         names = _key_labels(con, lang) if tables else {}
+        available = tables is not None and _source_file(settings, con, report_id, verify=False) is not None
     if tables is None:
         raise WebError(404, f"no cell {p['table_id']}/{row_key}/{col_key} in report {report_id!r}")
     c = tables["cell"].dicts()[0]
     return Page("cell.html", t("provenance", lang), tables, {
         "c": c, "row_label": names.get((c["table_id"], "row", row_key), row_key),
         "col_label": names.get((c["table_id"], "column", col_key), col_key),
-        "file_available": _source_file(settings, report_id, verify=False) is not None})
+        "file_available": available})
 
 
 def report_file(request: Request, settings: Settings, lang: str) -> Response:
     """The original file, only from a path the warehouse recorded for it or from the inbox, and only with its hash."""
-    report_id = _valid(request.path_params["report_id"], REPORT_ID, "report id (16 hex digits)")
-    path = _source_file(settings, report_id, verify=True)
+    report_id = _valid(request.path_params["report_id"], REPORT_ID, "report id")
+    with opened(settings) as con:
+        path = _source_file(settings, con, report_id, verify=True)
     if path is None:
         raise WebError(404, t("file_gone", lang))
     return FileResponse(path, filename=path.name)
@@ -259,7 +271,8 @@ def query_page(request: Request, settings: Settings, lang: str) -> Page:
     if not settings.home.db.exists():
         raise WebError(503, f"no warehouse at {settings.home.db}")
     try:
-        cols, rows, truncated = serve.query(settings.home, sql, settings.sql_row_limit, settings.sql_timeout_s)
+        with DB_LOCK:
+            cols, rows, truncated = serve.query(settings.home, sql, settings.sql_row_limit, settings.sql_timeout_s)
     except Denied as exc:
         page.status, ctx["error"] = 403, str(exc)
     except XxgkError as exc:
@@ -340,11 +353,10 @@ def _grid(cells: Table, labels: Table, table_id: str, lang: str) -> dict:
             "columns": [(k, order.get(("column", k), (0, k))[1]) for k in cols], "cells": at}
 
 
-def _source_file(settings: Settings, report_id: str, verify: bool) -> Path | None:
+def _source_file(settings: Settings, con, report_id: str, verify: bool) -> Path | None:
     """The report's file at a recorded path or in the inbox (same name), when its bytes are still the same."""
-    with opened(settings) as con:
-        found = data.source_paths(con, report_id)
-        size = con.execute("select source_bytes from dim_report where report_id = ?", [report_id]).fetchone()
+    found = data.source_paths(con, report_id)
+    size = con.execute("select source_bytes from dim_report where report_id = ?", [report_id]).fetchone()
     if not found:
         return None
     sha, paths = found

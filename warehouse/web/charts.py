@@ -9,7 +9,7 @@ from html import escape
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 W, H = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 150, 28, 36
+LEFT, RIGHT, TOP, BOTTOM = 64, 190, 28, 36
 
 
 def _fmt(v: float, percent: bool) -> str:
@@ -76,7 +76,7 @@ def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], pe
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(seg)}"/>')
         ly = TOP + 14 + 18 * i
         parts.append(f'<rect x="{W - RIGHT + 12}" y="{ly - 9}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{W - RIGHT + 26}" y="{ly}" class="legend">{escape(name[:12])}</text>')
+                     f'<text x="{W - RIGHT + 26}" y="{ly}" class="legend">{escape(name if len(name) <= 12 else name[:11] + "…")}</text>')
     return "".join(parts) + "</svg>"
 
 

@@ -135,13 +135,15 @@ def report(con, report_id: str) -> dict[str, Table] | None:
     info = fetch(con, "select * from dim_report where report_id = ?", [report_id])
     if not info.rows:
         return None
+    year = info.dicts()[0]["report_year"]       # the lake is partitioned by year: read one partition
     cells = fetch(con, """
         select table_id, layout, row_key, col_key, value, is_blank, raw_text, unit, note,
                src_table_index, src_row, src_col, match_method
-        from stg_cells where report_id = ? order by table_id, src_table_index, src_row, src_col""", [report_id])
+        from stg_cells where report_year = ? and report_id = ?
+        order by table_id, src_table_index, src_row, src_col""", [year, report_id])
     findings = fetch(con, """
         select rule_id, severity, table_id, row_key, col_key, expected, actual, message
-        from stg_findings where report_id = ? order by severity, rule_id""", [report_id])
+        from stg_findings where report_year = ? and report_id = ? order by severity, rule_id""", [year, report_id])
     return {"report": info, "cells": cells, "findings": findings}
 
 
@@ -150,9 +152,10 @@ def cell(con, report_id: str, table_id: str, row_key: str, col_key: str) -> dict
         select c.report_id, r.agency_id, r.agency_name, r.report_year, c.table_id, c.layout, c.row_key, c.col_key,
                c.value, c.is_blank, c.raw_text, c.unit, c.note, c.src_table_index, c.src_row, c.src_col, c.match_method,
                r.source_path, r.source_sha256, r.source_format, r.is_synthetic
-        from stg_cells c join dim_report r using (report_id)
-        where c.report_id = ? and c.table_id = ? and c.row_key = ? and c.col_key = ?""",
-                  [report_id, table_id, row_key, col_key])
+        from stg_cells c join dim_report r on r.report_id = c.report_id and r.report_year = c.report_year
+        where c.report_year = (select report_year from dim_report where report_id = ?)
+          and c.report_id = ? and c.table_id = ? and c.row_key = ? and c.col_key = ?""",
+                  [report_id, report_id, table_id, row_key, col_key])
     if not found.rows:
         return None
     paths = fetch(con, """
