@@ -20,6 +20,18 @@ def _fmt(v: float, percent: bool) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}"
 
 
+def _fit(text: str, width: float, size: float = 12) -> str:
+    """The text cut with an ellipsis to about ``width`` pixels (CJK characters count full width)."""
+    used, out = 0.0, []
+    for ch in text:
+        w = size if "\u2e80" <= ch <= "\uffef" else size * 0.62
+        if used + w > width:
+            return "".join(out).rstrip() + "…"
+        used += w
+        out.append(ch)
+    return text
+
+
 def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     """Round tick values from lo to at least hi."""
     if hi <= lo:
@@ -76,7 +88,7 @@ def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], pe
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(seg)}"/>')
         ly = TOP + 14 + 18 * i
         parts.append(f'<rect x="{W - RIGHT + 12}" y="{ly - 9}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{W - RIGHT + 26}" y="{ly}" class="legend">{escape(name if len(name) <= 12 else name[:11] + "…")}</text>')
+                     f'<text x="{W - RIGHT + 26}" y="{ly}" class="legend">{escape(_fit(name, RIGHT - 34, 11))}</text>')
     return "".join(parts) + "</svg>"
 
 
@@ -95,7 +107,7 @@ def bar_chart(title: str, items: list[tuple[str, float | None]]) -> str:
     for i, (name, v) in enumerate(items):
         y = TOP + i * (bar_h + gap)
         w = max(1.0, span * v / top) if v > 0 else 0
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" class="tick">{escape(name[:22])}</text>'
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" class="tick">{escape(_fit(name, label_w - 16, 11))}</text>'
                      f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{PALETTE[0]}"/>'
                      f'<text x="{label_w + w + 6:.1f}" y="{y + 13}" class="tick">{escape(_fmt(v, False))}</text>')
     return "".join(parts) + "</svg>"
