@@ -132,12 +132,7 @@ def home_page(request: Request, settings: Settings, lang: str) -> Page:
         scope = _scope(request, con)
         tables = data.home(con, scope)
         names = _key_labels(con, lang)
-    trends = tables["trends"]
-    years = trends.column("report_year")
-
-    def series(*cols):
-        return {label(c, lang): list(zip(years, trends.column(c))) for c in cols}
-
+    series = _series_of(tables["trends"], lang)
     chart_svgs = {
         "requests": charts.line_chart(t("requests", lang), series("received", "handled", "disclosed")),
         "disclosure_rate": charts.line_chart(label("disclosure_rate", lang), series("disclosure_rate"), percent=True),
@@ -170,12 +165,7 @@ def agency_page(request: Request, settings: Settings, lang: str) -> Page:
     if tables is None:
         raise WebError(404, f"no agency with id {agency_id!r}")
     info = tables["agency"].dicts()[0]
-    m = tables["measures"]
-    years = m.column("report_year")
-
-    def series(*cols):
-        return {label(c, lang): list(zip(years, m.column(c))) for c in cols}
-
+    series = _series_of(tables["measures"], lang)
     chart_svgs = {
         "requests": charts.line_chart(t("requests", lang), series("received", "handled", "disclosed")),
         "disclosure_rate": charts.line_chart(label("disclosure_rate", lang), series("disclosure_rate"), percent=True),
@@ -316,6 +306,12 @@ def _valid(value: str, pattern: re.Pattern, what: str) -> str:
     if not pattern.match(value or ""):
         raise WebError(400, f"malformed {what}: {value[:40]!r}")
     return value
+
+
+def _series_of(table: Table, lang: str):
+    """series(*columns): one line per column of a by-year table, named by its label."""
+    years = table.column("report_year")
+    return lambda *cols: {label(c, lang): list(zip(years, table.column(c))) for c in cols}
 
 
 def _multi(q, name: str) -> list[str]:
