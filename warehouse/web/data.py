@@ -147,9 +147,16 @@ def report(con, report_id: str) -> dict[str, Table] | None:
     return {"report": info, "cells": cells, "findings": findings}
 
 
+def has_column(con, table: str, column: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.columns where table_name = ? and column_name = ?",
+                            [table, column]).fetchone()[0])
+
+
 def cell(con, report_id: str, table_id: str, row_key: str, col_key: str) -> dict[str, Table] | None:
-    found = fetch(con, """
-        select c.report_id, r.agency_id, r.agency_name, r.report_year, c.table_id, c.layout, c.row_key, c.col_key,
+    # the page number, where the warehouse records one (stg_cells.src_page, 1-based)
+    page = "c.src_page" if has_column(con, "stg_cells", "src_page") else "cast(null as integer)"
+    found = fetch(con, f"""
+        select {page} as src_page, c.report_id, r.agency_id, r.agency_name, r.report_year, c.table_id, c.layout, c.row_key, c.col_key,
                c.value, c.is_blank, c.raw_text, c.unit, c.note, c.src_table_index, c.src_row, c.src_col, c.match_method,
                r.source_path, r.source_sha256, r.source_format, r.is_synthetic
         from stg_cells c join dim_report r on r.report_id = c.report_id and r.report_year = c.report_year
