@@ -4,7 +4,7 @@ from __future__ import annotations
 TARGETS = {
     "text_html_per_core": 300, "pdf_per_core": 5, "two_worker_speedup": 1.7, "pandas_ratio": 3.0,
     "build_100k_s": 600, "exponent": 1.1, "refresh_new_s": 30, "refresh_fraction": 0.10, "query_s": 1.0,
-    "ingest_rss_mb": 1024,
+    "ingest_rss_mb": 1024, "web_median_ms": 300, "web_p95_ms": 1000,
 }
 
 
@@ -78,6 +78,14 @@ def markdown(r: dict) -> str:
         out += ["## Query latency (median of 5, read-only connection)", "", "| query | reports | median (s) | within 1 s |", "|---|---|---|---|"]
         for q in r["queries"]:
             out.append(f"| {q['query']} | {q['reports']} | {q['median_s']} | {_ok(q['median_s'] <= TARGETS['query_s'])} |")
+        out.append("")
+    if "web" in r:
+        out += ["## Web explorer latency (`xxgk serve`, over HTTP, one request at a time)", "",
+                "| page | reports | requests | median (ms) | p95 (ms) | target |", "|---|---|---|---|---|---|"]
+        for w in r["web"]:
+            ok = w["median_ms"] <= TARGETS["web_median_ms"] and w["p95_ms"] <= TARGETS["web_p95_ms"]
+            out.append(f"| {w['page']} | {w['reports']} | {w['requests']} | {w['median_ms']} | {w['p95_ms']} | "
+                       f"≤ {TARGETS['web_median_ms']} ms median, ≤ {TARGETS['web_p95_ms']} ms p95: {_ok(ok)} |")
         out.append("")
     if "pandas" in r:
         p = r["pandas"]

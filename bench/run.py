@@ -175,11 +175,7 @@ def _refresh_summary(out: str) -> str:
 
 def bench_queries(n_reports: int) -> list[dict]:
     """Example queries on a lake of n_reports reports written directly as Parquet, then built with dbt."""
-    home = WORK / f"home-query-{n_reports}"
-    if not (home / "xxgk.duckdb").exists():
-        shutil.rmtree(home, ignore_errors=True)
-        subprocess.run([sys.executable, str(ROOT / "bench" / "synth_lake.py"), str(home), str(n_reports)], check=True)
-        run([*XXGK, "build", "--home", str(home)])
+    home = _query_home(n_reports)
     from warehouse.serve import load_examples
 
     rows = []
@@ -201,6 +197,73 @@ def _query_seconds(home: Path, sql: str) -> float:
         return time.perf_counter() - t
     finally:
         con.close()
+
+
+def _query_home(n_reports: int) -> Path:
+    """A warehouse of n_reports reports written directly as Parquet, then built with dbt (cached)."""
+    home = WORK / f"home-query-{n_reports}"
+    if not (home / "xxgk.duckdb").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "synth_lake.py"), str(home), str(n_reports)], check=True)
+        run([*XXGK, "build", "--home", str(home)])
+    return home
+
+
+def bench_web(n_reports: int, rounds: int = 40) -> list[dict]:
+    """Latency of the explorer's home, agency, report and compare pages over HTTP (`xxgk serve` as a child)."""
+    import random
+    import socket
+    import urllib.request
+
+    import duckdb
+
+    home = _query_home(n_reports)
+    con = duckdb.connect(str(home / "xxgk.duckdb"), read_only=True)
+    try:
+        agencies = [a for (a,) in con.execute("select agency_id from dim_agency using sample 200 rows (reservoir, 1)").fetchall()]
+        reports = [r for (r,) in con.execute("select report_id from dim_report using sample 200 rows (reservoir, 1)").fetchall()]
+        regions = [c for (c,) in con.execute("select distinct province_code from dim_agency where province_code is not null").fetchall()]
+    finally:
+        con.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([*XXGK, "serve", "--home", str(home), "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "DO_NOT_TRACK": "1"})
+    base, rng = f"http://127.0.0.1:{port}", random.Random(1)
+    pages = {"home": lambda: "/",
+             "agency": lambda: f"/agency/{rng.choice(agencies)}",
+             "report": lambda: f"/report/{rng.choice(reports)}",
+             "compare": lambda: "/compare?measure=disclosure_rate&" + "&".join(f"agency={a}" for a in rng.sample(agencies, min(3, len(agencies))))
+                                + (f"&region={rng.choice(regions)}" if regions else "")}
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/static/style.css", timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("xxgk serve did not start")
+                time.sleep(0.2)
+        rows = []
+        for name, url in pages.items():
+            urllib.request.urlopen(base + url(), timeout=60).read()          # warm-up
+            times = []
+            for _ in range(rounds):
+                t = time.perf_counter()
+                with urllib.request.urlopen(base + url(), timeout=60) as resp:
+                    resp.read()
+                times.append(time.perf_counter() - t)
+            times.sort()
+            rows.append({"page": name, "reports": n_reports, "requests": rounds,
+                         "median_ms": round(statistics.median(times) * 1000, 1),
+                         "p95_ms": round(times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)] * 1000, 1)})
+            print(f"web {name}: median {rows[-1]['median_ms']} ms, p95 {rows[-1]['p95_ms']} ms", flush=True)
+        return rows
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def bench_pandas(n: int) -> dict:
@@ -225,13 +288,14 @@ def write_outputs(result: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
-    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries pandas")
+    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas")
     ap.add_argument("--merge", action="store_true", help="keep the other stages of today's result file (re-run some stages)")
     args = ap.parse_args()
-    stages = set(args.only or ["ingest", "build", "refresh", "queries", "pandas"])
+    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas"])
     n_ingest = 100 if args.quick else 1000
     sizes = [100, 300, 1000] if args.quick else [1000, 10000, 100000]
     n_query = 2000 if args.quick else 1_000_000
+    n_web = 2000 if args.quick else 100_000
     WORK.mkdir(parents=True, exist_ok=True)
     result: dict = {"started": datetime.now(timezone.utc).isoformat(), "machine": machine(), "quick": args.quick}
     today = RESULTS / f"{date.today().isoformat()}.json"
@@ -242,6 +306,7 @@ def main() -> None:
             ("build", lambda: bench_build(sizes)),
             ("refresh", lambda: bench_refresh(result["build"][-1])),
             ("queries", lambda: bench_queries(n_query)),
+            ("web", lambda: bench_web(n_web)),
             ("pandas", lambda: bench_pandas(n_ingest))]
     if "refresh" in stages:
         stages.add("build")

@@ -1,4 +1,4 @@
-"""The ``xxgk`` command line: ingest, build, sql, inspect, score, check, docs, demo, fetch, refresh.
+"""The ``xxgk`` command line: ingest, build, sql, serve, inspect, score, check, docs, demo, fetch, refresh.
 
 Every command takes ``--home DIR`` (default ``$XXGK_HOME``, else ``./data``).
 Expected failures print one line, ``xxgk: error: …``, and exit non-zero.
@@ -225,6 +225,16 @@ def cmd_notebooks(args) -> int:
     return 1 if any(r.error for r in results) else 0
 
 
+def cmd_serve(args) -> int:
+    from .web import run
+
+    home = Home.resolve(args.home)
+    if not home.db.exists():
+        raise XxgkError(f"no warehouse at {home.db}; run `xxgk build --home {home.root}` first")
+    run(home, host=args.host, port=args.port, sql_timeout_s=args.timeout)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="xxgk", description="Warehouse of government information-disclosure annual reports.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -250,6 +260,11 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--example", metavar="NAME", help="run a named example query; `--example list` lists them")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
+
+    sp = add("serve", cmd_serve, "read-only web explorer over the warehouse (pages, JSON API, CSV/Parquet downloads)")
+    sp.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    sp.add_argument("--timeout", type=float, default=10.0, help="time limit of a query in the SQL box, seconds (default 10)")
 
     sp = add("inspect", cmd_inspect, "show how one file is read: grids, row matches, values, findings")
     sp.add_argument("file")
