@@ -15,7 +15,7 @@ from .layout import map_document
 from .metadata import extract_metadata, info_processing_fee, section_texts
 from .model import Quarantine
 from .readers import read, sniff
-from .rules import evaluate
+from .rules import Finding, evaluate
 from .screen import screen
 
 # Reports made by the project's generator carry this marker; real reports never do.
@@ -86,6 +86,7 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
     if meta.report_year is None:
         raise Quarantine("no_report_year", "the report year could not be determined from the text")
     findings, passed, failed = evaluate(mapping, doc)
+    findings += [Finding(rule, severity, None, None, None, None, None, message) for rule, severity, message in meta.notes]
     rid = report_id_for(sha)
     is_synthetic = any(SYNTHETIC_MARKER in b for b in doc.lines()[:5] + doc.lines()[-5:])
     template = mapping.layouts.get("t2") or mapping.layouts.get("t3") or "2021"
