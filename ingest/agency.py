@@ -308,7 +308,9 @@ class Resolver:
         if res.alias_of or res.township_name:
             return res
         rest = res.agency_key.split("|", 1)[1]
-        return res if self._has_kind(rest) else None
+        # a one-character kind word needs a name before it: 教育厅, not 东部
+        known = rest in self.kind_exact or rest in self.abbreviations.values()
+        return res if self._has_kind(rest) and (known or len(rest) >= 3) else None
 
     def resolve(self, name: str | None) -> Resolution:
         """Identity, level, kind and region of an agency name as printed; aliases map old names to current ones."""

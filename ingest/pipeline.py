@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from . import __version__
+from . import versions
 from .layout import map_document
 from .metadata import extract_metadata, info_processing_fee, section_texts
 from .model import Quarantine
@@ -69,7 +69,7 @@ def parse_report(data: bytes, source_path: str, sha256: str | None = None) -> Pa
 def _reject(sha: str, path: str, reason: str, message: str) -> Parsed:
     return Parsed(sha, path, "quarantined", reject={
         "source_sha256": sha, "source_path": path, "reason_code": reason, "message": message,
-        "parser_version": __version__,
+        "parser_version": versions.parser_version(),
     })
 
 
@@ -109,7 +109,7 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
         "t4_layout": mapping.layouts.get("t4"),
         "published_on": meta.published_on,
         "published_source": meta.published_source,
-        "parser_version": __version__,
+        "parser_version": versions.parser_version(),
         "status": status,
         "is_synthetic": is_synthetic,
         "n_cells": len(mapping.cells),

@@ -1,4 +1,4 @@
--- One row per table cell of every report, with the printed text and its source position.
+-- One row per table cell of every report, with the printed text and its source position. Newest parse of each file only.
 select
     report_id,
     cast(report_year as integer) as report_year,
@@ -15,4 +15,4 @@ select
     src_row,
     src_col,
     match_method
-from {{ lake_table('cells') }}
+from {{ newest_parse_rows('cells') }}
