@@ -47,9 +47,9 @@ def parse_inputs() -> list[Path]:
 def parser_version() -> str:
     """``<package version>+<hash of the parse code and seeds>``, computed once per process."""
     h = hashlib.sha256()
-    root = PACKAGE.parent
     for p in parse_inputs():
-        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+        name = str(p.relative_to(PACKAGE.parent)) if p.is_relative_to(PACKAGE) else f"seeds/{p.name}"
+        h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
     return f"{__version__}+{h.hexdigest()[:12]}"
 
 
