@@ -177,3 +177,46 @@ def test_quarantine_by_a_newer_parse_removes_the_report(reparsed):
                                "where r.source_sha256 = ?", [sha["dropped.txt"]]).fetchone()[0]
         rej = dict(con.execute("select source_sha256, is_resolved from dq_rejects").fetchall())
         assert rej == {sha["dropped.txt"]: False, sha["retried.txt"]: True}     # the reader_error was retried and read
+
+
+# -- refresh: unchanged inbox files are parsed again when the parser changed ------------------------
+
+def test_refresh_rereads_stale_and_failed_files(tmp_path, monkeypatch):
+    from warehouse.home import Home
+    from warehouse.refresh import refresh
+
+    home = Home.resolve(tmp_path / "home").ensure()
+    a, b = home.inbox / "a.txt", home.inbox / "b.txt"
+    a.write_text(good_report("text", 2023, seed=31), encoding="utf-8")
+    b.write_text(good_report("text", 2024, seed=32), encoding="utf-8")
+    base = next(c["value"] for c in ingest.pipeline.parse_report(a.read_bytes(), "a.txt").cells
+                if (c["table_id"], c["row_key"], c["col_key"]) == ("t3", "new_received", "total"))
+    real_parse = ingest.pipeline._parse
+    with monkeypatch.context() as m:
+        _version(m, "v1")
+        m.setattr(ingest.pipeline, "_parse", lambda data, path, sha: (_ for _ in ()).throw(RuntimeError("bug"))
+                  if path.endswith("b.txt") else real_parse(data, path, sha))
+        first = refresh(home)
+    assert (first.status, first.files_new, first.files_quarantined, first.reports_added) == ("partial", 2, 1, 1)
+
+    _version(monkeypatch, "v2")
+    _fixed_parser(monkeypatch)
+    second = refresh(home)
+    assert (second.files_new, second.files_changed, second.files_unchanged) == (0, 0, 2)
+    assert (second.parsed, second.reparsed, second.files_quarantined, second.build) == (2, 2, 0, "full")
+    with db(home) as con:
+        assert sorted(con.execute("select parser_version from dim_report").fetchall()) == [("v2",), ("v2",)]
+        got = con.execute("""select f.requests from fct_applications f join dim_report d using (report_id)
+                             where d.source_path like '%a.txt' and outcome = 'new_received' and applicant_type = 'total'""").fetchall()
+        assert got == [(base + BUMP,)]
+        assert con.execute("select bool_and(is_resolved) from dq_rejects").fetchone()[0]
+
+    third = refresh(home)
+    assert (third.parsed, third.reparsed, third.build) == (0, 0, "skipped")
+    # --reparse picks every unchanged inbox file (the run itself is the ingest tests' case)
+    from ingest.manifest import Manifest
+    from warehouse.refresh import stale_files, state_dir
+
+    scan = Manifest(state_dir(home) / "inbox_manifest.json").scan([a, b])
+    assert stale_files(Lake(home.lake), scan) == []
+    assert sorted(stale_files(Lake(home.lake), scan, reparse=True)) == sorted([a, b])
