@@ -157,3 +157,36 @@ def test_real_reports_without_title_keep_agency_and_year(shared_corpus):
                 assert "agency_unknown" in [r for r, _, _ in m.notes], where
             seen += 1
     assert seen == 18
+
+
+def test_inspect_shows_where_metadata_came_from(tmp_path):
+    from warehouse.inspect import inspect_file
+
+    from fixtures.reports import good_report
+
+    lines = [line for line in good_report("text", 2024, seed=41).splitlines()
+             if "年度报告" not in line and "统计期限" not in line and not line.strip().startswith(("2025年", "20"))]
+    body = "\n".join(["本报告由沐阳县人民政府办公室根据《条例》编制。全年工作情况如下。"] + lines[1:])
+    f = tmp_path / "fragment.txt"
+    f.write_text(body, encoding="utf-8")
+    out = inspect_file(f)
+    assert "agency    沐阳县人民政府办公室 (from opening_sentence); canonical 沭阳县人民政府办公室; region 江苏省/宿迁市/沭阳县" in out
+    assert "[info] agency_lookalike:" in out
+    assert "year      " in out and "(from " in out
+
+
+def test_pipeline_records_metadata_findings():
+    from ingest.pipeline import parse_report
+
+    from fixtures.reports import good_report
+
+    text = good_report("text", 2024, seed=42)
+    lines = text.splitlines()
+    title = next(line for line in lines if line.endswith("政府信息公开工作年度报告"))
+    agency = title.split("2024年")[0]
+    untitled = text.replace(title, "2024年政府信息公开工作年度报告")
+    parsed = parse_report(untitled.encode(), "x.txt")
+    assert (parsed.report["agency_name"], parsed.report["agency_source"]) == (agency, "signature")
+    nameless = parse_report(untitled.replace(agency, "本机关").encode(), "y.txt")
+    assert nameless.report["agency_name"] is None and nameless.status == "parsed_with_findings"
+    assert [f["rule_id"] for f in nameless.findings if f["severity"] == "warn"] == ["agency_unknown"]
