@@ -303,14 +303,21 @@ class Resolver:
         followed by an agency word of the seeds, a central body, or an old name in the aliases.
         Fragments of sentences (在省政府办公厅) start with no division and are refused."""
         res = self.resolve(name)
-        if res.unresolved:
-            return None
         if res.alias_of or res.township_name:
             return res
-        rest = res.agency_key.split("|", 1)[1]
+        if res.unresolved:
+            # a name of a division that several places have (鼓楼区人民政府) is a name all the same
+            chains = self._chains(res.normalised_name) if (res.unresolved_reason or "").startswith("ambiguous_region") else []
+            if not chains:
+                return None
+            printed_rest = res.normalised_name[chains[0][1]:]
+            rest = self._remainder(self.abbreviations.get(printed_rest, printed_rest))
+        else:
+            rest = res.agency_key.split("|", 1)[1]
         # a one-character kind word needs a name before it: 教育厅, not 东部
         known = rest in self.kind_exact or rest in self.abbreviations.values()
-        return res if self._has_kind(rest) and (known or len(rest) >= 3) else None
+        township = self._township(rest) is not None
+        return res if self._has_kind(rest) and (known or township or len(rest) >= 3) else None
 
     def resolve(self, name: str | None) -> Resolution:
         """Identity, level, kind and region of an agency name as printed; aliases map old names to current ones."""

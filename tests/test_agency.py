@@ -234,7 +234,8 @@ def test_zone_is_placed_in_its_host_region_and_kept_apart(resolver):
 
 @pytest.mark.parametrize("name,ok", [
     ("上海市科委", True), ("淮安市洪泽区人民政府", True), ("沭阳县发展和改革委员会", True),
-    ("国家统计局", True), ("洪泽县人民政府", True), ("平潭综合实验区", True),
+    ("国家统计局", True), ("洪泽县人民政府", True), ("平潭综合实验区", True), ("鼓楼区人民政府", True),
+    ("鼓楼区位于", False),
     ("在省政府办公厅", False), ("省政府办公厅", False), ("淮安市洪泽区人民政府办公室编制", False),
     ("本机关", False), ("", False), ("沭阳县位于", False),
 ])
