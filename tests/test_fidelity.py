@@ -28,6 +28,8 @@ def test_real_report_fidelity(scores, golden):
     assert s.golden_cells > 0
     assert s.exact_pct >= MIN_EXACT, render_scores([s], verbose=True)
     assert not s.invented, s.invented
+    # the golden agency and year are scored with the cells, and must be right
+    assert not [k for k in s.missing + [w[0] for w in s.wrong] if k.startswith("meta|")], render_scores([s], verbose=True)
 
 
 def test_scorer_counts_wrong_missing_and_invented(tmp_path):
