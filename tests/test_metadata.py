@@ -172,7 +172,7 @@ def test_inspect_shows_where_metadata_came_from(tmp_path):
     out = inspect_file(f)
     assert "agency    沐阳县人民政府办公室 (from opening_sentence); canonical 沭阳县人民政府办公室; region 江苏省/宿迁市/沭阳县" in out
     assert "[info] agency_lookalike:" in out
-    assert "year      " in out and "(from " in out
+    assert "year      " in out and "(from " in out and "parser    0." in out
 
 
 def test_pipeline_records_metadata_findings():

@@ -18,7 +18,10 @@ from ingest.rules import evaluate
 
 def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
     data = path.read_bytes()
-    out = [f"file      {path}", f"sha256    {hashlib.sha256(data).hexdigest()}", f"bytes     {len(data)}"]
+    from ingest.versions import parser_version
+
+    out = [f"file      {path}", f"sha256    {hashlib.sha256(data).hexdigest()}", f"bytes     {len(data)}",
+           f"parser    {parser_version()}"]
     try:
         fmt = sniff(data, str(path))
         doc = read(data, fmt)
