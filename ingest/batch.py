@@ -2,7 +2,9 @@
 
 Files are hashed first; content already in the lake (or seen earlier in the
 same batch) is a duplicate and costs no parse, though its path is recorded.
-Content quarantined by an older parser version is tried again. A file over
+Content parsed or quarantined by another parser version, or quarantined for a
+program error, is parsed again (:class:`ingest.versions.ParsePlan`; all of it
+with ``reparse``); the new rows supersede the old ones. A file over
 the size limit is judged by its size alone (``stat``): it is quarantined as
 ``too_large`` without being read, and identified by a fingerprint of its size
 and first and last MiB instead of a full hash.
@@ -25,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import pipeline
 from .lake import Lake, new_batch_id
 from .pipeline import MAX_BYTES, Parsed, _reject, parse_report
+from .versions import ParsePlan
 
 CHUNK = 500
 MIN_CHUNK = 8
@@ -42,6 +44,7 @@ class Summary:
     quarantined: int = 0
     duplicates: int = 0
     duplicates_of_rejects: int = 0      # duplicates whose content was quarantined before
+    reparsed: int = 0                   # files already in the lake parsed again (stale version, reader_error, --reparse)
     rejects: list[tuple[str, str, str]] = field(default_factory=list)   # (path, reason, message)
     report_ids: list[str] = field(default_factory=list)
 
@@ -92,9 +95,11 @@ def file_hash(path: Path, size: int) -> str:
 
 
 def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
-                 progress: Callable[[int], None] | None = None, hashes: dict[str, str] | None = None) -> Summary:
+                 progress: Callable[[int], None] | None = None, hashes: dict[str, str] | None = None,
+                 reparse: bool = False) -> Summary:
     """Ingest files and folders into ``home``'s lake. ``hashes`` (resolved path -> :func:`file_hash`)
-    spares hashing files the caller has already hashed, as `xxgk refresh` has in its inbox manifest."""
+    spares hashing files the caller has already hashed, as `xxgk refresh` has in its inbox manifest.
+    ``reparse`` parses again files the lake already holds, whatever version read them."""
     home = Path(home)
     hashes = hashes or {}
     lake = Lake(home / "lake")
@@ -102,7 +107,7 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
     quarantine = home / "quarantine"
     files = expand(paths)
     summary = Summary(files_in=len(files))
-    known = lake.known_hashes(pipeline.__version__)
+    plan = ParsePlan(lake, reparse)
     now = datetime.now(timezone.utc)
     batch_id = new_batch_id()
     sources: list[dict] = []
@@ -112,14 +117,15 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
         size = f.stat().st_size
         path = str(f.resolve())
         sha = hashes.get(path) or file_hash(f, size)
-        if sha in known or sha in seen:
+        if sha in seen or plan.reason(sha) is None:
             summary.duplicates += 1
-            summary.duplicates_of_rejects += known.get(sha) == "reject"
+            summary.duplicates_of_rejects += plan.was_reject(sha)
             sources.append({"source_sha256": sha, "source_path": path, "outcome": "duplicate", "seen_at": now, "batch_id": batch_id})
             if progress:
                 progress(1)
             continue
         seen.add(sha)
+        summary.reparsed += plan.known(sha)
         todo.append((path, sha, size))
 
     if sources:

@@ -42,17 +42,18 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("report_id", pa.string()), ("table_id", pa.string()), ("layout", pa.string()), ("row_key", pa.string()),
         ("col_key", pa.string()), ("value", pa.float64()), ("is_blank", pa.bool_()), ("raw_text", pa.string()),
         ("unit", pa.string()), ("note", pa.string()), ("src_table_index", pa.int32()), ("src_row", pa.int32()),
-        ("src_col", pa.int32()), ("match_method", pa.string()), ("src_page", pa.int32()),
+        ("src_col", pa.int32()), ("match_method", pa.string()), ("src_page", pa.int32()), ("batch_id", pa.string()),
     ]),
-    "sections": pa.schema([("report_id", pa.string()), ("section", pa.string()), ("text", pa.string())]),
+    "sections": pa.schema([("report_id", pa.string()), ("section", pa.string()), ("text", pa.string()),
+                           ("batch_id", pa.string())]),
     "findings": pa.schema([
         ("report_id", pa.string()), ("rule_id", pa.string()), ("severity", pa.string()), ("table_id", pa.string()),
         ("row_key", pa.string()), ("col_key", pa.string()), ("expected", pa.float64()), ("actual", pa.float64()),
-        ("message", pa.string()),
+        ("message", pa.string()), ("batch_id", pa.string()),
     ]),
     "statements": pa.schema([
         ("report_id", pa.string()), ("kind", pa.string()), ("amount_yuan", pa.float64()), ("cases", pa.int64()),
-        ("stated", pa.string()),
+        ("stated", pa.string()), ("batch_id", pa.string()),
     ]),
     "sources": pa.schema([
         ("source_sha256", pa.string()), ("source_path", pa.string()), ("outcome", pa.string()),
@@ -83,6 +84,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 PARTITIONED = {"reports", "cells", "sections", "findings", "statements"}
+# The rows of a report's cells, sections, findings and statements carry the batch of the parse that made
+# them (filled in by write_batch), so a file parsed again supersedes its old rows (macros/parses.sql).
 # Zero-row files keep every table readable before any data arrives.
 EMPTY_PARTITION = "report_year=0"
 
@@ -196,6 +199,8 @@ class Lake:
             if not n:
                 continue
             schema = SCHEMAS[table]
+            if "batch_id" in schema.names and not any(cols.get("batch_id") or ()):
+                cols = {**cols, "batch_id": [batch_id] * n}
             data = pa.Table.from_arrays([pa.array(cols[f.name] if f.name in cols else [None] * n, type=f.type)
                                          for f in schema], schema=schema)
             if table in PARTITIONED:

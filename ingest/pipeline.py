@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from . import __version__
+from . import versions
 from .layout import map_document
 from .metadata import extract_metadata, info_processing_fee, section_texts
 from .model import Quarantine
 from .readers import read, sniff
-from .rules import evaluate
+from .rules import Finding, evaluate
 from .screen import screen
 
 # Reports made by the project's generator carry this marker; real reports never do.
@@ -69,7 +69,7 @@ def parse_report(data: bytes, source_path: str, sha256: str | None = None) -> Pa
 def _reject(sha: str, path: str, reason: str, message: str) -> Parsed:
     return Parsed(sha, path, "quarantined", reject={
         "source_sha256": sha, "source_path": path, "reason_code": reason, "message": message,
-        "parser_version": __version__,
+        "parser_version": versions.parser_version(),
     })
 
 
@@ -86,6 +86,7 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
     if meta.report_year is None:
         raise Quarantine("no_report_year", "the report year could not be determined from the text")
     findings, passed, failed = evaluate(mapping, doc)
+    findings += [Finding(rule, severity, None, None, None, None, None, message) for rule, severity, message in meta.notes]
     rid = report_id_for(sha)
     is_synthetic = any(SYNTHETIC_MARKER in b for b in doc.lines()[:5] + doc.lines()[-5:])
     template = mapping.layouts.get("t2") or mapping.layouts.get("t3") or "2021"
@@ -108,7 +109,7 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
         "t4_layout": mapping.layouts.get("t4"),
         "published_on": meta.published_on,
         "published_source": meta.published_source,
-        "parser_version": __version__,
+        "parser_version": versions.parser_version(),
         "status": status,
         "is_synthetic": is_synthetic,
         "n_cells": len(mapping.cells),

@@ -183,3 +183,61 @@ def test_resolution_never_fails_and_normalising_is_idempotent(name):
     assert r.unresolved or r.level in ("central", "provincial", "prefecture", "county", "township")
     once = normalise_name(name)
     assert normalise_name(once) == once
+
+
+# -- abbreviations, lookalike characters, zones, validation (seeds agency_abbreviations, lookalike_chars, special_zones)
+
+@pytest.mark.parametrize("short,full", [
+    ("上海市科委", "上海市科学技术委员会"),
+    ("泰安市发改委", "泰安市发展和改革委员会"),
+    ("淮安市卫健委", "淮安市卫生健康委员会"),
+    ("泰安市住建局", "泰安市住房和城乡建设局"),
+    ("淮安市人社局", "淮安市人力资源和社会保障局"),
+    ("淮安市洪泽区市场监管局", "淮安市洪泽区市场监督管理局"),
+    ("沭阳县文广旅局", "沭阳县文化广电和旅游局"),
+    ("泰安市医保局", "泰安市医疗保障局"),
+    ("沭阳县府办", "沭阳县人民政府办公室"),
+])
+def test_abbreviation_gives_the_full_name_and_the_same_agency(resolver, short, full):
+    a, b = resolver.resolve(short), resolver.resolve(full)
+    assert a.canonical_name == full and a.agency_id == b.agency_id and not a.unresolved
+    assert a.agency_name == short and a.name_note.startswith("abbreviation:")
+    assert b.name_note is None
+
+
+def test_lookalike_character_places_the_name_with_a_note(resolver):
+    r = resolver.resolve("沐阳县人民政府")
+    assert (r.county_code, r.prefecture_name, r.unresolved) == ("321322", "宿迁市", False)
+    assert r.agency_id == resolver.resolve("沭阳县人民政府").agency_id
+    assert r.canonical_name == "沭阳县人民政府" and "沐 read as 沭" in r.name_note
+    inner = resolver.resolve("江苏省沐阳县发展和改革局")             # inside a correct province
+    assert inner.agency_id == resolver.resolve("沭阳县发展和改革局").agency_id and inner.name_note
+    assert resolver.resolve("沐川县人民政府").name_note is None      # 沐川县 exists: nothing to correct
+
+
+def test_lookalike_with_several_candidates_stays_unresolved(resolver):
+    r = resolver.resolve("自云区人民政府")                          # 白云区 of 广州市 and of 贵阳市
+    assert r.unresolved and r.unresolved_reason.startswith("ambiguous_lookalike")
+    assert "440111" in r.unresolved_reason and "520113" in r.unresolved_reason
+
+
+def test_lookalike_needs_a_seeded_pair(resolver):
+    assert resolver.resolve("沭杨县人民政府").unresolved          # 杨 is no lookalike of 阳 in the seed
+
+
+def test_zone_is_placed_in_its_host_region_and_kept_apart(resolver):
+    z = resolver.resolve("平潭综合实验区管理委员会")
+    assert (z.province_name, z.prefecture_name, z.division_name, z.unresolved) == ("福建省", "福州市", "平潭综合实验区", False)
+    assert z.agency_id == resolver.resolve("福建省平潭综合实验区管委会").agency_id
+    assert z.agency_id != resolver.resolve("平潭县管理委员会").agency_id
+
+
+@pytest.mark.parametrize("name,ok", [
+    ("上海市科委", True), ("淮安市洪泽区人民政府", True), ("沭阳县发展和改革委员会", True),
+    ("国家统计局", True), ("洪泽县人民政府", True), ("平潭综合实验区", True), ("鼓楼区人民政府", True),
+    ("鼓楼区位于", False),
+    ("在省政府办公厅", False), ("省政府办公厅", False), ("淮安市洪泽区人民政府办公室编制", False),
+    ("本机关", False), ("", False), ("沭阳县位于", False),
+])
+def test_names_agency_validates_candidates(resolver, name, ok):
+    assert (resolver.names_agency(name) is not None) == ok

@@ -148,7 +148,7 @@ def test_ingest_cli_prints_the_balance(good_files, tmp_path, capsys):
 
 
 def test_reject_is_retried_when_the_parser_version_changes(tmp_path, monkeypatch):
-    import ingest.pipeline
+    import ingest.versions
 
     bad = write(BY_NAME["tables_missing"], tmp_path / "in")
     home = tmp_path / "home"
@@ -157,17 +157,19 @@ def test_reject_is_retried_when_the_parser_version_changes(tmp_path, monkeypatch
     same = ingest_paths([bad], home)
     assert (same.duplicates, same.duplicates_of_rejects, same.quarantined) == (1, 1, 0)
 
-    monkeypatch.setattr(ingest.pipeline, "__version__", "99.0.0")
+    before = ingest.versions.parser_version()
+    monkeypatch.setattr(ingest.versions, "parser_version", lambda: "99.0.0")
     retried = ingest_paths([bad], home)
     assert (retried.duplicates, retried.quarantined) == (0, 1)
     versions = sorted(r["parser_version"] for r in lake(home, "rejects"))
-    assert versions == sorted([ingest.__version__, "99.0.0"])
+    assert versions == sorted([before, "99.0.0"])
     # the copy in quarantine is kept once
     assert len(list((home / "quarantine").iterdir())) == 1
 
 
 def test_reject_becomes_a_report_when_a_newer_parser_reads_it(tmp_path, monkeypatch):
     import ingest.pipeline
+    import ingest.versions
     from ingest.model import Quarantine
 
     report = tmp_path / "in" / "r.txt"
@@ -182,7 +184,7 @@ def test_reject_becomes_a_report_when_a_newer_parser_reads_it(tmp_path, monkeypa
         m.setattr(ingest.pipeline, "_parse", old_parser)
         assert ingest_paths([report], home).quarantined == 1
     assert ingest_paths([report], home).duplicates == 1          # same version: not tried again
-    monkeypatch.setattr(ingest.pipeline, "__version__", "99.0.0")
+    monkeypatch.setattr(ingest.versions, "parser_version", lambda: "99.0.0")
     s = ingest_paths([report], home)
     assert (s.reports, s.quarantined, s.duplicates) == (1, 0, 0)
     assert ingest_paths([report], home).duplicates == 1          # now a known report

@@ -28,6 +28,8 @@ def test_real_report_fidelity(scores, golden):
     assert s.golden_cells > 0
     assert s.exact_pct >= MIN_EXACT, render_scores([s], verbose=True)
     assert not s.invented, s.invented
+    # the golden agency and year are scored with the cells, and must be right
+    assert not [k for k in s.missing + [w[0] for w in s.wrong] if k.startswith("meta|")], render_scores([s], verbose=True)
 
 
 def test_scorer_counts_wrong_missing_and_invented(tmp_path):
@@ -39,7 +41,8 @@ def test_scorer_counts_wrong_missing_and_invented(tmp_path):
 
     truth = generate(tmp_path / "c", n_agencies=1, years=range(2024, 2025), seed=3, quirk_rates={})[0]
     report = tmp_path / "c" / truth.file
-    gold = {"source": truth.file, "t2": {}, "t3": {}, "t4": {}}
+    gold = {"source": truth.file, "t2": {}, "t3": {}, "t4": {},
+            "agency": truth.agency[-8:], "report_year": truth.year + 1}                 # agency right, year wrong
     for key, v in truth.cells.items():
         table, rk, ck = key.split("|")
         gold[table][f"{rk}|{ck}"] = v
@@ -51,7 +54,20 @@ def test_scorer_counts_wrong_missing_and_invented(tmp_path):
     gdir.mkdir()
     (gdir / f"{report.stem}.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
     (s,) = score_files([report], gdir, home=Home.resolve(tmp_path / "home"))
-    assert [w[0] for w in s.wrong] == ["t3|granted|total"]
+    assert [w[0] for w in s.wrong] == ["meta|report_year", "t3|granted|total"]
     assert s.missing == ["t3|no_such_row|total"]
     assert [i[0] for i in s.invented] == [f"t3|{invented_key}"]
-    assert s.exact == s.golden_cells - 2
+    assert s.exact == s.golden_cells - 3
+
+
+@pytest.mark.parametrize("expected,got,ok", [
+    ("洪泽区人民政府", ("淮安市洪泽区人民政府", None), True),                  # golden inside the name read
+    ("淮安市洪泽区人民政府", ("洪泽区人民政府", None), True),                  # name read inside the golden
+    ("上海市科学技术委员会", ("上海市科委", "上海市科学技术委员会"), True),     # by the canonical name
+    ("洪泽区人民政府", ("淮安市人民政府", "淮安市人民政府"), False),
+    ("洪泽区人民政府", (None, None), False),
+])
+def test_agency_matches(expected, got, ok):
+    from warehouse.score import agency_matches
+
+    assert agency_matches(expected, *got) == ok

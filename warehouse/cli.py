@@ -32,11 +32,14 @@ def cmd_ingest(args) -> int:
     home = Home.resolve(args.home).ensure()
     files = expand(args.paths)
     with RefreshLock(home), _progress(len(files), "ingest", args.quiet) as bar:
-        s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update)
+        s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update, reparse=args.reparse)
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
           f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
     if s.duplicates_of_rejects:
         print(f"  ({s.duplicates_of_rejects} of the duplicates were quarantined before by this parser version)")
+    if s.reparsed:
+        print(f"  ({s.reparsed} files already in the lake were parsed again: new parser version, retried reader_error "
+              "or --reparse; their new rows supersede the old)")
     for path, reason, message in s.rejects:
         print(f"  quarantined {path}: {reason}: {message}")
     return 0
@@ -184,7 +187,8 @@ def cmd_refresh(args) -> int:
     configure_logging(args.quiet, args.log_file)
     log = logging.getLogger("xxgk.refresh")
     try:
-        run = refresh(Home.resolve(args.home), sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args))
+        run = refresh(Home.resolve(args.home), sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
+                      reparse=args.reparse)
     except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
         log.error(f"xxgk: error: {exc}")
         return exc.exit_code
@@ -248,6 +252,9 @@ def parser() -> argparse.ArgumentParser:
     sp = add("ingest", cmd_ingest, "read report files or folders into the Parquet lake")
     sp.add_argument("paths", nargs="+", help="files or folders")
     sp.add_argument("--workers", type=int, default=1, help="parallel parser processes (default 1)")
+    sp.add_argument("--reparse", action="store_true",
+                    help="parse files the lake already holds again (by default only those read by another parser "
+                         "version or quarantined for a program error)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
     add("build", cmd_build, "build the DuckDB warehouse from the lake with dbt (atomic swap)")
@@ -309,6 +316,7 @@ def parser() -> argparse.ArgumentParser:
                                      "(exit 0 ok, 3 failed, 4 partial, 5 locked)")
     fetch_options(sp)
     sp.add_argument("--full", action="store_true", help="rebuild every model from scratch")
+    sp.add_argument("--reparse", action="store_true", help="parse every inbox file again, even if this parser version read it")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=300)

@@ -18,7 +18,10 @@ from ingest.rules import evaluate
 
 def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
     data = path.read_bytes()
-    out = [f"file      {path}", f"sha256    {hashlib.sha256(data).hexdigest()}", f"bytes     {len(data)}"]
+    from ingest.versions import parser_version
+
+    out = [f"file      {path}", f"sha256    {hashlib.sha256(data).hexdigest()}", f"bytes     {len(data)}",
+           f"parser    {parser_version()}"]
     try:
         fmt = sniff(data, str(path))
         doc = read(data, fmt)
@@ -28,9 +31,11 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
     meta = extract_metadata(doc)
     mapping, rows = map_document(doc, meta.report_year)
     out += [f"format    {fmt}", f"encoding  {doc.encoding or '-'}",
-            f"agency    {meta.agency_name} (from {meta.agency_source})",
-            f"year      {meta.report_year} (from {meta.year_source})",
-            f"published {meta.published_on} (from {meta.published_source})",
+            f"agency    {meta.agency_name} (from {meta.agency_source or 'nowhere: no valid name found'})"
+            + _agency_detail(meta.agency_name),
+            f"year      {meta.report_year} (from {meta.year_source or 'nowhere'})",
+            f"published {meta.published_on} (from {meta.published_source or 'nowhere'})",
+            *[f"  [{sev}] {rule}: {msg}" for rule, sev, msg in meta.notes],
             "layouts   " + ", ".join(f"{t}={lay}" for t, lay in sorted(mapping.layouts.items())),
             "regions   " + ", ".join(f"{k}=rows {a}..{b - 1}" for k, (a, b) in sorted(mapping.regions.items())), ""]
     for t in doc.tables:
@@ -58,6 +63,17 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
         where = "/".join(x for x in (f.table_id, f.row_key, f.col_key) if x)
         out.append(f"  [{f.severity}] {f.rule_id} {where}: {f.message}")
     return "\n".join(out) + "\n"
+
+
+def _agency_detail(name: str | None) -> str:
+    """The canonical name and region the resolver gives a name read from the report."""
+    if not name:
+        return ""
+    from ingest.agency import Resolver
+
+    r = Resolver.from_seeds().resolve(name)
+    where = "/".join(x for x in (r.province_name, r.prefecture_name, r.county_name or r.division_name) if x)
+    return f"; canonical {r.canonical_name}" + (f"; region {where}" if where else f"; {r.unresolved_reason}")
 
 
 def _plain(v) -> str:

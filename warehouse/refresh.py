@@ -1,10 +1,13 @@
 """`xxgk refresh`: fetch, ingest what is new or changed, build incrementally, swap, record the run.
 
 1. Fetch the sources file, if one is given or ``<home>/sources.csv`` exists.
-2. Ingest only new or changed inbox files (:mod:`ingest.manifest`).
+2. Ingest only new or changed inbox files (:mod:`ingest.manifest`), and unchanged ones the lake
+   holds only in another parser version's reading or quarantined for a program error (all of
+   them with ``reparse``; :class:`ingest.versions.ParsePlan`).
 3. Build with dbt, unless the lake holds nothing the warehouse lacks: from a
    copy of the current warehouse (incremental models add only new reports)
-   when it was built by the same project code, else from scratch.
+   when it was built by the same project code and parser version and no file
+   was parsed again, else from scratch.
 4. Swap the new file in atomically (:func:`warehouse.build.build`).
 5. Record the run in the lake table ``refresh_runs`` (view ``meta_refresh_runs``).
 
@@ -34,6 +37,7 @@ from ingest.batch import expand, ingest_paths
 from ingest.fetch import Fetcher, FetchPolicy, read_sources
 from ingest.lake import Lake
 from ingest.manifest import Manifest
+from ingest.versions import ParsePlan, parser_version
 
 from .build import build
 from .errors import XxgkError
@@ -74,11 +78,13 @@ class RunRecord:
     pid: int = field(default_factory=os.getpid)
     host: str = field(default_factory=socket.gethostname)
     parsed: int = 0                      # not recorded: files parsed by this run
+    reparsed: int = 0                    # not recorded: files already in the lake parsed again
     test_warnings: list[str] = field(default_factory=list)   # not recorded: warn-severity tests that failed
 
     def row(self) -> dict:
         r = asdict(self)
         r.pop("parsed")
+        r.pop("reparsed")
         r.pop("test_warnings")
         r["recorded_at"] = datetime.now(timezone.utc)
         return r
@@ -97,8 +103,9 @@ def lake_fingerprint(lake: Lake) -> str:
 
 
 def project_fingerprint() -> str:
-    """A hash of the dbt project (models, macros, seeds, config) and the DuckDB version."""
-    h = hashlib.sha256(duckdb.__version__.encode())
+    """A hash of the dbt project (models, macros, seeds, config), the DuckDB version and the parser version
+    (a report parsed again by a new parser keeps its report id, so the fact tables are rebuilt whole)."""
+    h = hashlib.sha256(duckdb.__version__.encode() + b"\0" + parser_version().encode())
     for name in PROJECT_FILES:
         root = PROJECT_ROOT / name
         for p in sorted([root] if root.is_file() else root.rglob("*")):
@@ -179,8 +186,9 @@ def _close_interrupted(lake: Lake) -> int:
 
 
 def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
-            fetch_policy: FetchPolicy = FetchPolicy()) -> RunRecord:
-    """One refresh under the lock; returns the run as recorded. Raises LockHeld if another run holds the lock."""
+            fetch_policy: FetchPolicy = FetchPolicy(), reparse: bool = False) -> RunRecord:
+    """One refresh under the lock; returns the run as recorded. Raises LockHeld if another run holds the lock.
+    ``reparse`` parses every inbox file again (and builds from scratch)."""
     home.ensure()
     with RefreshLock(home) as lock:
         if lock.stale:
@@ -195,7 +203,7 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
         lake.write_batch({"refresh_runs": [run.row()]})
         t0 = time.monotonic()
         try:
-            _run(home, lake, run, sources, full, fetch_policy)
+            _run(home, lake, run, sources, full, fetch_policy, reparse)
             partial = run.files_quarantined or run.downloads_failed
             run.status, run.exit_code = ("partial", EXIT_PARTIAL) if partial else ("ok", EXIT_OK)
         except XxgkError as exc:
@@ -217,7 +225,7 @@ def _record_end(lake: Lake, run: RunRecord, t0: float) -> None:
     lake.write_batch({"refresh_runs": [run.row()]})
 
 
-def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy) -> None:
+def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy, reparse: bool = False) -> None:
     sources = sources or (home.root / "sources.csv" if (home.root / "sources.csv").exists() else None)
     if sources:
         try:
@@ -235,15 +243,18 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
     manifest = Manifest(state_dir(home) / "inbox_manifest.json")
     scan = manifest.scan(expand([home.inbox]))
     run.files_new, run.files_changed, run.files_unchanged = len(scan.new), len(scan.changed), len(scan.unchanged)
-    if scan.todo:
-        s = ingest_paths(scan.todo, home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()})
+    todo = scan.todo + stale_files(lake, scan, reparse)
+    if todo:
+        s = ingest_paths(todo, home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()}, reparse=reparse)
         run.files_quarantined, run.files_duplicate, run.parsed = s.quarantined, s.duplicates, s.reports + s.quarantined
+        run.reparsed = s.reparsed
         for path, reason, message in s.rejects:
             log.warning(f"  quarantined {path}: {reason}: {message}")
     manifest.commit(scan)
     log.info(f"inbox: {len(scan.new)} new, {len(scan.changed)} changed, {len(scan.unchanged)} unchanged "
              f"({scan.hashed} hashed, {run.parsed} parsed, {run.files_duplicate} already in the lake, "
              f"{run.files_quarantined} quarantined)"
+             + (f"; {run.reparsed} parsed again (new parser version, retried reader_error or --reparse)" if run.reparsed else "")
              + (f"; {len(scan.removed)} gone from the inbox (their reports stay)" if scan.removed else ""))
     pause_point("after_ingest")
 
@@ -254,13 +265,23 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
         run.build = "skipped"
         log.info("build: skipped, the warehouse is up to date")
         return
-    run.build = "incremental" if same_project and not full else "full"
+    # a file parsed again keeps its report id: incremental fact tables would keep its old rows
+    run.build = "incremental" if same_project and not full and not run.reparsed else "full"
     res = build(home, incremental=run.build == "incremental", finalize=_finalize(run, home, lake_fp, project_fp))
     run.test_warnings = res.warnings
     log.info(f"build ({run.build}): {res.models} models and seeds, {res.tests_passed} tests passed, "
              f"{res.tests_warned} warnings; {run.reports_added} reports added, {run.reports_revised} revised "
              f"-> {res.db_path}")
     pause_point("after_swap")
+
+
+def stale_files(lake: Lake, scan, reparse: bool = False) -> list[Path]:
+    """Unchanged inbox files the lake must read again: parsed by another parser version, quarantined
+    for a program error, missing from the lake, or all of them with ``reparse``."""
+    if not scan.unchanged:
+        return []
+    plan = ParsePlan(lake, reparse)
+    return [f for f in scan.unchanged if plan.reason(scan.entries[str(f.resolve())]["sha256"])]
 
 
 def configure_logging(quiet: bool = False, log_file: str | Path | None = None) -> None:

@@ -4,7 +4,11 @@ A golden file (``<stem>.json`` beside the report's name) holds the expected
 value of every cell of tables 二, 三 and 四 (null: the printed cell is blank),
 plus cells nobody can determine (``unknown``). Per report the scorer counts
 cells exact, wrong and missing, and non-zero cells the warehouse has that the
-golden file does not (invented).
+golden file does not (invented). The golden ``agency`` and ``report_year`` are
+scored like cells (``meta|agency``, ``meta|report_year``): an agency is right
+when the golden name contains, or is contained in, the name read or its
+canonical full name (dim_agency.canonical_name); a report without an agency
+has it wrong.
 """
 from __future__ import annotations
 
@@ -83,6 +87,7 @@ def _score_one(con, f: Path, golden_dir: Path) -> Score:
     if not found:
         reason = con.execute("select reason_code || ': ' || message from stg_rejects where source_sha256 = ?", [sha]).fetchone()
         s.status = f"quarantined ({reason[0]})" if reason else "not in the warehouse"
+    _score_metadata(con, s, gold, sha)
     for table, (fct, rk, ck, val) in FACTS.items():
         got = {f"{r}|{c}": (v, b) for r, c, v, b in con.execute(
             f"select f.{rk}, f.{ck}, {val}, f.is_blank from {fct} f join dim_report d using (report_id) "
@@ -99,6 +104,33 @@ def _score_one(con, f: Path, golden_dir: Path) -> Score:
             if key not in gold.get(table, {}) and f"{table}|{key}" not in unknown and not blank and v:
                 s.invented.append((f"{table}|{key}", v))
     return s
+
+
+def agency_matches(expected: str, *got: str | None) -> bool:
+    """The golden agency is right when it contains, or is contained in, a name read (printed or canonical)."""
+    return any(g and (expected in g or g in expected) for g in got)
+
+
+def _score_metadata(con, s: Score, gold: dict, sha: str) -> None:
+    row = con.execute("""select d.agency_name, a.canonical_name, d.report_year
+                         from dim_report d left join dim_agency a using (agency_id)
+                         where d.source_sha256 = ? order by d.is_current desc limit 1""", [sha]).fetchone()
+    if "agency" in gold:
+        s.golden_cells += 1
+        if row is None:
+            s.missing.append("meta|agency")
+        elif agency_matches(gold["agency"], row[0], row[1]):
+            s.exact += 1
+        else:
+            s.wrong.append(("meta|agency", gold["agency"], row[0]))
+    if gold.get("report_year") is not None:
+        s.golden_cells += 1
+        if row is None:
+            s.missing.append("meta|report_year")
+        elif row[2] == gold["report_year"]:
+            s.exact += 1
+        else:
+            s.wrong.append(("meta|report_year", gold["report_year"], row[2]))
 
 
 def render_scores(scores: list[Score], verbose: bool = False) -> str:

@@ -6,7 +6,7 @@ resolves only names it has not seen. A change of the agency seeds changes the pr
 """
 import pyarrow as pa
 
-from ingest.agency import FIELDS, resolve_names
+from ingest.agency import FIELDS, SEED_FILES, resolve_names
 
 
 def _rows(relation):
@@ -23,6 +23,9 @@ def model(dbt, session):
     schema = pa.schema([(f, pa.bool_() if f == "unresolved" else pa.string()) for f in FIELDS])
     if not names:
         return schema.empty_table()
-    rows = resolve_names(names, _rows(dbt.ref("admin_divisions")), _rows(dbt.ref("agency_kinds")),
-                         _rows(dbt.ref("agency_aliases")))
+    # the seeds in the order of SEED_FILES (dbt needs each ref spelled out)
+    seeds = [dbt.ref("admin_divisions"), dbt.ref("agency_kinds"), dbt.ref("agency_aliases"),
+             dbt.ref("agency_abbreviations"), dbt.ref("lookalike_chars"), dbt.ref("special_zones")]
+    assert len(seeds) == len(SEED_FILES)
+    rows = resolve_names(names, *map(_rows, seeds))
     return pa.Table.from_pylist(rows, schema=schema)

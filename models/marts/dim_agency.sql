@@ -10,11 +10,22 @@ names as (
 ),
 
 -- The attributes follow from the identity key, so any name of an agency gives them; prefer a
--- current name over an old one mapped by an alias.
+-- current name over an old one mapped by an alias, a name printed in full over one read through an
+-- abbreviation or a lookalike character, and the longest (with its enclosing divisions).
 resolved as (
-    select * exclude (agency_name, normalised_name, canonical_name, alias_of)
+    select * exclude (agency_name, normalised_name, alias_of, name_note)
     from names
-    qualify row_number() over (partition by agency_id order by alias_of is not null, agency_name) = 1
+    qualify row_number() over (
+        partition by agency_id
+        order by alias_of is not null, name_note is not null, length(canonical_name) desc, agency_name
+    ) = 1
+),
+
+notes as (
+    select agency_id, string_agg(distinct agency_name || ': ' || name_note, ' | ') as name_notes
+    from names
+    where name_note is not null
+    group by agency_id
 ),
 
 years as (
@@ -40,9 +51,11 @@ renames as (
 select
     y.agency_id,
     y.agency_name,
+    coalesce(r.canonical_name, y.agency_name) as canonical_name,
     coalesce(r.agency_key, 'unknown|' || y.agency_id) as agency_key,
     y.names_seen,
     n.renamed_from,
+    nn.name_notes,
     r.level,
     r.kind,
     r.division_code,
@@ -66,3 +79,4 @@ select
 from years as y
 left join resolved as r on r.agency_id = y.agency_id
 left join renames as n on n.agency_id = y.agency_id
+left join notes as nn on nn.agency_id = y.agency_id

@@ -1,4 +1,4 @@
--- One row per table cell of every report, with the printed text and its source position.
+-- One row per table cell of every report, with the printed text and its source position. Newest parse of each file only.
 select
     report_id,
     cast(report_year as integer) as report_year,
@@ -16,4 +16,4 @@ select
     src_col,
     src_page,
     match_method
-from {{ lake_table('cells') }}
+from {{ newest_parse_rows('cells') }}

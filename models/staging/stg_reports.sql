@@ -1,4 +1,5 @@
--- One row per parsed source document, as written by `xxgk ingest`.
+-- One row per parsed source document, as written by `xxgk ingest`: the newest parse of each file
+-- (macros/parses.sql).
 select
     report_id,
     cast(report_year as integer) as report_year,
@@ -25,4 +26,4 @@ select
     rules_failed,
     ingested_at,
     batch_id
-from {{ lake_table('reports') }}
+from {{ newest_reports() }}

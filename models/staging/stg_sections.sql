@@ -1,3 +1,3 @@
--- Text of parts 五 (problems and improvements) and 六 (other matters), for search.
+-- Text of parts 五 (problems and improvements) and 六 (other matters), for search. Newest parse of each file only.
 select report_id, cast(report_year as integer) as report_year, section, text
-from {{ lake_table('sections') }}
+from {{ newest_parse_rows('sections') }}
