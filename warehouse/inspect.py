@@ -27,7 +27,8 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
         return "\n".join(out) + "\n"
     meta = extract_metadata(doc)
     mapping, rows = map_document(doc, meta.report_year)
-    out += [f"format    {fmt}", f"encoding  {doc.encoding or '-'}",
+    out += [f"format    {fmt} ({doc.meta.get('format_evidence') or 'no evidence recorded'})",
+            f"encoding  {doc.encoding or '-'}" + (f"; script {doc.meta['script']}" if doc.meta.get("script") else ""),
             f"agency    {meta.agency_name} (from {meta.agency_source})",
             f"year      {meta.report_year} (from {meta.year_source})",
             f"published {meta.published_on} (from {meta.published_source})",
