@@ -22,23 +22,29 @@ _BIG5 = ("big5", "cp950", "big5hkscs")
 def utf16_kind(data: bytes) -> str | None:
     """'utf-16-le'/'utf-16-be' where the bytes are UTF-16 (with or without BOM), else None.
 
-    Without a BOM: ASCII markup, digits, spaces and line ends put a zero in every other byte,
-    while text in a byte-oriented encoding has no zero bytes at all."""
+    Without a BOM, a sample holding zero bytes is decoded both ways: the right byte order reads as text
+    (ASCII, CJK ideographs and punctuation, full-width forms), the wrong one as scattered code points."""
     if data.startswith(codecs.BOM_UTF16_LE):
         return "utf-16-le"
     if data.startswith(codecs.BOM_UTF16_BE):
         return "utf-16-be"
     sample = data[:4096]
     sample = sample[: len(sample) - len(sample) % 2]
-    if len(sample) < 8:
+    if len(sample) < 8 or b"\x00" not in sample:
         return None
-    even, odd = sample[0::2], sample[1::2]
-    half = len(sample) // 2
-    if odd.count(0) > half * 0.1 and even.count(0) < half * 0.02:
-        return "utf-16-le"
-    if even.count(0) > half * 0.1 and odd.count(0) < half * 0.02:
-        return "utf-16-be"
-    return None
+    best, kind = 0.0, None
+    for enc in ("utf-16-le", "utf-16-be"):
+        text = sample.decode(enc, errors="replace")
+        share = sum(1 for ch in text if _texty(ch)) / len(text)
+        if share > best:
+            best, kind = share, enc
+    return kind if best >= 0.9 else None
+
+
+def _texty(ch: str) -> bool:
+    o = ord(ch)
+    return (32 <= o < 127 or ch in "\r\n\t\f" or 0x4E00 <= o <= 0x9FFF or 0x3000 <= o <= 0x303F
+            or 0xFF00 <= o <= 0xFFEF or 0x2000 <= o <= 0x206F or 0xA0 <= o <= 0xFF)
 
 
 def decode_utf16(data: bytes, kind: str) -> str:
