@@ -10,6 +10,7 @@ import quopri
 import re
 import subprocess
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 PROSE = ("为深入贯彻落实党中央、国务院关于全面推进政务公开工作的决策部署，本机关坚持以公开为常态、不公开为例外，"
@@ -188,3 +189,26 @@ def cell_mismatches(parsed, gold: dict) -> list[str]:
         if key not in gold.get(table, {}) and k not in unknown and not blank and value:
             out.append(f"invented {k}={value}")
     return out
+
+
+# ---------------------------------------------------------------- sources
+
+@lru_cache(maxsize=None)
+def generated(fmt: str, seed: int = 5, year: int = 2023) -> tuple[bytes, dict]:
+    """A clean generated report in ``fmt`` and its truth as a golden."""
+    from ingest.synthetic import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = generate(tmp, n_agencies=1, years=range(year, year + 1), seed=seed, formats=(fmt,), quirk_rates={})[0]
+        return (Path(tmp) / truth.file).read_bytes(), gold_of_truth(truth)
+
+
+def shared_report(stem: str) -> tuple[bytes, dict] | None:
+    """A real report of ../shared and its golden, or None where the corpus is absent."""
+    from helpers import SHARED, load_golden
+
+    gold_path = SHARED / "golden" / f"{stem}.json"
+    if not gold_path.is_file():
+        return None
+    gold = load_golden(gold_path)
+    return (SHARED / gold["source"]).read_bytes(), gold
