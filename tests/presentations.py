@@ -94,6 +94,18 @@ def big5_traditional(html: str) -> tuple[bytes, str]:
     return page.encode("big5", errors="xmlcharrefreplace"), "report.html"
 
 
+def big5_declared(html: str) -> tuple[bytes, str]:
+    """The page in traditional script, Big5 with its charset declared."""
+    page = _s2t(f'<html><head><meta charset="big5"></head><body>{heading(html)}{body_of(html)}</body></html>')
+    return page.encode("big5", errors="xmlcharrefreplace"), "report.htm"
+
+
+def utf8_declared_gb2312(html: str) -> tuple[bytes, str]:
+    """A crawled page re-encoded to UTF-8 that kept its GB2312 declaration."""
+    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>{heading(html)}{body_of(html)}</body></html>'
+    return page.encode("utf-8"), "report.html"
+
+
 def _s2t(text: str) -> str:
     import opencc
 
@@ -123,7 +135,7 @@ def mhtml(html: str, charset: str = "utf-8", cte: str = "quoted-printable", styl
 
 HTML_TRANSFORMS = {f.__name__: f for f in (fragment_trs, fragment_ucap, fragment_shtml, gb18030_declared,
                                             gb18030_undeclared, word_html_doc, utf16_le_bom, utf16_be_no_bom,
-                                            big5_traditional)}
+                                            big5_traditional, big5_declared, utf8_declared_gb2312)}
 MHTML_VARIANTS = {
     "qp_utf8_blink": dict(charset="utf-8", cte="quoted-printable", style="blink"),
     "base64_gb18030_blink": dict(charset="gb18030", cte="base64", style="blink"),

@@ -170,6 +170,11 @@ def _decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
         declared = m.group(1).decode("ascii", "replace") if m else None
     if declared:
         declared = declared.strip().lower()
+        if declared in _CHARSET_ALIASES and not data.isascii():
+            try:        # a crawler re-encoded the page to UTF-8 and kept its old declaration
+                return data.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
         for enc in _CHARSET_ALIASES.get(declared, (declared,)):
             try:
                 return data.decode(enc), enc
