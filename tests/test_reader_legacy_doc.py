@@ -87,3 +87,12 @@ def test_word_html_named_doc_is_read_as_html():
     fmt = sniff(html, "report.doc")
     assert fmt == "html"
     assert read(html, fmt).tables[0].rows == [["自然人", "3"]]
+
+
+@needs_soffice
+def test_opendocument_text_gives_golden_cells():
+    data, gold = generated("docx")
+    odt = soffice_convert(data, ".docx", "odt")
+    fmt = sniff(odt, "report.odt")
+    assert fmt == "doc" and "OpenDocument" in fmt.evidence
+    assert cell_mismatches(parse(odt, "report.odt"), gold) == []

@@ -78,7 +78,7 @@ def sniff(data: bytes, name: str = "") -> Format:
     """The format of a file judged by evidence in its bytes; the extension only breaks ties.
 
     Rules, in order: empty -> quarantine ``empty``; ``%PDF`` -> pdf; a ZIP with ``word/`` parts -> docx
-    (other ZIPs -> ``archive``); an OLE2 compound file with a Word or WPS stream (or a Word/WPS name) -> doc,
+    (an OpenDocument text -> doc, other ZIPs -> ``archive``); an OLE2 compound file with a Word or WPS stream (or a Word/WPS name) -> doc,
     other OLE2 and gzip/rar/7z -> ``unsupported_format``; ``{\\rtf`` -> doc (converted like Word files);
     MIME headers with a multipart or text/html body -> mhtml; then the first 256 KB (decoded first when it is
     UTF-16) are searched for markup: a document-level tag (doctype, ``<html>``, ``<body>``, ``<head>``,
@@ -97,6 +97,8 @@ def sniff(data: bytes, name: str = "") -> Format:
     if head.startswith(b"PK\x03\x04"):
         if b"word/" in data[:65536] or b"[Content_Types].xml" in data[:65536]:
             return Format("docx", "zip with word/ parts")
+        if b"mimetypeapplication/vnd.oasis.opendocument.text" in data[:200]:
+            return Format("doc", "zip with OpenDocument text mimetype (converted like a Word file)")
         raise Quarantine("archive", "the file is a zip archive, not a report; unpack it and ingest its files")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         ole = _ole2_evidence(data, lower)

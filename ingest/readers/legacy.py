@@ -1,4 +1,5 @@
-"""Legacy word-processor files (Word 97-2003 ``.doc``, WPS ``.wps``, RTF): converted to DOCX by LibreOffice.
+"""Legacy and other word-processor files (Word 97-2003 ``.doc``, WPS ``.wps``, RTF, OpenDocument ``.odt``):
+converted to DOCX by LibreOffice.
 
 The conversion runs ``soffice --headless --convert-to docx`` in a private
 temporary directory with its own user profile (so concurrent conversions do not
@@ -56,7 +57,9 @@ def convert(data: bytes, suffix: str, target: str = "docx", timeout: float = CON
 
 
 def _suffix(data: bytes) -> str:
-    return ".rtf" if data.lstrip()[:5] == b"{\\rtf" else ".doc"
+    if data.lstrip()[:5] == b"{\\rtf":
+        return ".rtf"
+    return ".odt" if data.startswith(b"PK\x03\x04") else ".doc"
 
 
 @register("doc")
