@@ -51,7 +51,8 @@ def convert(data: bytes, suffix: str, target: str = "docx", timeout: float = CON
             raise Quarantine("too_slow", f"LibreOffice did not convert the file within {timeout:.0f} s") from None
         result = out / f"source.{target}"
         if not result.is_file():
-            detail = (stderr or stdout).decode("utf-8", "replace").strip()[-300:]
+            lines = [ln for ln in (stderr + stdout).decode("utf-8", "replace").splitlines() if ln.strip()]
+            detail = next((ln for ln in lines if "rror" in ln), lines[-1] if lines else "no output")[-300:]
             raise Quarantine("corrupt_doc", f"LibreOffice could not convert the file (exit {proc.returncode}): {detail}")
         return result.read_bytes()
 
