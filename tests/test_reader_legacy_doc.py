@@ -96,3 +96,30 @@ def test_opendocument_text_gives_golden_cells():
     fmt = sniff(odt, "report.odt")
     assert fmt == "doc" and "OpenDocument" in fmt.evidence
     assert cell_mismatches(parse(odt, "report.odt"), gold) == []
+
+
+def test_docx_sliver_grid_columns_are_dropped():
+    """Converters leave 1-twip grid columns where cell edges of two rows differ by a hair; they are no columns."""
+    import io
+
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    tbl = d.add_table(rows=0, cols=0)._tbl
+    tbl.remove(tbl.tblGrid)
+    tbl.append(parse_xml(f'<w:tblGrid {nsdecls("w")}><w:gridCol w:w="2000"/><w:gridCol w:w="1"/>'
+                         '<w:gridCol w:w="2000"/></w:tblGrid>'))
+
+    def cell(text, span=1):
+        pr = f'<w:tcPr><w:gridSpan w:val="{span}"/></w:tcPr>' if span > 1 else ""
+        return f"<w:tc>{pr}<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+    for cells in ((cell("总计", 2), cell("3")), (cell("结果维持"), cell("1", 2))):
+        tbl.append(parse_xml(f'<w:tr {nsdecls("w")}>{"".join(cells)}</w:tr>'))
+    buf = io.BytesIO()
+    d.save(buf)
+    (table,) = read(buf.getvalue(), "docx").tables
+    assert table.rows == [["总计", "3"], ["结果维持", "1"]]
+    assert table.covered == [[False, False], [False, False]]
