@@ -133,9 +133,44 @@ def mhtml(html: str, charset: str = "utf-8", cte: str = "quoted-printable", styl
     return (head + parts).encode("ascii")
 
 
+def _plain_lines(markup: str) -> list[str]:
+    """Markup outside tables as plain lines: block ends become line breaks, tags go, entities are resolved."""
+    from html import unescape
+
+    text = re.sub(r"<(?:br|/p|/div|/h\d|/li|/section|/article)\b[^>]*>", "\n", markup, flags=re.I)
+    text = re.sub(r"<(?:script|style)\b.*?</(?:script|style)>", "", text, flags=re.I | re.S)
+    text = unescape(re.sub(r"<[^>]+>", "", text))
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def _tables_between_lines(html: str, heading_mark: str) -> str:
+    from ingest.readers.mixed import table_spans
+
+    body = f"{heading(html)}{body_of(html)}"
+    out, pos = [], 0
+    for start, end in [*table_spans(body), (len(body), len(body))]:
+        for line in _plain_lines(body[pos:start]):
+            out.append(heading_mark + line if heading_mark and re.match(r"^[一二三四五六七八九十]+、", line) else line)
+        if end > start:
+            out.append(body[start:end])
+        pos = end
+    return "\n\n".join(out) + "\n"
+
+
+def markdown_html_tables(html: str) -> tuple[bytes, str]:
+    """A PDF-to-Markdown conversion that keeps merged-cell tables as HTML: ``## `` headings, ``<table>`` blocks."""
+    return _tables_between_lines(html, "## ").encode("utf-8"), "report.md"
+
+
+def text_html_tables(html: str) -> tuple[bytes, str]:
+    """A crawler's text dump that kept the tables' markup: plain lines, ``<table>`` blocks, no name."""
+    return _tables_between_lines(html, "").encode("utf-8"), "dump"
+
+
 HTML_TRANSFORMS = {f.__name__: f for f in (fragment_trs, fragment_ucap, fragment_shtml, gb18030_declared,
                                             gb18030_undeclared, word_html_doc, utf16_le_bom, utf16_be_no_bom,
                                             big5_traditional, big5_declared, utf8_declared_gb2312)}
+MIXED_TRANSFORMS = {f.__name__: f for f in (markdown_html_tables, text_html_tables)}
 MHTML_VARIANTS = {
     "qp_utf8_blink": dict(charset="utf-8", cte="quoted-printable", style="blink"),
     "base64_gb18030_blink": dict(charset="gb18030", cte="base64", style="blink"),

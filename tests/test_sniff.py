@@ -5,7 +5,7 @@ import pytest
 
 from ingest.model import Quarantine
 from ingest.readers import SNIFF_WINDOW, read, sniff
-from presentations import HTML_TRANSFORMS, PROSE, cell_mismatches, generated, parse, prose, shared_report
+from presentations import HTML_TRANSFORMS, MIXED_TRANSFORMS, PROSE, cell_mismatches, generated, parse, prose, shared_report
 
 TABLE = "<table><tr><td>自然人</td><td>1</td></tr></table>"
 
@@ -45,7 +45,7 @@ def test_sniff_rules(data, name, fmt):
 def test_window_is_the_first_256_kb():
     assert SNIFF_WINDOW == 256 * 1024
     late = (PROSE * (SNIFF_WINDOW // len(PROSE.encode()) + 1)).encode()
-    assert _fmt(late[: SNIFF_WINDOW - 200] + TABLE.encode(), "x")[0] == "html"
+    assert _fmt(late[: SNIFF_WINDOW - 200] + TABLE.encode(), "x")[0] == "text_html"     # a table between plain lines
     assert _fmt(late[: SNIFF_WINDOW + 200] + TABLE.encode(), "x")[0] == "text"
 
 
@@ -103,6 +103,32 @@ def test_html_presentations_give_golden_cells(source, transform):
         assert parsed.report["encoding"] in ("big5", "cp950", "big5hkscs")
     if transform.startswith("utf16"):
         assert parsed.report["encoding"].startswith("utf-16")
+
+
+@pytest.mark.parametrize("transform", sorted(MIXED_TRANSFORMS))
+@pytest.mark.parametrize("source", [s for s, _ in _sources()])
+def test_html_tables_between_plain_lines_give_golden_cells(source, transform):
+    """Markdown or text whose tables stayed HTML: lines read one per line, tables with their spans."""
+    got = dict(_sources())[source]()
+    if got is None:
+        pytest.skip("../shared/corpus is not beside the checkout")
+    data, gold = got
+    presented, name = MIXED_TRANSFORMS[transform](data.decode("utf-8"))
+    fmt = sniff(presented, name)
+    assert fmt == ("markdown_html" if transform.startswith("markdown") else "text_html"), fmt.evidence
+    parsed = parse(presented, name)
+    assert cell_mismatches(parsed, gold) == []
+    doc = read(presented, fmt)
+    assert "二、主动公开政府信息情况" in doc.lines()       # headings stay lines of their own
+
+
+def test_table_spans_nested_and_unclosed():
+    from ingest.readers.mixed import table_spans
+
+    text = "a<table><tr><td><table><tr><td>1</td></tr></table></td></tr></table>b<TABLE border=1><tr><td>2"
+    assert [text[s:e][:8] for s, e in table_spans(text)] == ["<table><", "<TABLE b"]
+    assert table_spans(text)[0][1] == text.index("b<TABLE")
+    assert table_spans(text)[1][1] == len(text)
 
 
 TEXT_ENCODINGS = {

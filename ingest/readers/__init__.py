@@ -81,7 +81,9 @@ def sniff(data: bytes, name: str = "") -> Format:
     (an OpenDocument text -> doc, other ZIPs -> ``archive``); an OLE2 compound file with a Word or WPS stream (or a Word/WPS name) -> doc,
     other OLE2 and gzip/rar/7z -> ``unsupported_format``; ``{\\rtf`` -> doc (converted like Word files);
     MIME headers with a multipart or text/html body -> mhtml; then the first 256 KB (decoded first when it is
-    UTF-16) are searched for markup: a document-level tag (doctype, ``<html>``, ``<body>``, ``<head>``,
+    UTF-16) are searched for markup: ``<table>`` blocks between plain lines (no page-level tag, at most one
+    tag per twenty lines outside the tables) -> markdown_html (a ``.md`` name or Markdown headings) or
+    text_html; a document-level tag (doctype, ``<html>``, ``<body>``, ``<head>``,
     ``<table>``) anywhere, or at least two closing tags with tags and entities at least six and at least one per
     ten lines (stray tags in a text dump do not count), make
     it html; one tag is enough when the name has an HTML extension. Otherwise binary data ->
@@ -122,6 +124,10 @@ def sniff(data: bytes, name: str = "") -> Format:
     if enc16:
         counts += f" ({enc16})"
     tags = n_open + n_close
+    mixed = _tables_in_text(window, doc_mark)
+    if mixed:
+        lines_fmt = "markdown" if lower.endswith((".md", ".markdown")) or _MD_SIGNS.search(window) else "text"
+        return Format(f"{lines_fmt}_html", f"HTML tables between plain lines: {mixed}")
     if doc_mark or (n_close >= 2 and tags + n_ent >= max(6, window.count(b"\n") // 10)):
         why = "document-level tag" if doc_mark else "markup"
         return Format("html", f"{why}: {counts}" + (f"; extension {ext} agrees" if ext else ""))
@@ -135,6 +141,25 @@ def sniff(data: bytes, name: str = "") -> Format:
     if b"\n|---" in probe or b"\n| ---" in probe or b"|---|" in probe:
         return Format("markdown", f"pipe-table separator rows; {counts}")
     return Format("text", f"no markup: {counts}" + (f" (extension {ext} outweighed)" if ext else ""))
+
+
+_PAGE_MARK = re.compile(rb"<!doctype\s+html|<html[\s>]|<body[\s>]|<head[\s>]", re.I)
+_TABLE_BLOCK = re.compile(rb"<table\b.*?(?:</table\s*>|\Z)", re.I | re.S)
+_MD_SIGNS = re.compile(rb"^#{1,6} |^\|?\s*:?-{3,}", re.M)
+
+
+def _tables_in_text(window: bytes, doc_mark: bool) -> str | None:
+    """Evidence that the markup is only tables between plain lines, or None: no page-level tag, and outside the
+    tables at most one tag per twenty lines (a stray ``<br>``)."""
+    if not doc_mark or _PAGE_MARK.search(window):
+        return None
+    rest = _TABLE_BLOCK.sub(b"\n", window)
+    n_tables = len(_TABLE_BLOCK.findall(window))
+    n_open, n_close, _, _ = _markup(rest)
+    lines = sum(1 for ln in rest.splitlines() if ln.strip())
+    if n_tables == 0 or n_open + n_close > lines // 20:
+        return None
+    return f"{n_tables} tables, {n_open + n_close} tags and {lines} lines outside them"
 
 
 def _mime_evidence(head: bytes) -> str | None:
@@ -208,4 +233,4 @@ def _t2s() -> Callable[[str], str]:
 
 
 # Register the built-in readers.
-from . import docx, html, legacy, mhtml, pdf, text  # noqa: E402,F401
+from . import docx, html, legacy, mhtml, mixed, pdf, text  # noqa: E402,F401
