@@ -86,19 +86,24 @@ def _sources():
     yield "shuyangxian", lambda: shared_report("2023_shuyangxian_fgj")
 
 
-@pytest.mark.parametrize("transform", sorted(HTML_TRANSFORMS))
-@pytest.mark.parametrize("source", [s for s, _ in _sources()])
-def test_html_presentations_give_golden_cells(source, transform):
+def _presented(source: str, transform) -> tuple[bytes, str, str, object]:
+    """The source report in one presentation: its bytes, name, sniffed format and parse; skips without the corpus."""
     got = dict(_sources())[source]()
     if got is None:
         pytest.skip("../shared/corpus is not beside the checkout")
     data, gold = got
-    html = data.decode("utf-8")
-    presented, name = HTML_TRANSFORMS[transform](html)
+    presented, name = transform(data.decode("utf-8"))
     fmt = sniff(presented, name)
-    assert fmt == "html", fmt.evidence
     parsed = parse(presented, name)
     assert cell_mismatches(parsed, gold) == []
+    return presented, name, fmt, parsed
+
+
+@pytest.mark.parametrize("transform", sorted(HTML_TRANSFORMS))
+@pytest.mark.parametrize("source", [s for s, _ in _sources()])
+def test_html_presentations_give_golden_cells(source, transform):
+    _, _, fmt, parsed = _presented(source, HTML_TRANSFORMS[transform])
+    assert fmt == "html", fmt.evidence
     if transform == "big5_traditional":
         assert parsed.report["encoding"] in ("big5", "cp950", "big5hkscs")
     if transform.startswith("utf16"):
@@ -109,15 +114,8 @@ def test_html_presentations_give_golden_cells(source, transform):
 @pytest.mark.parametrize("source", [s for s, _ in _sources()])
 def test_html_tables_between_plain_lines_give_golden_cells(source, transform):
     """Markdown or text whose tables stayed HTML: lines read one per line, tables with their spans."""
-    got = dict(_sources())[source]()
-    if got is None:
-        pytest.skip("../shared/corpus is not beside the checkout")
-    data, gold = got
-    presented, name = MIXED_TRANSFORMS[transform](data.decode("utf-8"))
-    fmt = sniff(presented, name)
+    presented, _, fmt, _ = _presented(source, MIXED_TRANSFORMS[transform])
     assert fmt == ("markdown_html" if transform.startswith("markdown") else "text_html"), fmt.evidence
-    parsed = parse(presented, name)
-    assert cell_mismatches(parsed, gold) == []
     doc = read(presented, fmt)
     assert "二、主动公开政府信息情况" in doc.lines()       # headings stay lines of their own
 

@@ -19,7 +19,7 @@ from ..model import Document, Quarantine
 from . import register
 from .docx import read_docx
 
-CONVERT_TIMEOUT_S = 120
+CONVERT_TIMEOUT_S = 60
 
 
 def soffice() -> str | None:
