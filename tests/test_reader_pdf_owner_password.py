@@ -49,3 +49,35 @@ def test_user_password_pdf_stays_quarantined():
 
     parsed = parse(encrypted_pdf(), "report.pdf")
     assert parsed.reject["reason_code"] == "encrypted"
+
+
+def test_security_handler_pdfminer_cannot_open_falls_back_to_pdfium(monkeypatch):
+    """A file pdfminer refuses as encrypted but that opens without a password is saved plain and read."""
+    import io
+
+    from pdfminer.pdfdocument import PDFEncryptionError
+    from pdfplumber.utils.exceptions import PdfminerException
+    from reportlab.lib.pdfencrypt import StandardEncryption
+    from reportlab.pdfgen import canvas
+
+    from ingest.readers import pdf as pdf_reader
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, encrypt=StandardEncryption(userPassword="", ownerPassword="o", canCopy=0))
+    c.drawString(72, 700, "Annual report on government information disclosure 2024")
+    c.save()
+    real_open = pdf_reader.pdfplumber.open
+
+    def picky_open(stream, *args, **kwargs):
+        if b"/Encrypt" in stream.getvalue():
+            raise PdfminerException(PDFEncryptionError("unsupported security handler"))
+        return real_open(stream, *args, **kwargs)
+
+    monkeypatch.setattr(pdf_reader.pdfplumber, "open", picky_open)
+    doc = read(buf.getvalue(), "pdf")
+    assert doc.lines() == ["Annual report on government information disclosure 2024"]
+    from fixtures_build import encrypted_pdf
+
+    with pytest.raises(Exception) as e:     # a user password is still needed: no fallback opens it
+        read(encrypted_pdf(), "pdf")
+    assert getattr(e.value, "reason", None) == "encrypted"

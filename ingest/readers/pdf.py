@@ -291,6 +291,29 @@ def _lenient_decryption(doc) -> None:
     doc.decipher = lenient
 
 
+def _without_owner_security(data: bytes) -> bytes | None:
+    """The PDF saved by PDFium without its security handler, where it opens with no password; else None.
+
+    pdfminer does not implement every security handler; PDFium opens more of the files that only
+    restrict printing or copying."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        doc = pypdfium2.PdfDocument(data)       # fails when a user password is needed
+    except Exception:   # noqa: BLE001 - PdfiumError and friends: not openable without a password
+        return None
+    try:
+        buf = io.BytesIO()
+        doc.save(buf, flags=pdfium_c.FPDF_REMOVE_SECURITY)
+        plain = buf.getvalue()
+    except Exception:   # noqa: BLE001
+        return None
+    finally:
+        doc.close()
+    return plain if b"/Encrypt" not in plain else None
+
+
 def _no_text(data: bytes, message: str) -> Document:
     if OCR_FALLBACK is not None:
         return OCR_FALLBACK(data)
@@ -304,7 +327,11 @@ def read_pdf(data: bytes) -> Document:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:   # noqa: BLE001 - pdfminer raises many kinds of parse errors
-        raise _open_error(exc) from None
+        q = _open_error(exc)
+        plain = _without_owner_security(data) if q.reason == "encrypted" and b"/Encrypt" in data else None
+        if plain is None:
+            raise q from None
+        return read_pdf(plain)      # saved without its security handler: no /Encrypt, no second retry
     with pdf:
         _lenient_decryption(pdf.doc)
         try:
