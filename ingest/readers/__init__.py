@@ -77,17 +77,20 @@ def _ole2_evidence(data: bytes, lower_name: str) -> str | None:
 def sniff(data: bytes, name: str = "") -> Format:
     """The format of a file judged by evidence in its bytes; the extension only breaks ties.
 
-    Rules, in order: empty -> quarantine ``empty``; ``%PDF`` -> pdf; a ZIP with ``word/`` parts -> docx
-    (an OpenDocument text -> doc, other ZIPs -> ``archive``); an OLE2 compound file with a Word or WPS stream (or a Word/WPS name) -> doc,
-    other OLE2 and gzip/rar/7z -> ``unsupported_format``; ``{\\rtf`` -> doc (converted like Word files);
-    MIME headers with a multipart or text/html body -> mhtml; then the first 256 KB (decoded first when it is
-    UTF-16) are searched for markup: ``<table>`` blocks between plain lines (no page-level tag, at most one
-    tag per twenty lines outside the tables) -> markdown_html (a ``.md`` name or Markdown headings) or
-    text_html; a document-level tag (doctype, ``<html>``, ``<body>``, ``<head>``,
-    ``<table>``) anywhere, or at least two closing tags with tags and entities at least six and at least one per
-    ten lines (stray tags in a text dump do not count), make
-    it html; one tag is enough when the name has an HTML extension. Otherwise binary data ->
-    ``binary``; pipe-table separators or a ``.md`` name -> markdown; anything else -> text.
+    Rules, in order (the evidence goes into ``Format.evidence``):
+
+    1. empty -> quarantine ``empty``; ``%PDF`` -> pdf;
+    2. ZIP: ``word/`` parts -> docx; OpenDocument text -> doc; any other ZIP -> quarantine ``archive``;
+    3. OLE2 with a WordDocument/WpsContent stream, or named .doc/.dot/.wps/.wpt -> doc; other OLE2
+       (.xls, .ppt), gzip, rar, 7z -> quarantine ``unsupported_format``; ``{\\rtf`` -> doc;
+    4. MIME headers (MIME-Version or Content-Type) with a multipart or text/html type -> mhtml;
+    5. the first 256 KB, decoded first when UTF-16 (BOM or byte pattern), are searched for markup:
+       ``<table>`` blocks between plain lines (no doctype/html/body/head tag, at most one tag per twenty
+       lines outside the tables) -> markdown_html (``.md`` name or Markdown headings) or text_html;
+       a document-level tag (doctype, ``<html``, ``<body``, ``<head``, ``<table``) anywhere -> html;
+       two or more closing tags with tags and entities at least six and at least one per ten lines -> html;
+       a single tag and an HTML extension (.html .htm .shtml .xhtml .mht .mhtml) -> html;
+    6. control bytes -> quarantine ``binary``; ``.md`` name or pipe-table separators -> markdown; else text.
     """
     lower = name.lower()
     ext = next((e for e in HTML_EXTENSIONS if lower.endswith(e)), "")
