@@ -41,7 +41,8 @@ from .model import Quarantine
 from .pipeline import MAX_BYTES
 from .readers import sniff
 
-EXTENSIONS = {"pdf": "pdf", "docx": "docx", "html": "html", "markdown": "md", "text": "txt"}
+EXTENSIONS = {"pdf": "pdf", "docx": "docx", "html": "html", "markdown": "md", "text": "txt", "mhtml": "mht", "doc": "doc",
+              "markdown_html": "md", "text_html": "txt"}
 REDIRECTS = {301, 302, 303, 307, 308}
 SOURCE_COLUMNS = ("agency", "year", "url")
 

@@ -48,7 +48,7 @@ class Document:
     """What a reader extracted from one file."""
 
     blocks: list[Block]
-    format: str                      # text | html | markdown | docx | pdf
+    format: str                      # text | html | markdown | docx | pdf | mhtml | doc | markdown_html | text_html
     encoding: str | None = None      # detected text encoding, where relevant
     meta: dict[str, str] = field(default_factory=dict)  # e.g. html <title>, pdf metadata
     # what the reader had to decide, as (table_id, code, message); the rules turn each into a finding

@@ -30,7 +30,8 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
         return "\n".join(out) + "\n"
     meta = extract_metadata(doc)
     mapping, rows = map_document(doc, meta.report_year)
-    out += [f"format    {fmt}", f"encoding  {doc.encoding or '-'}",
+    out += [f"format    {fmt} ({doc.meta.get('format_evidence') or 'no evidence recorded'})",
+            f"encoding  {doc.encoding or '-'}" + (f"; script {doc.meta['script']}" if doc.meta.get("script") else ""),
             f"agency    {meta.agency_name} (from {meta.agency_source or 'nowhere: no valid name found'})"
             + _agency_detail(meta.agency_name),
             f"year      {meta.report_year} (from {meta.year_source or 'nowhere'})",

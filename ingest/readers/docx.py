@@ -164,12 +164,38 @@ def _table(tbl, nested: list) -> tuple[list[list[str]], list[list[bool]]]:
                 origin[(r, c + dc)] = owner
             c += span
         width = max(width, c)
-    grid = [[""] * width for _ in range(n_rows)]
-    covered = [[False] * width for _ in range(n_rows)]
-    for (r, c), owner in origin.items():
-        grid[r][c] = texts[id(owner)]
-        covered[r][c] = first[id(owner)] != (r, c)
+    keep = [c for c in range(width) if c not in _sliver_columns(tbl, width)]
+    grid = [[""] * len(keep) for _ in range(n_rows)]
+    covered = [[False] * len(keep) for _ in range(n_rows)]
+    seen: set[int] = set()
+    for r in range(n_rows):
+        for new_c, c in enumerate(keep):
+            owner = origin.get((r, c))
+            if owner is None:
+                continue
+            grid[r][new_c] = texts[id(owner)]
+            covered[r][new_c] = id(owner) in seen      # the owner's first kept position holds its text
+            seen.add(id(owner))
     return grid, covered
+
+
+SLIVER_TWIPS = 20       # a grid column narrower than this (1/72 inch) is an artefact of misaligned cell edges
+
+
+def _sliver_columns(tbl, width: int) -> set[int]:
+    """Grid columns too narrow to hold a cell (converters emit them where cell edges of rows differ by a hair)."""
+    grid_el = tbl.find(qn("w:tblGrid"))
+    if grid_el is None:
+        return set()
+    widths = []
+    for col in grid_el.iterchildren(qn("w:gridCol")):
+        try:
+            widths.append(int(col.get(qn("w:w"), "")))
+        except ValueError:
+            return set()
+    if len(widths) != width or width < 2:
+        return set()
+    return {c for c, w in enumerate(widths) if w < SLIVER_TWIPS}
 
 
 def parse_body(body) -> list:

@@ -163,15 +163,28 @@ def read_html(data: bytes) -> Document:
     return doc
 
 
-def _decode_html(data: bytes) -> tuple[str, str]:
-    """Honour a declared charset when it decodes cleanly; otherwise detect."""
-    m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", data[:4096], re.I)
-    if m:
-        declared = m.group(1).decode("ascii", "replace").lower()
-        if declared in ("gb2312", "gbk"):
-            declared = "gb18030"
-        try:
-            return data.decode(declared), declared
-        except (LookupError, UnicodeDecodeError):
-            pass
+def _decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """Honour a declared charset (given, or in a ``<meta>``) when it decodes cleanly; otherwise detect."""
+    if declared is None:
+        m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", data[:4096], re.I)
+        declared = m.group(1).decode("ascii", "replace") if m else None
+    if declared:
+        declared = declared.strip().lower()
+        if declared in _CHARSET_ALIASES and not data.isascii():
+            try:        # a crawler re-encoded the page to UTF-8 and kept its old declaration
+                return data.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                pass
+        for enc in _CHARSET_ALIASES.get(declared, (declared,)):
+            try:
+                return data.decode(enc), enc
+            except (LookupError, UnicodeDecodeError):
+                continue
     return decode(data)
+
+
+# declared names and the codecs that read them, wider ones after the exact one
+_CHARSET_ALIASES = {
+    "gb2312": ("gb18030",), "gbk": ("gb18030",), "gb18030": ("gb18030",), "x-gbk": ("gb18030",),
+    "big5": ("big5", "cp950", "big5hkscs"), "x-x-big5": ("big5", "cp950", "big5hkscs"), "big5-hkscs": ("big5hkscs",),
+}

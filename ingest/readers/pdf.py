@@ -10,7 +10,8 @@ footers (``- 5 -``, ``— 5 —``, ``第 5 页``, ``5/12``) are dropped.
 
 A file without a text layer (a scan) is handed to :data:`OCR_FALLBACK` when
 one is installed and quarantined as ``no_text_layer`` otherwise; encrypted and
-corrupt files are quarantined as ``encrypted`` and ``corrupt_pdf``.
+corrupt files are quarantined as ``encrypted`` and ``corrupt_pdf``. A file with only an owner password
+(printing or copying restricted) opens with the empty user password and is read.
 """
 from __future__ import annotations
 
@@ -268,6 +269,51 @@ def _open_error(exc: Exception) -> Quarantine:
     return Quarantine("corrupt_pdf", f"the PDF could not be parsed: {detail}")
 
 
+_NAME_LIKE = re.compile(rb"^[A-Za-z0-9 ._-]{1,32}\Z")
+
+
+def _lenient_decryption(doc) -> None:
+    """Read files encrypted with only an owner password whose short name-like strings were left in clear.
+
+    Some producers encrypt streams but write strings such as a CID font's ``(Adobe)``/``(GB1)`` in clear;
+    decrypting those yields bytes that lose the font's Unicode mapping. A string that is a plain token before
+    decryption and not one after it is kept as written."""
+    decipher = getattr(doc, "decipher", None)
+    if decipher is None:
+        return
+
+    def lenient(objid, genno, data, *args, **kwargs):
+        out = decipher(objid, genno, data, *args, **kwargs)
+        if isinstance(data, bytes) and _NAME_LIKE.match(data) and not _NAME_LIKE.match(out):
+            return data
+        return out
+
+    doc.decipher = lenient
+
+
+def _without_owner_security(data: bytes) -> bytes | None:
+    """The PDF saved by PDFium without its security handler, where it opens with no password; else None.
+
+    pdfminer does not implement every security handler; PDFium opens more of the files that only
+    restrict printing or copying."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        doc = pypdfium2.PdfDocument(data)       # fails when a user password is needed
+    except Exception:   # noqa: BLE001 - PdfiumError and friends: not openable without a password
+        return None
+    try:
+        buf = io.BytesIO()
+        doc.save(buf, flags=pdfium_c.FPDF_REMOVE_SECURITY)
+        plain = buf.getvalue()
+    except Exception:   # noqa: BLE001
+        return None
+    finally:
+        doc.close()
+    return plain if b"/Encrypt" not in plain else None
+
+
 def _no_text(data: bytes, message: str) -> Document:
     if OCR_FALLBACK is not None:
         return OCR_FALLBACK(data)
@@ -281,8 +327,13 @@ def read_pdf(data: bytes) -> Document:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:   # noqa: BLE001 - pdfminer raises many kinds of parse errors
-        raise _open_error(exc) from None
+        q = _open_error(exc)
+        plain = _without_owner_security(data) if q.reason == "encrypted" and b"/Encrypt" in data else None
+        if plain is None:
+            raise q from None
+        return read_pdf(plain)      # saved without its security handler: no /Encrypt, no second retry
     with pdf:
+        _lenient_decryption(pdf.doc)
         try:
             blocks: list = []
             n_tables = 0
