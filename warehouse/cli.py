@@ -30,11 +30,13 @@ def cmd_ingest(args) -> int:
     from .lock import RefreshLock
 
     home = Home.resolve(args.home).ensure()
-    files = expand(args.paths)
-    with RefreshLock(home), _progress(len(files), "ingest", args.quiet) as bar:
+    files = expand(args.paths, home.root)
+    with RefreshLock(home), _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar:
         s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update)
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
           f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
+    if s.skipped_line():
+        print(f"  not files: {s.skipped_line()}")
     if s.duplicates_of_rejects:
         print(f"  ({s.duplicates_of_rejects} of the duplicates were quarantined before by this parser version)")
     for path, reason, message in s.rejects:

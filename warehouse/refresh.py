@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.batch import expand, ingest_paths
+from ingest.batch import Summary, expand, ingest_paths
 from ingest.fetch import Fetcher, FetchPolicy, read_sources
 from ingest.lake import Lake
 from ingest.manifest import Manifest
@@ -233,13 +233,16 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
         pause_point("after_fetch")
 
     manifest = Manifest(state_dir(home) / "inbox_manifest.json")
-    scan = manifest.scan(expand([home.inbox]))
+    files = expand([home.inbox], home.root)
+    scan = manifest.scan(files)
     run.files_new, run.files_changed, run.files_unchanged = len(scan.new), len(scan.changed), len(scan.unchanged)
-    if scan.todo:
-        s = ingest_paths(scan.todo, home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()})
+    if scan.todo or files.refused:
+        s = ingest_paths(files.only(scan.todo), home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()})
         run.files_quarantined, run.files_duplicate, run.parsed = s.quarantined, s.duplicates, s.reports + s.quarantined
         for path, reason, message in s.rejects:
             log.warning(f"  quarantined {path}: {reason}: {message}")
+    if files.skipped.get("dangling_links") or files.skipped.get("special") or files.skipped.get("unreadable_folders"):
+        log.warning(f"  inbox entries that are not files: {Summary(skipped=dict(files.skipped)).skipped_line()}")
     manifest.commit(scan)
     log.info(f"inbox: {len(scan.new)} new, {len(scan.changed)} changed, {len(scan.unchanged)} unchanged "
              f"({scan.hashed} hashed, {run.parsed} parsed, {run.files_duplicate} already in the lake, "
