@@ -36,7 +36,7 @@ from ingest.lake import Lake
 from ingest.manifest import Manifest
 
 from .build import build
-from .errors import XxgkError
+from .errors import XxgkError, storage_error
 from .home import PROJECT_ROOT, Home
 from .lock import RefreshLock
 from .pausepoints import pause_point
@@ -201,7 +201,8 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
         except XxgkError as exc:
             run.status, run.exit_code, run.error = "failed", EXIT_FAILED, str(exc)
         except Exception as exc:  # recorded, then reported as a failure with its type
-            run.status, run.exit_code, run.error = "failed", EXIT_FAILED, f"{type(exc).__name__}: {exc}"
+            err = storage_error(exc) if isinstance(exc, OSError) else None
+            run.status, run.exit_code, run.error = "failed", EXIT_FAILED, str(err) if err else f"{type(exc).__name__}: {exc}"
             log.debug("refresh failed", exc_info=True)
         except BaseException:
             run.status, run.exit_code, run.error = "interrupted", 130, "interrupted (signal)"
@@ -214,7 +215,10 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
 def _record_end(lake: Lake, run: RunRecord, t0: float) -> None:
     run.finished_at = datetime.now(timezone.utc)
     run.duration_s = round(time.monotonic() - t0, 3)
-    lake.write_batch({"refresh_runs": [run.row()]})
+    try:
+        lake.write_batch({"refresh_runs": [run.row()]})
+    except OSError as exc:    # a full or read-only home: the run's end goes unrecorded, its outcome is still reported
+        log.warning(f"the end of the run could not be recorded: {storage_error(exc) or exc}")
 
 
 def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy) -> None:

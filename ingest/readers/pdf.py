@@ -27,6 +27,7 @@ from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
 from pdfplumber.utils.exceptions import PdfminerException
 
+from .. import limits
 from ..model import Document, Paragraph, Quarantine, Table
 from . import register
 
@@ -268,6 +269,20 @@ def _open_error(exc: Exception) -> Quarantine:
     return Quarantine("corrupt_pdf", f"the PDF could not be parsed: {detail}")
 
 
+def _check_pages(pdf) -> None:
+    """Refuse a PDF whose page tree declares more than :data:`limits.MAX_PAGES` pages, before any page is read."""
+    try:
+        count = int(resolve1(resolve1(pdf.doc.catalog.get("Pages")).get("Count")))
+    except Exception:  # noqa: BLE001 - no usable count: the pages are counted as they are read
+        return
+    if count > limits.MAX_PAGES:
+        raise _too_many_pages(str(count))
+
+
+def _too_many_pages(count: str) -> Quarantine:
+    return Quarantine("too_many_pages", f"the PDF has {count} pages (limit {limits.MAX_PAGES}); reports have tens")
+
+
 def _no_text(data: bytes, message: str) -> Document:
     if OCR_FALLBACK is not None:
         return OCR_FALLBACK(data)
@@ -283,12 +298,15 @@ def read_pdf(data: bytes) -> Document:
     except Exception as exc:   # noqa: BLE001 - pdfminer raises many kinds of parse errors
         raise _open_error(exc) from None
     with pdf:
+        _check_pages(pdf)
         try:
             blocks: list = []
             n_tables = 0
             total_text = total_glyphs = total_cid = 0
             n_pages = 0
             for pno, page in enumerate(pdf.pages, start=1):
+                if pno > limits.MAX_PAGES:
+                    raise _too_many_pages(f"over {limits.MAX_PAGES}")
                 n_pages += 1
                 items, n_text, n_glyphs, n_cid = _read_page(page, pno)
                 total_text += n_text
