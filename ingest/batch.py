@@ -425,7 +425,7 @@ def ingest_chunk(job, notify: Callable[[tuple], None] | None = None) -> ChunkRes
     cells: dict[str, list] = defaultdict(list)       # column by column: hundreds of cells per report
     res = ChunkResult()
     for rej in decided:
-        _add_reject(pending, res, rej, None, now, batch_id)
+        _add_reject(pending, res, rej, rej.get("quarantined_path"), now, batch_id)
     for item in items:
         path, text, sha, size = item
         if notify:

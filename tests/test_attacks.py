@@ -78,7 +78,7 @@ def test_names_are_stored_losslessly_and_quarantine_names_fit(batch):
     stored = {r["source_path"] for r in lake_rows(batch["home"], "sources")}
     assert path_text(m["non_utf8_bad"]) in stored and "\\xb1\\xa8" in path_text(m["non_utf8_bad"])
     assert text_path(path_text(m["non_utf8_bad"])) == str(m["non_utf8_bad"])
-    kept = [Path(r["quarantined_path"]) for r in lake_rows(batch["home"], "rejects") if r["quarantined_path"]]
+    kept = [Path(text_path(r["quarantined_path"])) for r in lake_rows(batch["home"], "rejects") if r["quarantined_path"]]
     assert len(kept) == 3 and all(p.exists() and len(os.fsencode(p.name)) <= 255 for p in kept)
     assert any(p.name.endswith(".bin") and "年" in p.name for p in kept)      # cut, its extension kept
 
