@@ -333,3 +333,26 @@ def test_bombs_cost_under_a_gigabyte_and_the_good_files_land(tmp_path):
     assert res["reports"] == 2 and res["balanced"]
     assert res["peak_kb"] * 1024 < GB, f"peak {res['peak_kb'] // 1024} MB"
     assert time.monotonic() - start < 120
+
+
+def test_inbox_manifest_keeps_odd_names_and_refreshes_again(tmp_path):
+    """What `xxgk refresh` does with its inbox: scan, ingest, commit the manifest; twice, the second a no-op."""
+    from ingest.manifest import Manifest
+
+    home = tmp_path / "home"
+    inbox = home / "inbox"
+    odd = attacks.non_utf8_name(inbox)
+    link, _ = attacks.secret_outside(inbox, tmp_path / "elsewhere")
+    attacks.dangling_link(inbox)
+    manifest = Manifest(home / "state" / "inbox_manifest.json")
+    for run in range(2):
+        files = expand([inbox], home)
+        scan = manifest.scan(files)
+        s = ingest_paths(files.only(scan.todo), home, hashes={k: e["sha256"] for k, e in scan.entries.items()})
+        manifest.commit(scan)
+        assert s.balanced() and files.skipped["dangling_links"] == 1
+        if run == 0:
+            assert (s.reports, s.quarantined, [r for _, r, _ in s.rejects]) == (1, 1, ["link_outside"])
+        else:   # nothing new: the link is refused again, as a duplicate of its reject
+            assert (scan.todo, s.reports, s.quarantined, s.duplicates_of_rejects) == ([], 0, 0, 1)
+    assert path_text(os.path.realpath(odd)) in Manifest(home / "state" / "inbox_manifest.json").entries
