@@ -23,11 +23,13 @@ full, read-only) are not a file's fault: they end the ingest with the OSError.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import resource
 import stat
 import time
 from collections import Counter, defaultdict, deque
@@ -430,7 +432,11 @@ def ingest_chunk(job, notify: Callable[[tuple], None] | None = None) -> ChunkRes
         path, text, sha, size = item
         if notify:
             notify(("start", sha))
-        parsed, exc = _guarded(_parse_path, item)
+        try:
+            with _memory_budget():
+                parsed, exc = _guarded(_parse_path, item)
+        except MemoryError:
+            parsed, exc = _reject(sha, text, "too_much_memory", limits.memory_message()), None
         if exc is not None:
             parsed = _reject(sha, text, *_unreadable(exc, text))
         if parsed.status == "quarantined":
@@ -474,8 +480,32 @@ def _worker_init() -> None:
     pa.set_io_thread_count(1)
 
 
+_IN_WORKER = False
+
+
+@contextlib.contextmanager
+def _memory_budget():
+    """In a worker process, no more than :data:`limits.MEMORY_BYTES` of address space may be added while
+    one file is read (an allocation past it raises MemoryError, so the file is quarantined
+    ``too_much_memory``); the limit is lifted again for the lake write."""
+    if not _IN_WORKER:
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as f:
+        size = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    cap = size + limits.MEMORY_BYTES
+    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def _child(job, conn) -> None:
     """A worker process: one chunk, its progress sent to the parent, then its result or its error."""
+    global _IN_WORKER
+    _IN_WORKER = True
     try:
         _worker_init()
         conn.send(("result", ingest_chunk(job, conn.send)))

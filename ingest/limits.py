@@ -20,7 +20,12 @@ MAX_PAGES = 500                     # pages of a PDF; ``too_many_pages``
 MAX_PART_BYTES = 64 * 2**20         # one decompressed part of a DOCX (zip entry); ``too_large_unzipped``
 MAX_UNZIPPED_BYTES = 200 * 2**20    # all parts of a DOCX together; ``too_large_unzipped``
 FILE_SECONDS = 180.0                # wall-clock time to read one file; ``too_slow``
+MEMORY_BYTES = 1 << 30              # memory a worker may add while reading one file; ``too_much_memory``
 STUB_HEAD = 1024                    # bytes of a file kept in the quarantine stub of a file not copied whole
+
+
+def memory_message() -> str:
+    return f"reading it needed over {MEMORY_BYTES // 2**20} MB of memory (the budget per file)"
 
 
 def check_cells(n_rows: int, width: int, total: int = 0, what: str = "a table") -> None:

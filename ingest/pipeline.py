@@ -62,6 +62,8 @@ def parse_report(data: bytes, source_path: str, sha256: str | None = None) -> Pa
         return _reject(sha, source_path, q.reason, q.message)
     except RecursionError:
         return _reject(sha, source_path, "too_deep", "the document is nested too deeply to read")
+    except MemoryError:
+        return _reject(sha, source_path, "too_much_memory", limits.memory_message())
     except Exception as exc:  # a reader bug must not stop the batch; the file is kept with the reason
         return _reject(sha, source_path, "reader_error", f"{type(exc).__name__}: {exc}")
 

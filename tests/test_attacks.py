@@ -18,6 +18,7 @@ import pytest
 import attacks
 import ingest.batch
 import ingest.lake
+import ingest.pipeline
 from ingest import limits
 from ingest.batch import NAME_BYTES, expand, ingest_paths, path_text, quarantine_name, text_path
 from ingest.pipeline import parse_report
@@ -356,3 +357,21 @@ def test_inbox_manifest_keeps_odd_names_and_refreshes_again(tmp_path):
         else:   # nothing new: the link is refused again, as a duplicate of its reject
             assert (scan.todo, s.reports, s.quarantined, s.duplicates_of_rejects) == ([], 0, 0, 1)
     assert path_text(os.path.realpath(odd)) in Manifest(home / "state" / "inbox_manifest.json").entries
+
+
+def test_file_past_the_memory_budget_is_quarantined_and_the_batch_continues(tmp_path, monkeypatch):
+    folder = tmp_path / "in"
+    attacks.good_files(folder, 2)
+    (folder / "greedy.txt").write_text("GREEDY 2022 report\n", encoding="utf-8")
+    real = ingest.pipeline.read
+
+    def read(data, fmt):
+        if data.startswith(b"GREEDY"):      # a reader asking for 16 times the budget (address space only)
+            return bytearray(limits.MEMORY_BYTES * 16)
+        return real(data, fmt)
+
+    monkeypatch.setattr(ingest.pipeline, "read", read)           # inherited by the worker process
+    monkeypatch.setattr(limits, "MEMORY_BYTES", 256 * 2**20)
+    s = ingest_paths([folder], tmp_path / "home")
+    assert s.balanced() and s.reports == 2
+    assert [(Path(p).name, r) for p, r, _ in s.rejects] == [("greedy.txt", "too_much_memory")]
