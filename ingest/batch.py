@@ -525,7 +525,6 @@ class _Worker:
     job: tuple
     current: str | None = None          # sha of the file being read
     since: float = 0.0
-    retried: bool = False
 
 
 def _run(jobs: list, workers: int, progress: Callable[[int], None] | None) -> Iterator[ChunkResult]:
@@ -552,6 +551,7 @@ def _run(jobs: list, workers: int, progress: Callable[[int], None] | None) -> It
                     kind, value = conn.recv()
                 except (EOFError, OSError):
                     del running[conn]
+                    conn.close()
                     w.proc.join()
                     queue.appendleft(_after_death(w, f"the worker reading it died (exit code {w.proc.exitcode})",
                                                   "worker_died"))
@@ -565,6 +565,7 @@ def _run(jobs: list, workers: int, progress: Callable[[int], None] | None) -> It
                     reported.add(value)
                 elif kind == "result":
                     del running[conn]
+                    conn.close()
                     w.proc.join()
                     yield value
                 else:
@@ -575,15 +576,17 @@ def _run(jobs: list, workers: int, progress: Callable[[int], None] | None) -> It
                     w.proc.kill()
                     w.proc.join()
                     del running[conn]
+                    conn.close()
                     queue.appendleft(_after_death(w, f"reading it took over {limits.FILE_SECONDS:g} s (the time "
                                                      f"budget per file); the worker was stopped", "too_slow"))
                     if progress and w.current not in reported:
                         progress(1)
                     reported.add(w.current)
     finally:
-        for w in running.values():
+        for conn, w in running.items():
             w.proc.kill()
             w.proc.join()
+            conn.close()
 
 
 def _after_death(w: _Worker, message: str, reason: str) -> tuple:
@@ -591,11 +594,11 @@ def _after_death(w: _Worker, message: str, reason: str) -> tuple:
 
     A worker that died between files (writing the lake) gets its chunk run once more, then it is an error."""
     lake_root, quarantine, items, batch_id, now, decided = w.job
-    retry_id = batch_id + "-r"
     if w.current is None:
-        if w.retried:
-            raise RuntimeError(f"a worker died while writing batch {batch_id} to the lake (exit code {w.proc.exitcode})")
-        return (lake_root, quarantine, items, retry_id, now, decided)
+        if batch_id.endswith("-w"):
+            raise RuntimeError(f"a worker died twice while writing batch {batch_id} to the lake (exit code {w.proc.exitcode})")
+        return (lake_root, quarantine, items, batch_id + "-w", now, decided)
+    retry_id = batch_id + "-r"
     bad = next(i for i in items if i[2] == w.current)
     rej = _reject(bad[2], bad[1], reason, message).reject
     kept = _quarantine(bad, reason, Path(quarantine))
