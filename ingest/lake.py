@@ -263,5 +263,9 @@ def new_batch_id() -> str:
 
 def _atomic_write(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+    except BaseException:     # a full disk keeps no half-written file
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)

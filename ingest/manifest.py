@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .batch import file_hash
+from .batch import file_hash, path_text
 
 
 @dataclass
@@ -40,17 +40,24 @@ class Manifest:
             self.entries = {}
 
     def scan(self, files: list[Path]) -> Scan:
-        """Sort files into new, changed and unchanged; nothing is written."""
+        """Sort files into new, changed and unchanged; nothing is written.
+
+        A file that cannot be examined counts as new and stays out of the manifest: the ingest rejects it
+        with its reason, and it is looked at again next time."""
         scan = Scan()
         for f in files:
-            key = str(f.resolve())
-            st = f.stat()
+            key = path_text(os.path.realpath(f))
             old = self.entries.get(key)
-            if old and old["size"] == st.st_size and old["mtime_ns"] == st.st_mtime_ns:
-                scan.unchanged.append(f)
-                scan.entries[key] = old
+            try:
+                st = os.stat(f)
+                if old and old["size"] == st.st_size and old["mtime_ns"] == st.st_mtime_ns:
+                    scan.unchanged.append(f)
+                    scan.entries[key] = old
+                    continue
+                sha = file_hash(f, st.st_size)
+            except OSError:
+                scan.new.append(f)
                 continue
-            sha = file_hash(f, st.st_size)
             scan.hashed += 1
             scan.entries[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha}
             if old is None:

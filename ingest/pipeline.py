@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from . import versions
+from . import limits, versions
 from .layout import map_document
 from .metadata import extract_metadata, info_processing_fee, section_texts
 from .model import Quarantine
@@ -20,7 +20,7 @@ from .screen import screen
 
 # Reports made by the project's generator carry this marker; real reports never do.
 SYNTHETIC_MARKER = "XXGK-SYNTHETIC"
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = limits.MAX_BYTES
 # columns of the cells table taken from each mapped cell, after report_id and report_year
 CELL_COLUMNS = ("table_id", "layout", "row_key", "col_key", "value", "is_blank", "raw_text", "unit", "note",
                 "src_table_index", "src_row", "src_col", "match_method", "src_page")
@@ -62,6 +62,8 @@ def parse_report(data: bytes, source_path: str, sha256: str | None = None) -> Pa
         return _reject(sha, source_path, q.reason, q.message)
     except RecursionError:
         return _reject(sha, source_path, "too_deep", "the document is nested too deeply to read")
+    except MemoryError:
+        return _reject(sha, source_path, "too_much_memory", limits.memory_message())
     except Exception as exc:  # a reader bug must not stop the batch; the file is kept with the reason
         return _reject(sha, source_path, "reader_error", f"{type(exc).__name__}: {exc}")
 
@@ -74,8 +76,9 @@ def _reject(sha: str, path: str, reason: str, message: str) -> Parsed:
 
 
 def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
-    if len(data) > MAX_BYTES:
-        raise Quarantine("too_large", f"the file is {len(data) / 2**20:.0f} MB; reports are far smaller (limit {MAX_BYTES // 2**20} MB)")
+    if len(data) > limits.MAX_BYTES:
+        raise Quarantine("too_large", f"the file is {len(data) / 2**20:.0f} MB; reports are far smaller "
+                                      f"(limit {limits.MAX_BYTES // 2**20} MB)")
     fmt = sniff(data, source_path)
     doc = read(data, fmt)
     meta = extract_metadata(doc)

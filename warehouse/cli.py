@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import XxgkError
+from .errors import XxgkError, storage_error
 from .home import Home
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -30,11 +30,16 @@ def cmd_ingest(args) -> int:
     from .lock import RefreshLock
 
     home = Home.resolve(args.home).ensure()
-    files = expand(args.paths)
-    with RefreshLock(home), _progress(len(files), "ingest", args.quiet) as bar:
-        s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update, reparse=args.reparse)
+    files = expand(args.paths, home.root)
+    try:
+        with RefreshLock(home), _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar:
+            s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update, reparse=args.reparse)
+    except OSError as exc:             # writing the home failed; a file's own errors are its reject
+        raise storage_error(exc) or exc from None
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
           f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
+    if s.skipped_line():
+        print(f"  not files: {s.skipped_line()}")
     if s.duplicates_of_rejects:
         print(f"  ({s.duplicates_of_rejects} of the duplicates were quarantined before by this parser version)")
     if s.reparsed:
@@ -340,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"xxgk: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        err = storage_error(exc)
+        print(f"xxgk: error: {err or exc}", file=sys.stderr)
+        return err.exit_code if err else 2
     except KeyboardInterrupt:
         print("xxgk: interrupted", file=sys.stderr)
         return 130

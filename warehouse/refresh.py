@@ -33,14 +33,14 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.batch import expand, ingest_paths
+from ingest.batch import Summary, expand, ingest_paths
 from ingest.fetch import Fetcher, FetchPolicy, read_sources
 from ingest.lake import Lake
 from ingest.manifest import Manifest
 from ingest.versions import ParsePlan, parser_version
 
 from .build import build
-from .errors import XxgkError
+from .errors import XxgkError, storage_error
 from .home import PROJECT_ROOT, Home
 from .lock import RefreshLock
 from .pausepoints import pause_point
@@ -209,7 +209,8 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
         except XxgkError as exc:
             run.status, run.exit_code, run.error = "failed", EXIT_FAILED, str(exc)
         except Exception as exc:  # recorded, then reported as a failure with its type
-            run.status, run.exit_code, run.error = "failed", EXIT_FAILED, f"{type(exc).__name__}: {exc}"
+            err = storage_error(exc) if isinstance(exc, OSError) else None
+            run.status, run.exit_code, run.error = "failed", EXIT_FAILED, str(err) if err else f"{type(exc).__name__}: {exc}"
             log.debug("refresh failed", exc_info=True)
         except BaseException:
             run.status, run.exit_code, run.error = "interrupted", 130, "interrupted (signal)"
@@ -222,7 +223,10 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
 def _record_end(lake: Lake, run: RunRecord, t0: float) -> None:
     run.finished_at = datetime.now(timezone.utc)
     run.duration_s = round(time.monotonic() - t0, 3)
-    lake.write_batch({"refresh_runs": [run.row()]})
+    try:
+        lake.write_batch({"refresh_runs": [run.row()]})
+    except OSError as exc:    # a full or read-only home: the run's end goes unrecorded, its outcome is still reported
+        log.warning(f"the end of the run could not be recorded: {storage_error(exc) or exc}")
 
 
 def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy, reparse: bool = False) -> None:
@@ -241,15 +245,19 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
         pause_point("after_fetch")
 
     manifest = Manifest(state_dir(home) / "inbox_manifest.json")
-    scan = manifest.scan(expand([home.inbox]))
+    files = expand([home.inbox], home.root)
+    scan = manifest.scan(files)
     run.files_new, run.files_changed, run.files_unchanged = len(scan.new), len(scan.changed), len(scan.unchanged)
     todo = scan.todo + stale_files(lake, scan, reparse)
-    if todo:
-        s = ingest_paths(todo, home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()}, reparse=reparse)
+    if todo or files.refused:
+        s = ingest_paths(files.only(todo), home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()},
+                         reparse=reparse)
         run.files_quarantined, run.files_duplicate, run.parsed = s.quarantined, s.duplicates, s.reports + s.quarantined
         run.reparsed = s.reparsed
         for path, reason, message in s.rejects:
             log.warning(f"  quarantined {path}: {reason}: {message}")
+    if files.skipped.get("dangling_links") or files.skipped.get("special") or files.skipped.get("unreadable_folders"):
+        log.warning(f"  inbox entries that are not files: {Summary(skipped=dict(files.skipped)).skipped_line()}")
     manifest.commit(scan)
     log.info(f"inbox: {len(scan.new)} new, {len(scan.changed)} changed, {len(scan.unchanged)} unchanged "
              f"({scan.hashed} hashed, {run.parsed} parsed, {run.files_duplicate} already in the lake, "

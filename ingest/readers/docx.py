@@ -20,6 +20,7 @@ import docx
 from docx.oxml.ns import qn
 from lxml import etree
 
+from .. import limits
 from ..model import Document, Paragraph, Quarantine, Table
 from . import register
 
@@ -31,7 +32,6 @@ _W_TCPR, _W_TRPR = qn("w:tcPr"), qn("w:trPr")
 _W_VAL = qn("w:val")
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _WORD_MAIN = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-MAX_SPAN = 200
 
 _CJK = r"\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
@@ -122,7 +122,7 @@ def _int_prop(parent, name: str, default: int) -> int:
     if el is None:
         return default
     try:
-        return max(0, min(MAX_SPAN, int(el.get(_W_VAL, default))))
+        return max(0, min(limits.MAX_COLSPAN, int(el.get(_W_VAL, default))))
     except ValueError:
         return default
 
@@ -137,11 +137,12 @@ def _vmerge_continues(tc) -> bool:
 
 # ---------------------------------------------------------------- tables
 
-def _table(tbl, nested: list) -> tuple[list[list[str]], list[list[bool]]]:
-    """Grid texts and covered flags of one ``w:tbl``; nested tables are appended to ``nested``."""
+def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[list[bool]]]:
+    """Grid texts and covered flags of one ``w:tbl``; nested tables are appended to ``nested``.
+
+    A grid past the cell limits (``total`` cells read before it) is quarantined ``too_many_cells``."""
     origin: dict[tuple[int, int], object] = {}     # grid position -> the w:tc that fills it
     texts: dict[int, str] = {}                       # id(w:tc) -> cell text
-    first: dict[int, tuple[int, int]] = {}           # id(w:tc) -> its first grid position
     n_rows = width = 0
     for r, tr in enumerate(_rows(tbl)):
         n_rows = r + 1
@@ -159,11 +160,11 @@ def _table(tbl, nested: list) -> tuple[list[list[str]], list[list[bool]]]:
                     else:
                         parts.append(_runs_text(block))
                 texts[id(owner)] = _join(l for p in parts for l in p.split("\n"))
-                first[id(owner)] = (r, c)
             for dc in range(span):
                 origin[(r, c + dc)] = owner
             c += span
         width = max(width, c)
+        limits.check_cells(n_rows, width, total)
     keep = [c for c in range(width) if c not in _sliver_columns(tbl, width)]
     grid = [[""] * len(keep) for _ in range(n_rows)]
     covered = [[False] * len(keep) for _ in range(n_rows)]
@@ -200,7 +201,7 @@ def _sliver_columns(tbl, width: int) -> set[int]:
 
 def parse_body(body) -> list:
     blocks: list = []
-    n_tables = 0
+    n_tables = n_cells = 0
     for el in _block_children(body):
         if el.tag == _W_P:
             for line in _runs_text(el).split("\n"):
@@ -212,7 +213,8 @@ def parse_body(body) -> list:
         while pending:      # the table, then the tables nested in it, in document order
             tbl = pending.pop(0)
             nested: list = []
-            grid, covered = _table(tbl, nested)
+            grid, covered = _table(tbl, nested, n_cells)
+            n_cells += len(grid) * (len(grid[0]) if grid else 0)
             pending[0:0] = nested
             if grid and any(any(c for c in row) for row in grid):
                 blocks.append(Table(rows=grid, index=n_tables, covered=covered))
@@ -250,10 +252,47 @@ def _raw_body(data: bytes):
     return body
 
 
+def check_package(data: bytes) -> None:
+    """Refuse a package whose parts decompress past :data:`limits.MAX_PART_BYTES` each or
+    :data:`limits.MAX_UNZIPPED_BYTES` together, or whose XML holds over :data:`limits.MAX_ELEMENTS` tags.
+
+    Sizes are checked as declared, then as actually read: each part is streamed with a limit, never
+    decompressed whole, so a zip bomb costs a bounded read and no memory."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+        declared = sum(i.file_size for i in infos)
+        big = max(infos, key=lambda i: i.file_size, default=None)
+        if big is not None and big.file_size > limits.MAX_PART_BYTES:
+            raise _too_large_part(big.filename, big.file_size)
+        if declared > limits.MAX_UNZIPPED_BYTES:
+            raise _too_large_part("all parts", declared)
+        total = tags = 0
+        for info in infos:
+            xml = info.filename.endswith((".xml", ".rels"))
+            with zf.open(info) as part:
+                size = 0
+                while chunk := part.read(1 << 20):
+                    size += len(chunk)
+                    total += len(chunk)
+                    if xml:
+                        tags += chunk.count(b"<")
+                    if size > limits.MAX_PART_BYTES:
+                        raise _too_large_part(info.filename, size)
+                    if total > limits.MAX_UNZIPPED_BYTES:
+                        raise _too_large_part("all parts", total)
+            limits.check_elements(tags, "the DOCX's XML")
+
+
+def _too_large_part(name: str, size: int) -> Quarantine:
+    return Quarantine("too_large_unzipped", f"{name} decompresses to over {size / 2**20:.0f} MB (limits "
+                      f"{limits.MAX_PART_BYTES // 2**20} MB a part, {limits.MAX_UNZIPPED_BYTES // 2**20} MB in all)")
+
+
 @register("docx")
 def read_docx(data: bytes) -> Document:
     meta: dict[str, str] = {}
     try:
+        check_package(data)
         try:
             document = docx.Document(io.BytesIO(data))
             body = document.element.body

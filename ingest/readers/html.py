@@ -11,6 +11,7 @@ import re
 
 import lxml.etree as etree
 
+from .. import limits
 from ..encoding import decode
 from ..model import Document, Paragraph, Quarantine, Table
 from . import register
@@ -21,7 +22,6 @@ _BLOCK_TAGS = {
 }
 _SKIP_TAGS = {"script", "style", "noscript", "head", "template", "iframe", "object", "svg"}
 _WS = re.compile(r"\s+")
-MAX_SPAN = 200
 
 
 def _clean(text: str) -> str:
@@ -57,17 +57,21 @@ def _row_cells(tr) -> list:
     return [(td, _clean(text)) for td, text in zip(cells, parts)]
 
 
-def _span(raw: str | None) -> int:
+def _span(raw: str | None, most: int) -> int:
     if raw is None:
         return 1
     if raw.isdigit():
-        return max(1, min(MAX_SPAN, int(raw)))
+        return max(1, min(most, int(raw[:9])))
     digits = re.sub(r"[^\d]", "", raw)
-    return max(1, min(MAX_SPAN, int(digits))) if digits else 1
+    return max(1, min(most, int(digits[:9]))) if digits else 1
 
 
-def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
-    """Resolve rowspan/colspan into a rectangular grid of cell texts, and which positions repeat a span."""
+def table_grid(table, total: int = 0) -> tuple[list[list[str]], list[list[bool]]]:
+    """Resolve rowspan/colspan into a rectangular grid of cell texts, and which positions repeat a span.
+
+    A rowspan ends at the table's last row, spans are clamped (:data:`limits.MAX_ROWSPAN`,
+    :data:`limits.MAX_COLSPAN`), and a grid past the cell limits (``total`` cells read before it) is
+    quarantined ``too_many_cells`` before it is built."""
     rows = []
     for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):    # document order
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
@@ -78,7 +82,9 @@ def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
         for td, text in _row_cells(tr):
             while (r, c) in grid:
                 c += 1
-            rs, cs = _span(td.get("rowspan")), _span(td.get("colspan"))
+            rs = _span(td.get("rowspan"), min(limits.MAX_ROWSPAN, len(rows) - r))
+            cs = _span(td.get("colspan"), limits.MAX_COLSPAN)
+            limits.check_cells(len(rows), max(width, c + cs), total)
             if rs == 1 and cs == 1:
                 grid[(r, c)] = (text, False)
             else:
@@ -88,12 +94,14 @@ def table_grid(table) -> tuple[list[list[str]], list[list[bool]]]:
             c += cs
             if c > width:
                 width = c
+    limits.check_cells(len(rows), width, total)
     empty = ("", False)
     cells = [[grid.get((r, c), empty) for c in range(width)] for r in range(len(rows))]
     return [[t for t, _ in row] for row in cells], [[cov for _, cov in row] for row in cells]
 
 
 def parse_html(text: str) -> Document:
+    limits.check_elements(text.count("<"), "the HTML")       # the tree costs memory by the tag
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     parser = etree.HTMLParser(huge_tree=True, recover=True, remove_comments=True, remove_pis=True)
     try:
@@ -117,7 +125,7 @@ def parse_html(text: str) -> Document:
     etree.strip_elements(root, *_SKIP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     blocks: list = []
     buf: list[str] = []
-    n_tables = 0
+    n_tables = n_cells = 0
 
     def flush() -> None:
         if buf:
@@ -136,7 +144,8 @@ def parse_html(text: str) -> Document:
         if event == "start":
             if el in leaf_tables:
                 flush()
-                grid, covered = table_grid(el)
+                grid, covered = table_grid(el, n_cells)
+                n_cells += len(grid) * (len(grid[0]) if grid else 0)
                 if grid:
                     blocks.append(Table(rows=grid, index=n_tables, covered=covered))
                     n_tables += 1

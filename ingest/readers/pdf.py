@@ -28,6 +28,7 @@ from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
 from pdfplumber.utils.exceptions import PdfminerException
 
+from .. import limits
 from ..model import Document, Paragraph, Quarantine, Table
 from . import register
 
@@ -314,6 +315,20 @@ def _without_owner_security(data: bytes) -> bytes | None:
     return plain if b"/Encrypt" not in plain else None
 
 
+def _check_pages(pdf) -> None:
+    """Refuse a PDF whose page tree declares more than :data:`limits.MAX_PAGES` pages, before any page is read."""
+    try:
+        count = int(resolve1(resolve1(pdf.doc.catalog.get("Pages")).get("Count")))
+    except Exception:  # noqa: BLE001 - no usable count: the pages are counted as they are read
+        return
+    if count > limits.MAX_PAGES:
+        raise _too_many_pages(str(count))
+
+
+def _too_many_pages(count: str) -> Quarantine:
+    return Quarantine("too_many_pages", f"the PDF has {count} pages (limit {limits.MAX_PAGES}); reports have tens")
+
+
 def _no_text(data: bytes, message: str) -> Document:
     if OCR_FALLBACK is not None:
         return OCR_FALLBACK(data)
@@ -334,12 +349,15 @@ def read_pdf(data: bytes) -> Document:
         return read_pdf(plain)      # saved without its security handler: no /Encrypt, no second retry
     with pdf:
         _lenient_decryption(pdf.doc)
+        _check_pages(pdf)
         try:
             blocks: list = []
             n_tables = 0
             total_text = total_glyphs = total_cid = 0
             n_pages = 0
             for pno, page in enumerate(pdf.pages, start=1):
+                if pno > limits.MAX_PAGES:
+                    raise _too_many_pages(f"over {limits.MAX_PAGES}")
                 n_pages += 1
                 items, n_text, n_glyphs, n_cid = _read_page(page, pno)
                 total_text += n_text

@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import re
 
+from .. import limits
 from ..encoding import decode
-from ..model import Document, Paragraph, Table
+from ..model import Document, Paragraph, Quarantine, Table
 from . import register
 from .dump import looks_like_cell_dump, rebuild, tab_blocks
 
 MIN_ROWS = 3   # lines with a separator needed before a text is read as a table of that kind
 
+_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
 def parse_lines(text: str, fmt: str, encoding: str | None) -> Document:
+    lines = 1 + sum(text.count(ch) for ch in _BREAKS) - text.count("\r\n")     # as str.splitlines splits
+    if lines > limits.MAX_LINES:
+        raise Quarantine("too_many_lines", f"the text has {lines:,} lines (limit {limits.MAX_LINES:,}); reports have "
+                                           f"a few thousand, and each costs memory to read")
     blocks: list = []
     rows: list[list[str]] = []
-    n_tables = 0
+    n_tables = n_cells = 0
 
     def flush() -> None:
         nonlocal rows, n_tables
@@ -44,6 +50,10 @@ def parse_lines(text: str, fmt: str, encoding: str | None) -> Document:
             if fmt == "markdown" and stripped.endswith("|") and len(cells) > 1:
                 cells = cells[:-1]
             rows.append([c.strip() for c in cells])
+            n_cells += len(cells)
+            if n_cells > limits.MAX_DOC_CELLS:
+                raise Quarantine("too_many_cells", f"the tables hold over {limits.MAX_DOC_CELLS:,} cells together "
+                                                   f"(limit {limits.MAX_DOC_CELLS:,} per document)")
             continue
         flush()
         if stripped:
