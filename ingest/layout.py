@@ -428,9 +428,7 @@ def _column_map(rows: list[Row]) -> ColumnMap | None:
         keys = [_col_key(c) for c in leaves]
         while keys and keys[0] is None:       # the header of the label column
             keys.pop(0)
-        if len(keys) == T3_COLS or not any(keys):
-            return None
-        return ColumnMap(keys, None)
+        return ColumnMap(keys, None) if _plausible(keys) else None
     width = max(len(r.cells) for r in head)
     labels = []
     for c in range(width):
@@ -444,9 +442,13 @@ def _column_map(rows: list[Row]) -> ColumnMap | None:
     if first is None:
         return None
     cols = [c for c in range(first, width) if keys[c] or labels[c].strip()]
-    if len(cols) == T3_COLS:
-        return None
-    return ColumnMap([keys[c] for c in cols], cols)
+    return ColumnMap([keys[c] for c in cols], cols) if _plausible([keys[c] for c in cols]) else None
+
+
+def _plausible(keys: list[str | None]) -> bool:
+    """A header worth following: other than seven columns, most template columns named, each once."""
+    named = [k for k in keys if k]
+    return len(keys) != T3_COLS and len(named) >= T3_COLS - 2 and len(set(named)) == len(named)
 
 
 def _split_by_header(row: Row, cm: ColumnMap) -> ValueRow | None:

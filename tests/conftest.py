@@ -45,3 +45,14 @@ def real_home(shared_corpus, tmp_path_factory):
     build(home)
     return {"home": home, "files": files, "summary": summary}
 
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The metamorphic suite's table (transform × report), when it ran."""
+    import sys
+
+    mod = sys.modules.get("test_metamorphic")
+    table = mod.render_results() if mod else ""
+    if table:
+        terminalreporter.write_sep("-", "metamorphic presentations")
+        terminalreporter.write_line(table)
