@@ -660,6 +660,8 @@ def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
 def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
     """(label, value cells) of a row that has the shape of a row of table 二: label cells, then values."""
     cells = _dedupe_spans(r)
+    while cells and not cells[0][0].strip():     # an empty layout column before the label
+        cells.pop(0)
     if len(cells) < 2:
         return None
     label_cells = []
@@ -690,18 +692,23 @@ def locate_t2(rows: list[Row], hint: tuple[int, int] | None, taken: list[tuple[i
     count = {run: sum(1 for i in idx if run[0] <= i < run[1]) for run in runs}
     best = max(runs, key=lambda run: count[run], default=None)
     m = Mapping()
-    if hint and (best is None or best[0] < hint[1] and best[1] > hint[0]):
-        map_t2(rows, hint, m, year_hint)
-        m.located["t2"] = "heading"
-        return m, hint
-    if best is None:
+
+    def with_header(run: tuple[int, int]) -> tuple[int, int]:
+        """A run with the header rows above its first value row (they name the layout's columns)."""
+        floor = max([b for a, b in taken if b <= run[0]], default=0)
+        return max(floor, run[0] - 3), run[1]
+
+    under = hint and best is not None and best[0] < hint[1] and best[1] > hint[0]
+    if best is None or (hint and not under and count[best] < 2):
         map_t2(rows, hint or (0, 0), m, year_hint)
-        return m, None
-    # the header rows above the first value row name the layout's columns
-    floor = max([b for a, b in taken if b <= best[0]], default=0)
-    span = (max(floor, best[0] - 3), best[1])
-    map_t2(rows, span, m, year_hint)
-    m.located["t2"] = "content"
+        if hint and m.cells:
+            m.located["t2"] = "heading"
+        return m, hint
+    span = hint if under else with_header(best)
+    # other runs of two or more rows are parts of the table printed elsewhere (a split table, an appendix)
+    more = [with_header(run) for run in runs if count[run] >= 2 and not (run[0] < span[1] and run[1] > span[0])]
+    map_t2(rows, span, m, year_hint, more)
+    m.located["t2"] = "heading" if under else "content"
     return m, span
 
 
@@ -715,8 +722,10 @@ def detect_t2_layout(region: list[Row], year_hint: int | None) -> tuple[str, str
     return "2021", "default"
 
 
-def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None) -> None:
-    region = rows[span[0]:span[1]]
+def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None,
+           more: list[tuple[int, int]] = ()) -> None:
+    """Map table 二 from a span of rows, then from further spans (parts of the table printed elsewhere)."""
+    region = rows[span[0]:span[1]] + [r for a, b in more for r in rows[a:b]]
     layout, how = detect_t2_layout(region, year_hint)
     tkeys = select(layout, "t2", "row")
     found: set[str] = set()

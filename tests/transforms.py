@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,12 +54,16 @@ def grid_of(t: Table) -> tuple[list[list[str]], list[list[bool]]]:
     rows, cov = [], []
     for r in trimmed:
         pad = width - len(r)
-        if r[0].strip() and not _value_like(r[0]):
-            rows.append([r[0]] * (pad + 1) + r[1:])
-            cov.append([False] + [True] * pad + [False] * (len(r) - 1))
-        else:                   # a row without its label: empty cells stand where the label would be
+        tail = sum(1 for _ in itertools.takewhile(_value_like, reversed(r[1:])))
+        if not r[0].strip() or _value_like(r[0]):   # a row without its label: empty cells where the label was
             rows.append([""] * pad + r)
             cov.append([False] * width)
+        elif tail >= 5:                             # a long value row (table 三): the label spans the gap
+            rows.append([r[0]] * (pad + 1) + r[1:])
+            cov.append([False] + [True] * pad + [False] * (len(r) - 1))
+        else:                                       # as the templates print table 二: the last cell spans
+            rows.append(r + [r[-1]] * pad)
+            cov.append([False] * len(r) + [True] * pad)
     return rows, cov
 
 
