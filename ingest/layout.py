@@ -129,9 +129,12 @@ def _heading_text(row: Row) -> str | None:
     return text if len(text) <= 40 else None
 
 
+APPENDIX = "appendix"   # the marker of table and appendix titles: not a section of its own
+
+
 def heading_hits(rows: list[Row]) -> dict[str, list[int]]:
     """Every row that stands as the heading of each section (s2 … s6), in order."""
-    marks = section_markers()
+    marks = {sec: pat for sec, pat in section_markers().items() if sec != APPENDIX}
     hits: dict[str, list[int]] = {sec: [] for sec in marks}
     for i, row in enumerate(rows):
         text = _heading_text(row)
@@ -198,6 +201,7 @@ class ValueRow:
     src: Row
     joined_at: int | None = None    # value index rebuilt from a number split over two cells
     keys: list[str] | None = None   # column key of each value where a header decided them (extra or missing columns)
+    extra: int = 0                  # columns of the header that are not template columns (left out)
 
     at: int = -1                    # index of the source row among the flattened rows
 
@@ -474,7 +478,7 @@ def _split_by_header(row: Row, cm: ColumnMap) -> ValueRow | None:
     label_cells = list(dict.fromkeys(t.strip() for t, _ in labels if t.strip()))
     if not label_cells and all(parse_cell(t).is_blank for t, _ in values):
         return None
-    return ValueRow(label_cells, values, row, keys=[k for k in cm.keys if k])
+    return ValueRow(label_cells, values, row, keys=[k for k in cm.keys if k], extra=sum(1 for k in cm.keys if not k))
 
 
 def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
@@ -539,9 +543,18 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
         return m, None
     scored = [(_best_alignment(c)[0], n) for n, c in enumerate(full)]
     under = [sn for sn in scored if hint and any(hint[0] <= vr.at < hint[1] for vr in full[sn[1]])]
-    _, pick = max(under or scored)
+    _, pick = max(under or scored, key=lambda sn: (sn[0], -sn[1]))   # equal copies: the first
     chosen = full[pick]
     map_t3(chosen, m)
+    headed = next((vr for vr in chosen if vr.keys), None)
+    if headed:
+        cols = [c.key for c in select("2021", "t3", "column")]
+        lost = [c for c in cols if c not in headed.keys]
+        if lost:
+            m.notes.append(("t3", "columns_missing", "table 三 prints no column " + ", ".join(lost) + "; its cells were not read"))
+        if headed.extra:
+            m.notes.append(("t3", "extra_columns", f"table 三 prints {headed.extra} column(s) the template lacks; "
+                            "the columns were matched by their headers and the extra ones left out"))
     m.located["t3"] = "heading" if under else "content"
     m.copies["t3"] = len(full)
     mine = _cell_values(m)
@@ -590,7 +603,13 @@ def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, i
         map_t4(rows, span, m, last_col)
         if m.cells:
             m.located["t4"] = how
-            return m, span
+            used = {(c.src_table, c.src_row) for c in m.cells}
+            at = [i for i in range(*span) if (rows[i].table, rows[i].row) in used]
+            start, table = at[0], rows[at[0]].table
+            # the span starts at the table's header, not at an earlier line naming the proceedings
+            while start > span[0] and (_t4_anchor(rows[start - 1]) or (table is not None and rows[start - 1].table == table)):
+                start -= 1
+            return m, (start, at[-1] + 1)
     m = Mapping()
     map_t4(rows, hint or (0, 0), m, last_col)
     return m, None
@@ -784,6 +803,9 @@ def map_document(doc: Document, year_hint: int | None = None) -> tuple[Mapping, 
         if sec in hints:
             a, b = hints[sec]
             b = min([ta for ta, _ in spans.values() if a <= ta < b], default=b)
+            title = section_markers()[APPENDIX]
+            while b > a and (text := _heading_text(rows[b - 1])) is not None and title.search(text):
+                b -= 1      # the titles of the tables that follow (附件, 附表一) are not part of the section
             spans[sec] = (a, b)
     mapping.regions = spans
     return mapping, rows

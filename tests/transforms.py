@@ -217,16 +217,6 @@ def _tables(doc: Document) -> list[Table]:
     return [b for b in doc.blocks if isinstance(b, Table)]
 
 
-def _numbered(tables: list[Table]) -> list[Table]:
-    """Copies of the tables, renumbered in order."""
-    out = []
-    for n, t in enumerate(tables):
-        t = copy.deepcopy(t)
-        t.index = n
-        out.append(t)
-    return out
-
-
 def _heading_section(text: str) -> str | None:
     norm = re.sub(r"\s", "", text)
     for sec, pat in section_markers().items():
@@ -236,20 +226,24 @@ def _heading_section(text: str) -> str | None:
 
 
 def appendix(doc: Document, title_row: bool = False) -> Document:
-    """The tables moved after the signature, each under a title 附表N (or, ``title_row``, with the title
-    as its own first row spanning the table); the narrative and its headings stay where they were."""
-    paras = [b for b in doc.blocks if isinstance(b, Paragraph)]
-    blocks: list = list(paras) + [Paragraph("附件")]
-    tables = []
-    for n, t in enumerate(_numbered(_tables(doc))):
-        title = f"附表{NUMERALS[n % 10]}"
+    """The tables moved after the signature, each under a title 附表N; ``title_row``: instead, the heading of
+    its part (二、主动公开政府信息情况 …) printed again as the table's own first row, spanning it."""
+    blocks: list = [b for b in doc.blocks if isinstance(b, Paragraph)] + [Paragraph("附件")]
+    heading = "附表"
+    for n, b in enumerate(doc.blocks):
+        if isinstance(b, Paragraph) and _heading_section(b.text) in ("s2", "s3", "s4"):
+            heading = b.text
+        if not isinstance(b, Table):
+            continue
+        t = copy.deepcopy(b)
         if title_row:
             rows, cov = grid_of(t)
-            t = Table([[title] * len(rows[0])] + rows, t.index, False, t.page, [[False] + [True] * (len(rows[0]) - 1)] + cov)
+            t = Table([[heading] * len(rows[0])] + rows, t.index, False, t.page, [[False] + [True] * (len(rows[0]) - 1)] + cov)
         else:
-            blocks.append(Paragraph(title))
+            blocks.append(Paragraph(f"附表{NUMERALS[len([x for x in blocks if isinstance(x, Table)]) % 10]}"))
         blocks.append(t)
-        tables.append(t)
+    for n, t in enumerate(x for x in blocks if isinstance(x, Table)):
+        t.index = n
     return Document(blocks, doc.format, doc.encoding, dict(doc.meta))
 
 
