@@ -353,11 +353,12 @@ def _best_alignment(vrows: list[ValueRow]) -> tuple[float, str, list[Key], list[
     return best
 
 
-def map_t3(vrows: list[ValueRow], mapping: Mapping) -> None:
+def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
+    """Map value rows onto the t3 rows of the better layout (``aligned``: that alignment, when known)."""
     if not vrows:
         mapping.notes.append(("t3", "table_missing", "no row of table 三 with seven value cells was found"))
         return
-    _, layout, tkeys, pairs = _best_alignment(vrows)
+    _, layout, tkeys, pairs = aligned or _best_alignment(vrows)
     mapping.layouts["t3"] = layout
     cols = select(layout, "t3", "column")
     matched_v = {p[0] for p in pairs}
@@ -391,6 +392,7 @@ class ColumnMap:
     cols: list[int] | None     # grid tables: the source column of each value column; None for ragged tables
 
 
+@lru_cache(maxsize=8192)
 def _col_key(label: str) -> str | None:
     if not norm_label(label):
         return None
@@ -414,10 +416,9 @@ def _header_rows(rows: list[Row]) -> list[Row]:
     return head if len(hits) >= 3 else []
 
 
-def _column_map(rows: list[Row]) -> ColumnMap | None:
-    """The column map of one source table of table 三 from its header, when the header prints other than
-    the seven template columns (an extra column, or one missing). None: the standard seven, or no header."""
-    head = _header_rows(rows)
+def _column_map(rows: list[Row], head: list[Row]) -> ColumnMap | None:
+    """The column map of one source table of table 三 from its header rows, when the header prints other
+    than the seven template columns (an extra column, or one missing). None: the standard seven, or no header."""
     if not head:
         return None
     if rows[0].ragged or rows[0].table is None:
@@ -487,8 +488,9 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
     for r in rows:
         if r.table is not None:
             by_table.setdefault(r.table, []).append(r)
-    maps = {t: _column_map(rs) for t, rs in by_table.items()}
-    headed = {t for t, rs in by_table.items() if _header_rows(rs)}
+    heads = {t: _header_rows(rs) for t, rs in by_table.items()}
+    maps = {t: _column_map(rs, heads[t]) for t, rs in by_table.items()}
+    headed = {t for t, head in heads.items() if head}
     out: list[ValueRow] = []
     current: ColumnMap | None = None
     table = None
@@ -541,11 +543,12 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
     if not full:
         map_t3([], m)
         return m, None
-    scored = [(_best_alignment(c)[0], n) for n, c in enumerate(full)]
+    aligned = [_best_alignment(c) for c in full] if len(full) > 1 else [None]
+    scored = [(a[0] if a else 0.0, n) for n, a in enumerate(aligned)]
     under = [sn for sn in scored if hint and any(hint[0] <= vr.at < hint[1] for vr in full[sn[1]])]
     _, pick = max(under or scored, key=lambda sn: (sn[0], -sn[1]))   # equal copies: the first
     chosen = full[pick]
-    map_t3(chosen, m)
+    map_t3(chosen, m, aligned[pick])
     headed = next((vr for vr in chosen if vr.keys), None)
     if headed:
         cols = [c.key for c in select("2021", "t3", "column")]
@@ -562,7 +565,7 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
         if n == pick or len(other) < MIN_COPY_ROWS:
             continue
         om = Mapping()
-        map_t3(other, om)
+        map_t3(other, om, aligned[n])
         theirs = _cell_values(om)
         diff = sorted(k for k in mine.keys() & theirs.keys() if mine[k] != theirs[k])
         where = f"table {other[0].src.table} row {other[0].src.row}" if other[0].src.table is not None else f"line {other[0].src.row}"
@@ -579,7 +582,7 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
 
 def _t4_anchor(row: Row) -> bool:
     """A row that reads as the header of table 四 (its result columns, or its two proceedings)."""
-    if row.table is None and len(row.text) > 40:
+    if (row.table is None and len(row.text) > 40) or not ("复议" in row.text or "维持" in row.text or "审结" in row.text):
         return False
     t = norm_label(row.text)
     results = sum(1 for w in ("维持", "纠正", "其他结果", "尚未审结") if w in t)
