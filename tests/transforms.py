@@ -168,13 +168,17 @@ def to_text(doc: Document, sep: str = " | ", newline: str = "\n", encoding: str 
 
 
 def to_cells_per_line(doc: Document) -> bytes:
-    """What crawlers give: every table cell on a line of its own, merged cells once, empty cells dropped."""
+    """What crawlers give: every table cell on a line of its own, merged cells once; an empty cell inside a
+    row is an empty line (a blank is a value), the padding around a row is dropped."""
     lines = []
     for b in doc.blocks:
         if isinstance(b, Paragraph):
             lines.append(b.text)
-        else:
-            lines += [c for r in once(b) for c in r if c.strip()]
+            continue
+        for r in once(b):
+            filled = [n for n, c in enumerate(r) if c.strip()]
+            if filled:
+                lines += r[filled[0]:filled[-1] + 1]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
