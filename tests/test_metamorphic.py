@@ -17,9 +17,6 @@ from transforms import TRANSFORMS
 from ingest.pipeline import parse_report
 from ingest.readers import read, sniff
 
-RESULTS: dict[tuple[str, str], str] = {}     # (transform, report) -> "exact/total" or the reason it failed
-
-
 def _real() -> list[str]:
     return [g.stem for g in golden_files() if (SHARED / load_golden(g)["source"]).exists()]
 
@@ -62,16 +59,17 @@ def synth_root(tmp_path_factory) -> str:
 
 @pytest.mark.parametrize("report", _real() + SYNTH)
 @pytest.mark.parametrize("transform", sorted(TRANSFORMS))
-def test_transform_keeps_every_cell(transform, report, synth_root):
+def test_transform_keeps_every_cell(transform, report, synth_root, record_property):
+    """Each result is recorded on the test report; conftest prints them as one table (also under xdist)."""
     doc, gold = _source(report, synth_root)
     data, name = TRANSFORMS[transform](doc)
     parsed = parse_report(data, name)
     if parsed.reject:
-        RESULTS[(transform, report)] = parsed.reject["reason_code"]
+        record_property("metamorphic", (transform, report, parsed.reject["reason_code"]))
         pytest.fail(f"{transform} of {report} was quarantined: {parsed.reject['reason_code']}: {parsed.reject['message']}")
     exact, total, problems = cell_score(parsed, gold)
-    RESULTS[(transform, report)] = f"{exact}/{total}" + (f" +{sum(p.startswith('invented') for p in problems)}inv"
-                                                         if any(p.startswith("invented") for p in problems) else "")
+    invented = sum(p.startswith("invented") for p in problems)
+    record_property("metamorphic", (transform, report, f"{exact}/{total}" + (f" +{invented}inv" if invented else "")))
     assert total > 0
     assert not problems, f"{transform} of {report}: {exact}/{total} exact\n" + "\n".join(problems[:20])
 
@@ -79,17 +77,3 @@ def test_transform_keeps_every_cell(transform, report, synth_root):
 def test_real_corpus_present_or_skipped(shared_corpus):
     """The suite covers every real report that has a golden file (skips where ../shared is absent)."""
     assert len(_real()) == len(golden_files()) > 0
-
-
-def render_results() -> str:
-    """Transform × report: exact/golden cells, or why the file was not read."""
-    if not RESULTS:
-        return ""
-    reports = list(dict.fromkeys(r for _, r in RESULTS))
-    transforms = sorted({t for t, _ in RESULTS})
-    short = {r: r.replace("synthetic-", "syn") [:14] for r in reports}
-    head = f"{'transform':32}" + "".join(f"{short[r]:>16}" for r in reports)
-    lines = ["metamorphic suite: exact/golden cells per transform and report", head]
-    for t in transforms:
-        lines.append(f"{t:32}" + "".join(f"{RESULTS.get((t, r), '-')[:15]:>16}" for r in reports))
-    return "\n".join(lines)

@@ -395,3 +395,16 @@ TRANSFORMS: dict[str, Callable[[Document], tuple[bytes, str]]] = {
     "headings_renumbered": lambda d: (to_markdown(renumber_headings(d)), "report.md"),
     "tables_after_part_six_markdown": lambda d: (to_markdown(renumber_headings(d, after_six=True)), "report.md"),
 }
+
+
+def render_results(results: dict[tuple[str, str], str]) -> str:
+    """Transform × report: exact/golden cells (``+Ninv``: cells invented), or why the file was not read."""
+    if not results:
+        return ""
+    reports = list(dict.fromkeys(r for _, r in sorted(results, key=lambda k: (k[1].startswith("synthetic"), k[1]))))
+    short = {r: r.replace("synthetic-", "syn")[:14] for r in reports}
+    lines = ["exact/golden cells per transform (rows) and report (columns)",
+             f"{'transform':32}" + "".join(f"{short[r]:>16}" for r in reports)]
+    for t in sorted({t for t, _ in results}):
+        lines.append(f"{t:32}" + "".join(f"{results.get((t, r), '-')[:15]:>16}" for r in reports))
+    return "\n".join(lines)
