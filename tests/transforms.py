@@ -11,11 +11,10 @@ from __future__ import annotations
 import copy
 import io
 import itertools
+import quopri
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from html import escape
 
 from ingest.model import Document, Paragraph, Table
@@ -205,14 +204,18 @@ def to_docx(doc: Document) -> bytes:
 
 
 def to_mhtml(html: bytes, charset: str = "gb18030") -> bytes:
-    """A browser's "single file web page": the page as a quoted-printable MIME part."""
-    msg = MIMEMultipart("related", type="text/html")
-    msg["Subject"] = "saved page"
-    msg["Snapshot-Content-Location"] = "http://www.example.gov.cn/art/report.html"
-    part = MIMEText(html.decode("utf-8").replace("charset=utf-8", f"charset={charset}"), "html", charset)
-    part["Content-Location"] = "http://www.example.gov.cn/art/report.html"
-    msg.attach(part)
-    return msg.as_bytes()
+    """A browser's "single file web page": the page, re-encoded, as a quoted-printable part of a MIME message."""
+    page = html.decode("utf-8").replace("charset=utf-8", f"charset={charset}").encode(charset)
+    boundary = "----=_NextPart_000_0000_01DA0000.00000000"
+    head = (f'From: <Saved by Blink>\r\nSnapshot-Content-Location: {LOCATION}\r\nSubject: report\r\nMIME-Version: 1.0\r\n'
+            f'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="{boundary}"\r\n\r\n'
+            f'--{boundary}\r\nContent-Type: text/html; charset="{charset}"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+            f"Content-Location: {LOCATION}\r\n\r\n")
+    body = quopri.encodestring(page).replace(b"\n", b"\r\n")
+    return head.encode("ascii") + body + f"\r\n\r\n--{boundary}--\r\n".encode("ascii")
+
+
+LOCATION = "http://www.example.gov.cn/art/2025/report.html"
 
 
 # ---------------------------------------------------------------- document edits
