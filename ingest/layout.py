@@ -1,11 +1,17 @@
 """Map a :class:`Document` onto the template keys of tables t2, t3 and t4.
 
 The mapper never looks at table indexes. It flattens the document into rows
-(table rows and paragraph lines alike), finds each table's region between the
-section headings of ``seeds/section_markers.csv``, and then:
+(table rows and paragraph lines alike) and locates each table. The section
+headings of ``seeds/section_markers.csv`` are a hint: a table whose rows stand
+under its heading is taken from there ("by heading"); otherwise it is found by
+its own content wherever it stands, in any order ("by content"): table 三 as the
+best run of rows ending in seven values (a run bridges page footers and repeated
+headers), table 四 after a header of its own (维持/纠正/尚未审结, 行政复议/行政诉讼),
+table 二 as the densest run of rows labelled as its rows. Then:
 
-* t3: takes every row that ends in seven value cells (numbers or printed
-  blanks) and aligns those rows to the template rows of each layout by a
+* t3: takes the rows of its copy that end in seven value cells (numbers or
+  printed blanks; where the header prints an extra column or lacks one, the
+  columns its header names) and aligns those rows to the template rows of each layout by a
   dynamic-programming alignment that rewards label matches and falls back to
   position where a label is missing. The better-scoring layout wins, so the
   layout is detected per table (a 2021 report may print the 2019 t3).
@@ -14,8 +20,10 @@ section headings of ``seeds/section_markers.csv``, and then:
 * t2: matches rows by label; the layout comes from the distinctive header
   labels of each layout.
 
-Every mapped cell keeps its raw text and its source position; how each row
-was matched (label, variant, position) is recorded for ``xxgk inspect``.
+A second full copy of table 三 is compared with the one read: the same numbers
+are noted, different ones are an error finding. Every mapped cell keeps its raw
+text and its source position; how each table was located and each row matched
+(label, variant, position) is recorded for ``xxgk inspect``.
 """
 from __future__ import annotations
 
