@@ -232,25 +232,28 @@ def _heading_section(text: str) -> str | None:
     return None
 
 
-def appendix(doc: Document, title_row: bool = False) -> Document:
+def appendix(doc: Document, title_row: bool = False, reverse: bool = False) -> Document:
     """The tables moved after the signature, each under a title 附表N; ``title_row``: instead, the heading of
-    its part (二、主动公开政府信息情况 …) printed again as the table's own first row, spanning it."""
-    blocks: list = [b for b in doc.blocks if isinstance(b, Paragraph)] + [Paragraph("附件")]
-    heading = "附表"
-    for n, b in enumerate(doc.blocks):
+    its part (二、主动公开政府信息情况 …) printed again as the table's own first row, spanning it; ``reverse``:
+    the parts in reverse order (table 四 first), the tables of each part in their order."""
+    groups: list[tuple[str, list[Table]]] = [("附表", [])]
+    for b in doc.blocks:
         if isinstance(b, Paragraph) and _heading_section(b.text) in ("s2", "s3", "s4"):
-            heading = b.text
-        if not isinstance(b, Table):
-            continue
-        t = copy.deepcopy(b)
-        if title_row:
-            rows, cov = grid_of(t)
-            t = Table([[heading] * len(rows[0])] + rows, t.index, False, t.page, [[False] + [True] * (len(rows[0]) - 1)] + cov)
-        else:
-            blocks.append(Paragraph(f"附表{NUMERALS[len([x for x in blocks if isinstance(x, Table)]) % 10]}"))
-        blocks.append(t)
-    for n, t in enumerate(x for x in blocks if isinstance(x, Table)):
-        t.index = n
+            groups.append((b.text, []))
+        elif isinstance(b, Table):
+            groups[-1][1].append(copy.deepcopy(b))
+    blocks: list = [b for b in doc.blocks if isinstance(b, Paragraph)] + [Paragraph("附件")]
+    n = 0
+    for heading, tables in (reversed(groups) if reverse else groups):
+        for t in tables:
+            if title_row:
+                rows, cov = grid_of(t)
+                t = Table([[heading] * len(rows[0])] + rows, t.index, False, t.page, [[False] + [True] * (len(rows[0]) - 1)] + cov)
+            else:
+                blocks.append(Paragraph(f"附表{NUMERALS[n % 10]}"))
+            t.index = n
+            n += 1
+            blocks.append(t)
     return Document(blocks, doc.format, doc.encoding, dict(doc.meta))
 
 
@@ -389,6 +392,7 @@ TRANSFORMS: dict[str, Callable[[Document], tuple[bytes, str]]] = {
     "browser_text_tabs": lambda d: (to_text(d, sep="\t"), "report.txt"),
     "tables_in_appendix": lambda d: (to_html(appendix(d)), "report.html"),
     "title_in_first_row": lambda d: (to_html(appendix(d, title_row=True)), "report.html"),
+    "appendix_reverse_order": lambda d: (to_markdown(appendix(d, reverse=True)), "report.md"),
     "full_width_digits": lambda d: (to_html(full_width(d)), "report.html"),
     "page_footers_in_tables": lambda d: (to_html(footers(d)), "report.html"),
     "table_split_over_pages": lambda d: (to_html(split_pages(d)), "report.html"),
