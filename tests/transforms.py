@@ -36,8 +36,9 @@ class Span:
 
 
 def grid_of(t: Table) -> tuple[list[list[str]], list[list[bool]]]:
-    """A rectangular grid and its covered flags. Ragged rows (text, Markdown) lose trailing padding and are
-    right-aligned, their first cell spanning the gap, so values keep their columns."""
+    """A rectangular grid and its covered flags. Ragged rows (text, Markdown) lose their trailing padding and
+    are placed as the templates print them: a long value row's label spans the gap, a short row's last cell
+    spans what is left, and a row that lost its label gets empty cells in its place."""
     if not t.ragged and t.covered is not None:
         width = t.width
         rows = [r + [""] * (width - len(r)) for r in t.rows]
@@ -315,7 +316,7 @@ def split_pages(doc: Document) -> Document:
     head = next((n for n, r in enumerate(rows) if _is_value_row(r)), 0)
     cut = head + (len(rows) - head) // 2
     first = Table(rows[:cut], t.index, False, t.page, cov[:cut])
-    second = Table(rows[:head] + rows[cut:], t.index, False, t.page, cov[:head] + [[False] * len(r) for r in rows[cut:cut + 1]] + cov[cut + 1:])
+    second = Table(rows[:head] + rows[cut:], t.index, False, t.page, cov[:head] + [[False] * len(rows[cut])] + cov[cut + 1:])
     out.blocks[i:i + 1] = [first, Paragraph("— 7 —"), second]
     return out
 
