@@ -1,11 +1,17 @@
 """Map a :class:`Document` onto the template keys of tables t2, t3 and t4.
 
 The mapper never looks at table indexes. It flattens the document into rows
-(table rows and paragraph lines alike), finds each table's region between the
-section headings of ``seeds/section_markers.csv``, and then:
+(table rows and paragraph lines alike) and locates each table. The section
+headings of ``seeds/section_markers.csv`` are a hint: a table whose rows stand
+under its heading is taken from there ("by heading"); otherwise it is found by
+its own content wherever it stands, in any order ("by content"): table 三 as the
+best run of rows ending in seven values (a run bridges page footers and repeated
+headers), table 四 after a header of its own (维持/纠正/尚未审结, 行政复议/行政诉讼),
+table 二 as the densest run of rows labelled as its rows. Then:
 
-* t3: takes every row that ends in seven value cells (numbers or printed
-  blanks) and aligns those rows to the template rows of each layout by a
+* t3: takes the rows of its copy that end in seven value cells (numbers or
+  printed blanks; where the header prints an extra column or lacks one, the
+  columns its header names) and aligns those rows to the template rows of each layout by a
   dynamic-programming alignment that rewards label matches and falls back to
   position where a label is missing. The better-scoring layout wins, so the
   layout is detected per table (a 2021 report may print the 2019 t3).
@@ -14,8 +20,10 @@ section headings of ``seeds/section_markers.csv``, and then:
 * t2: matches rows by label; the layout comes from the distinctive header
   labels of each layout.
 
-Every mapped cell keeps its raw text and its source position; how each row
-was matched (label, variant, position) is recorded for ``xxgk inspect``.
+A second full copy of table 三 is compared with the one read: the same numbers
+are noted, different ones are an error finding. Every mapped cell keeps its raw
+text and its source position; how each table was located and each row matched
+(label, variant, position) is recorded for ``xxgk inspect``.
 """
 from __future__ import annotations
 
@@ -82,6 +90,15 @@ class Mapping:
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # (table_id, code, message)
     regions: dict[str, tuple[int, int]] = field(default_factory=dict)
     headings: dict[str, list[int]] = field(default_factory=dict)   # section -> rows standing as its heading
+    located: dict[str, str] = field(default_factory=dict)   # table_id -> "heading" | "content": how its rows were found
+    copies: dict[str, int] = field(default_factory=dict)    # table_id -> copies of the table the document prints
+
+    def merge(self, other: Mapping) -> None:
+        """Take the cells, rows, notes and layouts of a mapping made for one table."""
+        self.cells += other.cells
+        self.rows += other.rows
+        self.notes += other.notes
+        self.layouts.update(other.layouts)
 
 
 # ---------------------------------------------------------------- flattening
@@ -120,9 +137,12 @@ def _heading_text(row: Row) -> str | None:
     return text if len(text) <= 40 else None
 
 
+APPENDIX = "appendix"   # the marker of table and appendix titles: not a section of its own
+
+
 def heading_hits(rows: list[Row]) -> dict[str, list[int]]:
     """Every row that stands as the heading of each section (s2 … s6), in order."""
-    marks = section_markers()
+    marks = {sec: pat for sec, pat in section_markers().items() if sec != APPENDIX}
     hits: dict[str, list[int]] = {sec: [] for sec in marks}
     for i, row in enumerate(rows):
         text = _heading_text(row)
@@ -135,8 +155,10 @@ def heading_hits(rows: list[Row]) -> dict[str, list[int]]:
     return hits
 
 
-def regions(rows: list[Row], hits: dict[str, list[int]] | None = None) -> dict[str, tuple[int, int]]:
-    """Row ranges of t2, t3, t4, s5 and s6, from the section headings (first match of each)."""
+def heading_regions(rows: list[Row], hits: dict[str, list[int]] | None = None) -> dict[str, tuple[int, int]]:
+    """Row ranges between the section headings that stand (first match of each): t2, t3, t4, s5, s6.
+
+    A range is only a hint for the tables: tables printed elsewhere are located by their content."""
     hits = heading_hits(rows) if hits is None else hits
     found = {sec: idx[0] for sec, idx in hits.items() if idx}
     order = sorted(found.items(), key=lambda kv: kv[1])
@@ -145,15 +167,18 @@ def regions(rows: list[Row], hits: dict[str, list[int]] | None = None) -> dict[s
         end = order[n + 1][1] if n + 1 < len(order) else len(rows)
         out[sec] = (start + 1, end)
     table_of = {"s2": "t2", "s3": "t3", "s4": "t4"}
-    res = {table_of.get(k, k): v for k, v in out.items()}
-    # Fallbacks where a heading is missing: t3 and t4 are found by their content.
-    if "t3" not in res:
-        res["t3"] = (res.get("t2", (0, 0))[1] if "t2" in res else 0, res.get("t4", (len(rows), 0))[0] if "t4" in res else len(rows))
-    if "t2" not in res:
-        res["t2"] = (0, res["t3"][0])
-    if "t4" not in res:
-        res["t4"] = (res["t3"][1], res.get("s5", (len(rows), 0))[0] - 1 if "s5" in res else len(rows))
-    return res
+    return {table_of.get(k, k): v for k, v in out.items()}
+
+
+def _clusters(idx: list[int], max_gap: int) -> list[tuple[int, int]]:
+    """Runs of row indexes no more than ``max_gap`` rows apart, as (first, last + 1)."""
+    out: list[tuple[int, int]] = []
+    for i in idx:
+        if out and i - out[-1][1] < max_gap:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
+    return out
 
 
 # ---------------------------------------------------------------- label similarity
@@ -183,6 +208,10 @@ class ValueRow:
     values: list[tuple[str, int]]   # (raw text, source column)
     src: Row
     joined_at: int | None = None    # value index rebuilt from a number split over two cells
+    keys: list[str] | None = None   # column key of each value where a header decided them (extra or missing columns)
+    extra: int = 0                  # columns of the header that are not template columns (left out)
+
+    at: int = -1                    # index of the source row among the flattened rows
 
     @property
     def label(self) -> str:
@@ -316,12 +345,8 @@ def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, i
     return dp[n][m], pairs
 
 
-def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: dict[int, int]) -> None:
-    vrows = [v for r in rows[span[0]:span[1]]
-             if (v := _split_values(r, T3_COLS, last_col) or _join_split_number(r, T3_COLS, last_col))]
-    if not vrows:
-        mapping.notes.append(("t3", "table_missing", "no row of table 三 with seven value cells was found"))
-        return
+def _best_alignment(vrows: list[ValueRow]) -> tuple[float, str, list[Key], list[tuple[int, int, str, float]]]:
+    """The better of the two layouts' alignments: (score, layout, template rows, pairs)."""
     best = None
     # Try the layout whose row count fits first; a full match on every label settles it.
     for layout in sorted(("2021", "2019"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows)):
@@ -333,15 +358,23 @@ def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: d
             best = cand
         if len(pairs) == len(tkeys) == len(vrows) and all(p[2] == "label" for p in pairs):
             break
-    _, layout, tkeys, pairs = best
+    return best
+
+
+def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
+    """Map value rows onto the t3 rows of the better layout (``aligned``: that alignment, when known)."""
+    if not vrows:
+        mapping.notes.append(("t3", "table_missing", "no row of table 三 with seven value cells was found"))
+        return
+    _, layout, tkeys, pairs = aligned or _best_alignment(vrows)
     mapping.layouts["t3"] = layout
     cols = select(layout, "t3", "column")
     matched_v = {p[0] for p in pairs}
     for vi, tj, method, sim in pairs:
         vr, key = vrows[vi], tkeys[tj]
         mapping.rows.append(RowMatch("t3", layout, key.key, vr.label, method, sim, vr.src.table, vr.src.row))
-        for col, (raw, src_col) in zip(cols, vr.values):
-            mapping.cells.append(Cell("t3", layout, key.key, col.key, parse_cell(raw), vr.src.table, vr.src.row, src_col, method))
+        for col, (raw, src_col) in zip(vr.keys or [c.key for c in cols], vr.values):
+            mapping.cells.append(Cell("t3", layout, key.key, col, parse_cell(raw), vr.src.table, vr.src.row, src_col, method))
     for vi, vr in enumerate(vrows):
         if vr.joined_at is not None:
             mapping.notes.append(("t3", "digits_joined", f"row {vr.label or '(no label)'!r}: a number split over two cells "
@@ -353,7 +386,245 @@ def map_t3(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: d
         mapping.notes.append(("t3", "rows_missing", "template rows not found: " + ", ".join(missing)))
 
 
+# ---------------------------------------------------------------- t3: located by content
+
+T3_GAP = 12        # rows between two value rows of one copy of table 三 (page footers, repeated headers)
+MIN_COPY_ROWS = 5  # value rows a run needs to count as a copy of table 三
+
+
+@dataclass
+class ColumnMap:
+    """Columns of table 三 decided by its printed header, where it prints more or fewer than seven."""
+
+    keys: list[str | None]     # per value column: template column key, None for a column the template lacks
+    cols: list[int] | None     # grid tables: the source column of each value column; None for ragged tables
+
+
+@lru_cache(maxsize=8192)
+def _col_key(label: str) -> str | None:
+    if not norm_label(label):
+        return None
+    keys = select("2021", "t3", "column")
+    best = max(keys, key=lambda k: _similarity(label, k))
+    return best.key if _similarity(label, best) >= 0.85 else None
+
+
+def _has_number(row: Row) -> bool:
+    return any(parse_cell(c).value is not None for c in row.cells)
+
+
+def _header_rows(rows: list[Row]) -> list[Row]:
+    """The rows of one table above its first number, if they print column labels of table 三."""
+    head = []
+    for r in rows:
+        if _has_number(r):
+            break
+        head.append(r)
+    hits = {k for r in head for c in r.cells if (k := _col_key(c))}
+    return head if len(hits) >= 3 else []
+
+
+def _column_map(rows: list[Row], head: list[Row]) -> ColumnMap | None:
+    """The column map of one source table of table 三 from its header rows, when the header prints other
+    than the seven template columns (an extra column, or one missing). None: the standard seven, or no header."""
+    if not head:
+        return None
+    if rows[0].ragged or rows[0].table is None:
+        leaves: list[str] = []
+        for n, r in enumerate(head):
+            if not any(_col_key(c) == "natural_person" for c in r.cells):
+                continue
+            below = [c for c in head[n + 1].cells if c.strip()] if n + 1 < len(head) else []
+            for c in (c for c in r.cells if c.strip()):
+                leaves += below if "法人" in c and below else [c]
+            break
+        keys = [_col_key(c) for c in leaves]
+        while keys and keys[0] is None:       # the header of the label column
+            keys.pop(0)
+        return ColumnMap(keys, None) if _plausible(keys) else None
+    width = max(len(r.cells) for r in head)
+    labels = []
+    for c in range(width):
+        lab = ""
+        for r in head:
+            if c < len(r.cells) and r.cells[c].strip():
+                lab = r.cells[c]
+        labels.append(lab)
+    keys = [_col_key(lab) for lab in labels]
+    first = next((c for c, k in enumerate(keys) if k), None)
+    if first is None:
+        return None
+    cols = [c for c in range(first, width) if keys[c] or labels[c].strip()]
+    return ColumnMap([keys[c] for c in cols], cols) if _plausible([keys[c] for c in cols]) else None
+
+
+def _plausible(keys: list[str | None]) -> bool:
+    """A header worth following: other than seven columns, most template columns named, each once."""
+    named = [k for k in keys if k]
+    return len(keys) != T3_COLS and len(named) >= T3_COLS - 2 and len(set(named)) == len(named)
+
+
+def _split_by_header(row: Row, cm: ColumnMap) -> ValueRow | None:
+    """A value row of a table whose header decided its columns; columns the template lacks are left out."""
+    if cm.cols is None:
+        cells = list(zip(row.cells, row.cols))
+        while cells and not cells[-1][0].strip():
+            cells.pop()
+        n = len(cm.keys)
+        if len(cells) < n:
+            return None
+        vals, labels = cells[-n:], cells[:-n]
+    else:
+        if max(cm.cols) >= len(row.cells):
+            return None
+        vals = [(row.cells[c], c) for c in cm.cols]
+        labels = [(row.cells[c], c) for c in range(min(cm.cols))]
+    values = [v for v, k in zip(vals, cm.keys) if k]
+    if not values or not all(is_value_like(t) for t, _ in values):
+        return None
+    if any(parse_cell(t).value is not None for t, _ in labels):
+        return None
+    label_cells = list(dict.fromkeys(t.strip() for t, _ in labels if t.strip()))
+    if not label_cells and all(parse_cell(t).is_blank for t, _ in values):
+        return None
+    return ValueRow(label_cells, values, row, keys=[k for k in cm.keys if k], extra=sum(1 for k in cm.keys if not k))
+
+
+def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
+    """Every row of the document that reads as a row of table 三, with its flattened index."""
+    by_table: dict[int, list[Row]] = {}
+    for r in rows:
+        if r.table is not None:
+            by_table.setdefault(r.table, []).append(r)
+    heads = {t: _header_rows(rs) for t, rs in by_table.items()}
+    maps = {t: _column_map(rs, heads[t]) for t, rs in by_table.items()}
+    headed = {t for t, head in heads.items() if head}
+    out: list[ValueRow] = []
+    current: ColumnMap | None = None
+    table = None
+    for i, r in enumerate(rows):
+        if r.table is not None and r.table != table:
+            table = r.table
+            if table in headed:       # a table without a header of its own continues the one before
+                current = maps[table]
+        vr = None
+        if current is not None and r.table is not None:
+            vr = _split_by_header(r, current)
+        vr = vr or _split_values(r, T3_COLS, last_col) or _join_split_number(r, T3_COLS, last_col)
+        if vr:
+            vr.at = i
+            out.append(vr)
+    return out
+
+
+def t3_copies(rows: list[Row], last_col: dict[int, int]) -> list[list[ValueRow]]:
+    """Runs of value rows of table 三 wherever they stand. A run continues across a few rows of other
+    text (page footers, a repeated header) and restarts where the first template row comes again."""
+    first = select("2021", "t3", "row")[0]
+    copies: list[list[ValueRow]] = []
+    for vr in _t3_value_rows(rows, last_col):
+        run = copies[-1] if copies else None
+        starts_over = _similarity(vr.label, first) >= 0.9
+        if run is not None and not (starts_over and len(run) >= MIN_COPY_ROWS):
+            gap = vr.at - run[-1].at
+            # a table broken over pages may have more between its halves; it never starts over
+            near = gap <= T3_GAP or (gap <= 3 * T3_GAP and not starts_over and len(run) < len(select("2019", "t3", "row")))
+        else:
+            near = False
+        if near:
+            run.append(vr)
+        else:
+            copies.append([vr])
+    return copies
+
+
+def _cell_values(m: Mapping) -> dict[tuple[str, str], tuple[float | None, bool]]:
+    return {(c.row_key, c.col_key): (c.parsed.value, c.parsed.is_blank) for c in m.cells}
+
+
+def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int, int]) -> tuple[Mapping, tuple[int, int] | None]:
+    """Map table 三 from the copy its heading points at, else from the best copy found by content.
+    Further full copies are compared with it: the same numbers are noted, different ones are an error."""
+    m = Mapping()
+    copies = t3_copies(rows, last_col)
+    full = [c for c in copies if len(c) >= MIN_COPY_ROWS] or copies
+    if not full:
+        map_t3([], m)
+        return m, None
+    aligned = [_best_alignment(c) for c in full] if len(full) > 1 else [None]
+    scored = [(a[0] if a else 0.0, n) for n, a in enumerate(aligned)]
+    under = [sn for sn in scored if hint and any(hint[0] <= vr.at < hint[1] for vr in full[sn[1]])]
+    _, pick = max(under or scored, key=lambda sn: (sn[0], -sn[1]))   # equal copies: the first
+    chosen = full[pick]
+    map_t3(chosen, m, aligned[pick])
+    headed = next((vr for vr in chosen if vr.keys), None)
+    if headed:
+        cols = [c.key for c in select("2021", "t3", "column")]
+        lost = [c for c in cols if c not in headed.keys]
+        if lost:
+            m.notes.append(("t3", "columns_missing", "table 三 prints no column " + ", ".join(lost) + "; its cells were not read"))
+        if headed.extra:
+            m.notes.append(("t3", "extra_columns", f"table 三 prints {headed.extra} column(s) the template lacks; "
+                            "the columns were matched by their headers and the extra ones left out"))
+    m.located["t3"] = "heading" if under else "content"
+    m.copies["t3"] = len(full)
+    mine = _cell_values(m)
+    for n, other in enumerate(full):
+        if n == pick or len(other) < MIN_COPY_ROWS:
+            continue
+        om = Mapping()
+        map_t3(other, om, aligned[n])
+        theirs = _cell_values(om)
+        diff = sorted(k for k in mine.keys() & theirs.keys() if mine[k] != theirs[k])
+        where = f"table {other[0].src.table} row {other[0].src.row}" if other[0].src.table is not None else f"line {other[0].src.row}"
+        if diff:
+            shown = ", ".join(f"{r}/{c}" for r, c in diff[:5]) + (" …" if len(diff) > 5 else "")
+            m.notes.append(("t3", "conflicting_copies", f"another copy of table 三 ({where}) prints different numbers in "
+                            f"{len(diff)} cells ({shown}); the copy at table {chosen[0].src.table} row {chosen[0].src.row} was read"))
+        else:
+            m.notes.append(("t3", "duplicate_copy", f"table 三 is printed again ({where}) with the same numbers"))
+    return m, (chosen[0].at, chosen[-1].at + 1)
+
+
 # ---------------------------------------------------------------- t4
+
+def _t4_anchor(row: Row) -> bool:
+    """A row that reads as the header of table 四 (its result columns, or its two proceedings)."""
+    if (row.table is None and len(row.text) > 40) or not ("复议" in row.text or "维持" in row.text or "审结" in row.text):
+        return False
+    t = norm_label(row.text)
+    results = sum(1 for w in ("维持", "纠正", "其他结果", "尚未审结") if w in t)
+    return results >= 2 or ("行政复议" in t and "行政诉讼" in t and len(t) <= 40)
+
+
+def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, int] | None,
+              last_col: dict[int, int], end_hint: int) -> tuple[Mapping, tuple[int, int] | None]:
+    """Map table 四 under its heading, else after a header of its own, else right after table 三."""
+    spans: list[tuple[tuple[int, int], str]] = []
+    if hint:
+        spans.append((hint, "heading"))
+    for i, r in enumerate(rows):
+        if _t4_anchor(r) and not (taken and taken[0] <= i < taken[1]):
+            stop = taken[0] if taken and taken[0] > i else len(rows)
+            spans.append(((i, min(stop, i + 16)), "content"))
+    if taken:
+        spans.append(((taken[1], max(end_hint, taken[1])), "content"))
+    for span, how in spans:
+        m = Mapping()
+        map_t4(rows, span, m, last_col)
+        if m.cells:
+            m.located["t4"] = how
+            used = {(c.src_table, c.src_row) for c in m.cells}
+            at = [i for i in range(*span) if (rows[i].table, rows[i].row) in used]
+            start, table = at[0], rows[at[0]].table
+            # the span starts at the table's header, not at an earlier line naming the proceedings
+            while start > span[0] and (_t4_anchor(rows[start - 1]) or (table is not None and rows[start - 1].table == table)):
+                start -= 1
+            return m, (start, at[-1] + 1)
+    m = Mapping()
+    map_t4(rows, hint or (0, 0), m, last_col)
+    return m, None
+
 
 def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: dict[int, int]) -> None:
     region = rows[span[0]:span[1]]
@@ -416,6 +687,61 @@ def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
     return out
 
 
+def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
+    """(label, value cells) of a row that has the shape of a row of table 二: label cells, then values."""
+    cells = _dedupe_spans(r)
+    while cells and not cells[0][0].strip():     # an empty layout column before the label
+        cells.pop(0)
+    if len(cells) < 2:
+        return None
+    label_cells = []
+    for text, _ in cells:
+        if is_value_like(text):
+            break
+        label_cells.append(text)
+    vals = cells[len(label_cells):]
+    label = "".join(t for t in label_cells if t.strip())
+    if not label or not vals or any(not is_value_like(t) for t, _ in vals):
+        return None
+    return label, vals
+
+
+def _t2_evidence(r: Row) -> bool:
+    lv = _t2_row(r)
+    return lv is not None and any(_similarity(lv[0], k) >= 0.8 for lay in ("2019", "2021") for k in select(lay, "t2", "row"))
+
+
+T2_GAP = 6     # rows between two rows of table 二 (the header rows of its article parts)
+
+
+def locate_t2(rows: list[Row], hint: tuple[int, int] | None, taken: list[tuple[int, int]],
+              year_hint: int | None) -> tuple[Mapping, tuple[int, int] | None]:
+    """Map table 二 under its heading when its rows stand there, else from the densest run of its rows."""
+    idx = [i for i, r in enumerate(rows) if not any(a <= i < b for a, b in taken) and _t2_evidence(r)]
+    runs = _clusters(idx, T2_GAP)
+    count = {run: sum(1 for i in idx if run[0] <= i < run[1]) for run in runs}
+    best = max(runs, key=lambda run: count[run], default=None)
+    m = Mapping()
+
+    def with_header(run: tuple[int, int]) -> tuple[int, int]:
+        """A run with the header rows above its first value row (they name the layout's columns)."""
+        floor = max([b for a, b in taken if b <= run[0]], default=0)
+        return max(floor, run[0] - 3), run[1]
+
+    under = hint and best is not None and best[0] < hint[1] and best[1] > hint[0]
+    if best is None or (hint and not under and count[best] < 2):
+        map_t2(rows, hint or (0, 0), m, year_hint)
+        if hint and m.cells:
+            m.located["t2"] = "heading"
+        return m, hint
+    span = hint if under else with_header(best)
+    # other runs of two or more rows are parts of the table printed elsewhere (a split table, an appendix)
+    more = [with_header(run) for run in runs if count[run] >= 2 and not (run[0] < span[1] and run[1] > span[0])]
+    map_t2(rows, span, m, year_hint, more)
+    m.located["t2"] = "heading" if under else "content"
+    return m, span
+
+
 def detect_t2_layout(region: list[Row], year_hint: int | None) -> tuple[str, str]:
     text = norm_label("".join(r.text for r in region))
     hits = {lay: sum(1 for lab in labs if lab and lab in text) for lay, labs in distinctive_labels("t2").items()}
@@ -426,24 +752,18 @@ def detect_t2_layout(region: list[Row], year_hint: int | None) -> tuple[str, str
     return "2021", "default"
 
 
-def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None) -> None:
-    region = rows[span[0]:span[1]]
+def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None,
+           more: list[tuple[int, int]] = ()) -> None:
+    """Map table 二 from a span of rows, then from further spans (parts of the table printed elsewhere)."""
+    region = rows[span[0]:span[1]] + [r for a, b in more for r in rows[a:b]]
     layout, how = detect_t2_layout(region, year_hint)
     tkeys = select(layout, "t2", "row")
     found: set[str] = set()
     for r in region:
-        cells = _dedupe_spans(r)
-        if len(cells) < 2:
+        lv = _t2_row(r)
+        if lv is None:
             continue
-        label_cells = []
-        for i, (text, _) in enumerate(cells):
-            if is_value_like(text):
-                break
-            label_cells.append(text)
-        vals = cells[len(label_cells):]
-        label = "".join(t for t in label_cells if t.strip())
-        if not label or not vals or any(not is_value_like(t) for t, _ in vals):
-            continue
+        label, vals = lv
         scored = sorted(((_similarity(label, k), k) for k in tkeys if k.key not in found), key=lambda x: -x[0])
         if not scored or scored[0][0] < 0.8:
             continue
@@ -474,12 +794,29 @@ def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: 
 
 
 def map_document(doc: Document, year_hint: int | None = None) -> tuple[Mapping, list[Row]]:
+    """Locate and map tables 二, 三 and 四. A section heading points at a table when the table's rows stand
+    under it; otherwise each table is found by its own header, row labels and value shape, in any order."""
     rows = flatten(doc)
     hits = heading_hits(rows)
-    spans = regions(rows, hits)
-    mapping = Mapping(regions=spans, headings=hits)
-    map_t2(rows, spans["t2"], mapping, year_hint)
+    hints = heading_regions(rows, hits)
     last_col = _grid_value_cols(rows)
-    map_t3(rows, spans["t3"], mapping, last_col)
-    map_t4(rows, spans["t4"], mapping, last_col)
+    m3, s3 = locate_t3(rows, hints.get("t3"), last_col)
+    end_hint = min([a - 1 for sec, (a, _) in hints.items() if sec in ("s5", "s6") and s3 and a > s3[1]], default=len(rows))
+    m4, s4 = locate_t4(rows, hints.get("t4"), s3, last_col, end_hint)
+    m2, s2 = locate_t2(rows, hints.get("t2"), [s for s in (s3, s4) if s], year_hint)
+    mapping = Mapping(headings=hits, copies=m3.copies)
+    for part in (m2, m3, m4):
+        mapping.merge(part)
+        mapping.located.update(part.located)
+    spans = {t: s for t, s in (("t2", s2), ("t3", s3), ("t4", s4)) if s}
+    # a narrative section ends where a table located after its heading begins (tables in an appendix)
+    for sec in ("s5", "s6"):
+        if sec in hints:
+            a, b = hints[sec]
+            b = min([ta for ta, _ in spans.values() if a <= ta < b], default=b)
+            title = section_markers()[APPENDIX]
+            while b > a and (text := _heading_text(rows[b - 1])) is not None and title.search(text):
+                b -= 1      # the titles of the tables that follow (附件, 附表一) are not part of the section
+            spans[sec] = (a, b)
+    mapping.regions = spans
     return mapping, rows

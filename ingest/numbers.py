@@ -3,13 +3,15 @@
 ``parse_cell`` keeps the raw text and says whether the cell is blank (blank,
 dash, slash or 无: a printed blank is not a zero) or unreadable (text that is
 not a number, such as 十二). Annotations such as ``22（其中修订 16 件）`` give the
-leading number; a unit printed in the cell (元, 万元, 件 …) is returned beside it.
+leading number; a unit printed in the cell (元, 万元, 件 …) is returned beside it. A count written with
+a scale (``1.2万``) is read scaled (12000); a money unit (万元) is a unit, never a scale.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 BLANK_TOKENS = {"", "-", "—", "——", "–", "―", "─", "/", "\\", "无", "空", "null", "none", "n/a", "na", "…", "...", "-/-"}
@@ -17,10 +19,12 @@ BLANK_TOKENS = {"", "-", "—", "——", "–", "―", "─", "/", "\\", "无",
 _NUM = re.compile(
     r"""^(?P<sign>[+-]?)\s*
         (?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)
+        \s*(?:(?P<scale>万|亿)(?!元))?
         \s*(?P<unit>万元|亿元|元|件|项|个|次|人次|条|宗|起)?
         \s*(?P<note>\(.*\)|\[.*\]|其中.*|含.*)?$""",
     re.VERBOSE,
 )
+SCALES = {"万": Decimal(10000), "亿": Decimal(100000000)}
 _SPACE_IN_DIGITS = re.compile(r"(?<=[\d.,])\s+(?=[\d.,])")
 
 
@@ -63,6 +67,8 @@ def _parse(raw: str) -> ParsedCell:
     if not m:
         return ParsedCell(raw, None, False)
     value = float(m.group("num").replace(",", ""))
+    if m.group("scale"):   # 1.2万 is 12000: scaled exactly, the printed text stays in raw_text
+        value = float(Decimal(m.group("num").replace(",", "")) * SCALES[m.group("scale")])
     if m.group("sign") == "-":
         value = -value
     return ParsedCell(raw, value, False, m.group("unit"), m.group("note"))

@@ -173,10 +173,12 @@ def check_cells(cells: list[Cell], t: Tally) -> None:
                                       f"a count must be a whole number: {p.raw_text!r}"))
 
 
-# Mapping notes are completeness findings: what the source lacks is a warning, never an error.
+# Mapping notes are completeness findings: what the source lacks is a warning, never an error; two copies
+# of a table that disagree are an error (which copy is right cannot be told).
 _NOTE_SEVERITY = {"table_missing": "warn", "rows_missing": "warn", "values_missing": "warn", "row_unmapped": "info",
                   "columns_missing": "warn", "extra_values": "info",
-                  "digits_joined": "info"}
+                  "digits_joined": "info", "extra_columns": "info", "duplicate_copy": "info",
+                  "conflicting_copies": "error"}
 
 
 def evaluate(mapping: Mapping, doc: Document | None = None) -> tuple[list[Finding], int, int]:

@@ -45,3 +45,24 @@ def real_home(shared_corpus, tmp_path_factory):
     build(home)
     return {"home": home, "files": files, "summary": summary}
 
+
+
+_METAMORPHIC: dict[tuple[str, str], str] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Collect the metamorphic suite's results from the test reports (they reach the controller under xdist)."""
+    if report.when == "call":
+        for name, value in report.user_properties:
+            if name == "metamorphic":
+                transform, source, result = value
+                _METAMORPHIC[(transform, source)] = result
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The metamorphic suite's table (transform × report), when it ran."""
+    if _METAMORPHIC:
+        from transforms import render_results
+
+        terminalreporter.write_sep("-", "metamorphic presentations")
+        terminalreporter.write_line(render_results(_METAMORPHIC))

@@ -21,3 +21,26 @@ def db(home):
     import duckdb
 
     return duckdb.connect(str(home.db), read_only=True)
+
+
+def cell_score(parsed, golden: dict) -> tuple[int, int, list[str]]:
+    """(exact, golden cells, problems) of one parsed report against its golden file, cell by cell, as the
+    scorer counts them (warehouse.score): a wrong or missing cell, or a non-zero cell the golden lacks."""
+    from warehouse.score import FACTS, _same
+
+    got = {(c["table_id"], f"{c['row_key']}|{c['col_key']}"): (c["value"], c["is_blank"]) for c in parsed.cells}
+    unknown = set(golden.get("unknown", []))
+    exact, total, problems = 0, 0, []
+    for table in FACTS:
+        for key, expected in golden.get(table, {}).items():
+            total += 1
+            if (table, key) not in got:
+                problems.append(f"missing {table}|{key}")
+            elif _same(expected, *got[(table, key)]):
+                exact += 1
+            else:
+                problems.append(f"wrong {table}|{key}: expected {expected!r}, got {got[(table, key)][0]!r}")
+    for (table, key), (v, blank) in got.items():
+        if key not in golden.get(table, {}) and f"{table}|{key}" not in unknown and not blank and v:
+            problems.append(f"invented {table}|{key}: {v!r}")
+    return exact, total, problems

@@ -30,3 +30,10 @@ def test_annotation_and_unit_kept():
 def test_unreadable_is_neither_blank_nor_number(raw):
     p = parse_cell(raw)
     assert p.unreadable and not is_value_like(raw)
+
+
+@pytest.mark.parametrize("raw,value,unit", [("1.2万", 12000, None), ("3万件", 30000, "件"), ("1.5亿", 150000000, None),
+                                            ("1.2万元", 1.2, "万元"), ("2万（其中x）", 20000, None)])
+def test_scale_words_multiply_units_do_not(raw, value, unit):
+    p = parse_cell(raw)
+    assert p.value == value and p.unit == unit and p.raw_text == raw

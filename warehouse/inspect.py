@@ -1,7 +1,7 @@
 """`xxgk inspect FILE`: everything ingest sees in one file, to explain any number.
 
 Prints the detected format, encoding and metadata; each table's grid as read;
-the regions found; every row mapping with how it was matched (label, variant,
+the regions found and how each table was located (by heading or by content); every row mapping with how it was matched (label, variant,
 position); the values; and the findings. Nothing is written.
 """
 from __future__ import annotations
@@ -38,7 +38,8 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
             f"published {meta.published_on} (from {meta.published_source or 'nowhere'})",
             *[f"  [{sev}] {rule}: {msg}" for rule, sev, msg in meta.notes],
             "layouts   " + ", ".join(f"{t}={lay}" for t, lay in sorted(mapping.layouts.items())),
-            "regions   " + ", ".join(f"{k}=rows {a}..{b - 1}" for k, (a, b) in sorted(mapping.regions.items())), ""]
+            "regions   " + ", ".join(f"{k}=rows {a}..{b - 1}" for k, (a, b) in sorted(mapping.regions.items())),
+            "located   " + (", ".join(f"{t}=by {how}" for t, how in sorted(mapping.located.items())) or "no table"), ""]
     for t in doc.tables:
         out.append(f"--- table {t.index}" + (f" (page {t.page})" if t.page else "") + f": {len(t.rows)} rows x {t.width} cols"
                    + (" ragged" if t.ragged else ""))
