@@ -46,7 +46,7 @@ def cmd_build(args) -> int:
     from .build import build
     from .lock import RefreshLock
 
-    home = Home.resolve(args.home)
+    home = Home.resolve(args.home).require()
     with RefreshLock(home.ensure()):
         res = build(home)
     print(f"built {res.db_path}: {res.models} models and seeds, {res.tests_passed} tests passed, "
@@ -55,10 +55,11 @@ def cmd_build(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    from .serve import connect, example_sql, format_for, list_examples, repl, write_result
+    from .serve import Limits, check_memory, connect, example_sql, format_for, list_examples, repl, write_result
     from .sqlguard import check_sql
 
     home = Home.resolve(args.home)
+    limits = Limits(row_limit=args.limit, timeout_s=args.timeout, memory=check_memory(args.memory))
     if args.example == "list":
         sys.stdout.write(list_examples())
         return 0
@@ -67,21 +68,22 @@ def cmd_sql(args) -> int:
     elif args.query:
         sql = args.query
     elif sys.stdin.isatty():
-        with connect(home):          # fail early when there is no warehouse
+        with connect(home.require(), memory=limits.memory):          # fail early when there is no warehouse
             pass
-        return repl(home, input, sys.stdout.write, args.limit, args.timeout)
+        return repl(home, input, sys.stdout.write, limits)
     else:
         sql = sys.stdin.read()
     if not sql.strip():
         raise XxgkError("no query given")
     fmt = format_for(args.out, args.format)
-    statements = check_sql(sql)
+    statements = check_sql(sql)          # checked once here; run as checked below
+    home.require()
     if args.out and len(statements) > 1:
         raise XxgkError(f"--out takes one statement ({len(statements)} given)")
     for statement in statements:
-        n, truncated = write_result(home, statement, fmt, args.out, args.limit, args.timeout)
+        n, truncated = write_result(home, statement, fmt, args.out, limits)
         if truncated:
-            print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
+            print(f"(output cut at {args.limit} rows or {limits.max_bytes // 2**20} MB; use --limit)", file=sys.stderr)
         if args.out:
             print(f"wrote {n} rows to {args.out} ({fmt})", file=sys.stderr)
     return 0
@@ -114,7 +116,7 @@ def cmd_score(args) -> int:
 def cmd_check(args) -> int:
     from .check import exit_code, format_check, gather
 
-    result = gather(Home.resolve(args.home))
+    result = gather(Home.resolve(args.home).require())
     sys.stdout.write(format_check(result, args.format))
     return exit_code(result, args.strict)
 
@@ -164,8 +166,11 @@ def cmd_refresh(args) -> int:
     previous = signal.signal(signal.SIGTERM, stop)      # a stopped service records its run as interrupted
     configure_logging(args.quiet, args.log_file)
     log = logging.getLogger("xxgk.refresh")
+    home = Home.resolve(args.home)
+    if not (args.home or os.environ.get("XXGK_HOME")):
+        home.require()           # the default ./data is never created by a refresh; a named home may be
     try:
-        run = refresh(Home.resolve(args.home), sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args))
+        run = refresh(home, sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args))
     except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
         log.error(f"xxgk: error: {exc}")
         return exc.exit_code
@@ -188,7 +193,7 @@ def cmd_demo(args) -> int:
 def cmd_docs(args) -> int:
     from .docs import build_docs
 
-    print(build_docs(Home.resolve(args.home)))
+    print(build_docs(Home.resolve(args.home).require()))
     return 0
 
 
@@ -231,6 +236,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--example", metavar="NAME", help="run a named example query; `--example list` lists them")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
+    sp.add_argument("--memory", default="1GB", help="memory limit of the query engine, e.g. 512MB (default 1GB)")
 
     sp = add("inspect", cmd_inspect, "show how one file is read: grids, row matches, values, findings")
     sp.add_argument("file")
