@@ -11,8 +11,9 @@ from local_server import LocalServer, Site
 from ingest.fetch import Fetcher, FetchPolicy, Source, read_sources, safe_stem
 from ingest.synthetic import generate
 
+# The test server is on 127.0.0.1, so the tests allow private addresses (refused by default).
 FAST = FetchPolicy(timeout_s=0.5, deadline_s=5, max_bytes=100_000, retries=2, backoff_s=0.01, max_redirects=3,
-                   min_interval_s=0.0)
+                   min_interval_s=0.0, allow_private=True)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,7 @@ def test_per_host_rate_limit(tmp_path, server):
         waits.append(s)
         time.sleep(s)
 
-    policy = FetchPolicy(timeout_s=1, retries=0, min_interval_s=0.3, backoff_s=0.01)
+    policy = FetchPolicy(timeout_s=1, retries=0, min_interval_s=0.3, backoff_s=0.01, allow_private=True)
     _fetch(tmp_path, [_src(base + "/reports/a.html"), _src(base + "/reports/b.html", "乙局")], policy, sleep)
     assert len(waits) == 1 and 0 < waits[0] <= 0.3       # the second request to the host waited its turn
 
@@ -160,7 +161,7 @@ def test_cli_fetch_exit_codes(tmp_path, server):
     mixed = tmp_path / "mixed.csv"
     mixed.write_text(f"agency,year,url\n甲局,2023,{base}/reports/a.html\n乙局,2023,{base}/missing\n", encoding="utf-8")
     home = str(tmp_path / "home")
-    common = ["--home", home, "--timeout", "0.5", "--retries", "0", "--min-interval", "0", "--quiet"]
+    common = ["--home", home, "--timeout", "0.5", "--retries", "0", "--min-interval", "0", "--quiet", "--allow-private"]
     assert main(["fetch", "--sources", str(ok), *common]) == 0
     assert main(["fetch", "--sources", str(mixed), *common]) == 4
     assert main(["fetch", "--sources", str(tmp_path / "nope.csv"), *common]) == 2

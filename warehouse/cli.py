@@ -125,7 +125,8 @@ def _fetch_policy(args):
     from ingest.fetch import FetchPolicy
 
     return FetchPolicy(timeout_s=args.timeout, retries=args.retries, backoff_s=args.backoff,
-                       min_interval_s=args.min_interval, max_bytes=int(args.max_mb * 2**20))
+                       min_interval_s=args.min_interval, max_bytes=int(args.max_mb * 2**20),
+                       allow_private=args.allow_private)
 
 
 def cmd_fetch(args) -> int:
@@ -259,6 +260,9 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--backoff", type=float, default=2.0, help="first retry wait in seconds, doubling (default 2)")
         sp.add_argument("--min-interval", type=float, default=1.0, help="seconds between requests to one host (default 1)")
         sp.add_argument("--max-mb", type=float, default=50.0, help="largest download in MB (default 50)")
+        sp.add_argument("--allow-private", action="store_true",
+                        help="allow hosts and redirects that resolve to loopback, private, link-local or reserved "
+                             "addresses (refused by default)")
         sp.add_argument("--quiet", action="store_true", help="print only warnings and errors")
         sp.add_argument("--log-file", help="append a timestamped log to this file")
 
