@@ -184,8 +184,9 @@ def render(cols: list[str], rows: list[tuple], fmt: str = "table", terminal: boo
         return buf.getvalue()
     if fmt == "json":
         text = json.dumps([{c: _plain(v) for c, v in zip(cols, r)} for r in rows], ensure_ascii=False, indent=1) + "\n"
-        # JSON escapes C0 itself; on a terminal the rest becomes \\uXXXX too (still valid JSON)
-        return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if terminal else text
+        # JSON escapes C0 in strings itself (a raw newline is layout); on a terminal the rest becomes \\uXXXX too (still valid JSON)
+        return _CONTROL.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text) \
+            if terminal else text
     cols = [escape_text(c) for c in cols]
     cells = [[("" if v is None else escape_text(str(_plain(v)))) for v in r] for r in rows]
     widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(cols)]
