@@ -404,10 +404,12 @@ class Fetcher:
 
     # --- state -----------------------------------------------------------------------------------
     def _load_state(self) -> dict[str, dict]:
+        """Per source key; entries of the older per-URL state (URLs with their secrets) are dropped."""
         try:
-            return json.loads(self.state_path.read_text())
+            state = json.loads(self.state_path.read_text())
         except (FileNotFoundError, ValueError):
             return {}
+        return {k: v for k, v in state.items() if re.fullmatch(r"[0-9a-f]{32}", k)} if isinstance(state, dict) else {}
 
     def _save_state(self, state: dict) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)

@@ -154,3 +154,34 @@ def test_views_show_only_committed_batches(quoted_home, tmp_path):
     (home.lake / "_batches" / f"{batch}.json").unlink()              # and a batch whose marker is gone
     assert pq.read_table(reports).num_rows > 0
     assert _counts(home) == before
+
+
+def test_meta_fetches_redacts_secrets_recorded_before_fetch_did(quoted_home, tmp_path):
+    from ingest.lake import Lake
+    from warehouse.home import Home
+    from warehouse.serve import query
+
+    home = Home.resolve(tmp_path / "home")
+    shutil.copytree(quoted_home.root, home.root)
+    Lake(home.lake).write_batch({"fetches": [{
+        "url": "https://user:pw-4444@x.gov.cn/r.pdf?token=tok-5555&page=2",
+        "final_url": "https://x.gov.cn/r.pdf?sig=sig-6666", "error": "http_404: not at https://x.gov.cn/?key=key-7777"}]})
+    rows = query(home, "select url, final_url, error, error_code from meta_fetches")[1]
+    assert rows == [("https://***@x.gov.cn/r.pdf?token=***&page=2", "https://x.gov.cn/r.pdf?sig=***",
+                     "http_404: not at https://x.gov.cn/?key=***", "http_404")]
+
+
+@pytest.mark.parametrize("command", [["build"], ["refresh"], ["check"], ["docs"], ["sql", "select 1"]])
+def test_no_command_creates_a_home_it_was_not_given(tmp_path, monkeypatch, capsys, command):
+    """Without --home or XXGK_HOME, ./data must exist; build, check, docs and sql never create a named one either."""
+    from warehouse.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("XXGK_HOME", raising=False)
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"no xxgk home at {tmp_path / 'data'}" in err
+    assert not (tmp_path / "data").exists()
+    if command != ["refresh"]:                       # a named home is created by ingest, fetch and refresh only
+        assert main([command[0], "--home", str(tmp_path / "typo"), *command[1:]]) == 2
+        assert not (tmp_path / "typo").exists()
