@@ -180,7 +180,7 @@ def test_no_command_creates_a_home_it_was_not_given(tmp_path, monkeypatch, capsy
     monkeypatch.delenv("XXGK_HOME", raising=False)
     assert main(command) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"no xxgk home at {tmp_path / 'data'}" in err
+    assert err.count("\n") == 1 and str(tmp_path / "data") in err      # no xxgk home / no warehouse at it
     assert not (tmp_path / "data").exists()
     if command != ["refresh"]:                       # a named home is created by ingest, fetch and refresh only
         assert main([command[0], "--home", str(tmp_path / "typo"), *command[1:]]) == 2

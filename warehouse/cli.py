@@ -68,7 +68,7 @@ def cmd_sql(args) -> int:
     elif args.query:
         sql = args.query
     elif sys.stdin.isatty():
-        with connect(home.require(), memory=limits.memory):          # fail early when there is no warehouse
+        with connect(home, memory=limits.memory):          # fail early when there is no warehouse
             pass
         return repl(home, input, sys.stdout.write, limits)
     else:
@@ -77,7 +77,6 @@ def cmd_sql(args) -> int:
         raise XxgkError("no query given")
     fmt = format_for(args.out, args.format)
     statements = check_sql(sql)          # checked once here; run as checked below
-    home.require()
     if args.out and len(statements) > 1:
         raise XxgkError(f"--out takes one statement ({len(statements)} given)")
     for statement in statements:
@@ -116,7 +115,7 @@ def cmd_score(args) -> int:
 def cmd_check(args) -> int:
     from .check import exit_code, format_check, gather
 
-    result = gather(Home.resolve(args.home).require())
+    result = gather(Home.resolve(args.home))
     sys.stdout.write(format_check(result, args.format))
     return exit_code(result, args.strict)
 
