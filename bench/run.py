@@ -190,7 +190,8 @@ def bench_queries(n_reports: int) -> list[dict]:
 def _query_seconds(home: Path, sql: str) -> float:
     import duckdb
 
-    con = duckdb.connect(str(home / "xxgk.duckdb"), read_only=True)
+    # lake views read paths relative to the home (warehouse/home.py)
+    con = duckdb.connect(str(home / "xxgk.duckdb"), read_only=True, config={"file_search_path": str(home)})
     try:
         t = time.perf_counter()
         con.execute(sql).fetchall()

@@ -17,10 +17,10 @@ def load_golden(path: Path) -> dict:
 
 
 def db(home):
-    """A read-only DuckDB connection to a home's warehouse."""
-    import duckdb
+    """A read-only DuckDB connection to a home's warehouse (lake views resolve in that home)."""
+    from warehouse.home import connect_db
 
-    return duckdb.connect(str(home.db), read_only=True)
+    return connect_db(home)
 
 
 def cell_score(parsed, golden: dict) -> tuple[int, int, list[str]]:

@@ -20,6 +20,9 @@ class Site:
         self.flaky_failures = 2
         self.slow_s = 3.0
         self.big_bytes = 300_000
+        self.trickle_s = 0.2             # between two bytes of /trickle and /trickle-headers
+        self.retry_after = "1"           # Retry-After of /retry-after's first answer
+        self.basic_auth = "Basic dXNlcjpodW50ZXIy"   # user:hunter2
         self.lock = threading.Lock()
 
     def put(self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> None:
@@ -39,7 +42,7 @@ def _handler(site: Site):
             pass
 
         def _send(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
-            site.record(self.path, status)
+            site.record(self.path.split("?", 1)[0], status)
             self.send_response(status)
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
@@ -53,7 +56,7 @@ def _handler(site: Site):
                     self.close_connection = True
 
         def do_GET(self):  # noqa: N802
-            path = self.path
+            path = self.path.split("?", 1)[0]
             if path in site.pages:
                 body, ctype = site.pages[path]
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
@@ -95,6 +98,31 @@ def _handler(site: Site):
                     pass
                 self.close_connection = True
                 return None
+            if path in ("/trickle", "/trickle-headers"):       # one byte at a time, for ever (until the client goes)
+                site.record(path, 200)
+                try:
+                    if path == "/trickle":
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n")
+                    for _ in range(200):
+                        self.wfile.write(b"H" if path == "/trickle-headers" else b"x")
+                        self.wfile.flush()
+                        time.sleep(site.trickle_s)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+                return None
+            if path.startswith("/to-loopback"):
+                return self._send(302, headers={"Location": f"http://127.0.0.1:{self.server.server_address[1]}/reports/a.html"})
+            if path.startswith("/retry-after"):
+                if site.hits.get(path, 0) == 0:
+                    return self._send(429 if path == "/retry-after" else 503, b"wait", {"Retry-After": site.retry_after})
+                body, ctype = site.pages["/reports/a.html"]
+                return self._send(200, body, {"Content-Type": ctype})
+            if path.startswith("/auth"):
+                if self.headers.get("Authorization") != site.basic_auth:
+                    return self._send(401, b"who are you")
+                body, ctype = site.pages["/reports/b.html"]
+                return self._send(200, body, {"Content-Type": ctype})
             if path == "/mislabelled.pdf":
                 body, _ = site.pages["/reports/a.html"]
                 return self._send(200, body, {"Content-Type": "application/pdf"})

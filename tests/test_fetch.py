@@ -8,11 +8,12 @@ import pyarrow.parquet as pq
 import pytest
 from local_server import LocalServer, Site
 
-from ingest.fetch import Fetcher, FetchPolicy, Source, read_sources, safe_stem
+from ingest.fetch import Fetcher, FetchPolicy, Source, blocked_reason, read_sources, safe_stem
 from ingest.synthetic import generate
 
+# The test server is on 127.0.0.1, so the tests allow private addresses (refused by default).
 FAST = FetchPolicy(timeout_s=0.5, deadline_s=5, max_bytes=100_000, retries=2, backoff_s=0.01, max_redirects=3,
-                   min_interval_s=0.0)
+                   min_interval_s=0.0, allow_private=True)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,7 @@ def test_per_host_rate_limit(tmp_path, server):
         waits.append(s)
         time.sleep(s)
 
-    policy = FetchPolicy(timeout_s=1, retries=0, min_interval_s=0.3, backoff_s=0.01)
+    policy = FetchPolicy(timeout_s=1, retries=0, min_interval_s=0.3, backoff_s=0.01, allow_private=True)
     _fetch(tmp_path, [_src(base + "/reports/a.html"), _src(base + "/reports/b.html", "乙局")], policy, sleep)
     assert len(waits) == 1 and 0 < waits[0] <= 0.3       # the second request to the host waited its turn
 
@@ -160,7 +161,99 @@ def test_cli_fetch_exit_codes(tmp_path, server):
     mixed = tmp_path / "mixed.csv"
     mixed.write_text(f"agency,year,url\n甲局,2023,{base}/reports/a.html\n乙局,2023,{base}/missing\n", encoding="utf-8")
     home = str(tmp_path / "home")
-    common = ["--home", home, "--timeout", "0.5", "--retries", "0", "--min-interval", "0", "--quiet"]
+    common = ["--home", home, "--timeout", "0.5", "--retries", "0", "--min-interval", "0", "--quiet", "--allow-private"]
     assert main(["fetch", "--sources", str(ok), *common]) == 0
     assert main(["fetch", "--sources", str(mixed), *common]) == 4
     assert main(["fetch", "--sources", str(tmp_path / "nope.csv"), *common]) == 2
+
+
+# --- hardening: deadlines, addresses, secrets, Retry-After, one URL for two agencies ---------------
+
+
+@pytest.mark.parametrize("path", ["/trickle", "/trickle-headers"])
+def test_a_trickling_server_cannot_hold_a_fetch_past_its_deadline(tmp_path, server, path):
+    """One byte every 0.2 s never trips the 1 s socket timeout; the 1.5 s deadline stops the download."""
+    site, base = server
+    policy = FetchPolicy(timeout_s=1.0, deadline_s=1.5, retries=2, backoff_s=0.01, min_interval_s=0, allow_private=True)
+    t0 = time.monotonic()
+    s = _fetch(tmp_path, [_src(base + path)], policy)
+    elapsed = time.monotonic() - t0
+    row = s.rows[0]
+    assert row["error"].startswith("timeout:") and "deadline of 1.5 s" in row["error"], row["error"]
+    assert elapsed < 3.0 and row["attempts"] == 1          # no retry once the deadline has passed
+    assert not list((tmp_path / "inbox").rglob("*.*"))
+
+
+def test_private_addresses_are_refused_unless_allowed(tmp_path, server):
+    site, base = server
+    strict = FetchPolicy(timeout_s=0.5, retries=0, min_interval_s=0)
+    s = _fetch(tmp_path / "a", [_src(base + "/reports/a.html")], strict)
+    assert s.rows[0]["error"].startswith("private_address:") and "loopback" in s.rows[0]["error"]
+    assert site.hits.get("/reports/a.html", 0) == 0           # refused before connecting
+    assert _fetch(tmp_path / "b", [_src(base + "/reports/a.html")], FAST).ok == 1
+
+
+def test_a_redirect_to_loopback_is_refused(tmp_path, server):
+    """A public host (public.test, which the test resolves to the local server) redirects to 127.0.0.1."""
+    site, base = server
+    port = int(base.rsplit(":", 1)[1])
+    strict = FetchPolicy(timeout_s=0.5, retries=0, min_interval_s=0)
+    fetcher = Fetcher(tmp_path, strict, resolve=lambda host, p: ["127.0.0.1"],
+                      address_check=lambda ip, host: None if host == "public.test" else blocked_reason(ip))
+    s = fetcher.fetch_all([_src(f"http://public.test:{port}/to-loopback")])
+    row = s.rows[0]
+    assert row["error"] == (f"private_address: 127.0.0.1 resolves to 127.0.0.1, a loopback address "
+                            f"(--allow-private allows it)")
+    assert site.hits["/to-loopback"] == 1 and site.hits.get("/reports/a.html", 0) == 0
+    assert row["final_url"] == f"http://127.0.0.1:{port}/reports/a.html"
+    assert [blocked_reason(ip) for ip in ("10.1.2.3", "169.254.169.254", "::1", "::ffff:192.168.0.1", "100.64.0.1",
+                                          "224.0.0.1", "fe80::1", "93.184.216.34", "2606:4700::1111")] == [
+        "private", "link-local", "loopback", "private", "reserved", "multicast", "link-local", None, None]
+
+
+def test_credentials_and_query_secrets_never_recorded_or_printed(tmp_path, server, capsys):
+    from warehouse.cli import main
+
+    site, base = server
+    authed = base.replace("http://", "http://user:hunter2@") + "/auth?token=tok-123456&page=2"
+    signed = base + "/reports/a.html?access_token=acc-777777&X-Amz-Signature=sig-888888&lang=zh"
+    failing = base + "/missing?api_key=key-999999"
+    sources = tmp_path / "sources.csv"
+    sources.write_text(f"agency,year,url\n甲局,2023,{authed}\n乙局,2023,{signed}\n丙局,2023,{failing}\n", encoding="utf-8")
+    home = tmp_path / "home"
+    code = main(["fetch", "--home", str(home), "--sources", str(sources), "--allow-private", "--retries", "0",
+                 "--min-interval", "0", "--timeout", "1", "--log-file", str(tmp_path / "fetch.log")])
+    out = capsys.readouterr()
+    assert code == 4                                           # /missing fails; the basic-auth page was fetched
+    rows = pq.read_table(next((home / "lake" / "fetches").glob("b*.parquet"))).to_pylist()
+    assert [r["error"] is None for r in rows] == [True, True, False]
+    assert rows[0]["url"] == base.replace("http://", "http://***@") + "/auth?token=***&page=2"
+    assert rows[1]["url"].endswith("/reports/a.html?access_token=***&X-Amz-Signature=***&lang=zh")
+    recorded = "\n".join([out.out, out.err, (tmp_path / "fetch.log").read_text(encoding="utf-8"), repr(rows),
+                          (home / ".state" / "fetch_state.json").read_text()])
+    assert "/missing?api_key=***" in recorded
+    for secret in ("hunter2", "tok-123456", "acc-777777", "sig-888888", "key-999999"):
+        assert secret not in recorded, secret
+
+
+def test_retry_after_is_honoured_up_to_a_cap(tmp_path, server):
+    site, base = server
+    waits: list[float] = []
+    s = _fetch(tmp_path, [_src(base + "/retry-after")], sleep=waits.append)
+    assert s.ok == 1 and s.rows[0]["attempts"] == 2 and waits == [1.0]      # not the 0.01 s backoff
+    site.retry_after = "3600"
+    capped = _fetch(tmp_path, [_src(base + "/retry-after-long", "乙局")], sleep=waits.append)
+    row = capped.rows[0]
+    assert row["error"].startswith("http_503:") and "retry after 3600 s" in row["error"] and row["attempts"] == 1
+    assert waits == [1.0]
+
+
+def test_one_url_for_two_agencies_keeps_both_files(tmp_path, server, reports):
+    site, base = server
+    both = [_src(base + "/reports/a.html", "甲局"), _src(base + "/reports/a.html", "乙局")]
+    first = _fetch(tmp_path, both)
+    files = [r["file"] for r in first.rows]
+    assert first.ok == 2 and len(set(files)) == 2
+    again = _fetch(tmp_path, both)
+    assert again.not_modified == 2 and [r["file"] for r in again.rows] == files
+    assert all((tmp_path / "inbox" / f).read_bytes() == reports[0] for f in files)

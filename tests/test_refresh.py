@@ -202,8 +202,8 @@ def test_refresh_fetches_configured_sources(env, tmp_path):
                                                    encoding="utf-8")
         try:
             code = main(["refresh", "--home", str(env.home.root), "--retries", "0", "--min-interval", "0",
-                         "--timeout", "2", "--log-file", str(tmp_path / "refresh.log")])
-            again = refresh(env.home, fetch_policy=FetchPolicy(retries=0, min_interval_s=0))
+                         "--timeout", "2", "--log-file", str(tmp_path / "refresh.log"), "--allow-private"])
+            again = refresh(env.home, fetch_policy=FetchPolicy(retries=0, min_interval_s=0, allow_private=True))
         finally:
             (env.home.root / "sources.csv").unlink()
     assert code == EXIT_PARTIAL                                  # one download failed

@@ -162,3 +162,134 @@ def test_named_examples_run(synthetic_home, capsys):
     assert main(["sql", "--home", home, "--example", "list"]) == 0
     assert capsys.readouterr().out == list_examples() and "trace_numbers" in list_examples()
     assert main(["sql", "--home", home, "--example", "nope"]) == 2
+
+
+# --- hardening: parser errors, limits, terminal escapes, one check per statement, locks ----------------
+
+def _reader(lines: list[str]):
+    """A prompt's input: the lines, then end of input."""
+    it = iter(lines)
+
+    def read(prompt):
+        try:
+            return next(it)
+        except StopIteration:
+            raise EOFError from None
+
+    return read
+
+
+PARSER_ERRORS = ["selec 1", "select 'unterminated", "explain /* c */ analyze selec 1", "select (((1", "explain (", "/*"]
+
+
+@pytest.mark.parametrize("sql", PARSER_ERRORS)
+def test_parser_errors_are_one_line_denials(synthetic_home, sql, capsys):
+    assert main(["sql", "--home", str(synthetic_home["home"].root), sql]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xxgk: error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_comments_inside_explain(synthetic_home):
+    home = synthetic_home["home"]
+    for sql in ["explain /* c */ analyze select 1", "explain -- c\n select 1", "explain/**/select 1"]:
+        assert query(home, sql)[1], sql
+    with pytest.raises(Denied, match="COPY"):
+        check_sql("explain /* c */ analyze /* d */ copy dim_report to '/tmp/x.csv'")
+
+
+def test_the_prompt_survives_every_error(synthetic_home):
+    lines = [*(f"{sql};" for sql in PARSER_ERRORS), "explain /* c */ analyze select 1;", "select 7 * 6 as n;"]
+    out: list[str] = []
+    assert repl(synthetic_home["home"], _reader(lines), out.append) == 0
+    text = "".join(out)
+    assert text.count("error: ") == len(PARSER_ERRORS) and "42" in text and "dummy scan" in text.lower()
+
+
+def test_memory_and_thread_limits_on_every_connection(synthetic_home, capsys):
+    from warehouse.serve import Limits
+
+    home = synthetic_home["home"]
+    sql = "select current_setting('memory_limit') as m, current_setting('threads') as t"
+    assert query(home, sql)[1] == [("953.6 MiB", 2)]                       # the 1GB default
+    assert query(home, sql, limits=Limits(memory="256MB"))[1] == [("244.1 MiB", 2)]
+    assert main(["sql", "--home", str(home.root), "--memory", "512MB", "--format", "csv", sql]) == 0
+    assert capsys.readouterr().out.splitlines() == ["m,t", "488.2 MiB,2"]
+    assert main(["sql", "--home", str(home.root), "--memory", "lots", "select 1"]) == 2
+    assert "--memory takes a size" in capsys.readouterr().err
+    with pytest.raises(Denied, match="SET"):
+        check_sql("set memory_limit = '100GB'")
+    with connect(home) as con, pytest.raises(duckdb.Error):
+        con.execute("set memory_limit = '100GB'")
+
+
+def test_results_are_bounded_in_bytes(synthetic_home, tmp_path, capsys):
+    from warehouse.serve import Limits, query_arrow
+
+    home = synthetic_home["home"]
+    sql = "select i, repeat('x', 1000000) as big from range(50) t(i)"
+    cols, rows, truncated = query(home, sql, limits=Limits(max_bytes=5_500_000))
+    assert truncated and len(rows) == 5 and all(len(r[1]) == 1_000_000 for r in rows)
+    table, truncated = query_arrow(home, sql, limits=Limits(max_bytes=5_500_000))
+    assert truncated and table.num_rows < 50 and table.nbytes <= 5_500_000
+    assert query(home, "select * from range(50)", limits=Limits(max_bytes=5_500_000))[2] is False
+    assert main(["sql", "--home", str(home.root), "--format", "csv", "select repeat('x', 1000000) from range(100)"]) == 0
+    out = capsys.readouterr()
+    assert 0 < len(out.out.splitlines()) - 1 < 100 and "output cut at" in out.err
+
+
+def test_control_characters_are_escaped_on_the_terminal(synthetic_home, monkeypatch, capsys, tmp_path):
+    home = synthetic_home["home"]
+    sql = "select chr(27) || '[2J' || chr(155) || 'x' || chr(10) || 'y' as \"h\x07\""
+    assert main(["sql", "--home", str(home.root), sql]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x9b" not in out and "\x07" not in out
+    assert "\\x1b[2J\\x9bx\\ny" in out and "h\\x07" in out
+    out_lines: list[str] = []
+    repl(home, _reader([sql + ";"]), out_lines.append)
+    assert "\\x1b[2J" in "".join(out_lines) and "\x1b" not in "".join(out_lines)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert main(["sql", "--home", str(home.root), "--format", "json", sql]) == 0
+    shown = capsys.readouterr().out
+    assert "\x1b" not in shown and "\x9b" not in shown and json.loads(shown)[0]["h\x07"] == "\x1b[2J\x9bx\ny"
+    assert main(["sql", "--home", str(home.root), "--out", str(tmp_path / "r.csv"), sql]) == 0
+    assert "\x1b[2J\x9bx" in (tmp_path / "r.csv").read_text(encoding="utf-8")     # files keep the data as it is
+
+
+def test_each_statement_is_checked_once(synthetic_home, monkeypatch, capsys):
+    import warehouse.serve
+    import warehouse.sqlguard
+
+    calls: list[str] = []
+    real = warehouse.sqlguard.check_sql
+
+    def counting(sql):
+        calls.append(sql)
+        return real(sql)
+
+    monkeypatch.setattr(warehouse.sqlguard, "check_sql", counting)
+    monkeypatch.setattr(warehouse.serve, "check_sql", counting)
+    assert main(["sql", "--home", str(synthetic_home["home"].root), "--format", "csv", "select 1 as a; select 2 as b"]) == 0
+    assert calls == ["select 1 as a; select 2 as b"] and capsys.readouterr().out.split() == ["a", "1", "b", "2"]
+    calls.clear()
+    repl(synthetic_home["home"], _reader(["select 1; select 2;"]), lambda text: None)
+    assert calls == ["select 1; select 2;"]
+
+
+def test_a_writer_in_another_process_gives_one_line_and_exit_5(synthetic_home, tmp_path, capsys):
+    import shutil
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    shutil.copytree(synthetic_home["home"].root, home)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\n"
+                               f"con = duckdb.connect({str(home / 'xxgk.duckdb')!r})\nprint('ready', flush=True)\n"
+                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        assert main(["sql", "--home", str(home), "select 1"]) == 5
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "open for writing by another process" in err and "Traceback" not in err
+    finally:
+        holder.kill()
+        holder.wait()

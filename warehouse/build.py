@@ -43,7 +43,7 @@ class BuildResult:
 
 def dbt_env(home: Home, db_path: Path) -> dict[str, str]:
     return {
-        "XXGK_LAKE": str(home.lake),
+        "XXGK_HOME": str(home.duckdb_config()["file_search_path"]),
         "XXGK_DB_PATH": str(db_path),
         "XXGK_DBT_TARGET": str(home.root / ".dbt-target"),
         "DO_NOT_TRACK": "1",

@@ -54,7 +54,7 @@ def cmd_build(args) -> int:
     from .build import build
     from .lock import RefreshLock
 
-    home = Home.resolve(args.home)
+    home = Home.resolve(args.home).require()
     with RefreshLock(home.ensure()):
         res = build(home)
     print(f"built {res.db_path}: {res.models} models and seeds, {res.tests_passed} tests passed, "
@@ -63,10 +63,11 @@ def cmd_build(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    from .serve import connect, example_sql, format_for, list_examples, repl, write_result
+    from .serve import Limits, check_memory, connect, example_sql, format_for, list_examples, repl, write_result
     from .sqlguard import check_sql
 
     home = Home.resolve(args.home)
+    limits = Limits(row_limit=args.limit, timeout_s=args.timeout, memory=check_memory(args.memory))
     if args.example == "list":
         sys.stdout.write(list_examples())
         return 0
@@ -75,21 +76,21 @@ def cmd_sql(args) -> int:
     elif args.query:
         sql = args.query
     elif sys.stdin.isatty():
-        with connect(home):          # fail early when there is no warehouse
+        with connect(home, memory=limits.memory):          # fail early when there is no warehouse
             pass
-        return repl(home, input, sys.stdout.write, args.limit, args.timeout)
+        return repl(home, input, sys.stdout.write, limits)
     else:
         sql = sys.stdin.read()
     if not sql.strip():
         raise XxgkError("no query given")
     fmt = format_for(args.out, args.format)
-    statements = check_sql(sql)
+    statements = check_sql(sql)          # checked once here; run as checked below
     if args.out and len(statements) > 1:
         raise XxgkError(f"--out takes one statement ({len(statements)} given)")
     for statement in statements:
-        n, truncated = write_result(home, statement, fmt, args.out, args.limit, args.timeout)
+        n, truncated = write_result(home, statement, fmt, args.out, limits)
         if truncated:
-            print(f"(output cut at {args.limit} rows; use --limit)", file=sys.stderr)
+            print(f"(output cut at {args.limit} rows or {limits.max_bytes // 2**20} MB; use --limit)", file=sys.stderr)
         if args.out:
             print(f"wrote {n} rows to {args.out} ({fmt})", file=sys.stderr)
     return 0
@@ -150,7 +151,8 @@ def _fetch_policy(args):
     from ingest.fetch import FetchPolicy
 
     return FetchPolicy(timeout_s=args.timeout, retries=args.retries, backoff_s=args.backoff,
-                       min_interval_s=args.min_interval, max_bytes=int(args.max_mb * 2**20))
+                       min_interval_s=args.min_interval, max_bytes=int(args.max_mb * 2**20),
+                       allow_private=args.allow_private)
 
 
 def cmd_fetch(args) -> int:
@@ -191,8 +193,11 @@ def cmd_refresh(args) -> int:
     previous = signal.signal(signal.SIGTERM, stop)      # a stopped service records its run as interrupted
     configure_logging(args.quiet, args.log_file)
     log = logging.getLogger("xxgk.refresh")
+    home = Home.resolve(args.home)
+    if not (args.home or os.environ.get("XXGK_HOME")):
+        home.require()           # the default ./data is never created by a refresh; a named home may be
     try:
-        run = refresh(Home.resolve(args.home), sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
+        run = refresh(home, sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
                       reparse=args.reparse)
     except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
         log.error(f"xxgk: error: {exc}")
@@ -216,7 +221,7 @@ def cmd_demo(args) -> int:
 def cmd_docs(args) -> int:
     from .docs import build_docs
 
-    print(build_docs(Home.resolve(args.home)))
+    print(build_docs(Home.resolve(args.home).require()))
     return 0
 
 
@@ -272,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--example", metavar="NAME", help="run a named example query; `--example list` lists them")
     sp.add_argument("--limit", type=int, default=10_000, help="row limit (default 10000)")
     sp.add_argument("--timeout", type=float, default=60.0, help="statement timeout in seconds (default 60)")
+    sp.add_argument("--memory", default="1GB", help="memory limit of the query engine, e.g. 512MB (default 1GB)")
 
     sp = add("serve", cmd_serve, "read-only web explorer over the warehouse (pages, JSON API, CSV/Parquet downloads)")
     sp.add_argument("--port", type=int, default=8001, help="port (default 8001)")
@@ -311,6 +317,9 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--backoff", type=float, default=2.0, help="first retry wait in seconds, doubling (default 2)")
         sp.add_argument("--min-interval", type=float, default=1.0, help="seconds between requests to one host (default 1)")
         sp.add_argument("--max-mb", type=float, default=50.0, help="largest download in MB (default 50)")
+        sp.add_argument("--allow-private", action="store_true",
+                        help="allow hosts and redirects that resolve to loopback, private, link-local or reserved "
+                             "addresses (refused by default)")
         sp.add_argument("--quiet", action="store_true", help="print only warnings and errors")
         sp.add_argument("--log-file", help="append a timestamped log to this file")
 

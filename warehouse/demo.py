@@ -60,8 +60,9 @@ def _reset_demo_home(home: Home) -> None:
 
     reports = home.lake / "reports"
     if reports.exists() and any(reports.rglob("*.parquet")):
+        glob = str(reports / "*" / "*.parquet").replace("'", "''")
         real = duckdb.connect().execute(
-            f"select count(*) from read_parquet('{reports}/*/*.parquet', union_by_name = true) where not is_synthetic"
+            f"select count(*) from read_parquet('{glob}', union_by_name = true) where not is_synthetic"
         ).fetchone()[0]
         if real:
             raise XxgkError(f"{home.root} holds {real} real reports; the demo needs a home of its own (--home)")

@@ -1,9 +1,20 @@
-"""Where xxgk keeps its data: ``--home``, else ``$XXGK_HOME``, else ``./data``."""
+"""Where xxgk keeps its data: ``--home``, else ``$XXGK_HOME``, else ``./data``.
+
+Nothing inside the warehouse names the home: the lake views read relative
+paths (``lake/cells/*/*.parquet``), which DuckDB resolves against the
+``file_search_path`` that every connection xxgk makes sets to the home
+(:func:`connect_db`; dbt gets it from ``profiles.yml``). So a moved home works
+without a rebuild and a copied one reads its own lake. Another tool opening
+``xxgk.duckdb`` does the same with ``SET file_search_path = '<home>'`` (or by
+starting in the home folder).
+"""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import XxgkError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +51,31 @@ class Home:
     def logs(self) -> Path:
         return self.root / "logs"
 
+    def duckdb_config(self) -> dict:
+        """Settings every DuckDB connection on this home starts with (relative lake paths resolve here)."""
+        if "," in str(self.root):     # file_search_path is a comma-separated list
+            raise XxgkError(f"the home path may not contain a comma: {self.root}")
+        return {"file_search_path": str(self.root), "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False}
+
+    def require(self) -> "Home":
+        """The home, which must exist already (commands that only read or build never create one)."""
+        if not self.root.is_dir():
+            raise XxgkError(f"no xxgk home at {self.root}; give --home (or set XXGK_HOME), "
+                            f"or create one with `xxgk ingest` or `xxgk fetch`")
+        return self
+
     def ensure(self) -> "Home":
         for p in (self.root, self.inbox, self.lake, self.quarantine, self.logs):
             p.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def connect_db(home: Home, path: str | os.PathLike | None = None, read_only: bool = True, config: dict | None = None):
+    """A DuckDB connection to ``path`` (default the home's warehouse) whose relative lake paths resolve in ``home``.
+
+    Every connection xxgk opens on a warehouse goes through here, so the lake views work wherever the home is.
+    """
+    import duckdb
+
+    return duckdb.connect(str(path or home.db), read_only=read_only, config={**home.duckdb_config(), **(config or {})})

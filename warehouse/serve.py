@@ -2,8 +2,11 @@
 
 Every statement is checked first (:mod:`warehouse.sqlguard`: read queries
 only). Every connection is read-only, cannot reach files outside the lake,
-cannot load extensions and cannot change its own settings. Queries run with a
-timeout and a row limit. Named example queries live in ``examples.sql``.
+cannot load extensions and cannot change its own settings; it has a memory
+limit (``--memory``, default 1GB) and a thread limit (2). Queries run with a
+timeout, a row limit and a byte limit on the result. Named example queries
+live in ``examples.sql``. Text shown on a terminal has its control characters
+escaped, so report text cannot drive the terminal.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import csv
 import io
 import json
 import os
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,24 +25,54 @@ from pathlib import Path
 import duckdb
 
 from .errors import XxgkError
-from .home import Home
-from .sqlguard import _first_line, check_sql
+from .home import Home, connect_db
+from .lock import LockHeld
+from .sqlguard import _CONTROL, _first_line, check_sql, escape_text
 
 DEFAULT_ROW_LIMIT = 10_000
 DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_MEMORY = "1GB"
+DEFAULT_THREADS = 2
+DEFAULT_MAX_BYTES = 64 * 2**20          # result text held for output, whatever the row count
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-query limits of the sandboxed connection."""
+
+    row_limit: int = DEFAULT_ROW_LIMIT
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory: str = DEFAULT_MEMORY
+    threads: int = DEFAULT_THREADS
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+def check_memory(memory: str) -> str:
+    """A DuckDB memory limit such as ``1GB`` or ``512MB``; anything else is a usage error."""
+    if not _MEMORY.match(memory or ""):
+        raise XxgkError(f"--memory takes a size such as 1GB or 512MB, not {memory!r}")
+    return memory.strip()
 
 
 @contextmanager
-def connect(home: Home, lock_down: bool = True):
+def connect(home: Home, lock_down: bool = True, memory: str = DEFAULT_MEMORY, threads: int = DEFAULT_THREADS):
     """A short-lived read-only connection to ``<home>/xxgk.duckdb``."""
     if not home.db.exists():
         raise XxgkError(f"no warehouse at {home.db}; run `xxgk build --home {home.root}` first")
-    con = duckdb.connect(str(home.db), read_only=True, config={"autoinstall_known_extensions": False,
-                                                              "autoload_known_extensions": False})
+    config = {"memory_limit": check_memory(memory), "threads": threads} if lock_down else {}
+    try:
+        con = connect_db(home, config=config)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise LockHeld(f"the warehouse {home.db} is open for writing by another process; "
+                           f"close it there (other tools can open it read-only)") from None
+        raise XxgkError(_first_line(str(exc))) from None
     try:
         if lock_down:
             lake = str(home.lake).replace("'", "''")
-            con.execute(f"SET allowed_directories = ['{lake}']")
+            # the lake views read relative paths (warehouse/home.py): both spellings of the lake are allowed
+            con.execute(f"SET allowed_directories = ['{lake}/', 'lake/']")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
         yield con
@@ -46,51 +80,86 @@ def connect(home: Home, lock_down: bool = True):
         con.close()
 
 
-def query(home: Home, sql: str, row_limit: int = DEFAULT_ROW_LIMIT, timeout_s: float = DEFAULT_TIMEOUT_S):
-    """Run one read query; return (column names, rows, truncated)."""
-    return _run(home, sql, row_limit, timeout_s, _fetch_rows)
+def query(home: Home, sql: str, row_limit: int = DEFAULT_ROW_LIMIT, timeout_s: float = DEFAULT_TIMEOUT_S,
+          limits: Limits | None = None):
+    """Check and run one read query; return (column names, rows, truncated)."""
+    return run_checked(home, _one(sql), limits or Limits(row_limit, timeout_s))
 
 
-def query_arrow(home: Home, sql: str, row_limit: int = DEFAULT_ROW_LIMIT, timeout_s: float = DEFAULT_TIMEOUT_S):
-    """Run one read query; return (Arrow table, truncated), types kept (for Parquet output)."""
-    cols, table, truncated = _run(home, sql, row_limit, timeout_s, _fetch_arrow)
+def query_arrow(home: Home, sql: str, row_limit: int = DEFAULT_ROW_LIMIT, timeout_s: float = DEFAULT_TIMEOUT_S,
+                limits: Limits | None = None):
+    """Check and run one read query; return (Arrow table, truncated), types kept (for Parquet output)."""
+    cols, table, truncated = _run(home, _one(sql), limits or Limits(row_limit, timeout_s), _fetch_arrow)
     return table, truncated
 
 
-def _fetch_rows(con, statement: str, row_limit: int):
-    cur = con.execute(statement)
-    cols = [d[0] for d in cur.description] if cur.description else []
-    rows = cur.fetchmany(row_limit + 1) if cur.description else []
-    return cols, rows[:row_limit], len(rows) > row_limit
+def run_checked(home: Home, statement: str, limits: Limits):
+    """Run one statement that :func:`check_sql` passed already: (column names, rows, truncated)."""
+    return _run(home, statement, limits, _fetch_rows)
 
 
-def _fetch_arrow(con, statement: str, row_limit: int):
-    import pyarrow as pa
-
-    reader = con.sql(statement).to_arrow_reader(min(row_limit + 1, 100_000))
-    batches, n = [], 0
-    for batch in reader:
-        batches.append(batch)
-        n += batch.num_rows
-        if n > row_limit:
-            break
-    table = pa.Table.from_batches(batches, schema=reader.schema)
-    return table.column_names, table.slice(0, row_limit), n > row_limit
-
-
-def _run(home: Home, sql: str, row_limit: int, timeout_s: float, fetch):
+def _one(sql: str) -> str:
     statements = check_sql(sql)
     if len(statements) != 1:
         raise XxgkError(f"one statement at a time, please ({len(statements)} given)")
-    with connect(home) as con:
-        timer = threading.Timer(timeout_s, con.interrupt)
+    return statements[0]
+
+
+def _size(v) -> int:
+    return len(v) if isinstance(v, (str, bytes)) else 8 if v is None or isinstance(v, (int, float, bool)) else len(str(v))
+
+
+def _fetch_rows(con, statement: str, limits: Limits):
+    """Rows in small chunks, stopping at the row limit or once the result passes the byte limit."""
+    cur = con.execute(statement)
+    if not cur.description:
+        return [], [], False
+    cols = [d[0] for d in cur.description]
+    rows, size = [], 0
+    while len(rows) <= limits.row_limit:
+        chunk = cur.fetchmany(min(1024, limits.row_limit + 1 - len(rows)))
+        if not chunk:
+            return cols, rows, False
+        for r in chunk:
+            size += sum(_size(v) for v in r)
+            if size > limits.max_bytes:
+                return cols, rows, True
+            rows.append(r)
+    return cols, rows[:limits.row_limit], True
+
+
+def _fetch_arrow(con, statement: str, limits: Limits):
+    import pyarrow as pa
+
+    reader = con.sql(statement).to_arrow_reader(min(limits.row_limit + 1, 1024))
+    batches, n, size, truncated = [], 0, 0, False
+    for batch in reader:
+        size += batch.nbytes
+        if size > limits.max_bytes:
+            truncated = True
+            break
+        batches.append(batch)
+        n += batch.num_rows
+        if n > limits.row_limit:
+            truncated = True
+            break
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    return table.column_names, table.slice(0, limits.row_limit), truncated
+
+
+def _run(home: Home, statement: str, limits: Limits, fetch):
+    with connect(home, memory=limits.memory, threads=limits.threads) as con:
+        timer = threading.Timer(limits.timeout_s, con.interrupt)
         timer.start()
         try:
-            cols, result, truncated = fetch(con, statements[0], row_limit)
+            cols, result, truncated = fetch(con, statement, limits)
         except duckdb.InterruptException:
-            raise XxgkError(f"the query was stopped after {timeout_s:g} s (statement timeout)") from None
+            raise XxgkError(f"the query was stopped after {limits.timeout_s:g} s (statement timeout)") from None
+        except duckdb.OutOfMemoryException as exc:
+            raise XxgkError(f"the query needs more than the memory limit of {limits.memory} (--memory): "
+                            f"{escape_text(_first_line(str(exc)))}") from None
         except duckdb.Error as exc:
-            raise XxgkError(_first_line(str(exc))) from None
+            raise XxgkError(escape_text(_first_line(str(exc)))) from None
         finally:
             timer.cancel()
     return cols, result, truncated
@@ -104,16 +173,22 @@ def _plain(v):
     return v
 
 
-def render(cols: list[str], rows: list[tuple], fmt: str = "table") -> str:
+def render(cols: list[str], rows: list[tuple], fmt: str = "table", terminal: bool = False) -> str:
+    """Rows as a table (control characters always escaped), CSV or JSON (escaped when ``terminal``)."""
     if fmt == "csv":
+        esc = escape_text if terminal else (lambda v: v)
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(cols)
-        w.writerows([[_plain(v) for v in r] for r in rows])
+        w.writerow([esc(c) for c in cols])
+        w.writerows([[esc(v) if isinstance(v, str) else _plain(v) for v in r] for r in rows])
         return buf.getvalue()
     if fmt == "json":
-        return json.dumps([{c: _plain(v) for c, v in zip(cols, r)} for r in rows], ensure_ascii=False, indent=1) + "\n"
-    cells = [[("" if v is None else str(_plain(v))) for v in r] for r in rows]
+        text = json.dumps([{c: _plain(v) for c, v in zip(cols, r)} for r in rows], ensure_ascii=False, indent=1) + "\n"
+        # JSON escapes C0 in strings itself (a raw newline is layout); on a terminal the rest becomes \\uXXXX too (still valid JSON)
+        return _CONTROL.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text) \
+            if terminal else text
+    cols = [escape_text(c) for c in cols]
+    cells = [[("" if v is None else escape_text(str(_plain(v)))) for v in r] for r in rows]
     widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(cols)]
     line = lambda vals: "  ".join(v + " " * (w - _width(v)) for v, w in zip(vals, widths)).rstrip()
     out = [line(cols), line(["-" * w for w in widths])] + [line(r) for r in cells]
@@ -138,8 +213,8 @@ def format_for(out: str | None, fmt: str | None) -> str:
     return {"csv": "csv", "json": "json", "parquet": "parquet", "pq": "parquet"}.get(suffix, "table")
 
 
-def write_result(home: Home, sql: str, fmt: str, out: str | None, row_limit: int, timeout_s: float) -> tuple[int, bool]:
-    """Run one query and write it to ``out`` (or stdout); return (rows, truncated)."""
+def write_result(home: Home, statement: str, fmt: str, out: str | None, limits: Limits) -> tuple[int, bool]:
+    """Run one statement that :func:`check_sql` passed and write it to ``out`` (or stdout): (rows, truncated)."""
     import sys
 
     if fmt == "parquet":
@@ -147,15 +222,15 @@ def write_result(home: Home, sql: str, fmt: str, out: str | None, row_limit: int
 
         if not out:
             raise XxgkError("Parquet output needs --out FILE")
-        table, truncated = query_arrow(home, sql, row_limit, timeout_s)
+        cols, table, truncated = _run(home, statement, limits, _fetch_arrow)
         _atomic(Path(out), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
         return table.num_rows, truncated
-    cols, rows, truncated = query(home, sql, row_limit, timeout_s)
-    text = render(cols, rows, fmt)
+    cols, rows, truncated = run_checked(home, statement, limits)
     if out:
+        text = render(cols, rows, fmt)
         _atomic(Path(out), lambda tmp: tmp.write_text(text, encoding="utf-8"))
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(render(cols, rows, fmt, terminal=sys.stdout.isatty()))
     return len(rows), truncated
 
 
@@ -207,7 +282,7 @@ def list_examples() -> str:
     return "".join(f"{e.name.ljust(width)}  {e.description}\n" for e in examples.values())
 
 
-def repl(home: Home, read_line, write, row_limit: int = DEFAULT_ROW_LIMIT, timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
+def repl(home: Home, read_line, write, limits: Limits = Limits()) -> int:
     """An interactive prompt: statements end with ``;``; ``.examples``, ``.example NAME``, ``.quit``."""
     write("xxgk sql (read-only). End statements with ';'. .examples lists named queries, .quit leaves.\n")
     buf: list[str] = []
@@ -217,6 +292,10 @@ def repl(home: Home, read_line, write, row_limit: int = DEFAULT_ROW_LIMIT, timeo
         except EOFError:
             write("\n")
             return 0
+        except KeyboardInterrupt:           # Ctrl-C drops the statement being typed, not the prompt
+            write("\n")
+            buf = []
+            continue
         stripped = line.strip()
         if not buf and stripped in (".quit", ".exit", "\\q"):
             return 0
@@ -230,19 +309,22 @@ def repl(home: Home, read_line, write, row_limit: int = DEFAULT_ROW_LIMIT, timeo
             except XxgkError as exc:
                 write(f"error: {exc}\n")
             if sql:
-                _repl_run(home, sql, write, row_limit, timeout_s)
+                _repl_run(home, sql, write, limits)
             continue
         buf.append(line)
         if stripped.endswith(";"):
             sql, buf = "\n".join(buf), []
-            _repl_run(home, sql, write, row_limit, timeout_s)
+            _repl_run(home, sql, write, limits)
 
 
-def _repl_run(home: Home, sql: str, write, row_limit: int, timeout_s: float) -> None:
+def _repl_run(home: Home, sql: str, write, limits: Limits) -> None:
+    """Run what was typed; any failure is one ``error:`` line and the prompt goes on."""
     try:
         for statement in check_sql(sql):
-            cols, rows, truncated = query(home, statement, row_limit, timeout_s)
+            cols, rows, truncated = run_checked(home, statement, limits)
             write(render(cols, rows, "table"))
-            write(f"({len(rows)} rows{', cut at the row limit' if truncated else ''})\n")
+            write(f"({len(rows)} rows{', cut at the row or byte limit' if truncated else ''})\n")
     except XxgkError as exc:
-        write(f"error: {exc}\n")
+        write(f"error: {escape_text(str(exc))}\n")
+    except duckdb.Error as exc:             # the guard turns these into XxgkError; this is the last net
+        write(f"error: {escape_text(_first_line(str(exc)))}\n")

@@ -50,15 +50,20 @@ REASONS = {
     "MULTI": "PIVOT and other multi-step statements are not allowed; write a SELECT with FILTER or GROUP BY",
     "UNKNOWN": "statements of this kind are not allowed; only read queries are",
 }
-_LEADING = re.compile(r"^\s*(?:(?:--[^\n]*(?:\n|$))|(?:/\*.*?\*/)|\s)*", re.S)
-_EXPLAIN = re.compile(r"^explain\s+(?:\(\s*[^)]*\)\s*|analyze\s+)?", re.I)
+# Blanks and comments, wherever the parser allows them between words.
+_GAP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)"
+_LEADING = re.compile(rf"^{_GAP}*", re.S)
+_EXPLAIN = re.compile(rf"^explain\b{_GAP}*(?:\([^)]*\){_GAP}*|analyze\b{_GAP}*)?", re.I | re.S)
+# C0 and C1 controls, DEL, and the Unicode line/paragraph separators and bidi overrides.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 class Denied(XxgkError):
     """A statement ``xxgk sql`` will not run."""
 
     def __init__(self, reason: str, statement: str = ""):
-        shown = " ".join(statement.split())
+        shown = escape_text(" ".join(statement.split()))
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         super().__init__(f"denied: {reason}" + (f" [{shown}]" if shown else ""))
 
@@ -70,13 +75,13 @@ def _parser() -> duckdb.DuckDBPyConnection:
 
 
 def check_sql(sql: str) -> list[str]:
-    """The statements of ``sql``, each checked; raises :class:`Denied` on the first that may not run."""
+    """The statements of ``sql``, each checked; raises :class:`Denied` on the first that may not run.
+
+    Whatever the parser raises becomes a one-line :class:`XxgkError` (exit 2), never an exception of its own.
+    """
     con = _parser()
     try:
-        try:
-            statements = con.extract_statements(sql)
-        except duckdb.Error as exc:
-            raise XxgkError(_first_line(str(exc))) from None
+        statements = _statements(con, sql)
         if not statements:
             raise XxgkError("no query given")
         out = []
@@ -85,8 +90,17 @@ def check_sql(sql: str) -> list[str]:
             _check_statement(con, _kind(st), text)
             out.append(text)
         return out
+    except duckdb.Error as exc:
+        raise Denied(f"the statement cannot be checked: {_first_line(str(exc))}") from None
     finally:
         con.close()
+
+
+def _statements(con, sql: str) -> list:
+    try:
+        return con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise XxgkError(escape_text(_first_line(str(exc)))) from None
 
 
 def _kind(statement) -> str:
@@ -102,7 +116,7 @@ def _check_statement(con, kind: str, text: str) -> None:
         inner = _EXPLAIN.sub("", body, count=1)
         if inner == body:
             raise Denied("this EXPLAIN form is not allowed", text)
-        inner_statements = con.extract_statements(inner)
+        inner_statements = _statements(con, inner)
         if len(inner_statements) != 1:
             raise Denied("EXPLAIN takes one statement", text)
         return _check_statement(con, _kind(inner_statements[0]), inner)
@@ -136,6 +150,12 @@ def _walk(node, text: str) -> None:
     for value in node.values():
         if isinstance(value, (dict, list)):
             _walk(value, text)
+
+
+def escape_text(s: str) -> str:
+    """``s`` with control characters shown as escapes (``\\x1b``, ``\\n``), safe to print on a terminal."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
+                                             else f"\\u{ord(m.group()):04x}"), s)
 
 
 def _first_line(msg: str) -> str:
