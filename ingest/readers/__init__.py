@@ -33,6 +33,8 @@ def sniff(data: bytes, name: str = "") -> str:
         raise Quarantine("empty", "the file is empty")
     if head.startswith(b"%PDF"):
         return "pdf"
+    if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
+        return "image"     # PNG, JPEG, TIFF: read by OCR
     if head.startswith(b"PK\x03\x04"):
         if b"word/" in data[:65536] or b"[Content_Types].xml" in data[:65536]:
             return "docx"
@@ -70,3 +72,8 @@ def read(data: bytes, fmt: str) -> Document:
 
 # Register the built-in readers.
 from . import docx, html, pdf, text  # noqa: E402,F401
+
+try:    # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
+    from . import ocr  # noqa: E402,F401
+except ImportError:
+    pass
