@@ -14,5 +14,6 @@ select
     src_table_index,
     src_row,
     src_col,
-    match_method
+    match_method,
+    ocr_confidence
 from {{ lake_table('cells') }}

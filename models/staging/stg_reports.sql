@@ -24,5 +24,6 @@ select
     rules_passed,
     rules_failed,
     ingested_at,
-    batch_id
+    batch_id,
+    ocr_pages
 from {{ lake_table('reports') }}
