@@ -307,7 +307,10 @@ def image_pages(data: bytes) -> list[np.ndarray]:
 @register("image")
 def read_image(data: bytes) -> Document:
     frames = image_pages(data)
-    return document(list(enumerate(frames, start=1)), "image", {"image:kind": image_kind(data) or "unknown"})
+    doc = document(list(enumerate(frames, start=1)), "image", {"image:kind": image_kind(data) or "unknown"})
+    if not doc.blocks:
+        raise Quarantine("no_text_layer", f"OCR found no text in the image ({len(frames)} page(s))")
+    return doc
 
 
 def render_pdf_page(data: bytes, pno: int, dpi: int = DPI) -> np.ndarray:

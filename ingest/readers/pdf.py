@@ -298,7 +298,8 @@ def read_pdf(data: bytes) -> Document:
                 if not n_glyphs and OCR_PAGE is not None:
                     items = OCR_PAGE(data, pno)
                     ocr_pages.append(pno)
-                    n_text = sum(len(b.text) if isinstance(b, Paragraph) else 1 for _, b in items)
+                    n_text = sum(len(b.text) if isinstance(b, Paragraph) else sum(map(len, sum(b.rows, [])))
+                                 for _, b in items)
                 total_text += n_text
                 total_glyphs += n_glyphs
                 total_cid += n_cid
@@ -315,6 +316,8 @@ def read_pdf(data: bytes) -> Document:
             raise _open_error(exc) from None
     if not n_pages:
         raise Quarantine("corrupt_pdf", "the PDF has no pages")
+    if total_text < MIN_TEXT_CHARS and ocr_pages:
+        raise Quarantine("no_text_layer", f"no text layer on {n_pages} page(s) and OCR found no text on them")
     if total_text < MIN_TEXT_CHARS:
         return _no_text(data, f"no text layer on {n_pages} page(s); the file needs OCR")
     if total_cid > total_glyphs / 2:
