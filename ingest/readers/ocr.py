@@ -75,7 +75,9 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
     their batch (the engine's own batching pads every crop to 320 pixels,
     which makes a table of short numbers several times slower to read). The
     CTC output is decoded here so each character keeps its own probability
-    and position.
+    and position. A digit's probability is its share of the probability
+    of all ten digits: how sure the engine is which digit it saw (a 0 it
+    also finds like the letter O is still surely no 8).
     """
     rec = engine().text_rec
     charset = rec.postprocess_op.character
@@ -84,6 +86,8 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
     order = sorted(range(len(rgb)), key=ratios.__getitem__)
     out: list[list[tuple[str, float, float]]] = [[] for _ in rgb]
     height = rec.rec_image_shape[1]
+    digit_idx = [charset.index(d) for d in "0123456789"]
+    digits = set(digit_idx)
     for start in range(0, len(order), REC_BATCH):
         idx = order[start:start + REC_BATCH]
         max_ratio = max(max(ratios[i] for i in idx), 1.0)
@@ -100,10 +104,13 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
             prev = 0
             for t in range(steps):
                 a = int(best[t])
+                p = float(prob[t])
+                if a in digits:     # a digit's confidence: its share among the ten digits at this step
+                    p = p / max(float(preds[k][t, digit_idx].sum()), p)
                 if a and a == prev and chars:
-                    chars[-1][1] = max(chars[-1][1], float(prob[t]))
+                    chars[-1][1] = max(chars[-1][1], p)
                 elif a:
-                    chars.append([charset[a], float(prob[t]), (t + 0.5) * width_in / steps * scale])
+                    chars.append([charset[a], p, (t + 0.5) * width_in / steps * scale])
                 prev = a
             out[i] = [(c, p, x) for c, p, x in chars if c.strip()]
     return out
@@ -182,6 +189,24 @@ def _join(parts: list[str]) -> str:
     return pdf._normalise(out)
 
 
+def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | None]:
+    """One-row cells whose glyphs a rule cuts in two: the left cell maps to the joined box, the right one to None.
+
+    Some reports draw a rule through a column of numbers; the digital reader
+    sees the digits split over two cells and the layout joins them. Here the
+    two halves are read as one, into the left cell, the right left empty.
+    """
+    by_pos = {(s[0], s[1]): s for s in grid.spans if s[2] - s[0] == 1}
+    out: dict[tuple, tuple | None] = {}
+    for (r, c), left in by_pos.items():
+        right = by_pos.get((r, left[3]))
+        if right is None or left in out or not ocr_table.cut_by_rule(grey, grid, r, left[3] - 1):
+            continue
+        out[left] = (r, left[1], r + 1, right[3])
+        out[right] = None
+    return out
+
+
 def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
     nr, nc = grid.shape
     rows = [[""] * nc for _ in range(nr)]
@@ -190,8 +215,15 @@ def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
     texts: dict[tuple, list[tuple[str, float]]] = {}
     singles: dict[int, list[tuple[tuple, np.ndarray]]] = {}   # grid row -> one-line cells starting there
     crops, owners = [], []
+    joined = _cut_glyphs(grey, grid)
     for span in grid.spans:
-        lines = ocr_table.text_lines(grey, grid.cell_box(span))
+        if span in joined and joined[span] is None:
+            continue                   # its ink is read with the cell to its left
+        if span in joined:
+            box = grid.cell_box(joined[span])
+            lines = ocr_table.text_lines(ocr_table.without_rules(grey, box), box)
+        else:
+            lines = ocr_table.text_lines(grey, grid.cell_box(span))
         if len(lines) == 1:
             singles.setdefault(span[0], []).append((span, lines[0]))
         for line in lines if len(lines) > 1 else []:

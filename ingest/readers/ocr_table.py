@@ -121,7 +121,7 @@ def line_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     h, w = ink.shape
     # close one-pixel gaps left by JPEG and binarisation before looking for long strokes
     hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 40, 20), 1))
-    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 80, 15)))
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 50, 20)))   # taller than any digit
     hor = cv2.morphologyEx(cv2.dilate(ink, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, hk)
     ver = cv2.morphologyEx(cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, vk)
     return hor, ver
@@ -244,4 +244,35 @@ def text_lines(grey: np.ndarray, box: tuple[int, int, int, int], pad: int = 4) -
         ca, cb = cols[0], cols[-1] + 1
         part = crop[max(0, a - pad):b + pad, max(0, ca - pad):cb + pad]
         out.append(cv2.copyMakeBorder(part, pad, pad, pad * 2, pad * 2, cv2.BORDER_CONSTANT, value=255))
+    return out
+
+
+
+def cut_by_rule(grey: np.ndarray, grid: Grid, r: int, c: int) -> bool:
+    """True where ink touches the rule between grid cells (r, c) and (r, c + 1) from both sides: one glyph cut by a rule."""
+    x = grid.xs[c + 1]
+    y0, y1 = grid.ys[r], grid.ys[r + 1]
+    m = max(3, (y1 - y0) // 6)
+    band = grey[y0 + m:y1 - m]
+    if band.size == 0:
+        return False
+    cols = (band < 140).mean(axis=0)
+    rule = [i for i in range(max(0, x - 6), min(grey.shape[1], x + 7)) if cols[i] > 0.8]
+    if not rule:
+        return False
+    left, right = min(rule), max(rule)
+    ink_l = band[:, max(0, left - 3):left] < 140
+    ink_r = band[:, right + 1:right + 4] < 140
+    return bool(ink_l.any() and ink_r.any() and (ink_l.any(axis=1) & ink_r.any(axis=1)).any())
+
+
+def without_rules(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The page with the vertical rules inside ``box`` whitened (only the rule's own columns)."""
+    x0, y0, x1, y1 = box
+    m = max(3, (y1 - y0) // 6)
+    out = grey.copy()
+    band = grey[y0 + m:y1 - m, x0:x1]
+    cols = (band < 140).mean(axis=0)
+    for i in np.where(cols > 0.8)[0]:
+        out[y0:y1, x0 + i] = 255
     return out
