@@ -73,6 +73,27 @@ def test_clean_300dpi_scan_fidelity(shared_corpus, golden):
     assert 100.0 * exact / n >= MIN_EXACT_CLEAN, (exact, n, wrong)
 
 
+def test_generated_report_scanned_reads_its_truth(tmp_path):
+    """A generated PDF report, scanned (tilted, noisy, JPEG'd, greyscale, with a red seal), reads back its own truth."""
+    from ingest.synthetic import generate
+
+    truth = generate(tmp_path / "c", n_agencies=1, years=range(2024, 2025), seed=21, formats=("pdf",), quirk_rates={})[0]
+    raw = (tmp_path / "c" / truth.file).read_bytes()
+    pages = [degrade(pg, seed=i, seal=True, grey=True) for i, pg in enumerate(render_pages(raw, 200))]
+    from scans import image_pdf
+
+    p = parse_report(image_pdf(pages, 200), "generated-scan.pdf")
+    assert p.status != "quarantined", p.reject
+    gold: dict = {"t2": {}, "t3": {}, "t4": {}}
+    for key, v in truth.cells.items():
+        table, rk, ck = key.split("|")
+        gold[table][f"{rk}|{ck}"] = v
+    n, exact, wrong, invented = compare(p.cells, gold)
+    assert not invented, invented
+    assert not [w for w in wrong if w[2] is not None and w[2][1] is not None], wrong
+    assert 100.0 * exact / n >= MIN_EXACT_NOISY, (exact, n, wrong)
+
+
 # ---------------------------------------------------------------- image files, mixed PDFs, the CLI
 
 @pytest.fixture(scope="module")
