@@ -147,7 +147,16 @@ def find_grids(grey: np.ndarray) -> list[Grid]:
         tol = max(3, round(h / 400))
         ys = _merge_close(_line_positions((sub_h > 0).sum(axis=1), bw * 0.08), tol * 2)
         xs = _merge_close(_line_positions((sub_v > 0).sum(axis=0), bh * 0.08), tol * 2)
-        if len(ys) < 2 or len(xs) < 2:
+        if len(xs) < 2 or not ys:
+            continue
+        # a table cut by a page break has no rule above its first or below its last row: the columns' rules end there
+        with_cols = np.where((sub_v > 0).sum(axis=1) >= max(2, len(xs) // 2))[0]
+        if len(with_cols):
+            if with_cols[-1] - ys[-1] > tol * 4:
+                ys.append(int(with_cols[-1]))
+            if ys[0] - with_cols[0] > tol * 4:
+                ys.insert(0, int(with_cols[0]))
+        if len(ys) < 2:
             continue
         grid = Grid([y + v for v in ys], [x + v for v in xs])
         if grid.shape[0] * grid.shape[1] < 2:
