@@ -65,6 +65,7 @@ def engine():
 
 
 REC_BATCH = 8
+SHORT_CELL = 6           # a one-line cell at most this many times as wide as high is read with its row
 DET_SCALE = 0.5          # text is found on a half-size page (about 100 dpi), then read at full size
 
 
@@ -224,9 +225,12 @@ def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
             lines = ocr_table.text_lines(ocr_table.without_rules(grey, box), box)
         else:
             lines = ocr_table.text_lines(grey, grid.cell_box(span))
-        if len(lines) == 1:
+        # short one-line cells (numbers) are read in their row; long text (labels) alone, so the
+        # language of a label does not turn the digits beside it into letters
+        if len(lines) == 1 and lines[0].shape[1] <= SHORT_CELL * lines[0].shape[0]:
             singles.setdefault(span[0], []).append((span, lines[0]))
-        for line in lines if len(lines) > 1 else []:
+            continue
+        for line in lines:
             crops.append(line)
             owners.append(span)
     for span, res in zip(owners, recognise(crops)):

@@ -247,12 +247,15 @@ def text_lines(grey: np.ndarray, box: tuple[int, int, int, int], pad: int = 4) -
     for a, b in merged:
         if b - a < 6:
             continue
+        inked = np.where(ink[a:b].any(axis=1))[0]     # tight to the ink: a 0 that fills little of its crop reads as o
         cols = np.where(ink[a:b].any(axis=0))[0]
-        if not len(cols):
+        if not len(cols) or not len(inked):
             continue
+        a, b = a + inked[0], a + inked[-1] + 1
         ca, cb = cols[0], cols[-1] + 1
-        part = crop[max(0, a - pad):b + pad, max(0, ca - pad):cb + pad]
-        out.append(cv2.copyMakeBorder(part, pad, pad, pad * 2, pad * 2, cv2.BORDER_CONSTANT, value=255))
+        v = max(2, (b - a) // 8)
+        part = crop[max(0, a - v):b + v, max(0, ca - v):cb + v]
+        out.append(cv2.copyMakeBorder(part, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=255))
     return out
 
 
