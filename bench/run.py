@@ -275,6 +275,30 @@ def bench_pandas(n: int) -> dict:
     return compare(c)
 
 
+def bench_ocr(n_reports: int) -> dict:
+    """OCR CPU seconds per page at 200 dpi: generated PDF reports scanned (tilted, noisy, JPEG'd), read page by page."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from scans import degrade, render_pages
+
+    from ingest.readers import ocr
+
+    c = corpus(f"ocr-pdf-{n_reports}", n_reports, ("pdf",))
+    ocr.engine()
+    pages, cpu, wall = 0, 0.0, 0.0
+    for f in sorted(c.rglob("*.pdf"))[:n_reports]:
+        for i, img in enumerate(render_pages(f.read_bytes(), 200)):
+            page = np.array(degrade(img, seed=i).convert("RGB"))
+            t, w = time.process_time(), time.perf_counter()
+            ocr.read_page_image(page, i + 1)
+            cpu += time.process_time() - t
+            wall += time.perf_counter() - w
+            pages += 1
+    return {"pages": pages, "dpi": 200, "threads": ocr.THREADS, "cpu_s_per_page": round(cpu / pages, 2),
+            "wall_s_per_page": round(wall / pages, 2)}
+
+
 def write_outputs(result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{result['started'][:10]}.json"        # the run's start date, also past midnight
@@ -289,10 +313,10 @@ def write_outputs(result: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
-    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas")
+    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas ocr")
     ap.add_argument("--merge", action="store_true", help="keep the other stages of today's result file (re-run some stages)")
     args = ap.parse_args()
-    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas"])
+    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas", "ocr"])
     n_ingest = 100 if args.quick else 1000
     sizes = [100, 300, 1000] if args.quick else [1000, 10000, 100000]
     n_query = 2000 if args.quick else 1_000_000
@@ -308,7 +332,8 @@ def main() -> None:
             ("refresh", lambda: bench_refresh(result["build"][-1])),
             ("queries", lambda: bench_queries(n_query)),
             ("web", lambda: bench_web(n_web)),
-            ("pandas", lambda: bench_pandas(n_ingest))]
+            ("pandas", lambda: bench_pandas(n_ingest)),
+            ("ocr", lambda: bench_ocr(2 if args.quick else 5))]
     if "refresh" in stages:
         stages.add("build")
     for stage, fn in plan:

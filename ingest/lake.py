@@ -37,12 +37,14 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("published_source", pa.string()), ("parser_version", pa.string()), ("status", pa.string()),
         ("is_synthetic", pa.bool_()), ("n_cells", pa.int32()), ("rules_passed", pa.int32()),
         ("rules_failed", pa.int32()), ("ingested_at", pa.timestamp("us", tz="UTC")), ("batch_id", pa.string()),
+        ("ocr_pages", pa.string()),   # pages read by OCR, e.g. "1,2,5"; null: none
     ]),
     "cells": pa.schema([
         ("report_id", pa.string()), ("table_id", pa.string()), ("layout", pa.string()), ("row_key", pa.string()),
         ("col_key", pa.string()), ("value", pa.float64()), ("is_blank", pa.bool_()), ("raw_text", pa.string()),
         ("unit", pa.string()), ("note", pa.string()), ("src_table_index", pa.int32()), ("src_row", pa.int32()),
         ("src_col", pa.int32()), ("match_method", pa.string()), ("src_page", pa.int32()), ("batch_id", pa.string()),
+        ("ocr_confidence", pa.float64()),   # OCR engine's confidence in the cell's text; null: not OCR'd
     ]),
     "sections": pa.schema([("report_id", pa.string()), ("section", pa.string()), ("text", pa.string()),
                            ("batch_id", pa.string())]),

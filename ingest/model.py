@@ -28,6 +28,8 @@ class Table:
     # covered[r][c] is true where the grid position repeats a merged cell whose
     # text stands at an earlier position (rowspan/colspan); None: no merges known
     covered: list[list[bool]] | None = None
+    # confidence[r][c]: the OCR engine's confidence in the cell's text (0..1); None: the text was not OCR'd
+    confidence: list[list[float | None]] | None = None
 
     @property
     def width(self) -> int:
@@ -38,6 +40,7 @@ class Table:
 class Paragraph:
     text: str
     page: int | None = None
+    confidence: float | None = None   # OCR engine's confidence in the line; None: not OCR'd
 
 
 Block = Table | Paragraph
@@ -48,7 +51,7 @@ class Document:
     """What a reader extracted from one file."""
 
     blocks: list[Block]
-    format: str                      # text | html | markdown | docx | pdf | mhtml | doc | markdown_html | text_html
+    format: str                      # text | html | markdown | docx | pdf | mhtml | doc | markdown_html | text_html | image
     encoding: str | None = None      # detected text encoding, where relevant
     meta: dict[str, str] = field(default_factory=dict)  # e.g. html <title>, pdf metadata
     # what the reader had to decide, as (table_id, code, message); the rules turn each into a finding

@@ -14,6 +14,7 @@ from . import limits, versions
 from .layout import map_document
 from .metadata import extract_metadata, info_processing_fee, section_texts
 from .model import Quarantine
+from .ocr_review import review as ocr_review
 from .readers import read, sniff
 from .rules import Finding, evaluate
 from .screen import screen
@@ -23,7 +24,7 @@ SYNTHETIC_MARKER = "XXGK-SYNTHETIC"
 MAX_BYTES = limits.MAX_BYTES
 # columns of the cells table taken from each mapped cell, after report_id and report_year
 CELL_COLUMNS = ("table_id", "layout", "row_key", "col_key", "value", "is_blank", "raw_text", "unit", "note",
-                "src_table_index", "src_row", "src_col", "match_method", "src_page")
+                "src_table_index", "src_row", "src_col", "match_method", "src_page", "ocr_confidence")
 
 
 @dataclass
@@ -88,7 +89,9 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
         raise Quarantine("no_tables", "none of the tables 二, 三 or 四 was found in the document")
     if meta.report_year is None:
         raise Quarantine("no_report_year", "the report year could not be determined from the text")
+    confidences, ocr_findings = ocr_review(mapping, doc)
     findings, passed, failed = evaluate(mapping, doc)
+    findings = ocr_findings + findings
     findings += [Finding(rule, severity, None, None, None, None, None, message) for rule, severity, message in meta.notes]
     rid = report_id_for(sha)
     is_synthetic = any(SYNTHETIC_MARKER in b for b in doc.lines()[:5] + doc.lines()[-5:])
@@ -118,12 +121,13 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
         "n_cells": len(mapping.cells),
         "rules_passed": passed,
         "rules_failed": failed,
+        "ocr_pages": doc.meta.get("ocr:pages"),
     }
     n = len(mapping.cells)
     page_of = _page_finder(doc)
     per_cell = zip(*[(c.table_id, c.layout, c.row_key, c.col_key, c.parsed.value, c.parsed.is_blank, c.parsed.raw_text,
                       c.parsed.unit, c.parsed.note, c.src_table, c.src_row, c.src_col, c.match,
-                      page_of(c.src_table, c.src_row)) for c in mapping.cells])
+                      page_of(c.src_table, c.src_row), conf) for c, conf in zip(mapping.cells, confidences)])
     cells = {"report_id": [rid] * n, "report_year": [meta.report_year] * n,
              **{name: list(values) for name, values in zip(CELL_COLUMNS, per_cell)}}
     sections = [{"report_id": rid, "report_year": meta.report_year, "section": sec, "text": text}

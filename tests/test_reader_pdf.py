@@ -118,6 +118,7 @@ def test_ocr_fallback_hook_is_tried_before_quarantine(monkeypatch):
         return Document(blocks=[Paragraph("OCR text")], format="pdf")
 
     monkeypatch.setattr(pdf_reader, "OCR_FALLBACK", ocr)
+    monkeypatch.setattr(pdf_reader, "OCR_PAGE", None)    # the page-by-page OCR reader, where installed
     doc = read(blank_pdf(), "pdf")
     assert doc.lines() == ["OCR text"] and seen
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from ingest.layout import map_document
 from ingest.metadata import extract_metadata
 from ingest.model import Quarantine, Table
+from ingest.ocr_review import review as ocr_review
 from ingest.readers import read, sniff
 from ingest.rules import evaluate
 
@@ -30,6 +31,8 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
         return "\n".join(out) + "\n"
     meta = extract_metadata(doc)
     mapping, rows = map_document(doc, meta.report_year)
+    confidences, ocr_findings = ocr_review(mapping, doc)
+    conf_of = {id(c): conf for c, conf in zip(mapping.cells, confidences)}
     out += [f"format    {fmt} ({doc.meta.get('format_evidence') or 'no evidence recorded'})",
             f"encoding  {doc.encoding or '-'}" + (f"; script {doc.meta['script']}" if doc.meta.get("script") else ""),
             f"agency    {meta.agency_name} (from {meta.agency_source or 'nowhere: no valid name found'})"
@@ -39,7 +42,10 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
             *[f"  [{sev}] {rule}: {msg}" for rule, sev, msg in meta.notes],
             "layouts   " + ", ".join(f"{t}={lay}" for t, lay in sorted(mapping.layouts.items())),
             "regions   " + ", ".join(f"{k}=rows {a}..{b - 1}" for k, (a, b) in sorted(mapping.regions.items())),
-            "located   " + (", ".join(f"{t}=by {how}" for t, how in sorted(mapping.located.items())) or "no table"), ""]
+            "located   " + (", ".join(f"{t}=by {how}" for t, how in sorted(mapping.located.items())) or "no table")]
+    if doc.meta.get("ocr:pages"):
+        out.append(f"ocr       pages {doc.meta['ocr:pages']} read by OCR; each value shows its confidence as ~0.99")
+    out.append("")
     for t in doc.tables:
         out.append(f"--- table {t.index}" + (f" (page {t.page})" if t.page else "") + f": {len(t.rows)} rows x {t.width} cols"
                    + (" ragged" if t.ragged else ""))
@@ -55,10 +61,12 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
         src = f"table {m.src_table} row {m.src_row}" if m.src_table is not None else f"text line {m.src_row}"
         vals = ", ".join(f"{c.col_key}={'blank' if c.parsed.is_blank else c.parsed.value if c.parsed.value is not None else '?'}"
                          + (f" [{c.parsed.raw_text}]" if c.parsed.raw_text.strip() not in ("", _plain(c.parsed.value)) else "")
+                         + (f" ~{conf_of[id(c)]:.2f}" if conf_of.get(id(c)) is not None else "")
                          for c in by_row.get((m.table_id, m.row_key), []))
         out.append(f"{m.table_id} {m.layout} {m.row_key:28} <- {m.method:8} {m.score:4.2f} {src:20} {m.label[:24]!r}")
         out.append(f"      {vals}")
     findings, passed, failed = evaluate(mapping)
+    findings = ocr_findings + findings
     out.append("")
     out.append(f"rules: {passed} passed, {failed} failed; findings: {len(findings)}")
     for f in findings:

@@ -99,6 +99,8 @@ def sniff(data: bytes, name: str = "") -> Format:
         raise Quarantine("empty", "the file is empty")
     if head.startswith(b"%PDF"):
         return Format("pdf", "magic %PDF")
+    if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
+        return Format("image", "image magic bytes (PNG, JPEG or TIFF): read by OCR")
     if head.startswith(b"PK\x03\x04"):
         if b"word/" in data[:65536] or b"[Content_Types].xml" in data[:65536]:
             return Format("docx", "zip with word/ parts")
@@ -237,3 +239,8 @@ def _t2s() -> Callable[[str], str]:
 
 # Register the built-in readers.
 from . import docx, html, legacy, mhtml, mixed, pdf, text  # noqa: E402,F401
+
+try:    # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
+    from . import ocr  # noqa: E402,F401
+except ImportError:
+    pass

@@ -32,10 +32,13 @@ from .. import limits
 from ..model import Document, Paragraph, Quarantine, Table
 from . import register
 
-# Hook for scanned reports: an OCR reader installs itself here, taking the PDF
-# bytes and returning a Document (or raising Quarantine). It is tried before a
-# file is quarantined as ``no_text_layer``.
+# Hooks for scanned reports, installed by the OCR reader: OCR_FALLBACK takes the
+# PDF bytes and returns a Document (or raises Quarantine); it is tried before a
+# file is quarantined as ``no_text_layer``. OCR_PAGE reads one page without
+# any glyph (a scanned page, also inside an otherwise digital PDF) as
+# (top, block) items like ``_read_page``'s.
 OCR_FALLBACK: Callable[[bytes], Document] | None = None
+OCR_PAGE: Callable[[bytes, int], list[tuple[float, object]]] | None = None
 
 MIN_TEXT_CHARS = 20        # fewer non-space characters in the whole file: no text layer
 _MARGIN = 0.08             # share of the page height treated as header/footer band
@@ -355,11 +358,17 @@ def read_pdf(data: bytes) -> Document:
             n_tables = 0
             total_text = total_glyphs = total_cid = 0
             n_pages = 0
+            ocr_pages = []
             for pno, page in enumerate(pdf.pages, start=1):
                 if pno > limits.MAX_PAGES:
                     raise _too_many_pages(f"over {limits.MAX_PAGES}")
                 n_pages += 1
                 items, n_text, n_glyphs, n_cid = _read_page(page, pno)
+                if not n_glyphs and OCR_PAGE is not None:
+                    items = OCR_PAGE(data, pno)
+                    ocr_pages.append(pno)
+                    n_text = sum(len(b.text) if isinstance(b, Paragraph) else sum(map(len, sum(b.rows, [])))
+                                 for _, b in items)
                 total_text += n_text
                 total_glyphs += n_glyphs
                 total_cid += n_cid
@@ -376,9 +385,13 @@ def read_pdf(data: bytes) -> Document:
             raise _open_error(exc) from None
     if not n_pages:
         raise Quarantine("corrupt_pdf", "the PDF has no pages")
+    if total_text < MIN_TEXT_CHARS and ocr_pages:
+        raise Quarantine("no_text_layer", f"no text layer on {n_pages} page(s) and OCR found no text on them")
     if total_text < MIN_TEXT_CHARS:
         return _no_text(data, f"no text layer on {n_pages} page(s); the file needs OCR")
     if total_cid > total_glyphs / 2:
         return _no_text(data, "the text layer has no Unicode mapping (cid glyphs); the file needs OCR")
     meta["pdf:pages"] = str(n_pages)
+    if ocr_pages:
+        meta["ocr:pages"] = ",".join(map(str, ocr_pages))
     return Document(blocks=blocks, format="pdf", meta=meta)

@@ -9,6 +9,7 @@ select
     t3_layout,
     t4_layout,
     source_format,
+    ocr_pages,
     source_path,
     source_sha256,
     source_bytes,

@@ -15,5 +15,6 @@ select
     src_row,
     src_col,
     src_page,
-    match_method
+    match_method,
+    ocr_confidence
 from {{ newest_parse_rows('cells') }}

@@ -25,5 +25,6 @@ select
     rules_passed,
     rules_failed,
     ingested_at,
-    batch_id
+    batch_id,
+    ocr_pages
 from {{ newest_reports() }}

@@ -1,0 +1,384 @@
+"""Scanned and photographed reports: page images read by OCR.
+
+The engine is RapidOCR (PP-OCR detection and recognition models shipped
+inside the ``rapidocr-onnxruntime`` wheel, run by onnxruntime); nothing is
+downloaded. Per page: red seal ink is whitened and the tilt removed
+(:mod:`.ocr_table`); ruled tables are found by their lines and each cell's
+text lines are recognised on their own, so a lone ``0`` in a cell is read
+even where a page-wide text detector would miss it; the text outside the
+tables is detected and read line by line. Lines whose boxes stand apart in
+columns (an unruled table) become one paragraph with the parts separated by
+spaces, which the layout mapping reads as a label followed by values.
+
+Every OCR'd table cell and paragraph carries the engine's confidence
+(``Table.confidence``, ``Paragraph.confidence``), and the document lists the
+pages it read by OCR in ``meta["ocr:pages"]``.
+
+Image files (JPG, PNG, TIFF, multi-page TIFF) are read here as format
+``image``; PDF pages without a text layer are handed over by the PDF reader
+(:data:`.pdf.OCR_PAGE`).
+"""
+from __future__ import annotations
+
+import io
+import os
+import threading
+
+import numpy as np
+
+from ..model import Block, Document, Paragraph, Quarantine, Table
+from . import ocr_table, pdf, register
+
+DPI = 200                # PDF pages are rendered at this resolution
+THREADS = int(os.environ.get("XXGK_OCR_THREADS", "1"))   # onnxruntime threads per process
+_ENGINE = None
+_LOCK = threading.Lock()
+
+IMAGE_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+)
+
+
+def image_kind(data: bytes) -> str | None:
+    """``png``, ``jpeg`` or ``tiff`` by the magic bytes, else None."""
+    for magic, kind in IMAGE_MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
+def engine():
+    """The shared recogniser, loaded once per process from the models inside the package."""
+    global _ENGINE
+    with _LOCK:
+        if _ENGINE is None:
+            try:
+                from rapidocr_onnxruntime import RapidOCR
+            except ImportError as exc:   # the engine is an optional install
+                raise Quarantine("no_text_layer", f"the file needs OCR and the OCR engine is not installed ({exc})") from None
+            _ENGINE = RapidOCR(text_score=0.0, intra_op_num_threads=THREADS, inter_op_num_threads=1,
+                               print_verbose=False)
+        return _ENGINE
+
+
+REC_BATCH = 8
+SHORT_CELL = 6           # a one-line cell at most this many times as wide as high is read with its row
+DET_SCALE = 0.5          # text is found on a half-size page (about 100 dpi), then read at full size
+
+
+def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
+    """Per image, the recognised characters as (char, probability, x centre in image pixels).
+
+    Images are batched by similar width and padded only to the widest of
+    their batch (the engine's own batching pads every crop to 320 pixels,
+    which makes a table of short numbers several times slower to read). The
+    CTC output is decoded here so each character keeps its own probability
+    and position. A digit's probability is its share of the probability
+    of all ten digits: how sure the engine is which digit it saw (a 0 it
+    also finds like the letter O is still surely no 8).
+    """
+    rec = engine().text_rec
+    charset = rec.postprocess_op.character
+    rgb = [np.stack([c] * 3, axis=-1) if c.ndim == 2 else c for c in images]
+    ratios = [c.shape[1] / c.shape[0] for c in rgb]
+    order = sorted(range(len(rgb)), key=ratios.__getitem__)
+    out: list[list[tuple[str, float, float]]] = [[] for _ in rgb]
+    height = rec.rec_image_shape[1]
+    digit_idx = [charset.index(d) for d in "0123456789"]
+    digits = set(digit_idx)
+    for start in range(0, len(order), REC_BATCH):
+        idx = order[start:start + REC_BATCH]
+        max_ratio = max(max(ratios[i] for i in idx), 1.0)
+        batch = np.stack([rec.resize_norm_img(rgb[i], max_ratio) for i in idx]).astype(np.float32)
+        preds = rec.session(batch)[0]
+        width_in = batch.shape[-1]
+        steps = preds.shape[1]
+        for k, i in enumerate(idx):
+            resized_w = min(width_in, int(np.ceil(height * ratios[i])))
+            scale = rgb[i].shape[1] / max(resized_w, 1)
+            best = preds[k].argmax(axis=1)
+            prob = preds[k].max(axis=1)
+            chars: list[list] = []
+            prev = 0
+            for t in range(steps):
+                a = int(best[t])
+                p = float(prob[t])
+                if a in digits:     # a digit's confidence: its share among the ten digits at this step
+                    p = p / max(float(preds[k][t, digit_idx].sum()), p)
+                if a and a == prev and chars:
+                    chars[-1][1] = max(chars[-1][1], p)
+                elif a:
+                    chars.append([charset[a], p, (t + 0.5) * width_in / steps * scale])
+                prev = a
+            out[i] = [(c, p, x) for c, p, x in chars if c.strip()]
+    return out
+
+
+def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    """Text of each single-line crop, with the lowest probability among its characters."""
+    if not crops:
+        return []
+    return [("".join(c for c, _, _ in chars), min((p for _, p, _ in chars), default=0.0))
+            for chars in _decode(crops)]
+
+
+def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    """Single-line crops read side by side as one line (a table row), each crop's characters kept apart.
+
+    A lone digit read alone gives the recogniser no context and a poor
+    confidence; read in a line with its neighbours it is read as printed.
+    """
+    if not crops:
+        return []
+    h = max(c.shape[0] for c in crops)
+    parts, bounds, x = [], [], 0
+    gap = np.full((h, h), 255, np.uint8)
+    for c in crops:
+        top = (h - c.shape[0]) // 2
+        part = np.full((h, c.shape[1]), 255, np.uint8)
+        part[top:top + c.shape[0]] = c
+        if parts:
+            parts.append(gap)
+            x += h
+        bounds.append((x, x + c.shape[1]))
+        parts.append(part)
+        x += c.shape[1]
+    (chars,) = _decode([np.hstack(parts)])
+    got: list[list[tuple[str, float]]] = [[] for _ in crops]
+    for ch, p, cx in chars:
+        k = min(range(len(bounds)), key=lambda j: 0 if bounds[j][0] <= cx <= bounds[j][1]
+                else min(abs(cx - bounds[j][0]), abs(cx - bounds[j][1])))
+        got[k].append((ch, p))
+    return [("".join(c for c, _ in g), min((p for _, p in g), default=0.0)) for g in got]
+
+
+def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], str, float]]:
+    """Text boxes (x0, y0, x1, y1), texts and confidences of a page."""
+    import cv2
+
+    if (grey < 128).mean() < 1e-4:       # nothing printed outside the tables
+        return []
+    small = cv2.resize(grey, None, fx=DET_SCALE, fy=DET_SCALE, interpolation=cv2.INTER_AREA)
+    boxes, _ = engine().text_det(np.stack([small] * 3, axis=-1))
+    if boxes is None or not len(boxes):
+        return []
+    h, w = grey.shape
+    rects, crops = [], []
+    for box in boxes:
+        xs, ys = box[:, 0] / DET_SCALE, box[:, 1] / DET_SCALE
+        x0, y0 = max(0, int(xs.min()) - 2), max(0, int(ys.min()) - 2)
+        x1, y1 = min(w, int(xs.max()) + 3), min(h, int(ys.max()) + 3)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        rects.append((float(x0), float(y0), float(x1), float(y1)))
+        crops.append(grey[y0:y1, x0:x1])
+    return [(r, t, s) for r, (t, s) in zip(rects, recognise(crops)) if t]
+
+
+# ---------------------------------------------------------------- page reading
+
+def _join(parts: list[str]) -> str:
+    """Lines of one cell joined as the PDF reader joins them: no separator, a space between Latin words."""
+    out = ""
+    for p in parts:
+        if out and out[-1].isascii() and out[-1].isalnum() and p[:1].isascii() and p[:1].isalnum():
+            out += " "
+        out += p
+    return pdf._normalise(out)
+
+
+def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | None]:
+    """One-row cells whose glyphs a rule cuts in two: the left cell maps to the joined box, the right one to None.
+
+    Some reports draw a rule through a column of numbers; the digital reader
+    sees the digits split over two cells and the layout joins them. Here the
+    two halves are read as one, into the left cell, the right left empty.
+    """
+    by_pos = {(s[0], s[1]): s for s in grid.spans if s[2] - s[0] == 1}
+    out: dict[tuple, tuple | None] = {}
+    for (r, c), left in by_pos.items():
+        right = by_pos.get((r, left[3]))
+        if right is None or left in out or not ocr_table.cut_by_rule(grey, grid, r, left[3] - 1):
+            continue
+        out[left] = (r, left[1], r + 1, right[3])
+        out[right] = None
+    return out
+
+
+def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
+    nr, nc = grid.shape
+    rows = [[""] * nc for _ in range(nr)]
+    conf: list[list[float | None]] = [[None] * nc for _ in range(nr)]
+    covered = [[True] * nc for _ in range(nr)]
+    texts: dict[tuple, list[tuple[str, float]]] = {}
+    singles: dict[int, list[tuple[tuple, np.ndarray]]] = {}   # grid row -> one-line cells starting there
+    crops, owners = [], []
+    joined = _cut_glyphs(grey, grid)
+    for span in grid.spans:
+        if span in joined and joined[span] is None:
+            continue                   # its ink is read with the cell to its left
+        if span in joined:
+            box = grid.cell_box(joined[span])
+            lines = ocr_table.text_lines(ocr_table.without_rules(grey, box), box)
+        else:
+            lines = ocr_table.text_lines(grey, grid.cell_box(span))
+        # short one-line cells (numbers) are read in their row; long text (labels) alone, so the
+        # language of a label does not turn the digits beside it into letters
+        if len(lines) == 1 and lines[0].shape[1] <= SHORT_CELL * lines[0].shape[0]:
+            singles.setdefault(span[0], []).append((span, lines[0]))
+            continue
+        for line in lines:
+            crops.append(line)
+            owners.append(span)
+    for span, res in zip(owners, recognise(crops)):
+        texts.setdefault(span, []).append(res)
+    for cells in singles.values():
+        cells.sort(key=lambda sc: sc[0][1])
+        for (span, _), res in zip(cells, recognise_strip([c for _, c in cells])):
+            texts[span] = [res]
+    for span in grid.spans:
+        r0, c0, r1, c1 = span
+        parts = [t for t in texts.get(span, []) if t[0]]
+        text = _join([t for t, _ in parts])
+        score = min((s for _, s in parts), default=None)
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                rows[r][c] = text
+                conf[r][c] = score
+                covered[r][c] = (r, c) != (r0, c0)
+    return Table(rows=rows, page=pno, covered=covered, confidence=conf)
+
+
+def _lines(boxes: list[tuple[tuple[float, float, float, float], str, float]]) -> list[list[tuple]]:
+    """Boxes grouped into text lines by vertical overlap, each line left to right."""
+    lines: list[list[tuple]] = []
+    for b in sorted(boxes, key=lambda b: (b[0][1] + b[0][3]) / 2):
+        cy = (b[0][1] + b[0][3]) / 2
+        if lines:
+            last = lines[-1]
+            top = min(x[0][1] for x in last)
+            bottom = max(x[0][3] for x in last)
+            if top <= cy <= bottom:
+                last.append(b)
+                continue
+        lines.append([b])
+    return [sorted(line, key=lambda b: b[0][0]) for line in lines]
+
+
+def _line_text(line: list[tuple]) -> str:
+    """A line's text; parts that stand apart (columns of an unruled table) are kept apart by a space."""
+    out = ""
+    prev = None
+    for (x0, y0, x1, y1), text, _ in line:
+        if prev is not None:
+            gap = x0 - prev
+            out += " " if gap > (y1 - y0) * 0.8 else ""
+        out += text
+        prev = x1
+    return pdf._normalise(out)
+
+
+def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
+    """Blocks of one page image with their top coordinate."""
+    grey = ocr_table.prepare(img)
+    grey, _ = ocr_table.deskew(grey)
+    grids = ocr_table.find_grids(grey)
+    items: list[tuple[float, Block]] = []
+    rest = grey.copy()
+    for g in grids:
+        x0, y0, x1, y1 = g.bbox
+        rest[max(0, y0 - 3):y1 + 4, max(0, x0 - 3):x1 + 4] = 255
+        items.append((float(y0), _read_grid(grey, g, pno)))
+    height = grey.shape[0]
+    for line in _lines(detect(rest)):
+        text = _line_text(line)
+        top = min(b[0][1] for b in line)
+        bottom = max(b[0][3] for b in line)
+        if not text or pdf._is_footer(text, top, bottom, height):
+            continue
+        items.append((top, Paragraph(text, page=pno, confidence=min(b[2] for b in line))))
+    items.sort(key=lambda it: it[0])
+    return items
+
+
+def document(pages: list[tuple[int, np.ndarray]], fmt: str, meta: dict[str, str] | None = None) -> Document:
+    """A Document from page images given as (page number, RGB or grey array)."""
+    blocks: list[Block] = []
+    for pno, img in pages:
+        blocks.extend(b for _, b in read_page_image(img, pno))
+    _number_tables(blocks)
+    meta = dict(meta or {})
+    meta["ocr:pages"] = ",".join(str(p) for p, _ in pages)
+    return Document(blocks=blocks, format=fmt, meta=meta)
+
+
+def _number_tables(blocks: list[Block]) -> None:
+    n = 0
+    for b in blocks:
+        if isinstance(b, Table):
+            b.index = n
+            n += 1
+
+
+def image_pages(data: bytes) -> list[np.ndarray]:
+    """Every frame of an image file as an RGB or grey array."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        im = Image.open(io.BytesIO(data))
+        frames = []
+        for frame in ImageSequence.Iterator(im):
+            mode = "L" if frame.mode in ("1", "L", "I;16", "I") else "RGB"
+            frames.append(np.array(frame.convert(mode)))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise Quarantine("corrupt_image", f"the image could not be decoded: {exc}") from None
+    if not frames:
+        raise Quarantine("corrupt_image", "the image has no frames")
+    return frames
+
+
+@register("image")
+def read_image(data: bytes) -> Document:
+    frames = image_pages(data)
+    doc = document(list(enumerate(frames, start=1)), "image", {"image:kind": image_kind(data) or "unknown"})
+    if not doc.blocks:
+        raise Quarantine("no_text_layer", f"OCR found no text in the image ({len(frames)} page(s))")
+    return doc
+
+
+def render_pdf_page(data: bytes, pno: int, dpi: int = DPI) -> np.ndarray:
+    """One PDF page (1-based) rendered to an RGB array."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(data)
+    try:
+        bitmap = doc[pno - 1].render(scale=dpi / 72)
+        return np.array(bitmap.to_pil().convert("RGB"))
+    finally:
+        doc.close()
+
+
+def ocr_pdf_page(data: bytes, pno: int) -> list[tuple[float, Block]]:
+    """Blocks of a PDF page without a text layer, with tops in PDF points like the PDF reader's."""
+    items = read_page_image(render_pdf_page(data, pno), pno)
+    return [(top * 72 / DPI, b) for top, b in items]
+
+
+def ocr_pdf(data: bytes) -> Document:
+    """A whole PDF read by OCR (its text layer is missing or unusable)."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(data)
+    n = len(doc)
+    doc.close()
+    pages = [(p, render_pdf_page(data, p)) for p in range(1, n + 1)]
+    out = document(pages, "pdf")
+    out.meta["pdf:pages"] = str(n)
+    return out
+
+
+pdf.OCR_PAGE = ocr_pdf_page
+pdf.OCR_FALLBACK = ocr_pdf
