@@ -67,7 +67,15 @@ from .readers import sniff
 
 EXTENSIONS = {"pdf": "pdf", "docx": "docx", "html": "html", "markdown": "md", "text": "txt", "mhtml": "mht", "doc": "doc",
               "markdown_html": "md", "text_html": "txt"}
+IMAGE_EXTENSIONS = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpg", b"II*\x00": "tif", b"MM\x00*": "tif"}
 REDIRECTS = {301, 302, 303, 307, 308}
+
+
+def extension_for(fmt: str, body: bytes) -> str:
+    """The file extension a download of this format is saved with (an image's from its magic bytes)."""
+    if fmt == "image":
+        return next((ext for magic, ext in IMAGE_EXTENSIONS.items() if body.startswith(magic)), "img")
+    return EXTENSIONS[fmt]
 SOURCE_COLUMNS = ("agency", "year", "url")
 
 
@@ -494,7 +502,7 @@ class Fetcher:
             raise FetchError("unsupported_content", f"{q.message} (Content-Type {row['content_type']!r})",
                              status=row["status"], final_url=row["final_url"]) from None
         sha = hashlib.sha256(body).hexdigest()
-        rel = Path(str(src.year)) / f"{safe_stem(src)}.{EXTENSIONS[fmt]}"
+        rel = Path(str(src.year)) / f"{safe_stem(src)}.{extension_for(fmt, body)}"
         dest = self.inbox / rel
         if dest.resolve().parent != (self.inbox / str(src.year)).resolve():
             raise FetchError("unsafe_name", f"refusing to write outside the inbox: {rel}")

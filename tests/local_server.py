@@ -7,7 +7,7 @@ import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+GZIP = b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4   # a gzip stream: not a report format
 
 
 class Site:
@@ -126,8 +126,8 @@ def _handler(site: Site):
             if path == "/mislabelled.pdf":
                 body, _ = site.pages["/reports/a.html"]
                 return self._send(200, body, {"Content-Type": "application/pdf"})
-            if path == "/image":
-                return self._send(200, PNG, {"Content-Type": "text/html"})
+            if path == "/archive":
+                return self._send(200, GZIP, {"Content-Type": "text/html"})
             return self._send(404, b"no such page")
 
     return Handler

@@ -62,14 +62,14 @@ def test_downloads_follow_redirects_and_sniff_content(tmp_path, server, reports)
 def test_every_failure_is_recorded_and_the_rest_go_on(tmp_path, server):
     site, base = server
     site.slow_s = 2.0
-    paths = ["/missing", "/error", "/slow", "/loop", "/big", "/big-chunked", "/image", "/to-file"]
+    paths = ["/missing", "/error", "/slow", "/loop", "/big", "/big-chunked", "/archive", "/to-file"]
     sources = [_src(base + p, f"局{i}") for i, p in enumerate(paths)]
     sources += [Source("坏行", 2023, "ftp://example.org/x.pdf", problem="only http and https URLs are fetched"),
                 _src(base + "/reports/a.html", "最后一局")]
     s = _fetch(tmp_path, sources)
     codes = {r["url"].removeprefix(base): (r["error"] or "").split(":")[0] for r in s.rows}
     assert codes == {"/missing": "http_404", "/error": "http_500", "/slow": "timeout", "/loop": "redirect_loop",
-                     "/big": "too_large", "/big-chunked": "too_large", "/image": "unsupported_content",
+                     "/big": "too_large", "/big-chunked": "too_large", "/archive": "unsupported_content",
                      "/to-file": "bad_scheme", "ftp://example.org/x.pdf": "bad_source", "/reports/a.html": ""}
     assert (s.ok, s.failed) == (1, 9)
     by = {r["url"].removeprefix(base): r for r in s.rows}
@@ -179,7 +179,8 @@ def test_a_trickling_server_cannot_hold_a_fetch_past_its_deadline(tmp_path, serv
     s = _fetch(tmp_path, [_src(base + path)], policy)
     elapsed = time.monotonic() - t0
     row = s.rows[0]
-    assert row["error"].startswith("timeout:") and "deadline of 1.5 s" in row["error"], row["error"]
+    # under load a gap can also trip the socket timeout first; either way the deadline ends the fetch
+    assert row["error"].startswith("timeout:") and "1.5 s" in row["error"] and "deadline" in row["error"], row["error"]
     assert elapsed < 3.0 and row["attempts"] == 1          # no retry once the deadline has passed
     assert not list((tmp_path / "inbox").rglob("*.*"))
 

@@ -403,13 +403,16 @@ def tab_blocks(lines: list[str]) -> list[Block]:
     """Tab-separated text (a browser's copy): tabbed lines are table rows, merged cells written once.
 
     A text line without tabs that is the first part of the next row's label (broken in its
-    cell) is joined to it; other untabbed lines, and two text cells side by side, are paragraphs.
+    cell) is joined to it; other untabbed lines, and tabbed lines without a value (headers, a
+    signature beside its date), are paragraphs.
     """
     items: list[tuple[str, list[str]]] = []
     for raw in lines:
         cells = [c.strip() for c in raw.split("\t")]
-        if "\t" in raw.strip() and len(cells) <= 2 and not any(is_value_line(c) for c in cells):
-            items.append(("text", [" ".join(c for c in cells if c)]))   # a signature, a date beside a name
+        if "\t" in raw.strip() and not any(is_value_line(c) for c in cells):
+            # a signature or a date beside a name; or a header line, whose merged cells stand once and so
+            # do not line up with the value columns: kept as text, it cannot pass for a grid header
+            items.append(("text", [" ".join(c for c in cells if c)]))
         elif "\t" in raw.strip():
             if items and items[-1][0] == "text" and cells and cells[0] and not is_value_line(cells[0]) \
                     and _continues(items[-1][1][0], cells[0]):
