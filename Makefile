@@ -30,7 +30,7 @@ demo: setup
 	$(XXGK) demo
 
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 
 clean:
 	rm -rf $(VENV) data target logs dbt_packages
