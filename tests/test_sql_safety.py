@@ -293,3 +293,29 @@ def test_a_writer_in_another_process_gives_one_line_and_exit_5(synthetic_home, t
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_one_huge_value_is_denied_not_given_the_machine(tmp_path):
+    """DuckDB's memory limit does not govern one huge string; `xxgk sql` bounds its own address space
+    (memory limit + headroom), so the query ends in one memory error and the process stays small."""
+    import resource
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import duckdb
+
+    home = tmp_path / "home"
+    home.mkdir()
+    duckdb.connect(str(home / "xxgk.duckdb")).close()
+    xxgk = Path(sys.executable).with_name("xxgk")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run([str(xxgk), "sql", "--home", str(home), "--memory", "512MB",
+                           "select length(repeat('x', 3000000000)) as n"], capture_output=True, text=True, timeout=120)
+    peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    assert proc.returncode == 2 and "memory" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert peak_mb < 2600, peak_mb
+    ok = subprocess.run([str(xxgk), "sql", "--home", str(home), "--memory", "512MB", "select 42 as n"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and "42" in ok.stdout, ok.stderr

@@ -345,8 +345,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``xxgk`` program; ``argv`` given: called from Python (no process-wide limits are set)."""
     args = parser().parse_args(argv)
     try:
+        if argv is None and args.command in ("sql", "serve"):
+            from .serve import DEFAULT_MEMORY, cap_address_space
+
+            cap_address_space(getattr(args, "memory", DEFAULT_MEMORY))
         return args.fn(args) or 0
     except XxgkError as exc:
         print(f"xxgk: error: {exc}", file=sys.stderr)

@@ -48,6 +48,34 @@ class Limits:
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
+ADDRESS_HEADROOM = 2 * 1024**3     # interpreter, libraries, thread stacks and DuckDB's own reservations
+
+
+def memory_bytes(memory: str) -> int:
+    """Bytes of a DuckDB size such as ``1GB`` or ``512MiB`` (decimal units as DuckDB reads them)."""
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)\s*$", check_memory(memory), re.I)
+    unit = m.group(2).upper()
+    base = 1024 if "I" in unit else 1000
+    return int(float(m.group(1)) * base ** " KMGT".index(unit[0] if unit != "B" else " "))
+
+
+def cap_address_space(memory: str) -> None:
+    """Bound this process's address space to the query memory limit plus fixed headroom.
+
+    DuckDB's ``memory_limit`` governs its buffer manager, not one huge value built by a query
+    (``select repeat('x', 1500000000)``); under this cap such an allocation fails and the query is
+    denied with a memory error instead of taking the machine's RAM. Set only where xxgk owns the
+    process (the ``xxgk sql`` and ``xxgk serve`` commands), never inside a host program."""
+    import resource
+
+    want = memory_bytes(memory) + ADDRESS_HEADROOM
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    if soft == resource.RLIM_INFINITY or soft > want:
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+
+
 def check_memory(memory: str) -> str:
     """A DuckDB memory limit such as ``1GB`` or ``512MB``; anything else is a usage error."""
     if not _MEMORY.match(memory or ""):
