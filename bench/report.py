@@ -18,7 +18,10 @@ def markdown(r: dict) -> str:
            f"One run of `make bench` ({r['started'][:19]} UTC{', quick sizes' if r.get('quick') else ''}) on "
            f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB memory, Python {m['python']}.",
            "Every figure comes from the real commands on corpora made by the generator; machines here are noisy, "
-           "so ratios within one run matter more than absolute times. Raw figures: `bench/results/`.", ""]
+           "so ratios within one run matter more than absolute times. Raw figures: `bench/results/`.",
+           *[f"Re-run later (`bench/run.py --merge --only {' '.join(x['stages'])}`): {', '.join(x['stages'])} at "
+             f"{x['at'][:19]} UTC" + (f" on {x['machine']['cpu']}, {x['machine']['cores']} cores" if x.get("machine") else "")
+             + "." for x in r.get("rerun", [])], ""]
     if "ingest" in r:
         rows = r["ingest"]
         startup = rows[0].get("startup_s")

@@ -325,8 +325,9 @@ def main() -> None:
     result: dict = {"started": datetime.now(timezone.utc).isoformat(), "machine": machine(), "quick": args.quick}
     today = RESULTS / f"{date.today().isoformat()}.json"
     if args.merge and today.exists():
-        result = {**json.loads(today.read_text()), "machine": machine()}
-        result.setdefault("rerun", []).append({"stages": sorted(stages), "at": datetime.now(timezone.utc).isoformat()})
+        result = json.loads(today.read_text())
+        result.setdefault("rerun", []).append({"stages": sorted(stages), "at": datetime.now(timezone.utc).isoformat(),
+                                               "machine": machine()})
     plan = [("ingest", lambda: bench_ingest(["text", "html", "markdown", "docx", "pdf"], n_ingest)),
             ("build", lambda: bench_build(sizes)),
             ("refresh", lambda: bench_refresh(result["build"][-1])),
