@@ -297,7 +297,7 @@ def _parse_path(item: tuple[str, str, str, int]) -> Parsed:
     return parse_report(data, text, sha)
 
 
-def _unreadable(exc: OSError, text: str) -> tuple[str, str]:
+def _unreadable(exc: OSError) -> tuple[str, str]:
     """(reason, message) for an error reading a file."""
     if isinstance(exc, IsADirectoryError):
         return "not_a_file", f"{exc.strerror}; it was not read"
@@ -390,7 +390,7 @@ def _identify(f: Path, hashes: dict[str, str]) -> tuple[str, tuple[str, str, str
     except OSError as exc:
         if _home_error(exc):
             raise
-        return text, None, _unreadable(exc, text)
+        return text, None, _unreadable(exc)
     return text, (path, text, sha, size), None
 
 
@@ -445,7 +445,7 @@ def ingest_chunk(job, notify: Callable[[tuple], None] | None = None) -> ChunkRes
         except MemoryError:
             parsed, exc = _reject(sha, text, "too_much_memory", limits.memory_message()), None
         if exc is not None:
-            parsed = _reject(sha, text, *_unreadable(exc, text))
+            parsed = _reject(sha, text, *_unreadable(exc))
         if parsed.status == "quarantined":
             _add_reject(pending, res, parsed.reject, _quarantine(item, parsed.reject["reason_code"], Path(quarantine)),
                         now, batch_id)

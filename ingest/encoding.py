@@ -16,7 +16,7 @@ from .model import Quarantine
 _REPORT_WORDS = (
     "政府", "信息", "公开", "公開", "申请", "申請", "年度", "报告", "報告", "工作", "情况", "情況", "行政", "机关",
     "機關", "复议", "復議", "诉讼", "訴訟", "本年", "处理", "處理", "主动", "主動", "总计", "總計", "办理", "辦理")
-_BIG5 = ("big5", "cp950", "big5hkscs")
+BIG5_CODECS = ("big5", "cp950", "big5hkscs")   # Big5 and its wider supersets, exact one first
 
 
 def utf16_kind(data: bytes) -> str | None:
@@ -70,8 +70,8 @@ def decode(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     candidates = []
-    for enc in ("gb18030", *_BIG5):
-        if enc in _BIG5 and any(c[1] in _BIG5 for c in candidates):
+    for enc in ("gb18030", *BIG5_CODECS):
+        if enc in BIG5_CODECS and any(c[1] in BIG5_CODECS for c in candidates):
             continue
         try:
             text = data.decode(enc)

@@ -94,11 +94,14 @@ class Mapping:
     copies: dict[str, int] = field(default_factory=dict)    # table_id -> copies of the table the document prints
 
     def merge(self, other: Mapping) -> None:
-        """Take the cells, rows, notes and layouts of a mapping made for one table."""
+        """Take the cells, rows, notes, layouts, how tables were located and their copies from a mapping
+        made for one table."""
         self.cells += other.cells
         self.rows += other.rows
         self.notes += other.notes
         self.layouts.update(other.layouts)
+        self.located.update(other.located)
+        self.copies.update(other.copies)
 
 
 # ---------------------------------------------------------------- flattening
@@ -804,10 +807,9 @@ def map_document(doc: Document, year_hint: int | None = None) -> tuple[Mapping, 
     end_hint = min([a - 1 for sec, (a, _) in hints.items() if sec in ("s5", "s6") and s3 and a > s3[1]], default=len(rows))
     m4, s4 = locate_t4(rows, hints.get("t4"), s3, last_col, end_hint)
     m2, s2 = locate_t2(rows, hints.get("t2"), [s for s in (s3, s4) if s], year_hint)
-    mapping = Mapping(headings=hits, copies=m3.copies)
+    mapping = Mapping(headings=hits)
     for part in (m2, m3, m4):
         mapping.merge(part)
-        mapping.located.update(part.located)
     spans = {t: s for t, s in (("t2", s2), ("t3", s3), ("t4", s4)) if s}
     # a narrative section ends where a table located after its heading begins (tables in an appendix)
     for sec in ("s5", "s6"):

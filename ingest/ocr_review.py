@@ -48,10 +48,12 @@ def _unreadable(c: Cell) -> None:
     c.parsed = replace(c.parsed, value=None, is_blank=False, note=OCR_NOTE)
 
 
-def _failed(mapping: Mapping) -> int:
+def _failed(g3: Grid, g4: Grid, layout: str) -> int:
+    """Reconciliation checks of tables 三 and 四 that fail. The grids hold the cells themselves, so a
+    trial value set on a cell is seen without building them again."""
     t = Tally([])
-    check_t3(Grid(mapping.cells, "t3"), mapping.layouts.get("t3", "2021"), t)
-    check_t4(Grid(mapping.cells, "t4"), t)
+    check_t3(g3, layout, t)
+    check_t4(g4, t)
     return t.failed
 
 
@@ -77,7 +79,8 @@ def review(mapping: Mapping, doc: Document) -> tuple[list[float | None], list[Fi
                                     f"OCR read {c.parsed.raw_text!r} with confidence {conf:.2f} (below {MIN_CONFIDENCE}); "
                                     "stored as unreadable"))
             _unreadable(c)
-    base = _failed(mapping) if any(conf is not None for conf in confs) else 0
+    g3, g4, layout = Grid(mapping.cells, "t3"), Grid(mapping.cells, "t4"), mapping.layouts.get("t3", "2021")
+    base = _failed(g3, g4, layout) if any(conf is not None for conf in confs) else 0
     if base:
         doubtful = [(c, conf) for c, conf in zip(mapping.cells, confs)
                     if conf is not None and conf < DOUBT_CONFIDENCE and c.parsed.value is not None
@@ -87,7 +90,7 @@ def review(mapping: Mapping, doc: Document) -> tuple[list[float | None], list[Fi
             printed = c.parsed
             for alt in _one_digit_variants(printed.value):
                 c.parsed = replace(printed, value=alt)
-                fixed = _failed(mapping) < base
+                fixed = _failed(g3, g4, layout) < base
                 c.parsed = printed
                 if fixed:
                     conflicts.append((c, conf, alt))

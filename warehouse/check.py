@@ -15,7 +15,7 @@ import duckdb
 
 from .errors import XxgkError
 from .home import Home
-from .serve import _plain, connect, render
+from .serve import connect, plain, render
 
 LIMIT = 20
 
@@ -91,7 +91,7 @@ class Check:
 
     def as_json(self) -> dict:
         return {"error_findings": self.errors,
-                **{k: [{c: _plain(v) for c, v in zip(cols, r)} for r in rows] for k, (cols, rows) in self.sections.items()}}
+                **{k: [{c: plain(v) for c, v in zip(cols, r)} for r in rows] for k, (cols, rows) in self.sections.items()}}
 
 
 def gather(home: Home) -> Check:
@@ -108,7 +108,7 @@ def gather(home: Home) -> Check:
 
 
 def _md(cols: list[str], rows: list[tuple]) -> str:
-    cell = lambda v: "" if v is None else str(_plain(v)).replace("|", "\\|").replace("\n", " ")
+    cell = lambda v: "" if v is None else str(plain(v)).replace("|", "\\|").replace("\n", " ")
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"

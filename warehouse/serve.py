@@ -34,7 +34,7 @@ DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MEMORY = "1GB"
 DEFAULT_THREADS = 2
 DEFAULT_MAX_BYTES = 64 * 2**20          # result text held for output, whatever the row count
-_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ ADDRESS_HEADROOM = 2 * 1024**3     # interpreter, libraries, thread stacks and D
 
 def memory_bytes(memory: str) -> int:
     """Bytes of a DuckDB size such as ``1GB`` or ``512MiB`` (decimal units as DuckDB reads them)."""
-    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B)\s*$", check_memory(memory), re.I)
+    m = _MEMORY.match(check_memory(memory))
     unit = m.group(2).upper()
     base = 1024 if "I" in unit else 1000
     return int(float(m.group(1)) * base ** " KMGT".index(unit[0] if unit != "B" else " "))
@@ -193,7 +193,8 @@ def _run(home: Home, statement: str, limits: Limits, fetch):
     return cols, result, truncated
 
 
-def _plain(v):
+def plain(v):
+    """A JSON-, CSV- and Parquet-friendly value."""
     if isinstance(v, (date, datetime)):
         return v.isoformat()
     if isinstance(v, Decimal):
@@ -208,15 +209,15 @@ def render(cols: list[str], rows: list[tuple], fmt: str = "table", terminal: boo
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow([esc(c) for c in cols])
-        w.writerows([[esc(v) if isinstance(v, str) else _plain(v) for v in r] for r in rows])
+        w.writerows([[esc(v) if isinstance(v, str) else plain(v) for v in r] for r in rows])
         return buf.getvalue()
     if fmt == "json":
-        text = json.dumps([{c: _plain(v) for c, v in zip(cols, r)} for r in rows], ensure_ascii=False, indent=1) + "\n"
+        text = json.dumps([{c: plain(v) for c, v in zip(cols, r)} for r in rows], ensure_ascii=False, indent=1) + "\n"
         # JSON escapes C0 in strings itself (a raw newline is layout); on a terminal the rest becomes \\uXXXX too (still valid JSON)
         return _CONTROL.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text) \
             if terminal else text
     cols = [escape_text(c) for c in cols]
-    cells = [[("" if v is None else escape_text(str(_plain(v)))) for v in r] for r in rows]
+    cells = [[("" if v is None else escape_text(str(plain(v)))) for v in r] for r in rows]
     widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(cols)]
     line = lambda vals: "  ".join(v + " " * (w - _width(v)) for v, w in zip(vals, widths)).rstrip()
     out = [line(cols), line(["-" * w for w in widths])] + [line(r) for r in cells]

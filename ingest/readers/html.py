@@ -12,7 +12,7 @@ import re
 import lxml.etree as etree
 
 from .. import limits
-from ..encoding import decode
+from ..encoding import BIG5_CODECS, decode
 from ..model import Document, Paragraph, Quarantine, Table
 from . import register
 
@@ -195,5 +195,5 @@ def _decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
 # declared names and the codecs that read them, wider ones after the exact one
 _CHARSET_ALIASES = {
     "gb2312": ("gb18030",), "gbk": ("gb18030",), "gb18030": ("gb18030",), "x-gbk": ("gb18030",),
-    "big5": ("big5", "cp950", "big5hkscs"), "x-x-big5": ("big5", "cp950", "big5hkscs"), "big5-hkscs": ("big5hkscs",),
+    "big5": BIG5_CODECS, "x-x-big5": BIG5_CODECS, "big5-hkscs": ("big5hkscs",),
 }

@@ -8,7 +8,6 @@ JSON twin under ``/api`` and downloads of each of its tables with ``?format=csv|
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -30,7 +29,10 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ingest.batch import file_hash
+
 from .. import serve
+from ..serve import plain
 from ..errors import XxgkError
 from ..home import Home
 from ..sqlguard import Denied
@@ -70,15 +72,6 @@ class Settings:
     home: Home
     sql_timeout_s: float = 10.0
     sql_row_limit: int = serve.DEFAULT_ROW_LIMIT
-
-
-def plain(v):
-    """A JSON-, CSV- and Parquet-friendly value."""
-    if isinstance(v, (date, datetime)):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        return float(v)
-    return v
 
 
 def fmt(v, column: str = "") -> str:
@@ -367,19 +360,11 @@ def _source_file(settings: Settings, con, report_id: str, verify: bool) -> Path 
         try:
             if not c.is_file() or (size and size[0] and c.stat().st_size != size[0]):
                 continue
-            if not verify or _sha256(c) == sha:
+            if not verify or file_hash(c, c.stat().st_size) == sha:   # the lake's own fingerprint
                 return c.resolve()
         except OSError:
             continue
     return None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _csv(table: Table) -> bytes:
