@@ -56,3 +56,16 @@ def test_readers_contract_names_every_ingest_module():
     assert not unclassified, f"classify in the readers contract of pyproject.toml: {sorted(unclassified)}"
     assert not (forbidden & READER_ALLOWED)
     assert "warehouse" in forbidden
+
+
+def test_slow_tier_names_existing_tests():
+    """A renamed test must not fall silently out of the slow tier (`make test-fast` would then run it)."""
+    import importlib
+
+    import conftest
+
+    for name in conftest.SLOW_MODULES:
+        assert (ROOT / "tests" / f"{name}.py").exists(), name
+    for name in conftest.SLOW_TESTS:
+        module, function = name.split("::")
+        assert hasattr(importlib.import_module(module), function), name
