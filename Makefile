@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test bench notebooks clean
+.PHONY: setup demo test test-fast lint format bench notebooks clean
 
 setup: $(VENV)/.synced
 
@@ -32,8 +32,24 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 
+# The unit tier: everything not marked slow (warehouse builds, dbt, browsers, LibreOffice, OCR, CLI subprocesses).
+test-fast: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+
+# ruff (format check and lint), mypy over ingest/ and warehouse/, import-linter contracts (all in pyproject.toml).
+lint: setup
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Build products only. A home (./data, the default one, or any other) is never deleted: it holds the lake.
 clean:
-	rm -rf $(VENV) data target logs dbt_packages
+	rm -rf $(VENV) target logs dbt_packages .ruff_cache .mypy_cache .import_linter_cache
 
 # Executes notebooks/ against $$XXGK_HOME (default data/demo, made by `make demo`) into <home>/reports.
 notebooks: setup

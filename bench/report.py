@@ -61,7 +61,8 @@ def markdown(r: dict) -> str:
         last = r["build"][-1]
         exps = [b["exponent_vs_previous"] for b in r["build"] if "exponent_vs_previous" in b]
         out += ["", f"- Largest build within {TARGETS['build_100k_s']} s: {_ok(last['total_s'] <= TARGETS['build_100k_s'])} ({last['total_s']} s).",
-                f"- Scaling exponent ≤ {TARGETS['exponent']}: {_ok(all(e <= TARGETS['exponent'] for e in exps))} ({', '.join(map(str, exps))}).",
+                f"- Scaling exponent ≤ {TARGETS['exponent']}: {_ok(all(e <= TARGETS['exponent'] for e in exps))} "
+                f"({', '.join(map(str, exps))}).",
                 f"- Ingest peak RSS under {TARGETS['ingest_rss_mb']} MB at every size: "
                 f"{_ok(all(b['ingest_peak_rss_mb'] < TARGETS['ingest_rss_mb'] for b in r['build']))}.", ""]
     if "refresh" in r:
@@ -100,9 +101,12 @@ def markdown(r: dict) -> str:
         p = r["pandas"]
         out += ["## Against pandas.read_html with a hand mapping of table 三", "",
                 "| path | reports | ms per report | table 三 cells exact |", "|---|---|---|---|",
-                f"| xxgk (whole report: all tables, metadata, rules) | {p['xxgk']['reports']} | {p['xxgk']['ms_per_report']} | {p['xxgk']['t3_exact_pct']}% |",
-                f"| pandas.read_html (table 三 only) | {p['pandas']['reports']} | {p['pandas']['ms_per_report']} | {p['pandas']['t3_exact_pct']}% |",
-                "", f"- xxgk is {p['speed_ratio']}× faster; target ≥ {TARGETS['pandas_ratio']}×: {_ok(p['speed_ratio'] >= TARGETS['pandas_ratio'])}.", ""]
+                f"| xxgk (whole report: all tables, metadata, rules) | {p['xxgk']['reports']} | "
+                f"{p['xxgk']['ms_per_report']} | {p['xxgk']['t3_exact_pct']}% |",
+                f"| pandas.read_html (table 三 only) | {p['pandas']['reports']} | "
+                f"{p['pandas']['ms_per_report']} | {p['pandas']['t3_exact_pct']}% |",
+                "", f"- xxgk is {p['speed_ratio']}× faster; target ≥ {TARGETS['pandas_ratio']}×: "
+                f"{_ok(p['speed_ratio'] >= TARGETS['pandas_ratio'])}.", ""]
     if r.get("notes"):
         out += ["## Notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
     return "\n".join(out)

@@ -245,7 +245,7 @@ def bench_web(n_reports: int, rounds: int = 40) -> list[dict]:
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("xxgk serve did not start")
+                    raise RuntimeError("xxgk serve did not start") from None
                 time.sleep(0.2)
         rows = []
         for name, url in pages.items():

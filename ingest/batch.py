@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import limits
+from .fingerprint import file_hash, open_regular
 from .lake import Lake, new_batch_id
 from .pipeline import Parsed, _reject, parse_report
 from .versions import ParsePlan
@@ -228,15 +229,6 @@ def _entry_kind(e: os.DirEntry, top_real: str, home_real: str | None) -> str:
 
 # ---------------------------------------------------------------- reading one file
 
-def _open_regular(path: str | Path) -> int:
-    """A descriptor of a regular file; a FIFO or device is refused without blocking on it."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise IsADirectoryError(errno.EISDIR, "not a regular file (a folder, FIFO, device or socket)", str(path))
-    return fd
-
-
 def _read_upto(fd: int, n: int) -> bytes:
     parts, left = [], n
     while left > 0:
@@ -246,31 +238,6 @@ def _read_upto(fd: int, n: int) -> bytes:
         parts.append(chunk)
         left -= len(chunk)
     return b"".join(parts)
-
-
-def file_hash(path: Path, size: int) -> str:
-    """SHA-256 of the content; for a file over the size limit, of its size and first and last MiB.
-
-    At most the size limit plus one byte is read: a file that grew past it since ``stat`` is
-    fingerprinted like one that was over it from the start."""
-    fd = _open_regular(path)
-    try:
-        if size <= limits.MAX_BYTES:
-            h = hashlib.sha256()
-            read = 0
-            while read <= limits.MAX_BYTES:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    return h.hexdigest()
-                h.update(chunk)
-                read += len(chunk)
-            size = os.fstat(fd).st_size
-        h = hashlib.sha256(f"xxgk-large:{size}:".encode())
-        h.update(os.pread(fd, 1 << 20, 0))
-        h.update(os.pread(fd, 1 << 20, max(0, size - (1 << 20))))
-        return h.hexdigest()
-    finally:
-        os.close(fd)
 
 
 def unread_hash(reason: str, text: str) -> str:
@@ -287,7 +254,7 @@ def _parse_path(item: tuple[str, str, str, int]) -> Parsed:
     path, text, sha, size = item
     if size > limits.MAX_BYTES:
         return _reject(sha, text, "too_large", _too_large(size))
-    fd = _open_regular(path)
+    fd = open_regular(path)
     try:
         data = _read_upto(fd, limits.MAX_BYTES + 1)
     finally:
@@ -664,7 +631,7 @@ def _quarantine(item: tuple[str, str, str, int], reason: str, folder: Path) -> s
 
 def _read_kept(path: str, whole: bool) -> tuple[bytes | None, int]:
     """(the file's bytes, or its first KB when not ``whole``; its permission bits). None for bytes past the limit."""
-    fd = _open_regular(path)
+    fd = open_regular(path)
     try:
         mode = os.fstat(fd).st_mode & 0o666
         if not whole:

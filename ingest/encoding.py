@@ -69,7 +69,7 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    candidates = []
+    candidates: list[tuple[int, str, str]] = []
     for enc in ("gb18030", *BIG5_CODECS):
         if enc in BIG5_CODECS and any(c[1] in BIG5_CODECS for c in candidates):
             continue

@@ -237,7 +237,7 @@ def _publisher(doc: Document) -> str | None:
 def _opening_paragraphs(paras: list[str]) -> list[str]:
     """The paragraphs holding the first two sentences of the text (a PDF prints a sentence over several lines)."""
     n, text = 0, ""
-    for n, p in enumerate(paras[:12], 1):
+    for n, p in enumerate(paras[:12], 1):  # noqa: B007 (n is read after the loop)
         text += p
         if text.count("。") >= 2 or len(text) > 400:
             break

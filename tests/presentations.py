@@ -60,8 +60,11 @@ def fragment_shtml(html: str) -> tuple[bytes, str]:
     return (f"{prose(3)}\n{heading(html)}{body_of(html)}\n".encode("utf-8"), "report.shtml")
 
 
+_GB2312_HEAD = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head>'
+
+
 def gb18030_declared(html: str) -> tuple[bytes, str]:
-    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>{heading(html)}{body_of(html)}</body></html>'
+    page = f"{_GB2312_HEAD}<body>{heading(html)}{body_of(html)}</body></html>"
     return page.encode("gb18030"), "report.htm"
 
 
@@ -102,7 +105,7 @@ def big5_declared(html: str) -> tuple[bytes, str]:
 
 def utf8_declared_gb2312(html: str) -> tuple[bytes, str]:
     """A crawled page re-encoded to UTF-8 that kept its GB2312 declaration."""
-    page = f'<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>{heading(html)}{body_of(html)}</body></html>'
+    page = f"{_GB2312_HEAD}<body>{heading(html)}{body_of(html)}</body></html>"
     return page.encode("utf-8"), "report.html"
 
 

@@ -46,7 +46,7 @@ def test_killed_compaction_is_finished_by_the_next_writer(tmp_path):
     marker = next(m for m in (home / "lake" / "_batches").glob("*-compact.json")
                   if "cells/" in json.loads(m.read_text())["files"][0])
     replaced = json.loads(marker.read_text())["supersedes"]
-    for rel, p in zip(sorted(replaced), old):
+    for rel, _p in zip(sorted(replaced), old):
         shutil.copyfile(new[0], home / "lake" / rel)
     assert _count(home / "lake", "cells") > n            # doubled while the leftovers exist
     lake.init()

@@ -12,7 +12,8 @@ def _meta(text: str, fmt="text"):
 
 
 def test_title_with_agency_first_and_signature_date():
-    m = _meta("淮安市洪泽区人民政府\n2024 年政府信息公开工作年度报告\n报告中所列数据统计期限自 2024 年 1 月 1 日起至 2024 年 12 月 31 日止。\n正文\n淮安市洪泽区人民政府\n2025年2月3日\n")
+    m = _meta("淮安市洪泽区人民政府\n2024 年政府信息公开工作年度报告\n"
+              "报告中所列数据统计期限自 2024 年 1 月 1 日起至 2024 年 12 月 31 日止。\n正文\n淮安市洪泽区人民政府\n2025年2月3日\n")
     assert (m.agency_name, m.report_year, m.published_on, m.published_source) == ("淮安市洪泽区人民政府", 2024, date(2025, 2, 3), "signature")
 
 
@@ -32,7 +33,8 @@ def test_agency_from_signature_when_no_title():
 
 
 def test_page_header_date_fallback():
-    html = "<html><body><table><tr><td>公开日期</td><td>2024-01-17</td></tr></table><h1>沭阳县发展和改革局2023年政府信息公开年度报告</h1></body></html>"
+    html = ("<html><body><table><tr><td>公开日期</td><td>2024-01-17</td></tr></table>"
+            "<h1>沭阳县发展和改革局2023年政府信息公开年度报告</h1></body></html>")
     m = _meta(html, "html")
     assert (m.published_on, m.published_source) == (date(2024, 1, 17), "page_header")
 

@@ -206,7 +206,7 @@ def test_low_confidence_digit_becomes_null_with_a_finding(table_page, monkeypatc
 
     def doubtful(crops):
         res = real(crops)
-        for i, (text, conf) in enumerate(res):
+        for i, (text, _conf) in enumerate(res):
             if not hit and text.isdigit() and len(text) >= 2:
                 hit["text"] = text
                 res[i] = (text, 0.42)

@@ -12,13 +12,13 @@ from ingest.batch import ingest_paths
 from warehouse.build import build
 from warehouse.cli import main
 from warehouse.home import Home
+from warehouse.score import FACTS as FACT
 
 from helpers import db, golden_files, load_golden
 
 # rules that compare printed numbers (勾稽); the others are completeness, narrative and cell checks
 ARITHMETIC = {"t3_received_equals_handled_plus_carried", "t3_total_equals_sum_of_results", "t3_total_column_equals_sum",
               "t4_total_equals_sum", "blank_total", "t3_carried_over_matches_prior_year"}
-from warehouse.score import FACTS as FACT
 NAMES = [p.stem for p in golden_files()]
 
 

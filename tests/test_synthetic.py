@@ -83,7 +83,7 @@ def _violations(rep) -> set[tuple[str, str, str, str]]:
     rows = [k.key for k in select(rep.layouts["t3"], "t3", "row")]
     leaves = [k.key for k in select(rep.layouts["t3"], "t3", "row") if k.group_key not in ("received", "total_processed", "carried_forward")]
     for col in (*APPLICANTS, "total"):
-        t = lambda r: v[f"t3|{r}|{col}"]  # noqa: E731
+        t = lambda r, col=col: v[f"t3|{r}|{col}"]
         if t("new_received") + t("carried_over") != t("total_processed") + t("carried_forward"):
             out.add(("t3_received_equals_handled_plus_carried", "t3", None, col))
         if sum(t(r) for r in leaves) != t("total_processed"):

@@ -143,7 +143,8 @@ def _fetch_rows(con, statement: str, limits: Limits):
     if not cur.description:
         return [], [], False
     cols = [d[0] for d in cur.description]
-    rows, size = [], 0
+    rows: list[tuple] = []
+    size = 0
     while len(rows) <= limits.row_limit:
         chunk = cur.fetchmany(min(1024, limits.row_limit + 1 - len(rows)))
         if not chunk:
@@ -280,7 +281,9 @@ class Example:
 def load_examples(path: Path = EXAMPLES_FILE) -> dict[str, Example]:
     """Named queries: each starts with ``-- name: NAME``, then ``--`` description lines, then SQL."""
     out: dict[str, Example] = {}
-    name, desc, body = None, [], []
+    name: str | None = None
+    desc: list[str] = []
+    body: list[str] = []
 
     def close():
         if name:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.batch import file_hash
+from ingest.fingerprint import file_hash
 
 from .errors import XxgkError
 from .home import Home

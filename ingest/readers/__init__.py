@@ -129,10 +129,10 @@ def sniff(data: bytes, name: str = "") -> Format:
     if enc16:
         counts += f" ({enc16})"
     tags = n_open + n_close
-    mixed = _tables_in_text(window, doc_mark)
-    if mixed:
+    embedded = _tables_in_text(window, doc_mark)
+    if embedded:
         lines_fmt = "markdown" if lower.endswith((".md", ".markdown")) or _MD_SIGNS.search(window) else "text"
-        return Format(f"{lines_fmt}_html", f"HTML tables between plain lines: {mixed}")
+        return Format(f"{lines_fmt}_html", f"HTML tables between plain lines: {embedded}")
     if doc_mark or (n_close >= 2 and tags + n_ent >= max(6, window.count(b"\n") // 10)):
         why = "document-level tag" if doc_mark else "markup"
         return Format("html", f"{why}: {counts}" + (f"; extension {ext} agrees" if ext else ""))

@@ -159,7 +159,7 @@ def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[lis
                         nested.append(block)
                     else:
                         parts.append(_runs_text(block))
-                texts[id(owner)] = _join(l for p in parts for l in p.split("\n"))
+                texts[id(owner)] = _join(line for p in parts for line in p.split("\n"))
             for dc in range(span):
                 origin[(r, c + dc)] = owner
             c += span

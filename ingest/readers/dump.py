@@ -354,10 +354,10 @@ def t2_layout_of(lines: list[str]) -> str | None:
 def _t2_widths(layout: str | None) -> dict[str, int]:
     """Normalised label of each row of table 二 -> its number of value columns (None: the widest layout)."""
     out: dict[str, int] = {}
-    for layout in ((layout,) if layout else LAYOUTS):
-        for key in select(layout, "t2", "row"):
+    for lay in ((layout,) if layout else LAYOUTS):
+        for key in select(lay, "t2", "row"):
             for lab in key.labels:
-                out[lab] = max(out.get(lab, 0), len(t2_columns_for(layout, key)))
+                out[lab] = max(out.get(lab, 0), len(t2_columns_for(lay, key)))
     return out
 
 

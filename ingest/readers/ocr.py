@@ -199,7 +199,7 @@ def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | N
     """
     by_pos = {(s[0], s[1]): s for s in grid.spans if s[2] - s[0] == 1}
     out: dict[tuple, tuple | None] = {}
-    for (r, c), left in by_pos.items():
+    for (r, _c), left in by_pos.items():
         right = by_pos.get((r, left[3]))
         if right is None or left in out or not ocr_table.cut_by_rule(grey, grid, r, left[3] - 1):
             continue

@@ -29,7 +29,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ingest.batch import file_hash
+from ingest.fingerprint import file_hash
 
 from .. import serve
 from ..serve import plain

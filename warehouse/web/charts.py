@@ -22,7 +22,7 @@ def _fmt(v: float, percent: bool) -> str:
 
 def _fit(text: str, width: float, size: float = 12) -> str:
     """The text cut with an ellipsis to about ``width`` pixels (CJK characters count full width)."""
-    used, out = 0.0, []
+    used, out = 0.0, list[str]()
     for ch in text:
         w = size if "\u2e80" <= ch <= "\uffef" else size * 0.62
         if used + w > width:

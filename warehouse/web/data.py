@@ -166,7 +166,8 @@ def cell(con, report_id: str, table_id: str, row_key: str, col_key: str) -> dict
     if not found.rows:
         return None
     paths = fetch(con, """
-        select distinct source_path, outcome as parse_status, seen_at as ingested_at from stg_sources where source_sha256 = ? order by ingested_at""",
+        select distinct source_path, outcome as parse_status, seen_at as ingested_at
+        from stg_sources where source_sha256 = ? order by ingested_at""",
                   [found.dicts()[0]["source_sha256"]])
     return {"cell": found, "paths": paths}
 

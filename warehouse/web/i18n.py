@@ -54,7 +54,8 @@ UI = {
     "rows": ("行", "rows"), "truncated": ("结果已按行数上限截断", "cut at the row limit"),
     "download": ("下载", "Download"), "json_api": ("JSON 接口", "JSON API"),
     "marts": ("数据表全量下载", "Whole tables"), "api_help": (
-        "每个页面都有相同数据的 JSON 接口：在路径前加 /api，例如 /api/agency/<机关编号>。表格下载：页面地址加 ?format=csv&table=<表名>（或 parquet）。",
+        "每个页面都有相同数据的 JSON 接口：在路径前加 /api，例如 /api/agency/<机关编号>。"
+        "表格下载：页面地址加 ?format=csv&table=<表名>（或 parquet）。",
         "Every page has a JSON API with the same data: put /api before its path, e.g. /api/agency/<agency id>. "
         "Each table downloads with ?format=csv&table=<name> (or parquet) on the page's address."),
     "error": ("出错了", "Error"), "back_home": ("返回首页", "Back to the home page"),
