@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from ..encoding import utf16_kind
-from ..model import Document, Paragraph, Quarantine
+from ..model import Document, Paragraph, Quarantine, normalise_document
 
 Reader = Callable[[bytes], Document]
 _READERS: dict[str, Reader] = {}
@@ -193,7 +193,7 @@ def read(data: bytes, fmt: str) -> Document:
         reader = _READERS[fmt]
     except KeyError:
         raise Quarantine("unsupported_format", f"no reader for format {fmt!r}") from None
-    doc = reader(data)
+    doc = normalise_document(reader(data))     # the one normalisation of every document's text
     evidence = getattr(fmt, "evidence", "")
     if evidence:
         doc.meta.setdefault("format_evidence", evidence)
