@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -117,7 +116,7 @@ def flatten(doc: Document) -> list[Row]:
                 cov = block.covered[ri] if block.covered else None
                 rows.append(Row([c or "" for c in cells], block.index, ri, list(range(len(cells))), block.ragged, cov))
         elif isinstance(block, Paragraph):
-            text = unicodedata.normalize("NFKC", block.text).strip()
+            text = block.text          # normalised when the Document was made
             m = _TRAILING_NUMS.match(text)
             cells = [text]
             if m and len(m.group("label")) <= 30:   # "行政许可 0" in text extracted from tables
@@ -136,7 +135,7 @@ def _heading_text(row: Row) -> str | None:
             filled = c
     if filled is None or len(filled) > 60:
         return None
-    text = unicodedata.normalize("NFKC", filled).replace(" ", "")
+    text = filled.replace(" ", "")
     return text if len(text) <= 40 else None
 
 

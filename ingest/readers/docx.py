@@ -83,24 +83,15 @@ def _block_children(el):
             yield from _block_children(child)
 
 
-def _rows(tbl):
-    for child in tbl:
-        if child.tag == _W_TR:
+def _children(el, tag: str):
+    """Child elements with ``tag`` (rows of a table, cells of a row), looking through content controls and custom XML."""
+    for child in el:
+        if child.tag == tag:
             yield child
         elif child.tag in (_W_SDT, _W_CUSTOM_XML):
             content = child.find(_W_SDT_CONTENT) if child.tag == _W_SDT else child
             if content is not None:
-                yield from (tr for tr in content if tr.tag == _W_TR)
-
-
-def _cells(tr):
-    for child in tr:
-        if child.tag == _W_TC:
-            yield child
-        elif child.tag in (_W_SDT, _W_CUSTOM_XML):
-            content = child.find(_W_SDT_CONTENT) if child.tag == _W_SDT else child
-            if content is not None:
-                yield from (tc for tc in content if tc.tag == _W_TC)
+                yield from (x for x in content if x.tag == tag)
 
 
 def _int_prop(parent, name: str, default: int) -> int:
@@ -136,11 +127,11 @@ def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[lis
     alive: list = []                                 # those w:tc, held so that no id is reused
     above: dict[int, object] = {}                    # grid column -> the w:tc filling it in the row above
     n_rows = width = 0
-    for r, tr in enumerate(_rows(tbl)):
+    for r, tr in enumerate(_children(tbl, _W_TR)):
         n_rows = r + 1
         here: dict[int, object] = {}
         c = _int_prop(tr.find(_W_TRPR), "w:gridBefore", 0)
-        for tc in _cells(tr):
+        for tc in _children(tr, _W_TC):
             span = max(1, _int_prop(tc.find(_W_TCPR), "w:gridSpan", 1))
             owner = above.get(c, tc) if _vmerge_continues(tc) else tc
             if id(owner) not in texts:
