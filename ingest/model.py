@@ -5,6 +5,12 @@ blocks, each either a paragraph of text or a table whose merged cells are
 already resolved into a rectangular (or, for text-like formats, ragged) grid
 of strings. Everything downstream (layout mapping, metadata, sections) works
 on this model only, so format-specific code never leaks past its reader.
+
+Two contracts live here so that each is written once: :func:`build_grid` is the
+one span resolution (readers hand it cells with rowspan/colspan), and
+:func:`normalise_text` is the one text normalisation, applied to every document
+by the reader registry (:func:`normalise_document`); steps after the readers
+read the text as it is.
 """
 from __future__ import annotations
 
