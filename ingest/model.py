@@ -196,8 +196,13 @@ def normalise_text(text: str | None) -> str:
     """
     if not text:
         return ""
+    if _WS.search(text) is None:         # most cell texts: no gap to drop, nothing to fold
+        if text.isascii() or unicodedata.is_normalized("NFKC", text):
+            return text
+        text = unicodedata.normalize("NFKC", text)
+        return text if _WS.search(text) is None else _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
     if text.isascii():
-        return _WS.sub(" ", text).strip() if _WS.search(text) else text
+        return _WS.sub(" ", text).strip()
     text = unicodedata.normalize("NFKC", _CJK_GAP.sub("", text))
     return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
 
