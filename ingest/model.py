@@ -207,6 +207,20 @@ def normalise_text(text: str | None) -> str:
     return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
 
 
+def join_lines(lines: Iterable[str]) -> str:
+    """The lines of one cell as one text: joined without separator (``商业``, ``企业`` -> ``商业企业``), with a
+    space between two Latin words; blank lines are skipped."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
+            out += " "
+        out += line
+    return out
+
+
 def normalise_document(doc: Document) -> Document:
     """Apply :func:`normalise_text` to every paragraph, table cell and metadata value of ``doc`` (in place).
 

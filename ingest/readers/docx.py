@@ -19,7 +19,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from .. import limits
-from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid
+from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid, join_lines
 from . import register
 
 _W_P, _W_TBL, _W_TR, _W_TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
@@ -54,19 +54,6 @@ def _runs_text(el) -> str:
             parts.append("\n")      # a paragraph in a text box
         stack.extend(reversed(list(node)))
     return "".join(parts)
-
-
-def _join(lines) -> str:
-    """Lines joined without separator ('商业', '企业' -> '商业企业'); a space between two Latin words."""
-    out = ""
-    for line in lines:
-        line = line.strip()         # the text is normalised (CJK gaps, white space) when the Document is made
-        if not line:
-            continue
-        if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
-            out += " "
-        out += line
-    return out
 
 
 def _block_children(el):
@@ -141,7 +128,7 @@ def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[lis
                         nested.append(block)
                     else:
                         parts.append(_runs_text(block))
-                texts[id(owner)] = _join(l for p in parts for l in p.split("\n"))
+                texts[id(owner)] = join_lines(l for p in parts for l in p.split("\n"))
                 alive.append(owner)
             cells.append(SpanCell(r, c, texts[id(owner)], colspan=span, merge=id(owner)))
             for dc in range(span):

@@ -181,7 +181,8 @@ def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], st
 # ---------------------------------------------------------------- page reading
 
 def _join(parts: list[str]) -> str:
-    """Lines of one cell joined as the PDF reader joins them: no separator, a space between Latin words."""
+    """Lines of one cell joined without separator; a space between two Latin letters or digits (unlike
+    :func:`~ingest.model.join_lines`, digits on two lines stay apart)."""
     out = ""
     for p in parts:
         if out and out[-1].isascii() and out[-1].isalnum() and p[:1].isascii() and p[:1].isalnum():

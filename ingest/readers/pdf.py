@@ -29,7 +29,7 @@ from pdfminer.utils import decode_text
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .. import limits
-from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid
+from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid, join_lines
 from . import register
 
 # Hooks for scanned reports, installed by the OCR reader: OCR_FALLBACK takes the
@@ -53,22 +53,7 @@ _FOOTER = re.compile(
 _BARE_NUMBER = re.compile(r"^\d{1,4}$")   # a page number, only inside the margin bands
 
 
-# ---------------------------------------------------------------- text clean-up
-
-def _cell_text(raw: str | None) -> str:
-    """Lines of a cell joined without separator ('商业\\n企业' -> '商业企业'); a space between two Latin words."""
-    if not raw:
-        return ""
-    parts = [p.strip() for p in raw.splitlines()]
-    out = ""
-    for p in parts:
-        if not p:
-            continue
-        if out and out[-1].isascii() and out[-1].isalpha() and p[0].isascii() and p[0].isalpha():
-            out += " "
-        out += p
-    return out      # CJK gaps, compatibility forms and white space: normalised when the Document is made
-
+# ---------------------------------------------------------------- page headers and footers
 
 def _is_footer(text: str, top: float, bottom: float, height: float) -> bool:
     compact = text.replace(" ", "")
@@ -175,7 +160,7 @@ def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]
             if bbox is not None:
                 rs += _run_inside(row_mid[r + 1:], bbox[1], bbox[3])
                 cs += _run_inside(col_mid[c + 1:], bbox[0], bbox[2])
-            cells.append(SpanCell(r, c, _cell_text(raw), rs, cs))
+            cells.append(SpanCell(r, c, join_lines(raw.splitlines()), rs, cs))
     grid = build_grid(cells, len(rows), width, holes_covered=True)
     return grid.rows, grid.covered
 
