@@ -3,8 +3,10 @@
 ``sniff`` decides the format from evidence in the content; the extension only
 breaks ties. The evidence travels with the format (``Format.evidence``) and
 ``read`` stores it in ``Document.meta["format_evidence"]``, so ``xxgk inspect``
-can say why a file was read the way it was. New formats (an OCR reader, say)
-plug in with :func:`register`.
+can say why a file was read the way it was. ``read`` also applies the one text
+normalisation (:func:`ingest.model.normalise_document`) to whatever a reader
+returns, so readers do not normalise and no step after them does again. New
+formats (an OCR reader, say) plug in with :func:`register`.
 """
 from __future__ import annotations
 
