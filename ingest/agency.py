@@ -24,10 +24,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from .model import normalise_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 # the seeds a Resolver reads, in the order of its arguments
@@ -57,7 +58,7 @@ def normalise_name(name: str | None) -> str:
     prev, s = None, name
     while s != prev:  # removing one part can join the pieces of another
         prev = s
-        s = unicodedata.normalize("NFKC", s)
+        s = normalise_text(s)
         s = _t2s().convert(s)
         s = re.sub(r"\s+", "", s)
         s = _NOTE.sub("", s)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -39,6 +38,28 @@ from .template import Key, distinctive_labels, norm_label, section_markers, sele
 
 T3_COLS = 7
 T4_VALUES = 15
+
+# ---------------------------------------------------------------- tolerances
+# Label similarity is 0..1 (:func:`_similarity`); these are the bars a printed label must clear.
+EXACT_LABEL = 0.999             # at or above: the label is the template's own ("label"); below: a "variant"
+MIN_LABEL_SIMILARITY = 0.8      # a row of table 二 matches a template row (and is evidence of table 二)
+MIN_COLUMN_SIMILARITY = 0.85    # a header cell names a column of table 三
+MIN_BLOCK_SIMILARITY = 0.6      # a row of table 四 names its block (行政复议, 行政诉讼 …)
+SAME_LABEL_SIMILARITY = 0.9     # a t3 label is its template row (fast path), a group heading, or the first row again
+MIN_VARIANT_SIMILARITY = 0.5    # below: a t3 row is matched by position, not by its label
+CONTAINED_BASE, CONTAINED_WEIGHT = 0.55, 0.4   # a label inside the other scores base + weight x length share
+# Alignment of value rows to the template rows of table 三 (dynamic programming scores).
+SKIP_VALUE_ROW, SKIP_TEMPLATE_ROW = -1.0, -1.2  # a value row left out; a template row left without a value row
+NEUTRAL_MATCH = 0.5             # an unlabelled (or group-labelled) row placed by position
+MATCH_WEIGHT, MATCH_OFFSET = 2.0, 0.6           # a labelled row scores weight x similarity - offset
+ROW_COUNT_BONUS = 0.25          # the layout whose row count the table has wins a tie
+# Sizes of text, in characters.
+MAX_TRAILING_LABEL = 30         # a paragraph "label 1 2 3" is a row of values only with a label this short
+MAX_HEADING_CELL, MAX_HEADING = 60, 40   # a heading's one cell, and its text without spaces
+MAX_T4_ANCHOR = 40              # a line of text (or a label) longer than this is not the header of table 四
+MIN_T4_RESULT_WORDS = 2         # result columns (维持, 纠正 …) a header of table 四 names
+MIN_T3_HEADER_HITS = 3          # header cells that must name columns of table 三
+T4_REACH = 16                   # rows after a header of table 四 searched for its values
 
 
 @dataclass
@@ -117,10 +138,10 @@ def flatten(doc: Document) -> list[Row]:
                 cov = block.covered[ri] if block.covered else None
                 rows.append(Row([c or "" for c in cells], block.index, ri, list(range(len(cells))), block.ragged, cov))
         elif isinstance(block, Paragraph):
-            text = unicodedata.normalize("NFKC", block.text).strip()
+            text = block.text          # normalised when the Document was made
             m = _TRAILING_NUMS.match(text)
             cells = [text]
-            if m and len(m.group("label")) <= 30:   # "行政许可 0" in text extracted from tables
+            if m and len(m.group("label")) <= MAX_TRAILING_LABEL:   # "行政许可 0" in text extracted from tables
                 cells = [m.group("label").strip(), *m.group("nums").split()]
             rows.append(Row(cells, None, bi, list(range(len(cells))), True))
     return rows
@@ -134,10 +155,10 @@ def _heading_text(row: Row) -> str | None:
             if filled is not None:
                 return None
             filled = c
-    if filled is None or len(filled) > 60:
+    if filled is None or len(filled) > MAX_HEADING_CELL:
         return None
-    text = unicodedata.normalize("NFKC", filled).replace(" ", "")
-    return text if len(text) <= 40 else None
+    text = filled.replace(" ", "")
+    return text if len(text) <= MAX_HEADING else None
 
 
 APPENDIX = "appendix"   # the marker of table and appendix titles: not a section of its own
@@ -198,7 +219,7 @@ def _similarity(label: str, key: Key) -> float:
             return 1.0
         short, long_ = sorted((lab, cand), key=len)
         if len(short) >= 2 and short in long_:
-            best = max(best, 0.55 + 0.4 * len(short) / len(long_))
+            best = max(best, CONTAINED_BASE + CONTAINED_WEIGHT * len(short) / len(long_))
         best = max(best, difflib.SequenceMatcher(None, lab, cand).ratio())
     return best
 
@@ -296,27 +317,27 @@ def _label_profile(label: str, layout: str) -> tuple[tuple[float, ...], bool]:
         return tuple(0.0 for _ in select(layout, "t3", "row")), True
     sims = tuple(_similarity(label, k) for k in select(layout, "t3", "row"))
     gbest = max((_similarity(label, g) for g in select(layout, "t3", "group")), default=0.0)
-    return sims, gbest >= 0.9 and gbest > max(sims)
+    return sims, gbest >= SAME_LABEL_SIMILARITY and gbest > max(sims)
 
 
 def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, int, str, float]]]:
     """Order-preserving alignment of value rows to the layout's t3 rows; returns (score, [(vi, tj, method, sim)])."""
     m = len(select(layout, "t3", "row"))
     n = len(vrows)
-    SKIP_V, SKIP_T = -1.0, -1.2
+    SKIP_V, SKIP_T = SKIP_VALUE_ROW, SKIP_TEMPLATE_ROW
     profiles = [_label_profile(vr.label, layout) for vr in vrows]
     sims = [p[0] for p in profiles]
     neutral = [p[1] for p in profiles]
 
     def match_score(i: int, j: int) -> float:
-        return 0.5 if neutral[i] else 2.0 * sims[i][j] - 0.6
+        return NEUTRAL_MATCH if neutral[i] else MATCH_WEIGHT * sims[i][j] - MATCH_OFFSET
 
     def method(i: int, j: int) -> str:
         s = sims[i][j]
-        return "position" if neutral[i] or s < 0.5 else ("label" if s >= 0.999 else "variant")
+        return "position" if neutral[i] or s < MIN_VARIANT_SIMILARITY else ("label" if s >= EXACT_LABEL else "variant")
 
     # Fast path: one value row per template row, each labelled as expected or unlabelled.
-    if n == m and all(neutral[i] or sims[i][i] >= 0.9 for i in range(n)):
+    if n == m and all(neutral[i] or sims[i][i] >= SAME_LABEL_SIMILARITY for i in range(n)):
         return sum(match_score(i, i) for i in range(n)), [(i, i, method(i, i), sims[i][i]) for i in range(n)]
 
     NEG = float("-inf")
@@ -356,7 +377,7 @@ def _best_alignment(vrows: list[ValueRow]) -> tuple[float, str, list[Key], list[
         tkeys = select(layout, "t3", "row")
         score, pairs = _align(vrows, layout)
         # the row count is the tie-breaker: 25 rows for 2021, 23 for 2019
-        cand = (score + (0.25 if len(vrows) == len(tkeys) else 0.0), layout, tkeys, pairs)
+        cand = (score + (ROW_COUNT_BONUS if len(vrows) == len(tkeys) else 0.0), layout, tkeys, pairs)
         if best is None or cand[0] > best[0]:
             best = cand
         if len(pairs) == len(tkeys) == len(vrows) and all(p[2] == "label" for p in pairs):
@@ -392,6 +413,7 @@ def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
 # ---------------------------------------------------------------- t3: located by content
 
 T3_GAP = 12        # rows between two value rows of one copy of table 三 (page footers, repeated headers)
+T3_PAGE_GAP = 3 * T3_GAP   # rows between the halves of a copy broken over pages (one that never starts over)
 MIN_COPY_ROWS = 5  # value rows a run needs to count as a copy of table 三
 
 
@@ -409,7 +431,7 @@ def _col_key(label: str) -> str | None:
         return None
     keys = select("2021", "t3", "column")
     best = max(keys, key=lambda k: _similarity(label, k))
-    return best.key if _similarity(label, best) >= 0.85 else None
+    return best.key if _similarity(label, best) >= MIN_COLUMN_SIMILARITY else None
 
 
 def _has_number(row: Row) -> bool:
@@ -424,7 +446,7 @@ def _header_rows(rows: list[Row]) -> list[Row]:
             break
         head.append(r)
     hits = {k for r in head for c in r.cells if (k := _col_key(c))}
-    return head if len(hits) >= 3 else []
+    return head if len(hits) >= MIN_T3_HEADER_HITS else []
 
 
 def _column_map(rows: list[Row], head: list[Row]) -> ColumnMap | None:
@@ -527,11 +549,11 @@ def t3_copies(rows: list[Row], last_col: dict[int, int]) -> list[list[ValueRow]]
     copies: list[list[ValueRow]] = []
     for vr in _t3_value_rows(rows, last_col):
         run = copies[-1] if copies else None
-        starts_over = _similarity(vr.label, first) >= 0.9
+        starts_over = _similarity(vr.label, first) >= SAME_LABEL_SIMILARITY
         if run is not None and not (starts_over and len(run) >= MIN_COPY_ROWS):
             gap = vr.at - run[-1].at
             # a table broken over pages may have more between its halves; it never starts over
-            near = gap <= T3_GAP or (gap <= 3 * T3_GAP and not starts_over and len(run) < len(select("2019", "t3", "row")))
+            near = gap <= T3_GAP or (gap <= T3_PAGE_GAP and not starts_over and len(run) < len(select("2019", "t3", "row")))
         else:
             near = False
         if near:
@@ -593,11 +615,11 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
 
 def _t4_anchor(row: Row) -> bool:
     """A row that reads as the header of table 四 (its result columns, or its two proceedings)."""
-    if (row.table is None and len(row.text) > 40) or not ("复议" in row.text or "维持" in row.text or "审结" in row.text):
+    if (row.table is None and len(row.text) > MAX_T4_ANCHOR) or not ("复议" in row.text or "维持" in row.text or "审结" in row.text):
         return False
     t = norm_label(row.text)
     results = sum(1 for w in ("维持", "纠正", "其他结果", "尚未审结") if w in t)
-    return results >= 2 or ("行政复议" in t and "行政诉讼" in t and len(t) <= 40)
+    return results >= MIN_T4_RESULT_WORDS or ("行政复议" in t and "行政诉讼" in t and len(t) <= MAX_T4_ANCHOR)
 
 
 def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, int] | None,
@@ -609,7 +631,7 @@ def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, i
     for i, r in enumerate(rows):
         if _t4_anchor(r) and not (taken and taken[0] <= i < taken[1]):
             stop = taken[0] if taken and taken[0] > i else len(rows)
-            spans.append(((i, min(stop, i + 16)), "content"))
+            spans.append(((i, min(stop, i + T4_REACH)), "content"))
     if taken:
         spans.append(((taken[1], max(end_hint, taken[1])), "content"))
     for span, how in spans:
@@ -645,7 +667,7 @@ def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: d
         vals = [(t, c, r) for t, c in vr.values]
         if len(vals) == len(cols) and vr.label:
             best = max(blocks, key=lambda k: _similarity(vr.label, k))
-            if _similarity(vr.label, best) >= 0.6 and best.key not in labelled:
+            if _similarity(vr.label, best) >= MIN_BLOCK_SIMILARITY and best.key not in labelled:
                 labelled[best.key] = vals
                 continue
         values.extend(vals)
@@ -711,7 +733,7 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
 
 def _t2_evidence(r: Row) -> bool:
     lv = _t2_row(r)
-    return lv is not None and any(_similarity(lv[0], k) >= 0.8 for lay in ("2019", "2021") for k in select(lay, "t2", "row"))
+    return lv is not None and any(_similarity(lv[0], k) >= MIN_LABEL_SIMILARITY for lay in ("2019", "2021") for k in select(lay, "t2", "row"))
 
 
 T2_GAP = 6     # rows between two rows of table 二 (the header rows of its article parts)
@@ -768,11 +790,11 @@ def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: 
             continue
         label, vals = lv
         scored = sorted(((_similarity(label, k), k) for k in tkeys if k.key not in found), key=lambda x: -x[0])
-        if not scored or scored[0][0] < 0.8:
+        if not scored or scored[0][0] < MIN_LABEL_SIMILARITY:
             continue
         sim, key = scored[0]
         cols = t2_columns_for(layout, key)
-        method = "label" if sim >= 0.999 else "variant"
+        method = "label" if sim >= EXACT_LABEL else "variant"
         if len(vals) == len(cols):
             pairs = list(zip(cols, vals))
         elif len(vals) > len(cols):

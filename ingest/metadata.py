@@ -23,7 +23,6 @@ the finding ``agency_abbreviation`` or ``agency_lookalike``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -66,12 +65,13 @@ class Metadata:
     notes: list[tuple[str, str, str]] = field(default_factory=list)   # findings: (rule_id, severity, message)
 
 
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace(" ", "").strip()
+def _compact(text: str) -> str:
+    """A document's text (normalised when the Document was made) without spaces."""
+    return text.replace(" ", "").strip()
 
 
 def _paragraphs(doc: Document) -> list[str]:
-    return [_nfkc(b.text) for b in doc.blocks if isinstance(b, Paragraph) and b.text.strip()]
+    return [_compact(b.text) for b in doc.blocks if isinstance(b, Paragraph) and b.text.strip()]
 
 
 @lru_cache(maxsize=1)
@@ -153,10 +153,10 @@ def _title(doc: Document, paras: list[str]) -> tuple[str | None, str | None, int
         if i + 2 < len(head):
             cands.append((p + head[i + 1] + head[i + 2], "title"))
     if doc.meta.get("title"):
-        cands.append((_nfkc(doc.meta["title"]), "html_title"))
+        cands.append((_compact(doc.meta["title"]), "html_title"))
     for key in ("pdf:Title", "docx:title"):
         if doc.meta.get(key):
-            cands.append((_nfkc(doc.meta[key]), "file_metadata"))
+            cands.append((_compact(doc.meta[key]), "file_metadata"))
     finder = _finder()
     year_only = None
     for text, how in cands:
@@ -207,7 +207,7 @@ def _header_texts(doc: Document) -> list[str]:
     out = []
     for block in doc.blocks[:60]:
         texts = [block.text] if isinstance(block, Paragraph) else [" ".join(r) for r in block.rows] if isinstance(block, Table) else []
-        out += [unicodedata.normalize("NFKC", t) for t in texts]
+        out += texts
     return out
 
 
@@ -289,8 +289,8 @@ def extract_metadata(doc: Document) -> Metadata:
         agency, agency_src = _agency_from_text(paras)
     if not agency:
         for key in ("meta:publisher", "meta:author", "meta:ContentSource"):
-            if doc.meta.get(key) and _finder().valid(_nfkc(doc.meta[key])):
-                agency, agency_src = _nfkc(doc.meta[key]), "file_metadata"
+            if doc.meta.get(key) and _finder().valid(_compact(doc.meta[key])):
+                agency, agency_src = _compact(doc.meta[key]), "file_metadata"
                 break
     for p in paras[:40]:
         m = _PERIOD.search(p)

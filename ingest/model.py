@@ -5,10 +5,20 @@ blocks, each either a paragraph of text or a table whose merged cells are
 already resolved into a rectangular (or, for text-like formats, ragged) grid
 of strings. Everything downstream (layout mapping, metadata, sections) works
 on this model only, so format-specific code never leaks past its reader.
+
+Two contracts live here so that each is written once: :func:`build_grid` is the
+one span resolution (readers hand it cells with rowspan/colspan), and
+:func:`normalise_text` is the one text normalisation, applied to every document
+by the reader registry (:func:`normalise_document`); steps after the readers
+read the text as it is.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass
@@ -64,6 +74,164 @@ class Document:
     def lines(self) -> list[str]:
         """All paragraph text, one entry per paragraph, in reading order."""
         return [b.text for b in self.blocks if isinstance(b, Paragraph)]
+
+
+# ---------------------------------------------------------------- span resolution
+
+@dataclass(frozen=True)
+class SpanCell:
+    """One cell as the source prints it: its text, its top-left grid position and the rows and columns it spans.
+
+    ``col`` None places the cell at the first free column of its row after the row's previous cell (the
+    HTML table model, where a rowspan from above pushes the cells of later rows right). Cells given the
+    same ``merge`` key are parts of one merged cell (a Word vertical merge whose parts differ in width).
+    """
+
+    row: int
+    col: int | None
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+    merge: object = None
+
+
+class Grid(NamedTuple):
+    """A span-resolved grid: texts, covered flags (as :attr:`Table.covered`) and which cell fills each position."""
+
+    rows: list[list[str]]
+    covered: list[list[bool]]
+    owners: list[list[int | None]]     # index of the filling cell in the order given; None: no cell reaches it
+
+
+def build_grid(cells: Iterable[SpanCell], n_rows: int | None = None, width: int | None = None, *,
+               holes_covered: bool = False, drop_cols: Collection[int] = (),
+               check: Callable[[int, int], None] | None = None) -> Grid:
+    """Resolve cells with spans into a rectangular grid, the one span resolution every reader uses.
+
+    Each cell holds its own top-left position; a position that several spans reach is the first
+    spanning cell's, in the order given. Spans stop at the last row (``n_rows``) and column (``width``)
+    where those are given; otherwise the grid grows to hold them. A position no cell reaches is empty,
+    and covered where ``holes_covered`` (the source says it belongs to a merged cell it did not delimit).
+    ``drop_cols`` are removed before covered flags are set: a position is covered where an earlier one
+    (row by row, left to right) shows the same cell. ``check(rows, columns)`` is called before each cell
+    is placed, so a grid too large to hold can be refused before it is built.
+    """
+    owner: dict[tuple[int, int], int] = {}
+    origins: set[tuple[int, int]] = set()
+    cursor: dict[int, int] = {}
+    keys: list[object] = []
+    texts: list[str] = []
+    rows_seen = extent = 0
+    for i, cell in enumerate(cells):
+        keys.append(cell.merge if cell.merge is not None else ("cell", i))
+        texts.append(cell.text)
+        r = cell.row
+        if n_rows is not None and r >= n_rows:
+            continue
+        c = cell.col
+        if c is None:
+            c = cursor.get(r, 0)
+            while (r, c) in owner:
+                c += 1
+        rs = max(1, cell.rowspan if n_rows is None else min(cell.rowspan, n_rows - r))
+        cs = max(1, cell.colspan)
+        cursor[r] = c + cs
+        if width is not None:
+            cs = min(cs, width - c)
+            if cs < 1:
+                continue
+        rows_seen, extent = max(rows_seen, r + rs), max(extent, c + cs)
+        if check is not None:
+            check(n_rows if n_rows is not None else rows_seen, extent)
+        if (r, c) not in origins:
+            owner[(r, c)] = i
+            origins.add((r, c))
+        if rs == 1 and cs == 1:
+            continue
+        for dr in range(rs):
+            for dc in range(cs):
+                owner.setdefault((r + dr, c + dc), i)
+    n = n_rows if n_rows is not None else rows_seen
+    w = width if width is not None else extent
+    keep = [c for c in range(w) if c not in drop_cols] if drop_cols else range(w)
+    grid: list[list[str]] = []
+    covered: list[list[bool]] = []
+    owners: list[list[int | None]] = []
+    seen: set[object] = set()
+    for r in range(n):
+        row_t, row_c, row_o = [], [], []
+        for c in keep:
+            i = owner.get((r, c))
+            row_o.append(i)
+            if i is None:
+                row_t.append("")
+                row_c.append(holes_covered)
+                continue
+            row_t.append(texts[i])
+            row_c.append(keys[i] in seen)
+            seen.add(keys[i])
+        grid.append(row_t)
+        covered.append(row_c)
+        owners.append(row_o)
+    return Grid(grid, covered, owners)
+
+
+# ---------------------------------------------------------------- text normalisation
+
+# CJK ideographs, radicals, CJK punctuation and full-width forms: a space between two of these is layout
+# (justified or letter-spaced text), never a word break
+_CJK = r"\u2e80-\u2fdf\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+_WS = re.compile(r"\s+")
+
+
+def normalise_text(text: str | None) -> str:
+    """The one text normalisation: what every Document's text is, and what printed text is compared as.
+
+    Spaces between CJK characters are dropped (``号 ， 邮 编`` -> ``号，邮编``), then NFKC folds
+    compatibility forms (full-width digits and brackets, Kangxi radicals such as ⽂ for 文, the
+    ideographic space), then each run of white space becomes one space, and the ends are trimmed.
+    The gap is dropped before NFKC (so ``（ 一 ）`` still reads as a numbering) and after it (so the
+    result does not change when normalised again).
+    """
+    if not text:
+        return ""
+    if _WS.search(text) is None:         # most cell texts: no gap to drop, nothing to fold
+        if text.isascii() or unicodedata.is_normalized("NFKC", text):
+            return text
+        text = unicodedata.normalize("NFKC", text)
+        return text if _WS.search(text) is None else _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
+    if text.isascii():
+        return _WS.sub(" ", text).strip()
+    text = unicodedata.normalize("NFKC", _CJK_GAP.sub("", text))
+    return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
+
+
+def join_lines(lines: Iterable[str]) -> str:
+    """The lines of one cell as one text: joined without separator (``商业``, ``企业`` -> ``商业企业``), with a
+    space between two Latin words; blank lines are skipped."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
+            out += " "
+        out += line
+    return out
+
+
+def normalise_document(doc: Document) -> Document:
+    """Apply :func:`normalise_text` to every paragraph, table cell and metadata value of ``doc`` (in place).
+
+    The reader registry calls it once after every reader, so no step after the readers normalises again."""
+    for b in doc.blocks:
+        if isinstance(b, Paragraph):
+            b.text = normalise_text(b.text)
+        else:
+            b.rows = [[normalise_text(c) if c else "" for c in row] for row in b.rows]
+    doc.meta = {k: normalise_text(v) for k, v in doc.meta.items()}
+    return doc
 
 
 class Quarantine(Exception):

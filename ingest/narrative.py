@@ -1,7 +1,7 @@
 """Totals the narrative states (共受理…申请N件, 结转下年度N件), to hold against table 三.
 
 The patterns live in ``seeds/narrative_patterns.csv`` (row key of table 三,
-regular expression with a group ``n``). Paragraph text is NFKC-normalised and
+regular expression with a group ``n``). Paragraph text (NFKC, as every Document) is
 joined without whitespace, because PDF lines break inside sentences and
 numbers (``答\\n复 3050 件``). The first statement of each row key counts.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,8 +30,8 @@ def patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 def narrative_text(doc: Document) -> str:
-    """All paragraph text, NFKC, without whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "".join(doc.lines())))
+    """All paragraph text (normalised when the Document was made), without whitespace."""
+    return re.sub(r"\s+", "", "".join(doc.lines()))
 
 
 def stated_totals(doc: Document) -> list[Stated]:

@@ -9,10 +9,11 @@ a scale (``1.2万``) is read scaled (12000); a money unit (万元) is a unit, ne
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+
+from .model import normalise_text     # the documents' normalisation: a cell may come from elsewhere
 
 BLANK_TOKENS = {"", "-", "—", "——", "–", "―", "─", "/", "\\", "无", "空", "null", "none", "n/a", "na", "…", "...", "-/-"}
 
@@ -40,11 +41,6 @@ class ParsedCell:
     def unreadable(self) -> bool:
         """Not blank, yet no number could be read from it."""
         return self.value is None and not self.is_blank
-
-
-def normalise_text(text: str) -> str:
-    """NFKC (full-width digits and brackets to ASCII), no-break spaces to spaces, trimmed."""
-    return unicodedata.normalize("NFKC", text or "").replace("\u3000", " ").strip()
 
 
 @lru_cache(maxsize=65536)

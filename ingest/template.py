@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from .model import normalise_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 LAYOUTS = ("2019", "2021")
@@ -23,7 +24,7 @@ _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+|\d{1,2})(?=[、.
 
 def norm_label(text: str) -> str:
     """Normalise a printed label for comparison: NFKC, no numbering, no punctuation or spaces."""
-    text = unicodedata.normalize("NFKC", text or "").strip()
+    text = normalise_text(text)
     prev = None
     while prev != text:
         prev = text

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.layout import map_document
-from ingest.model import Document, Paragraph, Quarantine, Table
+from ingest.model import Document, Paragraph, Quarantine, Table, normalise_text
 from ingest.readers import pdf as pdf_reader
 from ingest.readers import read, sniff
 
@@ -28,7 +28,7 @@ def test_table_split_over_two_pages_comes_back_as_consecutive_grids(report):
     tables = report.tables
     assert [t.index for t in tables] == [0, 1]
     assert [t.page for t in tables] == [1, 2]
-    expected = [[c.replace("\n", "") for c in row] for row in t3_rows()]
+    expected = [[normalise_text(c.replace("\n", "")) for c in row] for row in t3_rows()]
     header = [["", "申请人情况", *["申请人情况"] * 6],
               ["", "自然人", *["法人或其他组织"] * 5, "总计"],
               ["", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]]
@@ -68,7 +68,7 @@ def test_page_footers_are_dropped(report):
 
 def test_framed_body_text_becomes_paragraphs(report):
     lines = report.lines()
-    i = lines.index("框内正文第一行，说明主动公开情况。")
+    i = lines.index("框内正文第一行,说明主动公开情况。")      # NFKC: the full-width comma folds
     assert lines[i + 1] == "框内正文第二行。"
     assert len(report.tables) == 2
 

@@ -3,8 +3,10 @@
 ``sniff`` decides the format from evidence in the content; the extension only
 breaks ties. The evidence travels with the format (``Format.evidence``) and
 ``read`` stores it in ``Document.meta["format_evidence"]``, so ``xxgk inspect``
-can say why a file was read the way it was. New formats (an OCR reader, say)
-plug in with :func:`register`.
+can say why a file was read the way it was. ``read`` also applies the one text
+normalisation (:func:`ingest.model.normalise_document`) to whatever a reader
+returns, so readers do not normalise and no step after them does again. New
+formats (an OCR reader, say) plug in with :func:`register`.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from ..encoding import utf16_kind
-from ..model import Document, Paragraph, Quarantine
+from ..model import Document, Paragraph, Quarantine, normalise_document
 
 Reader = Callable[[bytes], Document]
 _READERS: dict[str, Reader] = {}
@@ -193,7 +195,7 @@ def read(data: bytes, fmt: str) -> Document:
         reader = _READERS[fmt]
     except KeyError:
         raise Quarantine("unsupported_format", f"no reader for format {fmt!r}") from None
-    doc = reader(data)
+    doc = normalise_document(reader(data))     # the one normalisation of every document's text
     evidence = getattr(fmt, "evidence", "")
     if evidence:
         doc.meta.setdefault("format_evidence", evidence)

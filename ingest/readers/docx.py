@@ -12,8 +12,6 @@ are split at line breaks.
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 import zipfile
 
 import docx
@@ -21,7 +19,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from .. import limits
-from ..model import Document, Paragraph, Quarantine, Table
+from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid, join_lines
 from . import register
 
 _W_P, _W_TBL, _W_TR, _W_TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
@@ -32,16 +30,6 @@ _W_TCPR, _W_TRPR = qn("w:tcPr"), qn("w:trPr")
 _W_VAL = qn("w:val")
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _WORD_MAIN = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-_CJK = r"\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
-_WS = re.compile(r"[ \t\u00a0\u3000]+")
-
-
-def _clean(text: str) -> str:
-    text = _CJK_GAP.sub("", text)
-    return _WS.sub(" ", text).strip()
-
 
 # ---------------------------------------------------------------- text
 
@@ -68,19 +56,6 @@ def _runs_text(el) -> str:
     return "".join(parts)
 
 
-def _join(lines) -> str:
-    """Lines joined without separator ('商业', '企业' -> '商业企业'); a space between two Latin words."""
-    out = ""
-    for line in lines:
-        line = _clean(line)
-        if not line:
-            continue
-        if out and out[-1].isascii() and out[-1].isalpha() and line[0].isascii() and line[0].isalpha():
-            out += " "
-        out += line
-    return out
-
-
 def _block_children(el):
     """Child paragraphs and tables of a body or cell, looking through content controls and custom XML."""
     for child in el:
@@ -95,24 +70,15 @@ def _block_children(el):
             yield from _block_children(child)
 
 
-def _rows(tbl):
-    for child in tbl:
-        if child.tag == _W_TR:
+def _children(el, tag: str):
+    """Child elements with ``tag`` (rows of a table, cells of a row), looking through content controls and custom XML."""
+    for child in el:
+        if child.tag == tag:
             yield child
         elif child.tag in (_W_SDT, _W_CUSTOM_XML):
             content = child.find(_W_SDT_CONTENT) if child.tag == _W_SDT else child
             if content is not None:
-                yield from (tr for tr in content if tr.tag == _W_TR)
-
-
-def _cells(tr):
-    for child in tr:
-        if child.tag == _W_TC:
-            yield child
-        elif child.tag in (_W_SDT, _W_CUSTOM_XML):
-            content = child.find(_W_SDT_CONTENT) if child.tag == _W_SDT else child
-            if content is not None:
-                yield from (tc for tc in content if tc.tag == _W_TC)
+                yield from (x for x in content if x.tag == tag)
 
 
 def _int_prop(parent, name: str, default: int) -> int:
@@ -140,18 +106,21 @@ def _vmerge_continues(tc) -> bool:
 def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[list[bool]]]:
     """Grid texts and covered flags of one ``w:tbl``; nested tables are appended to ``nested``.
 
-    A grid past the cell limits (``total`` cells read before it) is quarantined ``too_many_cells``."""
-    origin: dict[tuple[int, int], object] = {}     # grid position -> the w:tc that fills it
-    texts: dict[int, str] = {}                       # id(w:tc) -> cell text
+    Each ``w:tc`` is a cell one row high and ``gridSpan`` wide; one continuing a vertical merge is a part
+    of the cell above it. A grid past the cell limits (``total`` cells read before it) is quarantined
+    ``too_many_cells``."""
+    cells: list[SpanCell] = []
+    texts: dict[int, str] = {}                       # id(first w:tc of a merged cell) -> cell text
+    alive: list = []                                 # those w:tc, held so that no id is reused
+    above: dict[int, object] = {}                    # grid column -> the w:tc filling it in the row above
     n_rows = width = 0
-    for r, tr in enumerate(_rows(tbl)):
+    for r, tr in enumerate(_children(tbl, _W_TR)):
         n_rows = r + 1
+        here: dict[int, object] = {}
         c = _int_prop(tr.find(_W_TRPR), "w:gridBefore", 0)
-        for tc in _cells(tr):
+        for tc in _children(tr, _W_TC):
             span = max(1, _int_prop(tc.find(_W_TCPR), "w:gridSpan", 1))
-            owner = tc
-            if _vmerge_continues(tc) and (r - 1, c) in origin:
-                owner = origin[(r - 1, c)]
+            owner = above.get(c, tc) if _vmerge_continues(tc) else tc
             if id(owner) not in texts:
                 parts = []
                 for block in _block_children(tc):
@@ -159,25 +128,17 @@ def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[lis
                         nested.append(block)
                     else:
                         parts.append(_runs_text(block))
-                texts[id(owner)] = _join(line for p in parts for line in p.split("\n"))
+                texts[id(owner)] = join_lines(line for p in parts for line in p.split("\n"))
+                alive.append(owner)
+            cells.append(SpanCell(r, c, texts[id(owner)], colspan=span, merge=id(owner)))
             for dc in range(span):
-                origin[(r, c + dc)] = owner
+                here[c + dc] = owner
             c += span
+        above = here
         width = max(width, c)
         limits.check_cells(n_rows, width, total)
-    keep = [c for c in range(width) if c not in _sliver_columns(tbl, width)]
-    grid = [[""] * len(keep) for _ in range(n_rows)]
-    covered = [[False] * len(keep) for _ in range(n_rows)]
-    seen: set[int] = set()
-    for r in range(n_rows):
-        for new_c, c in enumerate(keep):
-            owner = origin.get((r, c))
-            if owner is None:
-                continue
-            grid[r][new_c] = texts[id(owner)]
-            covered[r][new_c] = id(owner) in seen      # the owner's first kept position holds its text
-            seen.add(id(owner))
-    return grid, covered
+    grid = build_grid(cells, n_rows, width, drop_cols=_sliver_columns(tbl, width))
+    return grid.rows, grid.covered
 
 
 SLIVER_TWIPS = 20       # a grid column narrower than this (1/72 inch) is an artefact of misaligned cell edges
@@ -205,7 +166,7 @@ def parse_body(body) -> list:
     for el in _block_children(body):
         if el.tag == _W_P:
             for line in _runs_text(el).split("\n"):
-                line = _clean(line)
+                line = line.strip()
                 if line:
                     blocks.append(Paragraph(line))
             continue
@@ -231,7 +192,7 @@ def _core_meta(document) -> dict[str, str]:
         for key in ("title", "subject", "author", "keywords"):
             value = getattr(props, key, None)
             if value and isinstance(value, str) and value.strip():
-                meta[f"docx:{key}"] = unicodedata.normalize("NFC", value.strip())
+                meta[f"docx:{key}"] = value.strip()
         for key in ("created", "modified"):
             value = getattr(props, key, None)
             if value is not None:

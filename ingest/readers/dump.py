@@ -38,11 +38,10 @@ Rules of the one-cell-per-line rebuilder:
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..model import Block, Paragraph, Table
+from ..model import Block, Paragraph, Table, normalise_text
 from ..numbers import parse_cell
 from ..template import LAYOUTS, distinctive_labels, keys, norm_label, section_markers, select, t2_columns_for
 
@@ -52,10 +51,6 @@ T4_VALUES = 15
 _NUMBERED = re.compile(r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])")
 _MARKER = re.compile(_NUMBERED.pattern + r"\s*$")     # a numbering alone on its line
 _DIGITS = re.compile(r"^\d+$")
-
-
-def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).replace("\u3000", " ").strip()
 
 
 def is_value_line(text: str) -> bool:
@@ -78,7 +73,7 @@ def _column_labels() -> frozenset[str]:
 
 def section_of(text: str) -> str | None:
     """The table a section heading introduces (t2, t3, t4), 's5'/'s6' for later parts, else None."""
-    t = _nfkc(text).replace(" ", "")
+    t = normalise_text(text).replace(" ", "")
     if len(t) > 40:
         return None
     for sec, pat in section_markers().items():
@@ -123,9 +118,9 @@ def undouble(lines: list[str]) -> list[str]:
 
 def _continues(prev: str, cur: str) -> bool:
     """Whether ``cur`` is the rest of the label ``prev`` broken over two lines."""
-    if _MARKER.match(_nfkc(prev)):
+    if _MARKER.match(normalise_text(prev)):
         return True
-    if _NUMBERED.match(_nfkc(cur)):
+    if _NUMBERED.match(normalise_text(cur)):
         return False
     joined, a, b = norm_label(prev + cur), norm_label(prev), norm_label(cur)
     known = _known_labels()
@@ -265,7 +260,7 @@ class Rebuilt:
 
 def _is_header(unit: str) -> bool:
     """A bare column heading (总计, 自然人), which labels no row."""
-    return not _NUMBERED.match(_nfkc(unit)) and norm_label(unit) in _column_labels()
+    return not _NUMBERED.match(normalise_text(unit)) and norm_label(unit) in _column_labels()
 
 
 def rebuild(lines: list[str]) -> Rebuilt:

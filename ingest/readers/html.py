@@ -13,7 +13,7 @@ import lxml.etree as etree
 
 from .. import limits
 from ..encoding import BIG5_CODECS, decode
-from ..model import Document, Paragraph, Quarantine, Table
+from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid
 from . import register
 
 _BLOCK_TAGS = {
@@ -75,29 +75,11 @@ def table_grid(table, total: int = 0) -> tuple[list[list[str]], list[list[bool]]
     rows = []
     for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):    # document order
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
-    grid: dict[tuple[int, int], tuple[str, bool]] = {}
-    width = 0
-    for r, tr in enumerate(rows):
-        c = 0
-        for td, text in _row_cells(tr):
-            while (r, c) in grid:
-                c += 1
-            rs = _span(td.get("rowspan"), min(limits.MAX_ROWSPAN, len(rows) - r))
-            cs = _span(td.get("colspan"), limits.MAX_COLSPAN)
-            limits.check_cells(len(rows), max(width, c + cs), total)
-            if rs == 1 and cs == 1:
-                grid[(r, c)] = (text, False)
-            else:
-                for dr in range(rs):
-                    for dc in range(cs):
-                        grid.setdefault((r + dr, c + dc), (text, bool(dr or dc)))
-            c += cs
-            if c > width:
-                width = c
-    limits.check_cells(len(rows), width, total)
-    empty = ("", False)
-    cells = [[grid.get((r, c), empty) for c in range(width)] for r in range(len(rows))]
-    return [[t for t, _ in row] for row in cells], [[cov for _, cov in row] for row in cells]
+    cells = (SpanCell(r, None, text, _span(td.get("rowspan"), min(limits.MAX_ROWSPAN, len(rows) - r)),
+                      _span(td.get("colspan"), limits.MAX_COLSPAN))
+             for r, tr in enumerate(rows) for td, text in _row_cells(tr))
+    grid = build_grid(cells, len(rows), check=lambda n, width: limits.check_cells(n, width, total))
+    return grid.rows, grid.covered
 
 
 def parse_html(text: str) -> Document:

@@ -26,7 +26,7 @@ import threading
 
 import numpy as np
 
-from ..model import Block, Document, Paragraph, Quarantine, Table
+from ..model import Block, Document, Paragraph, Quarantine, SpanCell, Table, build_grid
 from . import ocr_table, pdf, register
 
 DPI = 200                # PDF pages are rendered at this resolution
@@ -181,13 +181,14 @@ def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], st
 # ---------------------------------------------------------------- page reading
 
 def _join(parts: list[str]) -> str:
-    """Lines of one cell joined as the PDF reader joins them: no separator, a space between Latin words."""
+    """Lines of one cell joined without separator; a space between two Latin letters or digits (unlike
+    :func:`~ingest.model.join_lines`, digits on two lines stay apart)."""
     out = ""
     for p in parts:
         if out and out[-1].isascii() and out[-1].isalnum() and p[:1].isascii() and p[:1].isalnum():
             out += " "
         out += p
-    return pdf._normalise(out)
+    return out      # normalised when the Document is made
 
 
 def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | None]:
@@ -210,9 +211,6 @@ def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | N
 
 def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
     nr, nc = grid.shape
-    rows = [[""] * nc for _ in range(nr)]
-    conf: list[list[float | None]] = [[None] * nc for _ in range(nr)]
-    covered = [[True] * nc for _ in range(nr)]
     texts: dict[tuple, list[tuple[str, float]]] = {}
     singles: dict[int, list[tuple[tuple, np.ndarray]]] = {}   # grid row -> one-line cells starting there
     crops, owners = [], []
@@ -239,17 +237,15 @@ def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
         cells.sort(key=lambda sc: sc[0][1])
         for (span, _), res in zip(cells, recognise_strip([c for _, c in cells])):
             texts[span] = [res]
+    cells, scores = [], []
     for span in grid.spans:
         r0, c0, r1, c1 = span
         parts = [t for t in texts.get(span, []) if t[0]]
-        text = _join([t for t, _ in parts])
-        score = min((s for _, s in parts), default=None)
-        for r in range(r0, r1):
-            for c in range(c0, c1):
-                rows[r][c] = text
-                conf[r][c] = score
-                covered[r][c] = (r, c) != (r0, c0)
-    return Table(rows=rows, page=pno, covered=covered, confidence=conf)
+        cells.append(SpanCell(r0, c0, _join([t for t, _ in parts]), r1 - r0, c1 - c0))
+        scores.append(min((s for _, s in parts), default=None))
+    out = build_grid(cells, nr, nc, holes_covered=True)
+    conf = [[None if i is None else scores[i] for i in row] for row in out.owners]
+    return Table(rows=out.rows, page=pno, covered=out.covered, confidence=conf)
 
 
 def _lines(boxes: list[tuple[tuple[float, float, float, float], str, float]]) -> list[list[tuple]]:
@@ -278,7 +274,7 @@ def _line_text(line: list[tuple]) -> str:
             out += " " if gap > (y1 - y0) * 0.8 else ""
         out += text
         prev = x1
-    return pdf._normalise(out)
+    return " ".join(out.split())       # normalised further when the Document is made
 
 
 def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:

@@ -29,7 +29,7 @@ from pdfminer.utils import decode_text
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .. import limits
-from ..model import Document, Paragraph, Quarantine, Table
+from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid, join_lines
 from . import register
 
 # Hooks for scanned reports, installed by the OCR reader: OCR_FALLBACK takes the
@@ -51,36 +51,9 @@ _FOOTER = re.compile(
     re.I,
 )
 _BARE_NUMBER = re.compile(r"^\d{1,4}$")   # a page number, only inside the margin bands
-_CJK = r"\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
-_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u00a0]+(?=[{_CJK}])")
-_WS = re.compile(r"[ \t\u00a0\u3000]+")
-# Kangxi radicals, CJK radicals and compatibility ideographs that some PDF
-# producers emit in place of the unified ideographs (⽂ for 文).
-_COMPAT = re.compile(r"[\u2e80-\u2fdf\uf900-\ufaff]")
 
 
-# ---------------------------------------------------------------- text clean-up
-
-def _normalise(text: str) -> str:
-    text = _COMPAT.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
-    text = _CJK_GAP.sub("", text)           # justified CJK text: 号 ， 邮 编 -> 号，邮编
-    return _WS.sub(" ", text).strip()
-
-
-def _cell_text(raw: str | None) -> str:
-    """Lines of a cell joined without separator ('商业\\n企业' -> '商业企业'); a space between two Latin words."""
-    if not raw:
-        return ""
-    parts = [p.strip() for p in raw.splitlines()]
-    out = ""
-    for p in parts:
-        if not p:
-            continue
-        if out and out[-1].isascii() and out[-1].isalpha() and p[0].isascii() and p[0].isalpha():
-            out += " "
-        out += p
-    return _normalise(out)
-
+# ---------------------------------------------------------------- page headers and footers
 
 def _is_footer(text: str, top: float, bottom: float, height: float) -> bool:
     compact = text.replace(" ", "")
@@ -167,33 +140,37 @@ def _frame_row(table, r: int) -> bool:
 def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]], list[list[bool]]]:
     """Grid texts with each merged cell's text repeated over the positions it covers.
 
-    pdfplumber gives ``None`` where no cell starts; the cell covering such a
-    position is the one whose bbox holds the position's centre.
+    pdfplumber gives ``None`` where no cell starts; a cell spans the rows and columns after its own whose
+    centres lie inside its bbox. A position no cell reaches stays empty and covered.
     """
     width = max(len(r) for r in rows)
-    grid = [[_cell_text(c) for c in r] + [""] * (width - len(r)) for r in rows]
-    covered = [[c is None for c in r] + [True] * (width - len(r)) for r in rows]
     x0, top, x1, bottom = table.bbox
     row_tops = [r.bbox[1] for r in table.rows] + [bottom]
     col_lefts = [c.bbox[0] for c in table.columns] + [x1]
-    if len(row_tops) != len(rows) + 1 or len(col_lefts) != width + 1:
-        return grid, covered
-    origin: dict[tuple, tuple[int, int]] = {}
-    for r, row in enumerate(table.rows):
-        for c, bbox in enumerate(row.cells):
-            if bbox is not None:
-                origin[tuple(bbox)] = (r, c)
-    for r in range(len(rows)):
-        for c in range(width):
-            if not covered[r][c]:
+    geometry = len(row_tops) == len(rows) + 1 and len(col_lefts) == width + 1
+    row_mid = [(a + b) / 2 for a, b in zip(row_tops, row_tops[1:])]
+    col_mid = [(a + b) / 2 for a, b in zip(col_lefts, col_lefts[1:])]
+    cells = []
+    for r, row in enumerate(rows):
+        for c, raw in enumerate(row):
+            if raw is None:
                 continue
-            cx = (col_lefts[c] + col_lefts[c + 1]) / 2
-            cy = (row_tops[r] + row_tops[r + 1]) / 2
-            for bbox, (r0, c0) in origin.items():
-                if (r0, c0) < (r, c) and bbox[0] <= cx <= bbox[2] and bbox[1] <= cy <= bbox[3]:
-                    grid[r][c] = grid[r0][c0]
-                    break
-    return grid, covered
+            rs = cs = 1
+            bbox = table.rows[r].cells[c] if geometry else None
+            if bbox is not None:
+                rs += _run_inside(row_mid[r + 1:], bbox[1], bbox[3])
+                cs += _run_inside(col_mid[c + 1:], bbox[0], bbox[2])
+            cells.append(SpanCell(r, c, join_lines(raw.splitlines()), rs, cs))
+    grid = build_grid(cells, len(rows), width, holes_covered=True)
+    return grid.rows, grid.covered
+
+
+def _run_inside(mids: list[float], lo: float, hi: float) -> int:
+    """How many of the leading ``mids`` lie in [lo, hi]."""
+    n = 0
+    while n < len(mids) and lo <= mids[n] <= hi:
+        n += 1
+    return n
 
 
 def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, float, float, float]] | None:
@@ -254,7 +231,7 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     height = float(page.height)
     text_chars = 0
     for line in text_page.extract_text_lines(return_chars=False):
-        text = _normalise(line["text"])
+        text = " ".join(line["text"].split())
         if not text or _is_footer(text, line["top"], line["bottom"], height):
             continue
         text_chars += len(text.replace(" ", ""))
