@@ -40,6 +40,9 @@ class Table:
     covered: list[list[bool]] | None = None
     # confidence[r][c]: the OCR engine's confidence in the cell's text (0..1); None: the text was not OCR'd
     confidence: list[list[float | None]] | None = None
+    # printed[r][c]: the reader's text of the cell before normalisation (what the source prints, for raw_text
+    # and provenance); None: no cell changed when normalised
+    printed: list[list[str]] | None = None
 
     @property
     def width(self) -> int:
@@ -224,12 +227,16 @@ def join_lines(lines: Iterable[str]) -> str:
 def normalise_document(doc: Document) -> Document:
     """Apply :func:`normalise_text` to every paragraph, table cell and metadata value of ``doc`` (in place).
 
-    The reader registry calls it once after every reader, so no step after the readers normalises again."""
+    The reader registry calls it once after every reader, so no step after the readers normalises again.
+    A table keeps its cells' text as read in ``printed``: the lake's ``raw_text`` is what the source prints."""
     for b in doc.blocks:
         if isinstance(b, Paragraph):
             b.text = normalise_text(b.text)
         else:
-            b.rows = [[normalise_text(c) if c else "" for c in row] for row in b.rows]
+            rows = [[normalise_text(c) if c else "" for c in row] for row in b.rows]
+            if rows != b.rows:
+                b.printed = b.rows
+            b.rows = rows
     doc.meta = {k: normalise_text(v) for k, v in doc.meta.items()}
     return doc
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from . import limits, versions
 from .layout import map_document
 from .metadata import extract_metadata, info_processing_fee, section_texts
-from .model import Quarantine
+from .model import Quarantine, normalise_text
 from .ocr_review import review as ocr_review
 from .readers import read, sniff
 from .rules import Finding, evaluate
@@ -125,7 +125,8 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
     }
     n = len(mapping.cells)
     page_of = _page_finder(doc)
-    per_cell = zip(*[(c.table_id, c.layout, c.row_key, c.col_key, c.parsed.value, c.parsed.is_blank, c.parsed.raw_text,
+    printed = _printed_finder(doc)
+    per_cell = zip(*[(c.table_id, c.layout, c.row_key, c.col_key, c.parsed.value, c.parsed.is_blank, printed(c),
                       c.parsed.unit, c.parsed.note, c.src_table, c.src_row, c.src_col, c.match,
                       page_of(c.src_table, c.src_row), conf) for c, conf in zip(mapping.cells, confidences)])
     cells = {"report_id": [rid] * n, "report_year": [meta.report_year] * n,
@@ -143,6 +144,23 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
         "actual": f.actual, "message": f.message,
     } for f in findings]
     return Parsed(sha, source_path, status, report, cells, sections, finding_rows, statements)
+
+
+def _printed_finder(doc):
+    """A mapped cell -> its text as the source prints it (before the document's normalisation).
+
+    Only a table cell whose printed text normalises to the text the cell was read from takes it; any other
+    cell (a paragraph line, a table rebuilt by the mapping) keeps the text it was read from."""
+    by_table = {t.index: t.printed for t in doc.tables if t.printed is not None}
+
+    def printed(c) -> str:
+        grid = by_table.get(c.src_table) if c.src_table is not None else None
+        if grid is None or not (0 <= c.src_row < len(grid) and 0 <= c.src_col < len(grid[c.src_row])):
+            return c.parsed.raw_text
+        text = grid[c.src_row][c.src_col]
+        return text if normalise_text(text) == c.parsed.raw_text else c.parsed.raw_text
+
+    return printed
 
 
 def _page_finder(doc):

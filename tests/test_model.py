@@ -157,3 +157,21 @@ def test_every_reader_output_is_normalised_once_by_the_registry(monkeypatch):
         normalise_document(again)
         assert [getattr(b, "text", None) or b.rows for b in again.blocks] == \
                [getattr(b, "text", None) or b.rows for b in doc.blocks]
+
+
+def test_raw_text_keeps_what_the_source_prints_while_values_read_the_normalised_text(tmp_path):
+    """Full-width digits (as some editors print them) are read as numbers, and the lake's raw_text stays as printed."""
+    from transforms import full_width, to_html
+
+    from ingest.pipeline import parse_report
+    from ingest.synthetic import generate
+
+    truth = generate(tmp_path, n_agencies=1, years=[2024], seed=3, formats=("html",), quirk_rates={})[0]
+    doc = read((tmp_path / truth.file).read_bytes(), "html")
+    parsed = parse_report(to_html(full_width(doc)), "report.html")
+    cells = parsed.cell_columns
+    printed = [(r, v) for r, v in zip(cells["raw_text"], cells["value"]) if r and v is not None and v >= 10]
+    assert printed, "the generated report has multi-digit cells"
+    for raw, value in printed:
+        assert raw.isdigit() and all("０" <= ch <= "９" for ch in raw), raw   # printed full-width
+        assert float(normalise_text(raw)) == value
