@@ -176,12 +176,12 @@ def shape(table: str, layout: str | None = None) -> Layout:
 
 
 def layout_for(table: str, year: int | None) -> str:
-    """The layout a report of ``year`` prints the table in: the one whose years hold it; before the first
+    """The layout a report of ``year`` prints the table in: the newest whose years hold it; before the first
     layout the earliest; the newest when the year is unknown or later."""
     lays = [x for x in layouts() if x.table == table]
     if year is None:
         return lays[-1].layout
-    for x in lays:
+    for x in reversed(lays):
         if x.first_year <= year and (x.last_year is None or year <= x.last_year):
             return x.layout
     return lays[0].layout if year < lays[0].first_year else lays[-1].layout
