@@ -150,25 +150,17 @@ def test_the_year_cut_off_is_read_from_the_seed(tmp_path):
         assert detect_t2_layout([], 2022) == ("2019", "year") and detect_t2_layout([], 2023) == ("2021", "year")
 
 
-def test_a_layout_whose_shape_disagrees_with_its_keys_is_an_error(tmp_path):
-    from ingest.template import layouts, use_seeds
+@pytest.mark.parametrize("seed,column,value,reader,error", [
+    ("layouts.csv", "n_rows", "99", "layouts", "template_keys has"),                     # a shape its keys do not have
+    ("reconciliation_rules.csv", "right_terms", "granted|two words", "reconciliation_rules", "malformed term"),
+])
+def test_a_wrong_seed_row_is_a_clear_error(tmp_path, seed, column, value, reader, error):
+    import ingest.template as template
 
     def wrong(name, rows):
-        if name == "layouts.csv":
-            rows[0]["n_rows"] = "99"
+        if name == seed:
+            rows[0][column] = value
         return rows
 
-    with use_seeds(_seed_copy(tmp_path, wrong)), pytest.raises(ValueError, match="template_keys has"):
-        layouts()
-
-
-def test_rule_terms_are_checked(tmp_path):
-    from ingest.template import reconciliation_rules, use_seeds
-
-    def bad(name, rows):
-        if name == "reconciliation_rules.csv":
-            rows[0]["right_terms"] = "granted|two words"
-        return rows
-
-    with use_seeds(_seed_copy(tmp_path, bad)), pytest.raises(ValueError, match="malformed term"):
-        reconciliation_rules()
+    with template.use_seeds(_seed_copy(tmp_path, wrong)), pytest.raises(ValueError, match=error):
+        getattr(template, reader)()
