@@ -45,7 +45,7 @@
     ),
 
     -- one check per report, rule and key of the rule's scope in the report's layout
-    checks as (
+    rule_checks as (
         select t.report_id, t.agency_id, t.report_year, r.rule_id, r.table_id, r.scope, r.term_kind, r.blank_total,
                r.severity, r.message, k.key as scope_key, k.label_zh as scope_label
         from report_tables as t
@@ -60,7 +60,7 @@
                tm.ref, tm.is_group,
                coalesce(same.report_id, prior.report_id) as term_report_id,
                coalesce(same.layout, prior.layout) as term_layout
-        from checks as c
+        from rule_checks as c
         join terms as tm on tm.rule_id = c.rule_id
         left join report_tables as same
             on tm.years_back = 0 and same.report_id = c.report_id and same.table_id = c.table_id
@@ -70,7 +70,7 @@
     ),
 
     -- the cells each check needs: a group term stands for its keys in the layout of the report it reads
-    needed as (
+    term_cells as (
         select t.*, coalesce(k.key, t.ref) as term_key,
                case when t.scope = 'column' then coalesce(k.key, t.ref) else t.scope_key end as row_key,
                case when t.scope = 'column' then t.scope_key else coalesce(k.key, t.ref) end as col_key
@@ -91,7 +91,7 @@
             bool_or(x.is_blank) filter (where n.side = 'left') as left_blank,
             bool_or(not x.is_blank) filter (where n.side = 'right') as right_printed,
             any_value(n.term_report_id) filter (where n.years_back > 0) as prior_report_id
-        from needed as n
+        from term_cells as n
         left join {{ cells }} as x
             on x.report_id = n.term_report_id and x.table_id = n.table_id and x.row_key = n.row_key and x.col_key = n.col_key
         group by n.report_id, n.rule_id, n.scope_key
@@ -117,7 +117,7 @@
         c.blank_total = 'yes' and s.n_left = 1 and s.left_blank and coalesce(s.right_printed, false) as blank_total,
         abs(s.expected - s.actual) < 1e-6
             and not (c.blank_total = 'yes' and s.n_left = 1 and s.left_blank and coalesce(s.right_printed, false)) as passed
-    from checks as c
+    from rule_checks as c
     join sums as s on s.report_id = c.report_id and s.rule_id = c.rule_id and s.scope_key = c.scope_key
     where s.complete
 {% endmacro %}
