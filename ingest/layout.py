@@ -34,10 +34,13 @@ from functools import cached_property, lru_cache
 
 from .model import Document, Paragraph, Table
 from .numbers import ParsedCell, is_number_word, is_value_like, parse_cell
-from .template import Key, distinctive_labels, norm_label, section_markers, select, t2_columns_for
+from .template import (Key, distinctive_labels, layout_for, norm_label, section_markers, seed_cache, select, shape,
+                       t2_columns_for, table_layouts)
 
-T3_COLS = 7
-T4_VALUES = 15
+
+def _t3_cols() -> int:
+    """Value columns of table 三 (seed layouts)."""
+    return shape("t3").n_columns
 
 # ---------------------------------------------------------------- tolerances
 # Label similarity is 0..1 (:func:`_similarity`); these are the bars a printed label must clear.
@@ -309,7 +312,7 @@ def _join_split_number(row: Row, n: int, last_col: dict[int, int]) -> ValueRow |
     return ValueRow(vr.label_cells, vals, row, joined_at=k)
 
 
-@lru_cache(maxsize=32768)
+@seed_cache(maxsize=32768)
 def _label_profile(label: str, layout: str) -> tuple[tuple[float, ...], bool]:
     """Similarity of a printed t3 label to each template row of a layout, and whether it is neutral
     (no label, or only a group heading such as （五）不予处理: then position decides). Cached per label."""
@@ -373,10 +376,10 @@ def _best_alignment(vrows: list[ValueRow]) -> tuple[float, str, list[Key], list[
     """The better of the two layouts' alignments: (score, layout, template rows, pairs)."""
     best = None
     # Try the layout whose row count fits first; a full match on every label settles it.
-    for layout in sorted(("2021", "2019"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows)):
+    for layout in sorted(table_layouts("t3"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows)):
         tkeys = select(layout, "t3", "row")
         score, pairs = _align(vrows, layout)
-        # the row count is the tie-breaker: 25 rows for 2021, 23 for 2019
+        # the row count is the tie-breaker (seed layouts: 25 rows for 2021, 23 for 2019)
         cand = (score + (ROW_COUNT_BONUS if len(vrows) == len(tkeys) else 0.0), layout, tkeys, pairs)
         if best is None or cand[0] > best[0]:
             best = cand
@@ -425,11 +428,11 @@ class ColumnMap:
     cols: list[int] | None     # grid tables: the source column of each value column; None for ragged tables
 
 
-@lru_cache(maxsize=8192)
+@seed_cache(maxsize=8192)
 def _col_key(label: str) -> str | None:
     if not norm_label(label):
         return None
-    keys = select("2021", "t3", "column")
+    keys = list({k.key: k for lay in table_layouts("t3") for k in select(lay, "t3", "column")}.values())
     best = max(keys, key=lambda k: _similarity(label, k))
     return best.key if _similarity(label, best) >= MIN_COLUMN_SIMILARITY else None
 
@@ -486,7 +489,7 @@ def _column_map(rows: list[Row], head: list[Row]) -> ColumnMap | None:
 def _plausible(keys: list[str | None]) -> bool:
     """A header worth following: other than seven columns, most template columns named, each once."""
     named = [k for k in keys if k]
-    return len(keys) != T3_COLS and len(named) >= T3_COLS - 2 and len(set(named)) == len(named)
+    return len(keys) != _t3_cols() and len(named) >= _t3_cols() - 2 and len(set(named)) == len(named)
 
 
 def _split_by_header(row: Row, cm: ColumnMap) -> ValueRow | None:
@@ -535,7 +538,7 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
         vr = None
         if current is not None and r.table is not None:
             vr = _split_by_header(r, current)
-        vr = vr or _split_values(r, T3_COLS, last_col) or _join_split_number(r, T3_COLS, last_col)
+        vr = vr or _split_values(r, _t3_cols(), last_col) or _join_split_number(r, _t3_cols(), last_col)
         if vr:
             vr.at = i
             out.append(vr)
@@ -545,15 +548,16 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
 def t3_copies(rows: list[Row], last_col: dict[int, int]) -> list[list[ValueRow]]:
     """Runs of value rows of table 三 wherever they stand. A run continues across a few rows of other
     text (page footers, a repeated header) and restarts where the first template row comes again."""
-    first = select("2021", "t3", "row")[0]
+    firsts = {select(lay, "t3", "row")[0] for lay in table_layouts("t3")}
+    fewest = min(len(select(lay, "t3", "row")) for lay in table_layouts("t3"))
     copies: list[list[ValueRow]] = []
     for vr in _t3_value_rows(rows, last_col):
         run = copies[-1] if copies else None
-        starts_over = _similarity(vr.label, first) >= SAME_LABEL_SIMILARITY
+        starts_over = any(_similarity(vr.label, first) >= SAME_LABEL_SIMILARITY for first in firsts)
         if run is not None and not (starts_over and len(run) >= MIN_COPY_ROWS):
             gap = vr.at - run[-1].at
             # a table broken over pages may have more between its halves; it never starts over
-            near = gap <= T3_GAP or (gap <= T3_PAGE_GAP and not starts_over and len(run) < len(select("2019", "t3", "row")))
+            near = gap <= T3_GAP or (gap <= T3_PAGE_GAP and not starts_over and len(run) < fewest)
         else:
             near = False
         if near:
@@ -584,7 +588,7 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
     map_t3(chosen, m, aligned[pick])
     headed = next((vr for vr in chosen if vr.keys), None)
     if headed:
-        cols = [c.key for c in select("2021", "t3", "column")]
+        cols = [c.key for c in select(m.layouts["t3"], "t3", "column")]
         lost = [c for c in cols if c not in headed.keys]
         if lost:
             m.notes.append(("t3", "columns_missing", "table 三 prints no column " + ", ".join(lost) + "; its cells were not read"))
@@ -623,8 +627,9 @@ def _t4_anchor(row: Row) -> bool:
 
 
 def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, int] | None,
-              last_col: dict[int, int], end_hint: int) -> tuple[Mapping, tuple[int, int] | None]:
+              last_col: dict[int, int], end_hint: int, year_hint: int | None = None) -> tuple[Mapping, tuple[int, int] | None]:
     """Map table 四 under its heading, else after a header of its own, else right after table 三."""
+    layout = layout_for("t4", year_hint)
     spans: list[tuple[tuple[int, int], str]] = []
     if hint:
         spans.append((hint, "heading"))
@@ -636,7 +641,7 @@ def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, i
         spans.append(((taken[1], max(end_hint, taken[1])), "content"))
     for span, how in spans:
         m = Mapping()
-        map_t4(rows, span, m, last_col)
+        map_t4(rows, span, m, last_col, layout)
         if m.cells:
             m.located["t4"] = how
             used = {(c.src_table, c.src_row) for c in m.cells}
@@ -647,18 +652,22 @@ def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, i
                 start -= 1
             return m, (start, at[-1] + 1)
     m = Mapping()
-    map_t4(rows, hint or (0, 0), m, last_col)
+    map_t4(rows, hint or (0, 0), m, last_col, layout)
     return m, None
 
 
-def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: dict[int, int]) -> None:
+def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: dict[int, int],
+           layout: str | None = None) -> None:
+    """Read table 四 in one layout (seed layouts: one for every year): its blocks in order, by label where printed."""
+    layout = layout or shape("t4").layout
     region = rows[span[0]:span[1]]
-    blocks = select("2021", "t4", "row")
-    cols = select("2021", "t4", "column")
+    blocks = select(layout, "t4", "row")
+    cols = select(layout, "t4", "column")
+    n_values = len(blocks) * len(cols)
     values: list[tuple[str, int, Row]] = []
     labelled: dict[str, list[tuple[str, int, Row]]] = {}
     for r in region:
-        for n in (T4_VALUES, len(cols)):
+        for n in (n_values, len(cols)):
             vr = _split_values(r, n, last_col)
             if vr:
                 break
@@ -671,18 +680,18 @@ def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: d
                 labelled[best.key] = vals
                 continue
         values.extend(vals)
-        if len(values) >= T4_VALUES:
+        if len(values) >= n_values:
             break
-    mapping.layouts["t4"] = "2021"
+    mapping.layouts["t4"] = layout
     if labelled:
         seq = [(k, labelled.get(k.key)) for k in blocks]
         rest = iter([values[i:i + len(cols)] for i in range(0, len(values), len(cols))])
         seq = [(k, v if v is not None else next(rest, None)) for k, v in seq]
         method = "label"
     else:
-        if len(values) < T4_VALUES:
+        if len(values) < n_values:
             if values:
-                mapping.notes.append(("t4", "values_missing", f"table 四 has {len(values)} of 15 values; not mapped"))
+                mapping.notes.append(("t4", "values_missing", f"table 四 has {len(values)} of {n_values} values; not mapped"))
             else:
                 mapping.notes.append(("t4", "table_missing", "no row of table 四 with its values was found"))
             return
@@ -692,9 +701,9 @@ def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: d
         if not vals:
             mapping.notes.append(("t4", "rows_missing", f"block {key.key} not found"))
             continue
-        mapping.rows.append(RowMatch("t4", "2021", key.key, key.label_zh, method, 1.0, vals[0][2].table, vals[0][2].row))
+        mapping.rows.append(RowMatch("t4", layout, key.key, key.label_zh, method, 1.0, vals[0][2].table, vals[0][2].row))
         for col, (raw, src_col, r) in zip(cols, vals):
-            mapping.cells.append(Cell("t4", "2021", key.key, col.key, parse_cell(raw), r.table, r.row, src_col, method))
+            mapping.cells.append(Cell("t4", layout, key.key, col.key, parse_cell(raw), r.table, r.row, src_col, method))
 
 
 # ---------------------------------------------------------------- t2
@@ -733,7 +742,7 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
 
 def _t2_evidence(r: Row) -> bool:
     lv = _t2_row(r)
-    return lv is not None and any(_similarity(lv[0], k) >= MIN_LABEL_SIMILARITY for lay in ("2019", "2021") for k in select(lay, "t2", "row"))
+    return lv is not None and any(_similarity(lv[0], k) >= MIN_LABEL_SIMILARITY for lay in table_layouts("t2") for k in select(lay, "t2", "row"))
 
 
 T2_GAP = 6     # rows between two rows of table 二 (the header rows of its article parts)
@@ -770,11 +779,12 @@ def locate_t2(rows: list[Row], hint: tuple[int, int] | None, taken: list[tuple[i
 def detect_t2_layout(region: list[Row], year_hint: int | None) -> tuple[str, str]:
     text = norm_label("".join(r.text for r in region))
     hits = {lay: sum(1 for lab in labs if lab and lab in text) for lay, labs in distinctive_labels("t2").items()}
-    if hits["2019"] != hits["2021"]:
+    best = max(hits.values(), default=0)
+    if list(hits.values()).count(best) == 1:
         return max(hits, key=hits.get), "header"
     if year_hint is not None:
-        return ("2019" if year_hint <= 2020 else "2021"), "year"
-    return "2021", "default"
+        return layout_for("t2", year_hint), "year"     # seed layouts: the years each layout is printed for
+    return layout_for("t2", None), "default"
 
 
 def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None,
@@ -827,7 +837,7 @@ def map_document(doc: Document, year_hint: int | None = None) -> tuple[Mapping, 
     last_col = _grid_value_cols(rows)
     m3, s3 = locate_t3(rows, hints.get("t3"), last_col)
     end_hint = min([a - 1 for sec, (a, _) in hints.items() if sec in ("s5", "s6") and s3 and a > s3[1]], default=len(rows))
-    m4, s4 = locate_t4(rows, hints.get("t4"), s3, last_col, end_hint)
+    m4, s4 = locate_t4(rows, hints.get("t4"), s3, last_col, end_hint, year_hint)
     m2, s2 = locate_t2(rows, hints.get("t2"), [s for s in (s3, s4) if s], year_hint)
     mapping = Mapping(headings=hits)
     for part in (m2, m3, m4):

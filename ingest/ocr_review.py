@@ -20,6 +20,7 @@ from dataclasses import replace
 from .layout import Cell, Mapping
 from .model import Document, Paragraph, Table
 from .rules import Finding, Grid, Tally, check_t3, check_t4
+from .template import shape
 
 MIN_CONFIDENCE = 0.90
 DOUBT_CONFIDENCE = 0.98
@@ -79,7 +80,7 @@ def review(mapping: Mapping, doc: Document) -> tuple[list[float | None], list[Fi
                                     f"OCR read {c.parsed.raw_text!r} with confidence {conf:.2f} (below {MIN_CONFIDENCE}); "
                                     "stored as unreadable"))
             _unreadable(c)
-    g3, g4, layout = Grid(mapping.cells, "t3"), Grid(mapping.cells, "t4"), mapping.layouts.get("t3", "2021")
+    g3, g4, layout = Grid(mapping.cells, "t3"), Grid(mapping.cells, "t4"), mapping.layouts.get("t3") or shape("t3").layout
     base = _failed(g3, g4, layout) if any(conf is not None for conf in confs) else 0
     if base:
         doubtful = [(c, conf) for c, conf in zip(mapping.cells, confs)

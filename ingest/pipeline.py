@@ -18,6 +18,7 @@ from .ocr_review import review as ocr_review
 from .readers import read, sniff
 from .rules import Finding, evaluate
 from .screen import screen
+from .template import layout_for
 
 # Reports made by the project's generator carry this marker; real reports never do.
 SYNTHETIC_MARKER = "XXGK-SYNTHETIC"
@@ -95,7 +96,7 @@ def _parse(data: bytes, source_path: str, sha: str) -> Parsed:
     findings += [Finding(rule, severity, None, None, None, None, None, message) for rule, severity, message in meta.notes]
     rid = report_id_for(sha)
     is_synthetic = any(SYNTHETIC_MARKER in b for b in doc.lines()[:5] + doc.lines()[-5:])
-    template = mapping.layouts.get("t2") or mapping.layouts.get("t3") or "2021"
+    template = mapping.layouts.get("t2") or mapping.layouts.get("t3") or layout_for("t2", None)
     status = "parsed_with_findings" if any(f.severity in ("warn", "error") for f in findings) else "parsed"
     report = {
         "report_id": rid,

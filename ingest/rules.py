@@ -1,8 +1,10 @@
 """Reconciliation (勾稽) rules and completeness checks on one report's cells.
 
 Each rule records a :class:`Finding`; no rule ever changes a source number.
-Cross-year rules (carry-over chains, documents in force) need history and
-live in dbt (``models/quality``). A blank cell counts as 0 in the arithmetic
+The arithmetic rules are rows of ``seeds/reconciliation_rules.csv``: this
+module checks those of span ``report``; the dbt macro ``reconciliation_checks``
+reads the same rows for the cross-year rules (carry-over chains, documents in
+force), which need history (``models/quality``). A blank cell counts as 0 in the arithmetic
 (blanks stand for 0 in these reports), but a blank where a total is printed is
 reported as a completeness finding of its own (``blank_total``) instead of an
 arithmetic break, and a check that involves an unreadable cell is not made.
@@ -19,11 +21,10 @@ from dataclasses import dataclass
 from .layout import Cell, Mapping
 from .model import Document
 from .narrative import stated_totals
-from .template import select
+from .template import Key, Rule, Term, reconciliation_rules, select, shape
 
 TOLERANCE = 1e-6
 ABSURD = 1e9
-T4_PARTS = ("upheld", "corrected", "other", "pending")
 
 
 @dataclass
@@ -87,53 +88,55 @@ def _blank_total(t: Tally, g: Grid, table: str, total: tuple[str, str], parts: l
     return True
 
 
-def check_t3(g: Grid, layout: str, t: Tally) -> None:
-    if not g:
+def _term_keys(rule: Rule, term: Term, layout: str) -> list[str]:
+    """The keys a term stands for in a layout: its key, or every key of its group in printed order."""
+    if not term.group:
+        return [term.ref]
+    return [k.key for k in select(layout, rule.table, "row" if rule.scope == "column" else "column") if k.group_key == term.ref]
+
+
+def _check(rule: Rule, scope: Key, g: Grid, layout: str, t: Tally, seen: set) -> None:
+    """One check of a rule at one key of its scope; not made where a cell is missing or unreadable."""
+    def cells(terms: tuple[Term, ...]) -> list[tuple[tuple[str, str], int]]:
+        return [((k, scope.key) if rule.scope == "column" else (scope.key, k), term.sign)
+                for term in terms for k in _term_keys(rule, term, layout)]
+
+    left, right = cells(rule.left), cells(rule.right)
+    every = [c for c, _ in left + right]
+    if any(c not in g for c in every) or not _readable(g, every):
         return
-    rows = [k.key for k in select(layout, "t3", "row")]
-    leaves = [k.key for k in select(layout, "t3", "row") if k.group_key not in ("received", "total_processed", "carried_forward")]
-    cols = [k.key for k in select(layout, "t3", "column")]
-    applicants = [c for c in cols if c != "total"]
-    seen: set = set()
-    for col in cols:
-        total = ("total_processed", col)
-        parts = [(r, col) for r in leaves]
-        if total in g and all(p in g for p in parts) and _readable(g, parts + [total]):
-            if not _blank_total(t, g, "t3", total, parts, seen):
-                s = sum(_v(g[p]) for p in parts)
-                _compare(t, "t3_total_equals_sum_of_results", "t3", "total_processed", col, s, _v(g[total]),
-                         f"（七）总计 is {_v(g[total]):g} but the result rows sum to {s:g} in column {col}")
-        ident = [(r, col) for r in ("new_received", "carried_over", "total_processed", "carried_forward")]
-        if all(k in g for k in ident) and _readable(g, ident) and (("t3", total) not in seen):
-            lhs = _v(g[ident[0]]) + _v(g[ident[1]])
-            rhs = _v(g[ident[2]]) + _v(g[ident[3]])
-            _compare(t, "t3_received_equals_handled_plus_carried", "t3", None, col, lhs, rhs,
-                     f"一 + 二 = {lhs:g} but （七）总计 + 四 = {rhs:g} in column {col}")
-    for row in rows:
-        keys = [(row, c) for c in cols]
-        if not all(k in g for k in keys) or not _readable(g, keys):
-            continue
-        parts = [(row, c) for c in applicants]
-        if _blank_total(t, g, "t3", (row, "total"), parts, seen):
-            continue
-        s = sum(_v(g[p]) for p in parts)
-        total = _v(g[(row, "total")])
-        _compare(t, "t3_total_column_equals_sum", "t3", row, "total", s, total,
-                 f"总计 is {total:g} but the six applicant columns sum to {s:g} in row {row}")
+    if rule.blank_total and len(left) == 1:
+        if _blank_total(t, g, rule.table, left[0][0], [c for c, _ in right], seen):
+            return
+    elif any((rule.table, c) in seen for c in every):
+        return      # a cell of it is a blank total, recorded as such
+    expected = sum(sign * _v(g[c]) for c, sign in right)
+    actual = sum(sign * _v(g[c]) for c, sign in left)
+    row, col = left[0][0] if len(left) == 1 else ((None, scope.key) if rule.scope == "column" else (scope.key, None))
+    _compare(t, rule.rule_id, rule.table, row, col, expected, actual,
+             rule.message.format(expected=f"{expected:g}", actual=f"{actual:g}", scope=scope.key, label=scope.label_zh),
+             rule.severity)
 
 
-def check_t4(g: Grid, t: Tally) -> None:
+def check_table(table: str, g: Grid, layout: str, t: Tally) -> None:
+    """The single-report rules of a table (seed reconciliation_rules), one scope at a time, key by key."""
+    rules = [r for r in reconciliation_rules() if r.table == table and r.span == "report"]
+    if not g or not rules:
+        return
     seen: set = set()
-    for block in select("2021", "t4", "row"):
-        parts = [(block.key, c) for c in T4_PARTS]
-        total = (block.key, "total")
-        if total not in g or any(p not in g for p in parts) or not _readable(g, parts + [total]):
-            continue
-        if _blank_total(t, g, "t4", total, parts, seen):
-            continue
-        s = sum(_v(g[p]) for p in parts)
-        _compare(t, "t4_total_equals_sum", "t4", block.key, "total", s, _v(g[total]),
-                 f"{block.label_zh}: 维持 + 纠正 + 其他 + 尚未审结 = {s:g} but 总计 is {_v(g[total]):g}")
+    for scope in dict.fromkeys(r.scope for r in rules):
+        for key in select(layout, table, scope):
+            for rule in rules:
+                if rule.scope == scope and (not rule.scope_keys or key.key in rule.scope_keys):
+                    _check(rule, key, g, layout, t, seen)
+
+
+def check_t3(g: Grid, layout: str, t: Tally) -> None:
+    check_table("t3", g, layout, t)
+
+
+def check_t4(g: Grid, t: Tally, layout: str | None = None) -> None:
+    check_table("t4", g, layout or shape("t4").layout, t)
 
 
 def check_narrative(doc: Document, g: Grid, t: Tally) -> None:
@@ -189,9 +192,9 @@ def evaluate(mapping: Mapping, doc: Document | None = None) -> tuple[list[Findin
     for table, code, message in mapping.notes + (doc.notes if doc is not None else []):
         t.findings.append(Finding(f"{table}_{code}", _NOTE_SEVERITY.get(code, "warn"), table, None, None, None, None, message))
     check_cells(mapping.cells, t)
-    t3, t4 = Grid(mapping.cells, "t3"), Grid(mapping.cells, "t4")
-    check_t3(t3, mapping.layouts.get("t3", "2021"), t)
-    check_t4(t4, t)
+    for table in dict.fromkeys(r.table for r in reconciliation_rules() if r.span == "report"):
+        check_table(table, Grid(mapping.cells, table), mapping.layouts.get(table) or shape(table).layout, t)
     if doc is not None:
+        t3 = Grid(mapping.cells, "t3")
         check_narrative(doc, t3, t)
     return t.findings, t.passed, t.failed

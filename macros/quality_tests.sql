@@ -3,22 +3,53 @@
   Each returns the failing rows; zero rows is a pass.
 #}
 
-{# Per agency and column: this year's carried-over value = last year's carried-forward value
-   (二、上年结转 = last year's 四、结转下年度), for consecutive years present in the model. #}
-{% test carryover_matches_prior_year(model, agency_column, year_column, key_column, column_key, value_column,
-                                     carried_over_key, carried_forward_key) %}
-select
-    cur.{{ agency_column }}, cur.{{ year_column }}, cur.{{ column_key }},
-    cur.{{ value_column }} as carried_over,
-    prev.{{ value_column }} as prior_carried_forward
-from {{ model }} as cur
-join {{ model }} as prev
-    on prev.{{ agency_column }} = cur.{{ agency_column }}
-    and prev.{{ year_column }} = cur.{{ year_column }} - 1
-    and prev.{{ column_key }} = cur.{{ column_key }}
-    and prev.{{ key_column }} = '{{ carried_forward_key }}'
-where cur.{{ key_column }} = '{{ carried_over_key }}'
-  and cur.{{ value_column }} <> prev.{{ value_column }}
+{# The rule `rule` of the seed reconciliation_rules (macros/reconciliation.sql) holds in a fact table of
+   one template table: its rows are read as cells (row_column, col_column, value_column); a failing check
+   is a failing row. For a prior_year rule, the year before is the agency's row of report_year - 1. #}
+{% test reconciles(model, rule, table_id, layout_column, row_column, col_column, value_column) %}
+with cells as (
+    select report_id, agency_id, report_year, '{{ table_id }}' as table_id, {{ layout_column }} as layout,
+           {{ row_column }} as row_key, {{ col_column }} as col_key, coalesce({{ value_column }}, 0) as v,
+           false as unreadable, is_blank
+    from {{ model }}
+),
+
+checks as (
+    {{ reconciliation_checks('cells', rule_id=rule) }}
+)
+
+select report_id, report_year, row_key, col_key, expected, actual, message
+from checks
+where not passed
+{% endtest %}
+
+{# The column names a layout of the seed layouts (of `table_id` where given) or, with `kind`, a key of that
+   kind of table `table_id` in template_keys for the row's layout (`layout_column`). #}
+{% test in_template(model, column_name, table_id=none, kind=none, layout_column=none) %}
+select m.{{ column_name }}
+from (select * from {{ model }}) as m
+where m.{{ column_name }} is not null and not exists (
+    {%- if kind %}
+    select 1 from {{ ref('template_keys') }} as k
+    where k."table" = '{{ table_id }}' and k.kind = '{{ kind }}' and k.key = m.{{ column_name }}
+      and k.template in (m.{{ layout_column }}, 'both')
+    {%- else %}
+    select 1 from {{ ref('layouts') }} as l
+    where l.layout = m.{{ column_name }} {%- if table_id %} and l.table_id = '{{ table_id }}'{% endif %}
+    {%- endif %}
+)
+{% endtest %}
+
+{# Each layout's n_rows and n_columns equal the rows and columns template_keys gives it
+   (a key of template both belongs to every layout of its table). #}
+{% test layout_shape_matches_keys(model) %}
+select l.layout, l.table_id, l.n_rows, l.n_columns,
+       count(*) filter (where k.kind = 'row') as key_rows,
+       count(*) filter (where k.kind = 'column') as key_columns
+from (select * from {{ model }}) as l
+left join {{ ref('template_keys') }} as k on k."table" = l.table_id and k.template in (l.layout, 'both')
+group by all
+having key_rows <> l.n_rows or key_columns <> l.n_columns
 {% endtest %}
 
 {# Every value of the column names a row of `to` whose `flag` is true (facts reference current reports). #}

@@ -20,3 +20,29 @@ def test_dbt_unit_tests_pass(synthetic_home, tmp_path):
     assert len(ran) >= 6, proc.stdout + proc.stderr
     failed = [r["unique_id"] for r in ran if r["status"] != "pass"]
     assert proc.returncode == 0 and not failed, (failed, proc.stdout[-2000:])
+
+
+def test_reconciliation_macro_agrees_with_ingest(synthetic_home, tmp_path):
+    """dbt's macro reconciliation_checks and ingest/rules.py read the same seed rows: over the built cells,
+    the macro's broken single-report checks are exactly the findings ingest recorded for those rules."""
+    from helpers import db
+
+    home = synthetic_home["home"]
+    copy = tmp_path / home.db.name      # same file name: the compiled SQL names the warehouse's catalog
+    shutil.copyfile(home.db, copy)
+    sql = ("with cells as (select report_id, agency_id, report_year, table_id, layout, row_key, col_key, "
+           "coalesce(value, 0) as v, value is null and not is_blank as unreadable, is_blank "
+           "from {{ ref('int_cells_current') }}) select * from ({{ reconciliation_checks('cells', 'report') }})")
+    proc = run_dbt(["compile", "--inline", sql, "--output", "json"], home, copy)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    compiled = json.loads(proc.stdout[proc.stdout.index("{"):])["compiled"]
+    with db(home) as con:
+        made = dict(con.execute(f"select rule_id, count(*) from ({compiled}) group by all").fetchall())
+        broken = con.execute(f"""select report_id, rule_id, row_key, col_key, expected, actual from ({compiled})
+                                 where not passed and not blank_total order by all""").fetchall()
+        found = con.execute("""select report_id, rule_id, row_key, col_key, expected, actual from stg_findings
+                               where rule_id in (select rule_id from reconciliation_rules where span = 'report')
+                                 and report_id in (select report_id from int_cells_current) order by all""").fetchall()
+    assert set(made) == {"t3_received_equals_handled_plus_carried", "t3_total_equals_sum_of_results",
+                         "t3_total_column_equals_sum", "t4_total_equals_sum"}
+    assert broken and broken == found

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..template import select, t2_columns_for
+from ..template import layout_for, select, t2_columns_for
 from . import figures
 from .agencies import Agency, build_agencies, draw_traits
 from .divisions import DIVISIONS_CSV, county_prefix, load_divisions, tree
@@ -282,7 +282,7 @@ def _print_quirks(r: _Report, quirks: list[str], rrng: random.Random, layout: st
 def _agency_year(a: Agency, y: int, st: figures.AgencyState, arng: random.Random, rrng: random.Random, fmt: str,
                  rates: Mapping[str, float], prev: int | None, out: Path) -> list[SynthReport]:
     """The file (two for a revision) of one agency-year, written under ``out``; returns their truth."""
-    layout = "2019" if y <= 2020 else "2021"
+    layout = layout_for("t2", y)      # seed layouts: 2019 for report years up to 2020
     t3_layout = "2019" if a.legacy_t3 else layout
     name = a.name_in(y)
     detail: dict = {}
@@ -310,7 +310,7 @@ def _agency_year(a: Agency, y: int, st: figures.AgencyState, arng: random.Random
         rep = SynthReport(
             file=f"reports/{y}/{name}_{y}{'_修订版' if version == 2 else ''}.{EXTENSIONS[fmt]}", title=title, agency=name,
             year=y, layout=layout, fmt=fmt, published=published.isoformat(), cells=cells.truth(), quirks=rq, info_fee=info,
-            agency_uid=a.uid, agency_current=a.name, layouts={"t2": layout, "t3": t3_layout, "t4": "2021"}, version=version,
+            agency_uid=a.uid, agency_current=a.name, layouts={"t2": layout, "t3": t3_layout, "t4": layout_for("t4", y)}, version=version,
             is_current=version == len(versions), findings=cells.findings, quirk_detail=dict(detail))
         printed = Printed(cells.text, layout, t3_layout, lost, "split_digits" in quirks)
         blocks = compose(rep, printed, random.Random(f"{a.uid}|{y}|text"), version == 2)
