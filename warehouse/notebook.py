@@ -166,22 +166,28 @@ OFFSETS = [(4, 4), (4, -12), (-4, 4), (-4, -12), (0, 14), (0, -20), (10, 14), (-
 
 def place_labels(ax, items, fontsize: float = 7) -> dict:
     """Label points without overlaps: each (x, y, text), in priority order, takes the first offset whose box
-    meets no label placed before it and stays inside the axes; a label with no free place is left out
-    (and counted). Returns and records {'placed', 'left_out', 'overlaps'}."""
+    meets no label placed before it, stays inside the axes and, where it can, covers no plotted point; a
+    label with no free place is left out (and counted). Returns and records {'placed', 'left_out', 'overlaps'}."""
+    from matplotlib.transforms import Bbox
+
     fig = ax.figure
     fig.canvas.draw()   # settle the layout, so display positions are final
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
+    points = [xy for c in ax.collections for xy in c.get_offset_transform().transform(c.get_offsets())]
+    marks = [Bbox.from_extents(px - 3, py - 3, px + 3, py + 3) for px, py in points]
     boxes, placed, left_out = [], 0, []
     for x, y, text in items:
-        for dx, dy in OFFSETS:
+        # first a place clear of labels and points, else one clear of labels only
+        spots = [(dx, dy, strict) for strict in (True, False) for dx, dy in OFFSETS]
+        for dx, dy, strict in spots:
             ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
                               ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
                               arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5} if abs(dx) + abs(dy) > 16 else None)
             ann.set_in_layout(False)
             box = ann.get_window_extent(renderer)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-            if inside and not any(box.overlaps(b) for b in boxes):
+            if inside and not any(box.overlaps(b) for b in boxes) and not (strict and any(box.overlaps(m) for m in marks)):
                 boxes.append(box)
                 placed += 1
                 break
