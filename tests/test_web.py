@@ -242,3 +242,18 @@ def test_missing_warehouse_is_a_clear_page(tmp_path):
     c = TestClient(create_app(Home.resolve(tmp_path / "empty")), raise_server_exceptions=False)
     r = c.get("/")
     assert r.status_code == 503 and "xxgk build" in r.text
+
+
+def test_home_charts_say_what_the_reports_cover(client, home):
+    from warehouse import chartrules as rules
+
+    con = db(home)
+    try:
+        cov = rules.coverage(con, "is_synthetic")
+    finally:
+        con.close()
+    assert not cov.national
+    page = client.get("/", params={"scope": "synthetic"}).text
+    assert "全国" not in page and "National" not in page
+    assert page.count(f"{cov.reports:,} reports, {cov.agencies:,} agencies in {cov.provinces} of 31 provinces") >= 4
+    assert f"≥ {rules.MIN_RATE_N}" in page
