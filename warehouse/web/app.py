@@ -229,11 +229,14 @@ def compare_page(request: Request, settings: Settings, lang: str) -> Page:
         regions = data.regions(con)
     wide = _pivot(long, "series", "report_year", "value")
     series: dict[str, list] = {}
-    for sid, name, year, value in long.rows:
-        series.setdefault(name or sid, []).append((year, None if value is None else float(value)))
+    rate = measure in data.RATES
+    for sid, name, year, value, n in long.rows:   # a rate from too few cases is a gap in the chart, kept in the table
+        shown = value is not None and (not rate or chartrules.rate_ok(n))
+        series.setdefault(name or sid, []).append((year, float(value) if shown else None))
     return Page("compare.html", t("compare", lang), {"compare": long, "regions": regions}, {
         "measure": measure, "measures": list(data.MEASURES), "agencies": agencies, "codes": codes, "wide": wide,
-        "chart": charts.line_chart(label(measure, lang), series, percent=measure in data.RATES),
+        "chart": charts.line_chart(label(measure, lang), series, percent=rate,
+                                   note=f"n ≥ {chartrules.MIN_RATE_N}" if rate else None),
         "chart_tables": {"chart": "compare"}})
 
 
