@@ -49,7 +49,10 @@ def test_quarantined_bytes_are_unchanged(mixed_home):
 def test_build_and_sql_formats(mixed_home, capsys):
     home = str(mixed_home["home"])
     assert main(["build", "--home", home]) == 0
-    capsys.readouterr()
+    counter = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[")]
+    total = int(counter[0].split("/")[1].split("]")[0])
+    assert total > 20 and [line.split("]")[0] for line in counter] == [f"[{i}/{total}" for i in range(1, total + 1)]
+    assert any(line.endswith("] agency_year") for line in counter)
     assert main(["sql", "select count(*) as n from dim_report", "--home", home, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"n": 4}]
     assert main(["sql", "select report_year, count(*) n from dim_report group by 1 order by 1", "--home", home, "--format", "csv"]) == 0
@@ -83,3 +86,41 @@ def test_demo_refuses_a_home_with_real_reports(tmp_path, shared_corpus):
     proc = _xxgk("demo", "--home", str(tmp_path), "--agencies", "2", "--years", "2024-2024")
     assert proc.returncode == 2 and "real reports" in proc.stderr
     assert any((tmp_path / "lake" / "reports").rglob("b*.parquet"))      # nothing deleted
+
+
+def test_ingest_progress_advances_per_file_before_its_chunk_is_written(mixed_home, tmp_path):
+    """All seven files go to one worker as one chunk, written to the lake at its end: every step of the bar comes
+    while the chunk is still being read, one file at a time."""
+    from ingest.batch import ingest_paths
+
+    home = tmp_path / "home"
+    steps = []
+
+    def written():   # batch files of the lake's sources table (an empty lake holds a placeholder file)
+        return [p for p in (home / "lake" / "sources").rglob("*.parquet") if p.name != "_empty.parquet"]
+
+    def progress(n):
+        steps.append((n, len(written())))
+
+    s = ingest_paths([mixed_home["root"] / "corpus" / "reports"], home, workers=1, progress=progress)
+    assert s.files_in == 7 and [n for n, _ in steps] == [1] * 7
+    assert all(written == 0 for _, written in steps)            # nothing of the chunk was in the lake yet
+    assert written()                                             # ... and it is now
+
+
+def test_node_counter_overwrites_one_line_on_a_terminal():
+    import io
+
+    from warehouse.build import node_counter
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    lines, term = io.StringIO(), Terminal()
+    for out in (lines, term):
+        show = node_counter(out)
+        for i, node in enumerate(["stg_cells", "agency_year", "a_test"], 1):
+            show(i, 3, node)
+    assert lines.getvalue().splitlines() == ["[1/3] stg_cells", "[2/3] agency_year", "[3/3] a_test"]
+    assert term.getvalue().count("\r") == 3 and term.getvalue().count("\n") == 1 and term.getvalue().endswith("\n")

@@ -13,8 +13,8 @@ from helpers import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01_trends", "02_agencies", "03_appeals_and_fees", "04_data_quality"]
-YEARS = range(2019, 2026)
-N_AGENCIES = 10
+YEARS = range(2020, 2022)   # both layouts
+N_AGENCIES = 64             # enough for the percentile bands, more than the coverage grid's labelled rows
 
 
 def _cells(path: Path) -> list[dict]:
@@ -28,16 +28,18 @@ def _source(cell: dict) -> str:
 
 @pytest.fixture(scope="module")
 def nb_home(tmp_path_factory):
-    """Generated reports for 2019-2025 (both layouts) ingested and built once."""
+    """Generated reports for 2020-2021 (both layouts) ingested and built once; no agency renamed, so each
+    generated agency is one agency in the warehouse."""
     from ingest.batch import ingest_paths
     from ingest.synthetic import generate
+    from ingest.synthetic.corpus import DEFAULT_QUIRK_RATES
     from warehouse.build import build
     from warehouse.home import Home
 
     root = tmp_path_factory.mktemp("notebooks")
-    generate(root / "corpus", n_agencies=N_AGENCIES, years=YEARS, seed=5)
+    generate(root / "corpus", n_agencies=N_AGENCIES, years=YEARS, seed=5, quirk_rates={**DEFAULT_QUIRK_RATES, "renamed": 0})
     home = Home.resolve(root / "home")
-    ingest_paths([root / "corpus" / "reports"], home.root)
+    ingest_paths([root / "corpus" / "reports"], home.root, workers=2)
     build(home)
     return home
 
@@ -276,3 +278,138 @@ def test_strip_clears_outputs(rendered, tmp_path):
     assert strip(path) is True
     assert all(c.get("outputs") == [] and c.get("execution_count") is None for c in _cells(path) if c["cell_type"] == "code")
     assert strip(path) is False
+
+
+# --- honest charts: what each figure drew (the JSON beside its PNG) ------------------------------------
+
+def _figures(home) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (home.root / "reports").glob("*.json")}
+
+
+def _assert_supported(figures: dict[str, dict]) -> None:
+    """No figure draws a band, median, rate or national word that its own n and coverage do not support."""
+    import math
+
+    from warehouse import chartrules as rules
+
+    need = {"10-90": rules.MIN_WIDE_BAND_N, "25-75": rules.MIN_BAND_N, "95": rules.MIN_BAND_N, "99.8": rules.MIN_BAND_N}
+    dpi = 150
+    for name, m in figures.items():
+        cov = m["coverage"]
+        national = cov["provinces_every_year"] >= math.ceil(rules.NATIONAL_SHARE * cov["provinces_total"])
+        assert cov["national"] == national, name
+        words = " ".join(m["texts"])
+        if not national:
+            assert "全国" not in words and "national" not in words.lower(), f"{name}: {words}"
+        assert f"{cov['reports']:,} reports" in m["titles"][0], name
+        for b in m.get("bands", []):
+            for band in b["bands"]:
+                assert b["n"] >= need[band], f"{name}: band {band} drawn from {b['n']}"
+            assert not b.get("median") or b["n"] >= rules.MIN_MEDIAN_N, name
+        for r in m.get("rates", []):
+            assert not r["drawn"] or r["n"] >= rules.MIN_RATE_N, f"{name}: rate drawn from {r['n']}"
+        if "labels" in m:
+            assert m["labels"]["overlaps"] == 0, name
+        w, h = m["size_px"]
+        assert w <= (rules.MAX_FIGURE_IN[0] + 2) * dpi and h <= (rules.MAX_FIGURE_IN[1] + 2) * dpi, f"{name}: {w}x{h}"
+
+
+def test_demo_home_draws_the_bands_its_data_supports(rendered, nb_home):
+    from warehouse import chartrules as rules
+
+    figures = _figures(nb_home)
+    assert {r.notebook.stem for r in rendered} and len(figures) == sum(len(r.figures) for r in rendered)
+    _assert_supported(figures)
+    spread = figures["01_trends_disclosure_rate"]["bands"]
+    assert [b["year"] for b in spread] == list(YEARS)
+    assert all(b["bands"] == ["10-90", "25-75"] and b["median"] and b["n"] >= rules.MIN_WIDE_BAND_N for b in spread)
+    assert figures["02_agencies_funnel"]["bands"][0]["bands"] == ["95", "99.8"]
+    assert figures["02_agencies_funnel"]["labels"]["placed"] > 0
+    # more agencies than labelled rows: one row per province, within the size cap
+    grid = figures["04_dq_coverage"]["grid"]
+    assert grid["agencies"] == N_AGENCIES > rules.GRID_MAX_ROWS and not grid["per_agency"]
+    assert 1 <= grid["rows"] <= rules.GRID_MAX_ROWS
+    # the generator places these agencies in one province: nothing may say national
+    assert not any(m["coverage"]["national"] for m in figures.values())
+
+
+@pytest.fixture(scope="module")
+def six_home(shared_corpus, tmp_path_factory):
+    """The six shared real reports alone, ingested, built and rendered."""
+    from ingest.batch import ingest_paths
+    from warehouse.build import build
+    from warehouse.home import Home
+    from warehouse.nbrun import render_all
+
+    home = Home.resolve(tmp_path_factory.mktemp("six") / "home")
+    ingest_paths([shared_corpus / "raw"], home.root)
+    build(home)
+    return home, render_all(home, progress=lambda msg: None)
+
+
+def test_six_real_reports_get_no_band_and_no_national_title(six_home):
+    home, rendered = six_home
+    assert not [r.error for r in rendered if r.error]
+    figures = _figures(home)
+    assert len(figures) == sum(len(r.figures) for r in rendered) >= 15
+    _assert_supported(figures)
+    for name, m in figures.items():
+        assert m["coverage"]["reports"] == 6 and not m["coverage"]["national"], name
+        assert "6 reports" in m["titles"][0] and "全国" not in m["titles"][0], name
+        assert all(not b["bands"] and not b.get("median") for b in m.get("bands", [])), f"{name}: {m['bands']}"
+    spread = figures["01_trends_disclosure_rate"]["bands"]
+    assert spread and max(b["n"] for b in spread) < 5
+    assert figures["04_dq_coverage"]["grid"]["per_agency"]
+
+
+def test_national_means_nearly_every_province_in_every_year():
+    import duckdb
+
+    from warehouse import chartrules as rules
+
+    total = rules.mainland_provinces()
+    assert total == 31
+    con = duckdb.connect()
+    con.execute("create table agency_year (agency_id varchar, report_year int, province_code varchar)")
+    need = -(-int(rules.NATIONAL_SHARE * 100) * total // 100)
+    rows = [(f"a{y}{p}", y, f"{p:02d}0000") for y in (2023, 2024) for p in range(need)]
+    con.executemany("insert into agency_year values (?, ?, ?)", rows)
+    cov = rules.coverage(con)
+    assert cov.national and cov.label().startswith("全国") and rules.scoped_title("T", cov).startswith("T\n全国")
+    con.execute("delete from agency_year where report_year = 2024 and province_code = '000000'")
+    cov = rules.coverage(con)
+    assert not cov.national and "全国" not in cov.label() and f"in {need} of {total} provinces" in cov.label()
+    assert rules.coverage(con, years=[2023]).national
+    assert not rules.coverage(con, "false").national
+
+
+def test_band_and_rate_thresholds():
+    from warehouse import chartrules as rules
+
+    assert rules.bands_for(rules.MIN_BAND_N - 1) == []
+    assert rules.bands_for(rules.MIN_BAND_N) == [(25, 75)]
+    assert rules.bands_for(rules.MIN_WIDE_BAND_N) == [(10, 90), (25, 75)]
+    assert not rules.rate_ok(rules.MIN_RATE_N - 1) and rules.rate_ok(rules.MIN_RATE_N)
+    assert not rules.rate_ok(None) and not rules.rate_ok(float("nan"))
+
+
+def test_labels_never_overlap_and_the_rest_are_counted():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from warehouse import notebook as nb
+
+    with matplotlib.rc_context():
+        nb.setup_charts()
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.scatter([1, 1.01, 1.02, 2], [1, 1.0, 1.01, 2])
+        items = [(1 + i / 100, 1.0, f"一个很长的机关名称 {i}") for i in range(30)] + [(2, 2, "独立 alone")]
+        labels = nb.place_labels(ax, items)
+    assert labels["overlaps"] == 0 and labels["placed"] + len(labels["left_out"]) == len(items)
+    assert labels["left_out"] and "独立 alone" not in labels["left_out"]
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert len(boxes) == labels["placed"]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    plt.close(fig)

@@ -237,3 +237,18 @@ def test_same_seed_same_bytes_serial_or_parallel(tmp_path):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
     c = generate(tmp_path / "c", **{**kw, "seed": 4})
     assert [r.cells for r in c] != [r.cells for r in a]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_total_equals_the_files_written(tmp_path, workers):
+    """Missing years write no file and revisions a second one: the announced total and the progress both count files."""
+    rates = {"revision": 0.4, "missing_year": 0.6}
+    totals, steps = [], []
+    truth = generate(tmp_path / "c", n_agencies=8, years=range(2020, 2024), seed=3, quirk_rates=rates,
+                     progress=steps.append, workers=workers, total=totals.append)
+    written = [p for p in (tmp_path / "c" / "reports").rglob("*") if p.is_file()]
+    revisions = sum(r.version == 2 for r in truth)
+    missing = sum(1 for a in load_agencies(tmp_path / "c" / "agencies.csv") if a.get("missing_year"))
+    assert revisions and missing                       # both cases occur
+    assert totals == [len(truth)] == [len(written)] == [sum(steps)]
+    assert len(truth) == 8 * 4 - missing + revisions and len(steps) == 8   # one step per agency, by its files

@@ -242,3 +242,40 @@ def test_missing_warehouse_is_a_clear_page(tmp_path):
     c = TestClient(create_app(Home.resolve(tmp_path / "empty")), raise_server_exceptions=False)
     r = c.get("/")
     assert r.status_code == 503 and "xxgk build" in r.text
+
+
+def test_home_charts_say_what_the_reports_cover(client, home):
+    from warehouse import chartrules as rules
+
+    con = db(home)
+    try:
+        cov = rules.coverage(con, "is_synthetic")
+    finally:
+        con.close()
+    assert not cov.national
+    page = client.get("/", params={"scope": "synthetic"}).text
+    assert "全国" not in page and "National" not in page
+    assert page.count(f"{cov.reports:,} reports, {cov.agencies:,} agencies in {cov.provinces} of 31 provinces") >= 4
+    assert f"≥ {rules.MIN_RATE_N}" in page
+
+
+def test_compare_chart_leaves_out_rates_from_few_requests(client, home):
+    import re
+
+    from warehouse import chartrules as rules
+
+    con = db(home)
+    try:
+        agency, known, enough = con.execute(f"""
+            select agency_id, count(disclosure_rate), count(disclosure_rate) filter (where handled >= {rules.MIN_RATE_N})
+            from agency_year group by 1 order by count(disclosure_rate) - count(disclosure_rate) filter
+            (where handled >= {rules.MIN_RATE_N}) desc, 1 limit 1""").fetchone()
+    finally:
+        con.close()
+    params = {"measure": "disclosure_rate", "agency": agency}
+    page = client.get("/compare", params=params).text
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    assert len(re.findall(r"<circle ", svg)) == enough and f"n ≥ {rules.MIN_RATE_N}" in svg
+    rows = client.get("/api/compare", params=params).json()["tables"]["compare"]["rows"]
+    assert sum(r["value"] is not None for r in rows) == known     # the table keeps every rate, with its n
+    assert all(r["n"] is not None for r in rows if r["value"] is not None)

@@ -46,3 +46,19 @@ def test_bar_chart_bars_scale_with_values_and_long_labels_are_cut():
     rects = ET.fromstring(svg).findall(f"{SVG}rect")
     assert len(rects) == 2 and float(rects[0].get("width")) == 2 * float(rects[1].get("width"))
     assert "…" in svg and "空" not in svg
+
+
+def test_rates_under_the_minimum_n_are_gaps_and_the_note_is_shown():
+    from warehouse import chartrules as rules
+
+    n = rules.MIN_RATE_N
+    points = charts.mask_rates([(2020, 0.5), (2021, 0.9), (2022, 0.7), (2023, 0.2)], [n, n - 1, None, 10 * n])
+    assert points == [(2020, 0.5), (2021, None), (2022, None), (2023, 0.2)]
+    svg = charts.line_chart("公开率", {"甲": points}, percent=True, note="6 reports, 5 agencies in 3 of 31 provinces")
+    root = ET.fromstring(svg)
+    assert len(root.findall(f"{SVG}circle")) == 2
+    notes = [e.text for e in root.findall(f"{SVG}text") if e.get("class") == "chart-note"]
+    assert notes == ["6 reports, 5 agencies in 3 of 31 provinces"]
+    assert "3 of 31 provinces" in root.find(f"{SVG}title").text
+    bar = ET.fromstring(charts.bar_chart("理由", [("短", 5)], note="全国 national"))
+    assert [e.text for e in bar.findall(f"{SVG}text") if e.get("class") == "chart-note"] == ["全国 national"]

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,20 +52,73 @@ def dbt_env(home: Home, db_path: Path) -> dict[str, str]:
     }
 
 
-def run_dbt(args: list[str], home: Home, db_path: Path, quiet: bool = True) -> subprocess.CompletedProcess:
-    """Run a dbt command in a child process (so the database file is closed and checkpointed when it ends)."""
+# dbt's events for a node that finished (with its index and the run's total), as `--log-format json` prints them
+NODE_DONE_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult",
+                              "LogNodeNoOpResult", "LogFreshnessResult", "SkippingDetails", "LogNodeResult"})
+NodeProgress = Callable[[int, int, str], None]
+
+
+def run_dbt(args: list[str], home: Home, db_path: Path, quiet: bool = True,
+            progress: NodeProgress | None = None) -> subprocess.CompletedProcess:
+    """Run a dbt command in a child process (so the database file is closed and checkpointed when it ends).
+
+    With ``progress``, dbt logs JSON events, read line by line as they come: ``progress(done, total, node)``
+    hears each finished node; the output returned is the events' messages as text."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
            "--log-path", str(home.root / ".dbt-target" / "logs")]
-    if quiet:
+    if progress is not None:
+        cmd += ["--log-format", "json"]
+    elif quiet:
         cmd.append("--quiet")
     env = {**os.environ, **dbt_env(home, db_path)}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
                             preexec_fn=_die_with_parent())
     if wanted("during_build"):
         _stop_mid_build(proc, db_path)
-    out, err = proc.communicate()
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    if progress is None:
+        out, err = proc.communicate()
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+    drain.start()
+    out = _follow_events(proc.stdout, progress)
+    proc.wait()
+    drain.join()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, "".join(errors))
+
+
+def _follow_events(lines, progress: NodeProgress) -> str:
+    """Report each finished node of a JSON event stream; return the events' messages (other lines as they are)."""
+    text, done, total = [], 0, 0
+    for line in lines:
+        try:
+            event = json.loads(line)
+            name, data = event["info"]["name"], event.get("data") or {}
+        except (ValueError, KeyError, TypeError):
+            text.append(line)
+            continue
+        if event["info"].get("level") in ("warn", "error") or name not in NODE_DONE_EVENTS:
+            text.append(event["info"].get("msg", "") + "\n")
+        total = max(total, int(data.get("total") or 0))
+        if name in NODE_DONE_EVENTS:
+            done += 1
+            node = (data.get("node_info") or {}).get("node_name") or data.get("description") or ""
+            progress(done, max(total, done), node)
+    return "".join(text)
+
+
+def node_counter(stream=None) -> NodeProgress:
+    """A progress callback printing '[12/185] model_name': over one line on a terminal, a line each otherwise."""
+    stream = stream or sys.stderr
+    tty = stream.isatty()
+
+    def show(done: int, total: int, node: str) -> None:
+        line = f"[{done}/{total}] {node}"
+        stream.write(f"\r{line[:100]:<100}" + ("\n" if done == total else "") if tty else line + "\n")
+        stream.flush()
+
+    return show
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -95,7 +149,9 @@ def _stop_mid_build(proc: subprocess.Popen, db_path: Path) -> None:
     pause_point("during_build", child_pid=proc.pid)
 
 
-def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None] | None = None) -> BuildResult:
+def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None] | None = None,
+          progress: NodeProgress | None = None) -> BuildResult:
+    """Build with dbt into a fresh file and swap it in; ``progress(done, total, node)`` hears each finished node."""
     home.ensure()
     Lake(home.lake).init()
     home.build_dir.mkdir(parents=True, exist_ok=True)
@@ -112,7 +168,7 @@ def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None
     # dbt unit tests check the model logic, not the data: they run in the test suite, not on every build.
     # From a copy, tests and scoped models check only what is new since that build (macros/build_scope.sql).
     scope = ["--vars", "{scope: changed}"] if scoped else []
-    proc = run_dbt(["build", "--exclude-resource-type", "unit_test", *scope], home, staging)
+    proc = run_dbt(["build", "--exclude-resource-type", "unit_test", *scope], home, staging, progress=progress)
     result = BuildResult(db_path=home.db)
     failures: list[str] = []
     results = json.loads(run_results.read_text())["results"] if run_results.exists() else []

@@ -51,12 +51,12 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import build
+    from .build import build, node_counter
     from .lock import RefreshLock
 
     home = Home.resolve(args.home).require()
     with RefreshLock(home.ensure()):
-        res = build(home)
+        res = build(home, progress=None if getattr(args, "quiet", False) else node_counter())
     print(f"built {res.db_path}: {res.models} models and seeds, {res.tests_passed} tests passed, "
           f"{res.tests_warned} warnings (source inconsistencies; see `xxgk check`)")
     return 0
@@ -267,7 +267,8 @@ def parser() -> argparse.ArgumentParser:
                          "version or quarantined for a program error)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    add("build", cmd_build, "build the DuckDB warehouse from the lake with dbt (atomic swap)")
+    sp = add("build", cmd_build, "build the DuckDB warehouse from the lake with dbt (atomic swap)")
+    sp.add_argument("--quiet", action="store_true", help="no node counter ([done/total] node) on stderr")
 
     sp = add("sql", cmd_sql, "run read-only SQL against the warehouse (no query: a prompt on a terminal, else stdin)")
     sp.add_argument("query", nargs="?", help="SQL text (default: an interactive prompt, or stdin when piped)")

@@ -41,7 +41,7 @@ def _years(spec: str) -> range:
     return range(int(a), int(b or a) + 1)
 
 
-def _bar(total: int, desc: str):
+def _bar(total: int | None, desc: str):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="report", file=sys.stderr, dynamic_ncols=True, leave=False)
@@ -78,9 +78,9 @@ def run_demo(home: Home, agencies: int = 300, years: str = "2019-2025", seed: in
     corpus = home.root / "synthetic"
     span = _years(years)
     print(f"SYNTHETIC DEMO DATA: generating {agencies} agencies x years {years} (seed {seed}) into {corpus}")
-    with _bar(agencies * len(span), "generate") as bar:
+    with _bar(None, "generate") as bar:
         truth = generate(corpus, n_agencies=agencies, years=span, seed=seed, formats=DEMO_FORMATS,
-                         progress=bar.update, workers=workers)
+                         progress=bar.update, workers=workers, total=lambda n: setattr(bar, "total", n))
     print(f"generated {len(truth)} synthetic reports: {_counts(Counter(r.fmt for r in truth))}")
     print(f"quirks injected (truth in {corpus / 'truth.jsonl'}): {_counts(Counter(q for r in truth for q in r.quirks))}")
     files = expand([corpus / "reports"])

@@ -9,14 +9,18 @@ matplotlib at run time (nothing is installed into matplotlib itself).
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
+import struct
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
+from . import chartrules as rules
+from .chartrules import MIN_RANK_N, MIN_RATE_N
 from .home import PROJECT_ROOT, Home
 from .serve import connect
 
@@ -86,6 +90,118 @@ def show_note() -> None:
 def title(text: str) -> str:
     """A chart title, tagged when the data is synthetic."""
     return f"{text}（{SYNTHETIC_TAG}）" if is_synthetic() else text
+
+
+def coverage(where: str = "true", years=None) -> rules.Coverage:
+    """What the current reports cover (:func:`warehouse.chartrules.coverage`): national or not."""
+    with connect(home()) as con:
+        return rules.coverage(con, where, years)
+
+
+def set_title(ax, text: str, years=None) -> rules.Coverage:
+    """Title an axes with ``text``, a line saying what the data covers ('全国' only when it is national)
+    and the synthetic tag; the coverage is recorded with the figure."""
+    cov = coverage(years=years)
+    ax.set_title(title(rules.scoped_title(text, cov)))
+    record(ax.figure, coverage=cov.as_dict())
+    return cov
+
+
+# --- what each figure drew, saved beside its PNG -------------------------------------------------------
+
+_FIGURES: dict[int, dict] = {}
+
+
+def record(fig, **facts) -> dict:
+    """Note facts about what a figure drew; lists are extended, other values replaced."""
+    meta = _FIGURES.setdefault(id(fig), {})
+    for k, v in facts.items():
+        if isinstance(v, list):
+            meta.setdefault(k, []).extend(v)
+        else:
+            meta[k] = v
+    return meta
+
+
+def draw_spread(ax, values: pd.DataFrame, x: str = "report_year", y: str = "rate", color: str = "C0") -> list[dict]:
+    """Agencies' own rates per year: percentile bands and a median only where enough agencies support them
+    (:func:`warehouse.chartrules.bands_for`), the single values as dots elsewhere, ``n`` under every year."""
+    import numpy as np
+
+    per = []
+    for xv, g in values.groupby(x):
+        v = g[y].dropna().to_numpy()
+        per.append({"year": int(xv), "n": len(v), "bands": [f"{lo}-{hi}" for lo, hi in rules.bands_for(len(v))],
+                    "median": rules.median_ok(len(v)), **{f"p{q}": float(np.percentile(v, q)) if len(v) else math.nan
+                                                           for q in (10, 25, 50, 75, 90)}})
+    if not per:
+        return []
+    xs = np.array([p["year"] for p in per], dtype=float)
+    for (lo, hi), alpha in [((10, 90), 0.15), ((25, 75), 0.3)]:
+        ok = np.array([f"{lo}-{hi}" in p["bands"] for p in per])
+        if ok.any():
+            ax.fill_between(xs, [p[f"p{lo}"] for p in per], [p[f"p{hi}"] for p in per], where=ok, color=color,
+                            alpha=alpha, label=f"{lo}%–{hi}% 的机构 of agencies (n≥{rules.MIN_WIDE_BAND_N if lo == 10 else rules.MIN_BAND_N})")
+            for xi in xs[ok & ~np.r_[False, ok[:-1]] & ~np.r_[ok[1:], False]]:   # a lone year: a bar, not a sliver
+                p = per[list(xs).index(xi)]
+                ax.plot([xi, xi], [p[f"p{lo}"], p[f"p{hi}"]], color=color, alpha=alpha + 0.2, lw=6)
+    med = np.array([p["median"] for p in per])
+    if med.any():
+        ax.plot(xs, np.where(med, [p["p50"] for p in per], np.nan), color=color, marker="o",
+                label=f"中位机构 median agency (n≥{rules.MIN_MEDIAN_N})")
+    few = values[values[x].isin(xs[~med])]
+    if not few.empty:
+        ax.scatter(few[x], few[y], s=16, color=color, alpha=0.7, marker="x",
+                   label=f"单个机构 single agencies (n<{rules.MIN_MEDIAN_N}: no median, no band)")
+    for p in per:
+        ax.annotate(f"n={p['n']}", (p["year"], 0), xytext=(0, 4), textcoords="offset points", ha="center",
+                    fontsize=8, color="grey")
+    record(ax.figure, bands=[{k: p[k] for k in ("year", "n", "bands", "median")} for p in per])
+    return per
+
+
+OFFSETS = [(4, 4), (4, -12), (-4, 4), (-4, -12), (0, 14), (0, -20), (10, 14), (-10, -20), (14, 0), (-14, 0),
+           (18, 24), (-18, 24), (18, -30), (-18, -30)]
+
+
+def place_labels(ax, items, fontsize: float = 7) -> dict:
+    """Label points without overlaps: each (x, y, text), in priority order, takes the first offset whose box
+    meets no label placed before it, stays inside the axes and, where it can, covers no plotted point; a
+    label with no free place is left out (and counted). Returns and records {'placed', 'left_out', 'overlaps'}."""
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    fig.canvas.draw()   # settle the layout, so display positions are final
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    points = [xy for c in ax.collections for xy in c.get_offset_transform().transform(c.get_offsets())]
+    marks = [Bbox.from_extents(px - 3, py - 3, px + 3, py + 3) for px, py in points]
+    boxes, placed, left_out = [], 0, []
+    for x, y, text in items:
+        # first a place clear of labels and points, else one clear of labels only
+        spots = [(dx, dy, strict) for strict in (True, False) for dx, dy in OFFSETS]
+        for dx, dy, strict in spots:
+            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                              ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
+                              arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5} if abs(dx) + abs(dy) > 16 else None)
+            ann.set_in_layout(False)
+            box = ann.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(b) for b in boxes) and not (strict and any(box.overlaps(m) for m in marks)):
+                boxes.append(box)
+                placed += 1
+                break
+            ann.remove()
+        else:
+            left_out.append(text)
+    overlaps = int(sum(bool(a.overlaps(b)) for i, a in enumerate(boxes) for b in boxes[i + 1:]))
+    return record(fig, labels={"placed": placed, "left_out": left_out, "overlaps": overlaps})["labels"]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height in pixels of a PNG file."""
+    head = Path(path).read_bytes()[:24]
+    return struct.unpack(">II", head[16:24])
 
 
 LEVELS = {"central": "中央 central", "provincial": "省级 provincial", "prefecture": "地级 prefecture",
@@ -229,9 +345,31 @@ def empty(ax, message: str = "无数据 no data") -> None:
 
 
 def save(fig, name: str) -> Path:
-    """Save a figure as ``<home>/reports/<name>.png`` and return the path (the notebook still shows it)."""
+    """Save a figure as ``<home>/reports/<name>.png`` and return the path (the notebook still shows it);
+    what it drew (:func:`record`, its titles and texts, its size) goes to ``<name>.json`` beside it."""
     if not re.fullmatch(r"[\w.-]+", name):
         raise ValueError(f"not a file name: {name!r}")
     path = reports_dir() / f"{name}.png"
     fig.savefig(path)
+    meta = {**_FIGURES.pop(id(fig), {}), "name": name, "size_px": list(png_size(path)),
+            "titles": [a.get_title() for a in fig.axes if a.get_title()],
+            "texts": sorted({t.get_text() for t in fig.findobj(_text_class()) if t.get_text().strip()})}
+    path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return path
+
+
+def _text_class():
+    from matplotlib.text import Text
+
+    return Text
+
+
+def figure_meta(name: str) -> dict:
+    """What :func:`save` recorded for the figure ``name`` (its coverage, bands, labels, texts, size)."""
+    return json.loads((reports_dir() / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def capped(width: float, height: float) -> tuple[float, float]:
+    """A figure size in inches within :data:`warehouse.chartrules.MAX_FIGURE_IN`."""
+    mw, mh = rules.MAX_FIGURE_IN
+    return min(max(width, 4.0), mw), min(max(height, 3.0), mh)

@@ -167,13 +167,15 @@ def _mistype(rng: random.Random, r: _Report, t3_layout: str, avoid: str | None) 
 def generate(out_dir: str | Path, n_agencies: int = 50, years: range | list[int] = range(2021, 2026), seed: int = 0,
              formats: Mapping[str, float] | tuple[str, ...] = ("text", "html"), quirk_rates: Mapping[str, float] | None = None,
              divisions: str | Path = DIVISIONS_CSV, progress: Callable[[int], None] | None = None,
-             workers: int = 1) -> list[SynthReport]:
+             workers: int = 1, total: Callable[[int], None] | None = None) -> list[SynthReport]:
     """Write the reports of ``n_agencies`` agencies over ``years`` under ``out_dir/reports/<year>/`` and the truth
     beside them (``truth.jsonl``, ``agencies.csv``, ``renames.csv``); return the truth, one entry per file.
 
     ``formats`` gives the formats and their shares (a tuple: equal shares); ``quirk_rates`` the rate of each
-    quirk (missing keys: 0; None: :data:`DEFAULT_QUIRK_RATES`). ``progress`` is called with the number of
-    agency-years done; ``workers`` > 1 renders agencies in parallel processes (the output is the same).
+    quirk (missing keys: 0; None: :data:`DEFAULT_QUIRK_RATES`). ``total`` is called once, before any file is
+    written, with the number of files the call writes (revisions are a second file); ``progress`` then with the
+    number of files written as each agency is done. ``workers`` > 1 renders agencies in parallel processes (the
+    output is the same).
     """
     rates = dict(DEFAULT_QUIRK_RATES if quirk_rates is None else quirk_rates)
     years = list(years)
@@ -189,19 +191,21 @@ def generate(out_dir: str | Path, n_agencies: int = 50, years: range | list[int]
     slots = [(a.uid, y) for a in agencies for y in years if y != a.missing_year]
     plan = dict(zip(slots, format_plan(rng, formats, len(slots))))
     jobs = [(a, years, seed, {y: plan.get((a.uid, y)) for y in years}, rates, out) for a in agencies]
+    if total:
+        total(sum(1 + ("revision" in _report_quirks(random.Random(f"{seed}|{uid}|{y}"), rates)) for uid, y in slots))
     reports: list[SynthReport] = []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(_agency_reports, jobs, chunksize=4)
-            for reps in results:
+            for reps in pool.map(_agency_reports, jobs, chunksize=1):
                 reports += reps
                 if progress:
-                    progress(len(years))
+                    progress(len(reps))
     else:
         for job in jobs:
-            reports += _agency_reports(job)
+            reps = _agency_reports(job)
+            reports += reps
             if progress:
-                progress(len(years))
+                progress(len(reps))
     write_truth(out, reports, agencies)
     return reports
 
@@ -223,10 +227,15 @@ def _agency_reports(job) -> list[SynthReport]:
 REPORT_QUIRKS = ("blank_zero", "split_digits", "missing_labels", "annotated", "broken_total", "carry_break", "revision")
 
 
+def _report_quirks(rrng: random.Random, rates: Mapping[str, float]) -> list[str]:
+    """The first draws of a report's own random source: which report quirks it gets (a revision is a second file)."""
+    return [q for q in REPORT_QUIRKS if rrng.random() < rates.get(q, 0.0)]
+
+
 def _draw_quirks(a: Agency, y: int, rrng: random.Random, fmt: str, rates: Mapping[str, float], prev: int | None,
                  detail: dict) -> list[str]:
     """The report's own quirks at their rates, where they apply, and the agency's quirks that show in this year."""
-    quirks = [q for q in REPORT_QUIRKS if rrng.random() < rates.get(q, 0.0)]
+    quirks = _report_quirks(rrng, rates)
     if "split_digits" in quirks and fmt not in SPLIT_FORMATS:
         quirks.remove("split_digits")
     if "carry_break" in quirks and not (prev == y - 1 and a.name_in(y) == a.name_in(y - 1)):

@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from ingest.fingerprint import file_hash
 
-from .. import serve
+from .. import chartrules, serve
 from ..serve import plain
 from ..errors import XxgkError
 from ..home import Home
@@ -125,13 +125,14 @@ def home_page(request: Request, settings: Settings, lang: str) -> Page:
         scope = _scope(request, con)
         tables = data.home(con, scope)
         names = _key_labels(con, lang)
+        covered = chartrules.coverage(con, data.SCOPES[scope]).label()
     series = _series_of(tables["trends"], lang)
     chart_svgs = {
-        "requests": charts.line_chart(t("requests", lang), series("received", "handled", "disclosed")),
-        "disclosure_rate": charts.line_chart(label("disclosure_rate", lang), series("disclosure_rate"), percent=True),
+        "requests": charts.line_chart(t("requests", lang), series("received", "handled", "disclosed"), note=covered),
+        "disclosure_rate": _rate_chart(tables["trends"], lang, covered),
         "refusal_reasons": charts.bar_chart(t("refusal_reasons", lang), [
-            (names.get(("t3", "row", o), o), v) for o, v in tables["refusal_reasons"].rows]),
-        "appeals": charts.line_chart(t("appeals", lang), series("reconsiderations", "lawsuits")),
+            (names.get(("t3", "row", o), o), v) for o, v in tables["refusal_reasons"].rows], note=covered),
+        "appeals": charts.line_chart(t("appeals", lang), series("reconsiderations", "lawsuits"), note=covered),
     }
     cov = tables["coverage_by_year"]
     synthetic = sum(cov.column("synthetic"))
@@ -161,7 +162,7 @@ def agency_page(request: Request, settings: Settings, lang: str) -> Page:
     series = _series_of(tables["measures"], lang)
     chart_svgs = {
         "requests": charts.line_chart(t("requests", lang), series("received", "handled", "disclosed")),
-        "disclosure_rate": charts.line_chart(label("disclosure_rate", lang), series("disclosure_rate"), percent=True),
+        "disclosure_rate": _rate_chart(tables["measures"], lang),
         "appeals": charts.line_chart(t("appeals", lang), series("reconsiderations", "lawsuits")),
     }
     peer_ids = [agency_id] + tables["peers"].column("agency_id")[:5]
@@ -228,11 +229,14 @@ def compare_page(request: Request, settings: Settings, lang: str) -> Page:
         regions = data.regions(con)
     wide = _pivot(long, "series", "report_year", "value")
     series: dict[str, list] = {}
-    for sid, name, year, value in long.rows:
-        series.setdefault(name or sid, []).append((year, None if value is None else float(value)))
+    rate = measure in data.RATES
+    for sid, name, year, value, n in long.rows:   # a rate from too few cases is a gap in the chart, kept in the table
+        shown = value is not None and (not rate or chartrules.rate_ok(n))
+        series.setdefault(name or sid, []).append((year, float(value) if shown else None))
     return Page("compare.html", t("compare", lang), {"compare": long, "regions": regions}, {
         "measure": measure, "measures": list(data.MEASURES), "agencies": agencies, "codes": codes, "wide": wide,
-        "chart": charts.line_chart(label(measure, lang), series, percent=measure in data.RATES),
+        "chart": charts.line_chart(label(measure, lang), series, percent=rate,
+                                   note=f"n ≥ {chartrules.MIN_RATE_N}" if rate else None),
         "chart_tables": {"chart": "compare"}})
 
 
@@ -299,6 +303,15 @@ def _valid(value: str, pattern: re.Pattern, what: str) -> str:
     if not pattern.match(value or ""):
         raise WebError(400, f"malformed {what}: {value[:40]!r}")
     return value
+
+
+def _rate_chart(table: Table, lang: str, covered: str | None = None) -> str:
+    """The disclosure rate by year, left out where fewer requests were handled than a rate needs."""
+    points = charts.mask_rates(list(zip(table.column("report_year"), table.column("disclosure_rate"))),
+                               table.column("handled"))
+    note = f"n = {t('handled_requests', lang)} ≥ {chartrules.MIN_RATE_N}"
+    return charts.line_chart(label("disclosure_rate", lang), {label("disclosure_rate", lang): points}, percent=True,
+                             note=f"{covered}; {note}" if covered else note)
 
 
 def _series_of(table: Table, lang: str):

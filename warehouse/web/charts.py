@@ -7,9 +7,11 @@ from __future__ import annotations
 import math
 from html import escape
 
+from .. import chartrules as rules
+
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 W, H = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 190, 28, 36
+LEFT, RIGHT, TOP, BOTTOM = 64, 190, 40, 36
 
 
 def _fmt(v: float, percent: bool) -> str:
@@ -43,12 +45,27 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return [first + i * step for i in range(int(math.ceil((hi - first) / step - 1e-9)) + 1)]
 
 
-def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], percent: bool = False) -> str:
-    """Lines of (year, value) per series; None values leave a gap. An empty chart says so."""
+def _head(title: str, note: str | None, width: int, height: float, x: float) -> str:
+    """The opening of a chart: its title and, below it, a smaller note (what the data covers)."""
+    label = f"{title} — {note}" if note else title
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
+            f'<text x="{x}" y="16" class="chart-title">{escape(title)}</text>'
+            + (f'<text x="{x}" y="30" class="chart-note" font-size="10" fill="#666">{escape(_fit(note, width - x - 8, 10))}</text>'
+               if note else ""))
+
+
+def mask_rates(points: list[tuple[int, float | None]], denominators: list) -> list[tuple[int, float | None]]:
+    """(year, rate) points with the rate left out (a gap) where its denominator is below the minimum n."""
+    return [(x, y if rules.rate_ok(d) else None) for (x, y), d in zip(points, denominators)]
+
+
+def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], percent: bool = False,
+               note: str | None = None) -> str:
+    """Lines of (year, value) per series; None values leave a gap. An empty chart says so. ``note`` goes
+    under the title (what the data covers, the minimum n of a rate)."""
     points = [(x, y) for pts in series.values() for x, y in pts if y is not None]
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {H}" role="img" '
-            f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
-            f'<text x="{LEFT}" y="16" class="chart-title">{escape(title)}</text>')
+    head = _head(title, note, W, H, LEFT)
     if not points:
         return head + f'<text x="{W / 2}" y="{H / 2}" text-anchor="middle" class="chart-empty">—</text></svg>'
     xs = sorted({x for x, _ in points})
@@ -92,14 +109,12 @@ def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], pe
     return "".join(parts) + "</svg>"
 
 
-def bar_chart(title: str, items: list[tuple[str, float | None]]) -> str:
+def bar_chart(title: str, items: list[tuple[str, float | None]], note: str | None = None) -> str:
     """Horizontal bars, one per (label, value), in the order given."""
     items = [(k, v) for k, v in items if v is not None]
     bar_h, gap, label_w = 18, 6, 230
     height = TOP + len(items) * (bar_h + gap) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {W} {max(height, 60)}" role="img" '
-             f'aria-label="{escape(title)}"><title>{escape(title)}</title>'
-             f'<text x="8" y="16" class="chart-title">{escape(title)}</text>']
+    parts = [_head(title, note, W, max(height, 60), 8)]
     if not items:
         return parts[0] + f'<text x="{W / 2}" y="45" text-anchor="middle" class="chart-empty">—</text></svg>'
     top = max(v for _, v in items) or 1

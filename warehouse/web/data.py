@@ -185,23 +185,24 @@ def source_paths(con, report_id: str) -> tuple[str, list[str]] | None:
 # --- compare -------------------------------------------------------------------------------------------
 
 def compare(con, measure: str, agency_ids: list[str], region_codes: list[str], scope: str = "all") -> Table:
-    """Long table (series_id, series, report_year, value): one series per agency or region."""
-    out = Table(["series_id", "series", "report_year", "value"])
+    """Long table (series_id, series, report_year, value, n): one series per agency or region; ``n`` is a rate's
+    denominator (null for counts)."""
+    out = Table(["series_id", "series", "report_year", "value", "n"])
+    ratio = MEASURES[measure]
     if agency_ids:
         marks = ", ".join("?" * len(agency_ids))
         out.rows += fetch(con, f"""
-            select y.agency_id, d.agency_name, y.report_year, y.{measure}
+            select y.agency_id, d.agency_name, y.report_year, y.{measure}, {f"y.{ratio[1]}" if ratio else "null"}
             from agency_year y join dim_agency d using (agency_id)
             where y.agency_id in ({marks}) order by d.agency_name, y.report_year""", agency_ids).rows
     if region_codes:
-        ratio = MEASURES[measure]
-        value = (f"sum({ratio[0]}) / nullif(sum({ratio[1]}) filter (where {ratio[0]} is not null), 0)" if ratio
-                 else f"sum({measure})")
+        n = f"sum({ratio[1]}) filter (where {ratio[0]} is not null)" if ratio else "null"
+        value = f"sum({ratio[0]}) / nullif({n}, 0)" if ratio else f"sum({measure})"
         for code in region_codes:
             out.rows += fetch(con, f"""
                 select ? as series_id,
                        coalesce(any_value(case when prefecture_code = ? then prefecture_name else province_name end), ?) as series,
-                       report_year, {value} as value
+                       report_year, {value} as value, {n} as n
                 from agency_year
                 where (province_code = ? or prefecture_code = ?) and {SCOPES[scope]}
                 group by report_year order by report_year""", [code, code, code, code, code]).rows

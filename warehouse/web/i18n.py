@@ -25,7 +25,7 @@ UI = {
     "coverage": ("数据覆盖", "Coverage"), "coverage_by_year": ("各年度年报数", "Reports by year"),
     "coverage_by_province": ("各省份年报数", "Reports by province and year"),
     "reports": ("年报数", "reports"), "synthetic": ("合成数据", "synthetic"), "real": ("真实年报", "real"),
-    "agencies": ("机关数", "agencies"), "trends": ("全国趋势", "National trends"),
+    "agencies": ("机关数", "agencies"), "trends": ("年度趋势", "Trends by year"), "handled_requests": ("办理数", "requests handled"),
     "requests": ("申请数量", "Requests"), "refusal_reasons": ("不予公开理由", "Refusal reasons"),
     "appeals": ("行政复议和行政诉讼", "Reconsiderations and lawsuits"),
     "synthetic_banner": ("注意：以下包含项目生成的合成数据，并非真实年报。",
