@@ -32,11 +32,3 @@ def digest(parsed) -> str:
     text = json.dumps(canonical(parsed), ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-
-def document_form(doc) -> list:
-    """A reader's Document as plain lists: blocks with their kind, text or grid, page and merges."""
-    from ingest.model import Table
-
-    blocks = [["table", b.rows, b.index, b.ragged, b.page, b.covered] if isinstance(b, Table)
-              else ["paragraph", b.text, b.page] for b in doc.blocks]
-    return [doc.format, doc.encoding, sorted(doc.meta.items()), blocks, doc.notes]

@@ -46,21 +46,6 @@ def formats() -> list[str]:
     return sorted(_READERS)
 
 
-ENGINES = ("fast", "reference")
-
-
-def engine() -> str:
-    """Which tree builder and character extractor the HTML and PDF readers use: ``fast`` (compiled,
-    the default) or ``reference`` (lxml's walk and pdfminer's layout on every page). Both give the
-    same Document; ``XXGK_READER_ENGINE=reference`` selects the reference path, to compare them."""
-    import os
-
-    name = os.environ.get("XXGK_READER_ENGINE", "fast").strip().lower() or "fast"
-    if name not in ENGINES:
-        raise ValueError(f"XXGK_READER_ENGINE={name!r}; known engines: {', '.join(ENGINES)}")
-    return name
-
-
 # ---------------------------------------------------------------- markup evidence
 
 _OPEN_TAG = re.compile(
