@@ -9,6 +9,7 @@ plug in with :func:`register`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -71,7 +72,7 @@ _CLOSE_NAMES = frozenset(_CLOSE_TAG.pattern[5:_CLOSE_TAG.pattern.index(b")")].re
 
 
 def _count_names(pattern: re.Pattern, window: bytes, names: frozenset) -> int:
-    return sum(1 for n in pattern.findall(window) if n.lower() in names)
+    return sum(n for name, n in Counter(pattern.findall(window)).items() if name.lower() in names)
 
 
 def _markup(window: bytes) -> tuple[int, int, int, bool]:
@@ -233,7 +234,7 @@ def simplify_traditional(doc: Document) -> None:
         return
     convert = _t2s()
     simplified = convert(sample)
-    changed = 0 if simplified == sample else sum(1 for a, b in zip(sample, simplified) if a != b)
+    changed = 0 if simplified == sample else sum(map(str.__ne__, sample, simplified))   # position by position
     if changed < 5 or changed < cjk * TRADITIONAL_SHARE:
         return
     for b in doc.blocks:
