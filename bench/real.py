@@ -117,6 +117,38 @@ def pandas_ms(files: list[Path], rounds: int = 3) -> float:
     return round(1000 * statistics.median(times) / len(texts), 3)
 
 
+_GROUPS = (("pdfminer/", "pdfminer (content streams, fonts)"), ("pdfplumber/", "pdfplumber (objects, tables, text lines)"),
+           ("ingest/readers/", "xxgk readers"), ("ingest/layout.py", "layout mapping"), ("ingest/rules.py", "rules"),
+           ("ingest/metadata.py", "metadata"), ("ingest/", "other xxgk"), ("lxml", "lxml"))
+
+
+def profile(files: list[Path], rounds: int = 1) -> dict:
+    """Where ``parse_report`` spends its time on these files: own time per area (%) and the top functions."""
+    import cProfile
+    import pstats
+
+    from ingest.pipeline import parse_report
+
+    datas = [(f.read_bytes(), f.name) for f in files]
+    parse_report(*datas[0])
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(rounds):
+        for d, name in datas:
+            parse_report(d, name)
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    total = sum(v[2] for v in stats.values()) or 1.0
+    groups: dict[str, float] = {}
+    for (file, _line, func), (_cc, _nc, tt, _ct, _callers) in stats.items():
+        label = next((lab for key, lab in _GROUPS if key in file), "C built-ins" if file == "~" else "Python library")
+        groups[label] = groups.get(label, 0.0) + tt
+    top = sorted(stats.items(), key=lambda kv: -kv[1][2])[:8]
+    return {"areas_pct": {k: round(100 * v / total, 1) for k, v in sorted(groups.items(), key=lambda kv: -kv[1])},
+            "top_own_time": [{"function": f"{Path(f).name}:{line}({func})" if f != "~" else func,
+                              "pct": round(100 * v[2] / total, 1)} for (f, line, func), v in top]}
+
+
 def bench_real(work: Path, n: int, n_pdf: int, run: Callable[[list[str]], dict], xxgk: list[str]) -> dict:
     """The real-file stage; ``run`` times a command (wall seconds, peak RSS of its process tree)."""
     if not RAW.is_dir():
@@ -143,6 +175,8 @@ def bench_real(work: Path, n: int, n_pdf: int, run: Callable[[list[str]], dict],
             row["peak_rss_mb"] = max(row.get("peak_rss_mb", 0), r["peak_rss_mb"])
             row[f"ingest_{workers}w_out"] = r["out"].strip().splitlines()[0] if r["out"].strip() else ""
         row["speedup_2_vs_1"] = round(row["ingest_1w_s"] / row["ingest_2w_s"], 2)
+        if shape in ("html", "pdf"):
+            row["profile"] = profile(files[:1] if shape == "pdf" else files[:20], rounds=1 if shape == "pdf" else 3)
         if shape == "html":
             row["pandas_read_html_ms"] = pandas_ms(files)
             row["pandas_ratio_parse"] = round(row["pandas_read_html_ms"] / row["parse_ms_per_report"], 2)

@@ -31,6 +31,13 @@ def _real(real: dict, title: str) -> list[str]:
     if real.get("note"):
         out += ["", f"- {real['note']}."]
     for row in real["rows"]:
+        prof = row.get("profile")
+        if prof:
+            areas = ", ".join(f"{k} {v}%" for k, v in prof["areas_pct"].items() if v >= 1)
+            top = ", ".join(f"`{t['function']}` {t['pct']}%" for t in prof["top_own_time"][:6])
+            out += [f"- Profile of `parse_report` on real {row['shape']} (cProfile, own time; compiled lxml code counts "
+                    f"in its Python caller): {areas}. Top functions: {top}."]
+    for row in real["rows"]:
         if "pandas_read_html_ms" in row:
             out += ["", f"- `pandas.read_html` alone on the same real pages: {row['pandas_read_html_ms']} ms a page; xxgk's whole "
                     f"parse is {row['pandas_ratio_parse']}× faster in-process, and the whole `xxgk ingest` (1 worker) "
