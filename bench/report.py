@@ -30,6 +30,14 @@ def _real(real: dict, title: str) -> list[str]:
                    f"{row['ingest_1w_per_s']} | {row['ingest_2w_per_s']} | {row['speedup_2_vs_1']}× | {row['peak_rss_mb']} | {verdict} |")
     if real.get("note"):
         out += ["", f"- {real['note']}."]
+    if real.get("ab_cpu_ms"):
+        ab = real["ab_cpu_ms"]
+        out += ["", f"Before and after, measured fairly on a shared machine: {ab['how']}", "",
+                "| shape | variants | before (CPU ms per report) | after | change |", "|---|---|---|---|---|"]
+        out += [f"| {shape} | {v['n']} | {v['before_ms']} | {v['after_ms']} | {round(100 * (v['after_ms'] / v['before_ms'] - 1), 1)}% |"
+                for shape, v in ab["shapes"].items()]
+        out.append("")
+    out += [f"- {n}" for n in real.get("notes", [])]
     for row in real["rows"]:
         prof = row.get("profile")
         if prof:
@@ -144,7 +152,7 @@ def markdown(r: dict) -> str:
     if "real" in r:
         out += _real(r["real"], "Real reports (variants of ../shared/corpus/raw)")
     if "real_before" in r:
-        out += _real(r["real_before"], f"Real reports before the fast readers ({r['real_before'].get('commit', '')})")
+        out += _real(r["real_before"], f"Real reports, baseline run before this round ({r['real_before'].get('commit', '')})")
     if r.get("notes"):
         out += ["## Notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
     return "\n".join(out)
