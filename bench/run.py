@@ -5,6 +5,7 @@ Every figure comes from running the real commands (`xxgk ingest`, `xxgk build`, 
 largest resident set of any process of a command (ru_maxrss of its process tree).
 
     make bench                      # the full run (about 25 minutes on 2 cores)
+    .venv/bin/python bench/run.py --merge --only real --real-n 200   # real-file stage alone, a few minutes
     .venv/bin/python bench/run.py --quick    # small sizes, to check the script itself
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.real import bench_real  # noqa: E402
 from ingest.synthetic import generate, load_truth  # noqa: E402
 
 XXGK = [sys.executable, "-m", "warehouse.cli"]
@@ -313,10 +315,13 @@ def write_outputs(result: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
-    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas ocr")
-    ap.add_argument("--merge", action="store_true", help="keep the other stages of today's result file (re-run some stages)")
+    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas ocr real")
+    ap.add_argument("--real-n", type=int, default=None,
+                    help="variants per real shape (default 1000; PDF a tenth; --quick: 100)")
+    ap.add_argument("--merge", action="store_true", help="keep the other stages of today's (else the latest) result file (re-run some stages)")
     args = ap.parse_args()
-    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas", "ocr"])
+    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas", "ocr", "real"])
+    n_real = args.real_n or (100 if args.quick else 1000)
     n_ingest = 100 if args.quick else 1000
     sizes = [100, 300, 1000] if args.quick else [1000, 10000, 100000]
     n_query = 2000 if args.quick else 1_000_000
@@ -324,6 +329,8 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     result: dict = {"started": datetime.now(timezone.utc).isoformat(), "machine": machine(), "quick": args.quick}
     today = RESULTS / f"{date.today().isoformat()}.json"
+    if args.merge and not today.exists() and list(RESULTS.glob("*.json")):
+        today = max(RESULTS.glob("*.json"))          # the latest run gains the re-run stages
     if args.merge and today.exists():
         result = json.loads(today.read_text())
         result.setdefault("rerun", []).append({"stages": sorted(stages), "at": datetime.now(timezone.utc).isoformat(),
@@ -334,7 +341,8 @@ def main() -> None:
             ("queries", lambda: bench_queries(n_query)),
             ("web", lambda: bench_web(n_web)),
             ("pandas", lambda: bench_pandas(n_ingest)),
-            ("ocr", lambda: bench_ocr(2 if args.quick else 5))]
+            ("ocr", lambda: bench_ocr(2 if args.quick else 5)),
+            ("real", lambda: bench_real(WORK, n_real, max(6, n_real // 10), run, XXGK))]
     if "refresh" in stages:
         stages.add("build")
     for stage, fn in plan:

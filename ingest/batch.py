@@ -288,13 +288,26 @@ def _home_error(exc: OSError) -> bool:
 
 # ---------------------------------------------------------------- the batch
 
-def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
+def default_workers() -> int:
+    """Parser processes when none are asked for: the cores this process may run on."""
+    count = getattr(os, "process_cpu_count", None)          # Python 3.13+
+    if count is not None:
+        return max(1, count() or 1)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = None,
                  progress: Callable[[int], None] | None = None, hashes: dict[str, str] | None = None,
                  reparse: bool = False) -> Summary:
     """Ingest files and folders into ``home``'s lake. ``hashes`` (:func:`path_text` of the resolved path ->
     :func:`file_hash`) spares hashing files the caller has already hashed, as `xxgk refresh` has in its
     inbox manifest. ``paths`` may be an :class:`Expanded` (its counts and refusals are kept). ``reparse``
-    parses again files the lake already holds, whatever version read them."""
+    parses again files the lake already holds, whatever version read them. ``workers`` parser processes run
+    at once (None: :func:`default_workers`)."""
+    workers = default_workers() if workers is None else max(1, workers)
     home = Path(home)
     hashes = hashes or {}
     files = paths if isinstance(paths, Expanded) else expand(paths, home)

@@ -32,6 +32,17 @@ def test_real_report_fidelity(scores, golden):
     assert not [k for k in s.missing + [w[0] for w in s.wrong] if k.startswith("meta|")], render_scores([s], verbose=True)
 
 
+def test_real_reports_equal_their_goldens(scores):
+    """The lake of the real corpus before and after a change meant to keep every cell: the goldens are met
+    exactly (no wrong, missing or invented cell), not only above the fidelity threshold."""
+    if not golden_files():
+        pytest.skip("../shared/corpus is not beside the checkout")
+    assert len(scores) == len(golden_files())
+    for s in scores.values():
+        assert s.golden_cells > 0
+        assert (s.exact, s.wrong, s.missing, s.invented) == (s.golden_cells, [], [], []), render_scores([s], verbose=True)
+
+
 def test_scorer_counts_wrong_missing_and_invented(tmp_path):
     """The scorer itself: a doctored golden file must show up as wrong, missing and invented cells."""
     import json

@@ -198,7 +198,7 @@ def cmd_refresh(args) -> int:
         home.require()           # the default ./data is never created by a refresh; a named home may be
     try:
         run = refresh(home, sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
-                      reparse=args.reparse)
+                      reparse=args.reparse, workers=args.workers)
     except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
         log.error(f"xxgk: error: {exc}")
         return exc.exit_code
@@ -261,7 +261,7 @@ def parser() -> argparse.ArgumentParser:
 
     sp = add("ingest", cmd_ingest, "read report files or folders into the Parquet lake")
     sp.add_argument("paths", nargs="+", help="files or folders")
-    sp.add_argument("--workers", type=int, default=1, help="parallel parser processes (default 1)")
+    sp.add_argument("--workers", type=int, default=None, help="parallel parser processes (default: one per core)")
     sp.add_argument("--reparse", action="store_true",
                     help="parse files the lake already holds again (by default only those read by another parser "
                          "version or quarantined for a program error)")
@@ -332,6 +332,7 @@ def parser() -> argparse.ArgumentParser:
     fetch_options(sp)
     sp.add_argument("--full", action="store_true", help="rebuild every model from scratch")
     sp.add_argument("--reparse", action="store_true", help="parse every inbox file again, even if this parser version read it")
+    sp.add_argument("--workers", type=int, default=None, help="parallel parser processes (default: one per core)")
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=300)

@@ -11,6 +11,7 @@ formats (an OCR reader, say) plug in with :func:`register`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -61,10 +62,25 @@ _DOC_MARK = re.compile(rb"<!doctype\s+html|<html[\s>]|<body[\s>]|<head[\s>]|<tab
 _MIME_HEAD = re.compile(rb"(?:[A-Za-z][A-Za-z0-9-]*:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*){1,40}")
 
 
+# Every tag name, counted against the known ones: one scan instead of an alternation tried at every "<".
+# A known name is the whole run of characters up to whitespace, ">" or "/", so the counts equal
+# those of _OPEN_TAG and _CLOSE_TAG.
+_ANY_OPEN = re.compile(rb"<([^\s>/<]+)(?=[\s>/])")
+_ANY_CLOSE = re.compile(rb"</([^\s>/<]+)\s*>")
+_OPEN_NAMES = frozenset(_OPEN_TAG.pattern[4:_OPEN_TAG.pattern.index(b")")].replace(b"h[1-6]", b"h1|h2|h3|h4|h5|h6")
+                        .split(b"|"))
+_CLOSE_NAMES = frozenset(_CLOSE_TAG.pattern[5:_CLOSE_TAG.pattern.index(b")")].replace(b"h[1-6]", b"h1|h2|h3|h4|h5|h6")
+                         .split(b"|"))
+
+
+def _count_names(pattern: re.Pattern, window: bytes, names: frozenset) -> int:
+    return sum(n for name, n in Counter(pattern.findall(window)).items() if name.lower() in names)
+
+
 def _markup(window: bytes) -> tuple[int, int, int, bool]:
     """Counts of known opening tags, closing tags and entities, and whether a document-level tag occurs."""
-    return (len(_OPEN_TAG.findall(window)), len(_CLOSE_TAG.findall(window)), len(_ENTITY.findall(window)),
-            _DOC_MARK.search(window) is not None)
+    return (_count_names(_ANY_OPEN, window, _OPEN_NAMES), _count_names(_ANY_CLOSE, window, _CLOSE_NAMES),
+            len(_ENTITY.findall(window)), _DOC_MARK.search(window) is not None)
 
 
 def _ole2_evidence(data: bytes, lower_name: str) -> str | None:
@@ -203,6 +219,7 @@ def read(data: bytes, fmt: str) -> Document:
     return doc
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
 TRADITIONAL_SHARE = 0.03       # share of CJK characters that t2s changes, above which a text is traditional
 
 
@@ -214,11 +231,12 @@ def simplify_traditional(doc: Document) -> None:
     texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
     texts += [c for t in doc.tables for row in t.rows for c in row]
     sample = "".join(texts)[:50_000]
-    cjk = sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff")
+    cjk = len(_CJK.findall(sample))
     if cjk < 20:
         return
     convert = _t2s()
-    changed = sum(1 for a, b in zip(sample, convert(sample)) if a != b)
+    simplified = convert(sample)
+    changed = 0 if simplified == sample else sum(map(str.__ne__, sample, simplified))   # position by position
     if changed < 5 or changed < cjk * TRADITIONAL_SHARE:
         return
     for b in doc.blocks:

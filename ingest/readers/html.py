@@ -105,6 +105,58 @@ def parse_html(text: str) -> Document:
             meta[f"meta:{name}"] = _clean(m.get("content"))
 
     etree.strip_elements(root, *_SKIP_TAGS, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    body = root.find("body")
+    start = body if body is not None else root
+    blocks = _blocks(start, text)
+    return Document(blocks=blocks, format="html", meta=meta)
+
+
+_BREAK = "\ue001"       # stands at each block boundary in the page's text
+_TABLE = "\ue002"       # a leaf table's place in the page's text, followed by its number
+
+
+def _blocks(start, source: str) -> list:
+    """Paragraphs (text between block boundaries) and leaf tables (tables without a nested table), in order.
+
+    Leaf tables are read whole and each replaced by a placeholder; every block element then gets a
+    boundary mark before its text and before its tail, and the page's text is serialised once (in C)
+    and split at the marks. A page that itself holds a mark character is walked element by element."""
+    if _BREAK in source or _TABLE in source:
+        return _walk(start)
+    leaf = [t for t in start.iter("table") if next(t.iterdescendants("table"), None) is None]
+    tables: list[Table | None] = []
+    n_cells = 0
+    for t in leaf:
+        grid, covered = table_grid(t, n_cells)
+        n_cells += len(grid) * (len(grid[0]) if grid else 0)
+        tables.append(Table(rows=grid, covered=covered) if grid else None)
+    for k, t in enumerate(leaf):
+        mark = etree.Element("xxgk-table")
+        mark.text = f"{_BREAK}{_TABLE}{k}{_BREAK}"
+        mark.tail = _BREAK + (t.tail or "")
+        t.getparent().replace(t, mark)
+    for el in start.iter(*_BLOCK_TAGS):
+        el.text = _BREAK + (el.text or "")
+        if el is not start:
+            el.tail = _BREAK + (el.tail or "")
+    blocks: list = []
+    n_tables = 0
+    for piece in etree.tostring(start, method="text", encoding="unicode", with_tail=False).split(_BREAK):
+        if piece.startswith(_TABLE):
+            table = tables[int(piece[1:])]
+            if table is not None:
+                table.index = n_tables
+                n_tables += 1
+                blocks.append(table)
+            continue
+        line = _clean(piece)
+        if line:
+            blocks.append(Paragraph(line))
+    return blocks
+
+
+def _walk(start) -> list:
+    """The same blocks as :func:`_blocks`, by an element-by-element walk (lxml's iterwalk)."""
     blocks: list = []
     buf: list[str] = []
     n_tables = n_cells = 0
@@ -116,9 +168,6 @@ def parse_html(text: str) -> Document:
                 blocks.append(Paragraph(line))
             buf.clear()
 
-    body = root.find("body")
-    start = body if body is not None else root
-    # lxml's iterwalk drives the walk in C; leaf tables are read whole and their subtree skipped.
     leaf_tables = {t for t in start.iter("table") if next(t.iterdescendants("table"), None) is None}
     walker = etree.iterwalk(start, events=("start", "end"))
     for event, el in walker:
@@ -143,7 +192,7 @@ def parse_html(text: str) -> Document:
             if el.tail and el is not start:
                 buf.append(el.tail)
     flush()
-    return Document(blocks=blocks, format="html", meta=meta)
+    return blocks
 
 
 @register("html")

@@ -15,8 +15,10 @@ corrupt files are quarantined as ``encrypted`` and ``corrupt_pdf``. A file with 
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
@@ -315,8 +317,34 @@ def _no_text(data: bytes, message: str) -> Document:
     raise Quarantine("no_text_layer", message)
 
 
+def _silent(*args, **kwargs) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def _quiet_pdfminer():
+    """While a PDF is read, pdfminer's and pdfplumber's loggers that would drop debug records anyway skip the
+    call: pdfminer logs at debug level for every token of a content stream, and the calls alone cost about a
+    tenth of the reading time. A logger enabled for debug keeps its records."""
+    quiet = [lg for name, lg in list(logging.root.manager.loggerDict.items())
+             if name.startswith(("pdfminer", "pdfplumber")) and isinstance(lg, logging.Logger)
+             and not lg.isEnabledFor(logging.DEBUG)]
+    for lg in quiet:
+        lg.debug = _silent
+    try:
+        yield
+    finally:
+        for lg in quiet:
+            lg.__dict__.pop("debug", None)
+
+
 @register("pdf")
 def read_pdf(data: bytes) -> Document:
+    with _quiet_pdfminer():
+        return _read_pdf(data)
+
+
+def _read_pdf(data: bytes) -> Document:
     if b"%%EOF" not in data[-4096:]:
         raise Quarantine("corrupt_pdf", "the file is truncated (no %%EOF marker at its end)")
     try:
@@ -326,7 +354,7 @@ def read_pdf(data: bytes) -> Document:
         plain = _without_owner_security(data) if q.reason == "encrypted" and b"/Encrypt" in data else None
         if plain is None:
             raise q from None
-        return read_pdf(plain)      # saved without its security handler: no /Encrypt, no second retry
+        return _read_pdf(plain)     # saved without its security handler: no /Encrypt, no second retry
     with pdf:
         _lenient_decryption(pdf.doc)
         _check_pages(pdf)
