@@ -41,8 +41,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import limits
+from .home import HomeLayout
 from .lake import Lake, new_batch_id
-from .pipeline import Parsed, _reject, parse_report
+from .pipeline import Parsed, parse_report, rejected
 from .versions import ParsePlan
 
 CHUNK = 500
@@ -139,7 +140,7 @@ def _inside(path: str, folder: str) -> bool:
 
 def _in_home(real: str, home: str | None) -> bool:
     """Whether ``real`` is the home or in it (its inbox excepted: that is where new files wait)."""
-    return bool(home) and _inside(real, home) and not _inside(real, os.path.join(home, "inbox"))
+    return bool(home) and _inside(real, home) and not _inside(real, str(HomeLayout(Path(home)).inbox))
 
 
 def expand(paths: Iterable[str | Path], home: str | Path | None = None) -> Expanded:
@@ -283,18 +284,33 @@ def _too_large(size: int) -> str:
             f"it was not read, and is identified by size and first and last MiB")
 
 
-def _parse_path(item: tuple[str, str, str, int]) -> Parsed:
+def parse_file(path: str | Path, keep_trace: bool = False) -> Parsed:
+    """One file read and parsed as ingest reads it (named by :func:`path_text`, hashed, size-checked);
+    ``keep_trace`` keeps the parse's trace (`xxgk inspect`). A file that cannot be read is its reject."""
+    text, item, refusal = _identify(Path(path), {})
+    if item is None:
+        return rejected(unread_hash(refusal[0], text), text, *refusal)
+    return parse_item(item, keep_trace)
+
+
+def parse_item(item: tuple[str, str, str, int], keep_trace: bool = False) -> Parsed:
+    """Read and parse one identified file (path, path text, sha256, size); an error reading it is its reject."""
+    parsed, exc = _guarded(_parse_path, item, keep_trace)
+    return rejected(item[2], item[1], *_unreadable(exc)) if exc is not None else parsed
+
+
+def _parse_path(item: tuple[str, str, str, int], keep_trace: bool = False) -> Parsed:
     path, text, sha, size = item
     if size > limits.MAX_BYTES:
-        return _reject(sha, text, "too_large", _too_large(size))
+        return rejected(sha, text, "too_large", _too_large(size))
     fd = _open_regular(path)
     try:
         data = _read_upto(fd, limits.MAX_BYTES + 1)
     finally:
         os.close(fd)
     if len(data) > limits.MAX_BYTES:
-        return _reject(sha, text, "too_large", _too_large(os.stat(path).st_size))
-    return parse_report(data, text, sha)
+        return rejected(sha, text, "too_large", _too_large(os.stat(path).st_size))
+    return parse_report(data, text, sha, keep_trace)
 
 
 def _unreadable(exc: OSError) -> tuple[str, str]:
@@ -328,12 +344,12 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
     :func:`file_hash`) spares hashing files the caller has already hashed, as `xxgk refresh` has in its
     inbox manifest. ``paths`` may be an :class:`Expanded` (its counts and refusals are kept). ``reparse``
     parses again files the lake already holds, whatever version read them."""
-    home = Path(home)
+    layout = HomeLayout.of(home)
     hashes = hashes or {}
-    files = paths if isinstance(paths, Expanded) else expand(paths, home)
-    lake = Lake(home / "lake")
+    files = paths if isinstance(paths, Expanded) else expand(paths, layout.root)
+    lake = Lake(layout.lake)
     lake.init()
-    quarantine = home / "quarantine"
+    quarantine = layout.quarantine
     summary = Summary(files_in=len(files) + len(files.refused), skipped=dict(files.skipped))
     plan = ParsePlan(lake, reparse)
     now = datetime.now(timezone.utc)
@@ -358,7 +374,7 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
         if item:
             todo.append(item)
             continue
-        rej = {**_reject(sha, text, *refusal).reject, "quarantined_path": None, "rejected_at": now, "batch_id": batch_id}
+        rej = {**rejected(sha, text, *refusal).reject, "quarantined_path": None, "rejected_at": now, "batch_id": batch_id}
         rejects.append(rej)
         sources.append({"source_sha256": sha, "source_path": text, "outcome": "quarantined", "seen_at": now, "batch_id": batch_id})
         summary.quarantined += 1
@@ -369,7 +385,7 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
     if sources:
         lake.write_batch({"sources": sources, "rejects": rejects}, f"{batch_id}-dup")
     chunks = _chunks(todo, workers)
-    jobs = [(str(home / "lake"), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)]
+    jobs = [(str(layout.lake), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)]
     for res in _run(jobs, workers, progress):
         summary.parsed += res.parsed
         summary.parsed_with_findings += res.parsed_with_findings
@@ -441,11 +457,9 @@ def ingest_chunk(job, notify: Callable[[tuple], None] | None = None) -> ChunkRes
             notify(("start", sha))
         try:
             with _memory_budget():
-                parsed, exc = _guarded(_parse_path, item)
+                parsed = parse_item(item)
         except MemoryError:
-            parsed, exc = _reject(sha, text, "too_much_memory", limits.memory_message()), None
-        if exc is not None:
-            parsed = _reject(sha, text, *_unreadable(exc))
+            parsed = rejected(sha, text, "too_much_memory", limits.memory_message())
         if parsed.status == "quarantined":
             _add_reject(pending, res, parsed.reject, _quarantine(item, parsed.reject["reason_code"], Path(quarantine)),
                         now, batch_id)
@@ -607,7 +621,7 @@ def _after_death(w: _Worker, message: str, reason: str) -> tuple:
         return (lake_root, quarantine, items, batch_id + "-w", now, decided)
     retry_id = batch_id + "-r"
     bad = next(i for i in items if i[2] == w.current)
-    rej = _reject(bad[2], bad[1], reason, message).reject
+    rej = rejected(bad[2], bad[1], reason, message).reject
     kept = _quarantine(bad, reason, Path(quarantine))
     rest = [i for i in items if i is not bad]
     return (lake_root, quarantine, rest, retry_id, now, decided + [{**rej, "quarantined_path": kept}])

@@ -108,6 +108,10 @@ class Lake:
         self.finish_compactions()
         self.sweep_uncommitted()
 
+    def initialised(self) -> bool:
+        """Whether :meth:`init` has made this lake."""
+        return (self.root / "_batches").is_dir()
+
     def finish_compactions(self) -> None:
         """Delete files a committed compaction replaced (a writer killed mid-compaction leaves them)."""
         for marker in (self.root / "_batches").glob("*-compact.json"):

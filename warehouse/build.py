@@ -45,7 +45,7 @@ def dbt_env(home: Home, db_path: Path) -> dict[str, str]:
     return {
         "XXGK_HOME": str(home.duckdb_config()["file_search_path"]),
         "XXGK_DB_PATH": str(db_path),
-        "XXGK_DBT_TARGET": str(home.root / ".dbt-target"),
+        "XXGK_DBT_TARGET": str(home.dbt_target),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -55,7 +55,7 @@ def run_dbt(args: list[str], home: Home, db_path: Path, quiet: bool = True) -> s
     """Run a dbt command in a child process (so the database file is closed and checkpointed when it ends)."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
-           "--log-path", str(home.root / ".dbt-target" / "logs")]
+           "--log-path", str(home.dbt_target / "logs")]
     if quiet:
         cmd.append("--quiet")
     env = {**os.environ, **dbt_env(home, db_path)}
@@ -99,7 +99,7 @@ def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None
     home.ensure()
     Lake(home.lake).init()
     home.build_dir.mkdir(parents=True, exist_ok=True)
-    staging = home.build_dir / "xxgk.duckdb"
+    staging = home.staging_db
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
     scoped = incremental and home.db.exists()
@@ -107,7 +107,7 @@ def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None
         copy = staging.with_name(staging.name + ".copy")
         shutil.copyfile(home.db, copy)
         os.replace(copy, staging)
-    run_results = home.root / ".dbt-target" / "run_results.json"
+    run_results = home.dbt_target / "run_results.json"
     run_results.unlink(missing_ok=True)
     # dbt unit tests check the model logic, not the data: they run in the test suite, not on every build.
     # From a copy, tests and scoped models check only what is new since that build (macros/build_scope.sql).
