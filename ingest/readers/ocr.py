@@ -187,7 +187,7 @@ def _join(parts: list[str]) -> str:
         if out and out[-1].isascii() and out[-1].isalnum() and p[:1].isascii() and p[:1].isalnum():
             out += " "
         out += p
-    return pdf._normalise(out)
+    return pdf.normalise_line(out)
 
 
 def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | None]:
@@ -278,7 +278,7 @@ def _line_text(line: list[tuple]) -> str:
             out += " " if gap > (y1 - y0) * 0.8 else ""
         out += text
         prev = x1
-    return pdf._normalise(out)
+    return pdf.normalise_line(out)
 
 
 def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
@@ -297,7 +297,7 @@ def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
         text = _line_text(line)
         top = min(b[0][1] for b in line)
         bottom = max(b[0][3] for b in line)
-        if not text or pdf._is_footer(text, top, bottom, height):
+        if not text or pdf.is_footer(text, top, bottom, height):
             continue
         items.append((top, Paragraph(text, page=pno, confidence=min(b[2] for b in line))))
     items.sort(key=lambda it: it[0])

@@ -61,7 +61,8 @@ _COMPAT = re.compile(r"[\u2e80-\u2fdf\uf900-\ufaff]")
 
 # ---------------------------------------------------------------- text clean-up
 
-def _normalise(text: str) -> str:
+def normalise_line(text: str) -> str:
+    """A line of page text: compatibility forms folded (NFKC), gaps of justified CJK text closed, blanks collapsed."""
     text = _COMPAT.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
     text = _CJK_GAP.sub("", text)           # justified CJK text: 号 ， 邮 编 -> 号，邮编
     return _WS.sub(" ", text).strip()
@@ -79,10 +80,10 @@ def _cell_text(raw: str | None) -> str:
         if out and out[-1].isascii() and out[-1].isalpha() and p[0].isascii() and p[0].isalpha():
             out += " "
         out += p
-    return _normalise(out)
+    return normalise_line(out)
 
 
-def _is_footer(text: str, top: float, bottom: float, height: float) -> bool:
+def is_footer(text: str, top: float, bottom: float, height: float) -> bool:
     compact = text.replace(" ", "")
     if _FOOTER.match(compact) or _FOOTER.match(text):
         return True
@@ -254,8 +255,8 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     height = float(page.height)
     text_chars = 0
     for line in text_page.extract_text_lines(return_chars=False):
-        text = _normalise(line["text"])
-        if not text or _is_footer(text, line["top"], line["bottom"], height):
+        text = normalise_line(line["text"])
+        if not text or is_footer(text, line["top"], line["bottom"], height):
             continue
         text_chars += len(text.replace(" ", ""))
         items.append((line["top"], Paragraph(text, page=pno)))
