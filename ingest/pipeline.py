@@ -3,8 +3,9 @@
 ``parse_report(data, source_path)`` runs reader → document model → layout
 mapping → metadata → rules (:func:`trace_report`, which records what each
 stage gave and the verdict) and returns plain rows for the lake tables; the
-trace it made is kept on request, for `xxgk inspect` to print. It does no I/O, so it can be mapped over files by any executor (a process pool
-here; Ray, Dask or Spark at national scale).
+trace is kept on request, for `xxgk inspect` to print, so ingest and inspect
+run one code path. It does no I/O, so it can be mapped over files by any
+executor (a process pool here; Ray, Dask or Spark at national scale).
 """
 from __future__ import annotations
 
@@ -135,7 +136,8 @@ def _run_stages(data: bytes, trace: Trace) -> None:
     trace.format = sniff(data, trace.source_path)
     trace.document = doc = read(data, trace.format)
     trace.metadata = meta = extract_metadata(doc)
-    trace.mapping, trace.rows = mapping, _ = map_document(doc, meta.report_year)
+    mapping, rows = map_document(doc, meta.report_year)
+    trace.mapping, trace.rows = mapping, rows
     trace.confidences, ocr_findings = ocr_review(mapping, doc)
     screen(mapping)
     if not mapping.cells:

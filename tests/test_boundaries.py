@@ -52,7 +52,8 @@ def test_no_private_name_is_used_from_another_module():
             elif isinstance(n, ast.Import):
                 ours |= {(a.asname or a.name).split(".")[0] for a in n.names if a.name.split(".")[0] in PACKAGES}
         found += [f"{_rel(p)}:{n.lineno} {n.value.id}.{n.attr}" for n in ast.walk(tree)
-                  if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in ours and _private(n.attr)]
+                  if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                  and n.value.id in ours and _private(n.attr)]
     assert found == []
 
 
@@ -113,3 +114,29 @@ def test_the_layout_has_each_name(name, tmp_path):
     layout = HomeLayout(tmp_path)
     paths = {getattr(layout, a) for a in dir(HomeLayout) if isinstance(getattr(HomeLayout, a), property)}
     assert tmp_path / name in paths
+
+
+def test_fetch_and_refresh_run_one_fetch_step(tmp_path, monkeypatch):
+    """`xxgk fetch` and the first step of `xxgk refresh` are one function (warehouse.refresh.fetch)."""
+    import warehouse.refresh
+    from ingest.fetch import FetchSummary
+    from warehouse.cli import main
+    from warehouse.errors import XxgkError
+    from warehouse.home import Home
+
+    calls = []
+
+    def fetch(home, sources, policy, required=True, progress=None):
+        calls.append((home.root, str(sources), required))
+        return FetchSummary(ok=1, failed=1)
+
+    def no_build(*args, **kwargs):
+        raise XxgkError("not built in this test")
+
+    monkeypatch.setattr(warehouse.refresh, "fetch", fetch)
+    monkeypatch.setattr(warehouse.refresh, "build", no_build)
+    home = Home.resolve(tmp_path / "home")
+    assert main(["fetch", "--home", str(home.root), "--sources", "s.csv", "--quiet"]) == warehouse.refresh.EXIT_PARTIAL
+    run = warehouse.refresh.refresh(home, sources="s.csv")
+    assert calls == [(home.root, "s.csv", True), (home.root, "s.csv", False)]
+    assert (run.downloads_ok, run.downloads_failed, run.status) == (1, 1, "failed")

@@ -78,7 +78,8 @@ def _verdict(parsed: Parsed) -> list[str]:
         out.append(f"QUARANTINED  {parsed.reject['reason_code']}: {parsed.reject['message']}")
         return out
     report = parsed.report
-    out.append(f"rules: {report['rules_passed']} passed, {report['rules_failed']} failed; findings: {len(parsed.findings)}")
+    out.append(f"rules: {report['rules_passed']} passed, {report['rules_failed']} failed; "
+               f"findings: {len(parsed.findings)}")
     for f in parsed.findings:
         where = "/".join(x for x in (f["table_id"], f["row_key"], f["col_key"]) if x)
         out.append(f"  [{f['severity']}] {f['rule_id']}" + (f" {where}" if where else "") + f": {f['message']}")

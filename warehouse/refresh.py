@@ -1,6 +1,7 @@
 """`xxgk refresh`: fetch, ingest what is new or changed, build incrementally, swap, record the run.
 
-1. Fetch the sources file, if one is given or ``<home>/sources.csv`` exists.
+1. Fetch the sources file, if one is given or ``<home>/sources.csv`` exists (:func:`fetch`, which
+   `xxgk fetch` runs alone).
 2. Ingest only new or changed inbox files (:mod:`ingest.manifest`), and unchanged ones the lake
    holds only in another parser version's reading or quarantined for a program error (all of
    them with ``reparse``; :class:`ingest.versions.ParsePlan`).
