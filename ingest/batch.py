@@ -42,8 +42,9 @@ from pathlib import Path
 
 from . import limits
 from .fingerprint import file_hash, open_regular
+from .home import HomeLayout
 from .lake import Lake, new_batch_id
-from .pipeline import Parsed, _reject, parse_report
+from .pipeline import Parsed, parse_report, rejected
 from .versions import ParsePlan
 
 CHUNK = 500
@@ -140,7 +141,7 @@ def _inside(path: str, folder: str) -> bool:
 
 def _in_home(real: str, home: str | None) -> bool:
     """Whether ``real`` is the home or in it (its inbox excepted: that is where new files wait)."""
-    return bool(home) and _inside(real, home) and not _inside(real, os.path.join(home, "inbox"))
+    return bool(home) and _inside(real, home) and not _inside(real, str(HomeLayout(Path(home)).inbox))
 
 
 def expand(paths: Iterable[str | Path], home: str | Path | None = None) -> Expanded:
@@ -250,18 +251,33 @@ def _too_large(size: int) -> str:
             f"it was not read, and is identified by size and first and last MiB")
 
 
-def _parse_path(item: tuple[str, str, str, int]) -> Parsed:
+def parse_file(path: str | Path, keep_trace: bool = False) -> Parsed:
+    """One file read and parsed as ingest reads it (named by :func:`path_text`, hashed, size-checked);
+    ``keep_trace`` keeps the parse's trace (`xxgk inspect`). A file that cannot be read is its reject."""
+    text, item, refusal = _identify(Path(path), {})
+    if item is None:
+        return rejected(unread_hash(refusal[0], text), text, *refusal)
+    return parse_item(item, keep_trace)
+
+
+def parse_item(item: tuple[str, str, str, int], keep_trace: bool = False) -> Parsed:
+    """Read and parse one identified file (path, path text, sha256, size); an error reading it is its reject."""
+    parsed, exc = _guarded(_parse_path, item, keep_trace)
+    return rejected(item[2], item[1], *_unreadable(exc)) if exc is not None else parsed
+
+
+def _parse_path(item: tuple[str, str, str, int], keep_trace: bool = False) -> Parsed:
     path, text, sha, size = item
     if size > limits.MAX_BYTES:
-        return _reject(sha, text, "too_large", _too_large(size))
+        return rejected(sha, text, "too_large", _too_large(size))
     fd = open_regular(path)
     try:
         data = _read_upto(fd, limits.MAX_BYTES + 1)
     finally:
         os.close(fd)
     if len(data) > limits.MAX_BYTES:
-        return _reject(sha, text, "too_large", _too_large(os.stat(path).st_size))
-    return parse_report(data, text, sha)
+        return rejected(sha, text, "too_large", _too_large(os.stat(path).st_size))
+    return parse_report(data, text, sha, keep_trace)
 
 
 def _unreadable(exc: OSError) -> tuple[str, str]:
@@ -308,12 +324,12 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
     parses again files the lake already holds, whatever version read them. ``workers`` parser processes run
     at once (None: :func:`default_workers`)."""
     workers = default_workers() if workers is None else max(1, workers)
-    home = Path(home)
+    layout = HomeLayout.of(home)
     hashes = hashes or {}
-    files = paths if isinstance(paths, Expanded) else expand(paths, home)
-    lake = Lake(home / "lake")
+    files = paths if isinstance(paths, Expanded) else expand(paths, layout.root)
+    lake = Lake(layout.lake)
     lake.init()
-    quarantine = home / "quarantine"
+    quarantine = layout.quarantine
     summary = Summary(files_in=len(files) + len(files.refused), skipped=dict(files.skipped))
     plan = ParsePlan(lake, reparse)
     now = datetime.now(timezone.utc)
@@ -338,7 +354,7 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
         if item:
             todo.append(item)
             continue
-        rej = {**_reject(sha, text, *refusal).reject, "quarantined_path": None, "rejected_at": now, "batch_id": batch_id}
+        rej = {**rejected(sha, text, *refusal).reject, "quarantined_path": None, "rejected_at": now, "batch_id": batch_id}
         rejects.append(rej)
         sources.append({"source_sha256": sha, "source_path": text, "outcome": "quarantined", "seen_at": now, "batch_id": batch_id})
         summary.quarantined += 1
@@ -349,7 +365,7 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
     if sources:
         lake.write_batch({"sources": sources, "rejects": rejects}, f"{batch_id}-dup")
     chunks = _chunks(todo, workers)
-    jobs = [(str(home / "lake"), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)]
+    jobs = [(str(layout.lake), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)]
     for res in _run(jobs, workers, progress):
         summary.parsed += res.parsed
         summary.parsed_with_findings += res.parsed_with_findings
@@ -421,11 +437,9 @@ def ingest_chunk(job, notify: Callable[[tuple], None] | None = None) -> ChunkRes
             notify(("start", sha))
         try:
             with _memory_budget():
-                parsed, exc = _guarded(_parse_path, item)
+                parsed = parse_item(item)
         except MemoryError:
-            parsed, exc = _reject(sha, text, "too_much_memory", limits.memory_message()), None
-        if exc is not None:
-            parsed = _reject(sha, text, *_unreadable(exc))
+            parsed = rejected(sha, text, "too_much_memory", limits.memory_message())
         if parsed.status == "quarantined":
             _add_reject(pending, res, parsed.reject, _quarantine(item, parsed.reject["reason_code"], Path(quarantine)),
                         now, batch_id)
@@ -587,7 +601,7 @@ def _after_death(w: _Worker, message: str, reason: str) -> tuple:
         return (lake_root, quarantine, items, batch_id + "-w", now, decided)
     retry_id = batch_id + "-r"
     bad = next(i for i in items if i[2] == w.current)
-    rej = _reject(bad[2], bad[1], reason, message).reject
+    rej = rejected(bad[2], bad[1], reason, message).reject
     kept = _quarantine(bad, reason, Path(quarantine))
     rest = [i for i in items if i is not bad]
     return (lake_root, quarantine, rest, retry_id, now, decided + [{**rej, "quarantined_path": kept}])

@@ -60,6 +60,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from . import __version__
+from .home import HomeLayout
 from .lake import Lake, new_batch_id
 from .model import Quarantine
 from .pipeline import MAX_BYTES
@@ -394,13 +395,13 @@ def _retry_after(value: str | None, now: datetime | None = None) -> float | None
 class Fetcher:
     """Downloads sources into ``<home>/inbox``; see the module docstring for the rules."""
 
-    def __init__(self, home: str | Path, policy: FetchPolicy = FetchPolicy(),
+    def __init__(self, home: HomeLayout | str | Path, policy: FetchPolicy = FetchPolicy(),
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
                  resolve: Callable[[str, int], list[str]] = _resolve,
                  address_check: Callable[[str, str], str | None] = lambda ip, host: blocked_reason(ip)):
-        self.home = Path(home)
-        self.inbox = self.home / "inbox"
-        self.state_path = self.home / ".state" / "fetch_state.json"
+        self.home = HomeLayout.of(home)
+        self.inbox = self.home.inbox
+        self.state_path = self.home.state / "fetch_state.json"
         self.policy = policy
         self.sleep, self.clock = sleep, clock
         self.resolve, self.address_check = resolve, address_check
@@ -451,8 +452,8 @@ class Fetcher:
         finally:
             self._save_state(state)
             if summary.rows:
-                lake = Lake(self.home / "lake")
-                if not (lake.root / "_batches").is_dir():
+                lake = Lake(self.home.lake)
+                if not lake.initialised():
                     lake.init()
                 lake.write_batch({"fetches": [{k: v for k, v in r.items() if not k.startswith("_")} for r in summary.rows]},
                                  batch_id)

@@ -95,6 +95,7 @@ EMPTY_PARTITION = "report_year=0"
 class Lake:
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.markers = self.root / "_batches"       # commit markers, written by :meth:`_commit` alone
 
     def init(self) -> None:
         for table, schema in SCHEMAS.items():
@@ -104,13 +105,17 @@ class Lake:
             # rewritten when the schema gained a column, so every column is readable in older lakes too
             if not f.exists() or not pq.read_schema(f).equals(schema, check_metadata=False):
                 _atomic_write(pa.Table.from_pylist([], schema=schema), f)
-        (self.root / "_batches").mkdir(parents=True, exist_ok=True)
+        self.markers.mkdir(parents=True, exist_ok=True)
         self.finish_compactions()
         self.sweep_uncommitted()
 
+    def initialised(self) -> bool:
+        """Whether :meth:`init` has made this lake."""
+        return self.markers.is_dir()
+
     def finish_compactions(self) -> None:
         """Delete files a committed compaction replaced (a writer killed mid-compaction leaves them)."""
-        for marker in (self.root / "_batches").glob("*-compact.json"):
+        for marker in self.markers.glob("*-compact.json"):
             try:
                 replaced = json.loads(marker.read_text()).get("supersedes", [])
             except (OSError, ValueError):
@@ -137,19 +142,14 @@ class Lake:
                     continue
                 batch_id = new_batch_id() + "-compact"
                 _stream_merge(small, schema, part / f"{batch_id}.parquet")
-                marker = self.root / "_batches" / f"{batch_id}.json"
-                tmp = marker.with_suffix(".json.tmp")
-                tmp.write_text(json.dumps({"batch_id": batch_id, "files": [str((part / f"{batch_id}.parquet").relative_to(self.root))],
-                                           "supersedes": [str(p.relative_to(self.root)) for p in small],
-                                           "committed_at": datetime.now(timezone.utc).isoformat()}))
-                os.replace(tmp, marker)
+                self._commit(batch_id, [part / f"{batch_id}.parquet"], supersedes=small)
                 for p in small:
                     p.unlink(missing_ok=True)
                 merged += len(small)
         return merged
 
     def committed_batches(self) -> set[str]:
-        return {p.stem for p in (self.root / "_batches").glob("*.json")}
+        return {p.stem for p in self.markers.glob("*.json")}
 
     def sweep_uncommitted(self) -> list[Path]:
         """Remove data files whose batch has no commit marker (left by a killed writer)."""
@@ -212,12 +212,19 @@ class Lake:
                     written.append(self._write(part, self.root / table / f"report_year={year}" / f"{batch_id}.parquet"))
             else:
                 written.append(self._write(data, self.root / table / f"{batch_id}.parquet"))
-        marker = self.root / "_batches" / f"{batch_id}.json"
-        tmp = marker.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"batch_id": batch_id, "files": [str(p.relative_to(self.root)) for p in written],
-                                   "committed_at": datetime.now(timezone.utc).isoformat()}))
-        os.replace(tmp, marker)
+        self._commit(batch_id, written)
         return batch_id
+
+    def _commit(self, batch_id: str, files: list[Path], supersedes: list[Path] = ()) -> None:
+        """Write a batch's commit marker (atomically, after its files): the batch becomes visible, and files
+        it ``supersedes`` (a compaction's inputs) are to be deleted."""
+        marker = self.markers / f"{batch_id}.json"
+        tmp = marker.with_suffix(".json.tmp")
+        body = {"batch_id": batch_id, "files": [str(p.relative_to(self.root)) for p in files]}
+        if supersedes:
+            body["supersedes"] = [str(p.relative_to(self.root)) for p in supersedes]
+        tmp.write_text(json.dumps({**body, "committed_at": datetime.now(timezone.utc).isoformat()}))
+        os.replace(tmp, marker)
 
     def _write(self, data: pa.Table, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ Sources, in order of trust (the source of each is recorded beside it):
 * published date (``published_source``): the signature date (``signature``), a page header
   (发布日期/公开日期, ``page_header``), then the PDF creation date (``pdf_metadata``).
 
-Every candidate agency name is validated by :meth:`ingest.agency.Resolver.names_agency` (a division
+Every candidate agency name is validated by :meth:`ingest.agency_names.Resolver.names_agency` (a division
 or zone followed by an agency word of the seeds, a central body, or a known old name), so fragments of
 sentences (在省政府办公厅) are never taken. When no candidate holds, the agency is null and the
 finding ``agency_unknown`` says so; a name read through an abbreviation or a lookalike character gets
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-from .agency import Resolver
+from .agency_names import Resolver
 from .model import Document, Paragraph, Table
 
 _REPORT = r"(?:政府)?信息公开(?:工作)?(?:年度)?报告"

@@ -1,9 +1,9 @@
-"""Agency names -> stable identity, level, kind and region (ingest/agency.py), and the seeds it reads."""
+"""Agency names -> stable identity, level, kind and region (ingest/agency_names.py), and the seeds it reads."""
 import csv
 
 import pytest
 
-from ingest.agency import Resolver, agency_id_for, normalise_name
+from ingest.agency_names import Resolver, agency_id_for, normalise_name
 from ingest.template import SEEDS, keys
 
 # name -> (province, prefecture, county code, division code, level, kind, parent government)

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from ingest.agency import Resolver
+from ingest.agency_names import Resolver
 from ingest.batch import ingest_paths
 from warehouse.build import build
 from warehouse.cli import main

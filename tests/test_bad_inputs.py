@@ -185,7 +185,7 @@ def test_reject_becomes_a_report_when_a_newer_parser_reads_it(tmp_path, monkeypa
         raise Quarantine("no_tables", "this parser version cannot read the tables")
 
     with monkeypatch.context() as m:
-        m.setattr(ingest.pipeline, "_parse", old_parser)
+        m.setattr(ingest.pipeline, "_run_stages", old_parser)
         assert ingest_paths([report], home).quarantined == 1
     assert ingest_paths([report], home).duplicates == 1          # same version: not tried again
     monkeypatch.setattr(ingest.versions, "parser_version", lambda: "99.0.0")

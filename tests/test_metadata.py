@@ -137,7 +137,7 @@ def _variants(doc):
 
 
 def test_real_reports_without_title_keep_agency_and_year(shared_corpus):
-    from ingest.agency import Resolver
+    from ingest.agency_names import Resolver
     from warehouse.score import agency_matches
 
     seen = 0

@@ -91,17 +91,17 @@ def test_metadata_strings_utf16_or_dropped():
 
 @pytest.mark.parametrize("line", ["— 5 —", "- 5 -", "－ 12 －", "第 5 页", "第5页 共12页", "5/12", "5 / 12"])
 def test_footer_patterns(line):
-    assert pdf_reader._is_footer(line, 400, 410, 842)
+    assert pdf_reader.is_footer(line, 400, 410, 842)
 
 
 @pytest.mark.parametrize("line", ["一、总体情况", "行政许可 550", "2023", "21 0 0 0 0 0 21"])
 def test_not_footers_in_the_body(line):
-    assert not pdf_reader._is_footer(line, 400, 410, 842)
+    assert not pdf_reader.is_footer(line, 400, 410, 842)
 
 
 def test_bare_page_number_dropped_only_in_margins():
-    assert pdf_reader._is_footer("5", 800, 810, 842)
-    assert not pdf_reader._is_footer("5", 400, 410, 842)
+    assert pdf_reader.is_footer("5", 800, 810, 842)
+    assert not pdf_reader.is_footer("5", 400, 410, 842)
 
 
 def test_no_text_layer_is_quarantined():

@@ -41,7 +41,7 @@ def _broken_parser(monkeypatch) -> None:
     def boom(*args):
         raise RuntimeError("a reader bug")
 
-    monkeypatch.setattr(ingest.pipeline, "_parse", boom)
+    monkeypatch.setattr(ingest.pipeline, "_run_stages", boom)
 
 
 # -- the version -------------------------------------------------------------------------------------
@@ -191,11 +191,11 @@ def test_refresh_rereads_stale_and_failed_files(tmp_path, monkeypatch):
     b.write_text(good_report("text", 2024, seed=32), encoding="utf-8")
     base = next(c["value"] for c in ingest.pipeline.parse_report(a.read_bytes(), "a.txt").cells
                 if (c["table_id"], c["row_key"], c["col_key"]) == ("t3", "new_received", "total"))
-    real_parse = ingest.pipeline._parse
+    real_stages = ingest.pipeline._run_stages
     with monkeypatch.context() as m:
         _version(m, "v1")
-        m.setattr(ingest.pipeline, "_parse", lambda data, path, sha: (_ for _ in ()).throw(RuntimeError("bug"))
-                  if path.endswith("b.txt") else real_parse(data, path, sha))
+        m.setattr(ingest.pipeline, "_run_stages", lambda data, trace: (_ for _ in ()).throw(RuntimeError("bug"))
+                  if trace.source_path.endswith("b.txt") else real_stages(data, trace))
         first = refresh(home)
     assert (first.status, first.files_new, first.files_quarantined, first.reports_added) == ("partial", 2, 1, 1)
 
@@ -215,8 +215,8 @@ def test_refresh_rereads_stale_and_failed_files(tmp_path, monkeypatch):
     assert (third.parsed, third.reparsed, third.build) == (0, 0, "skipped")
     # --reparse picks every unchanged inbox file (the run itself is the ingest tests' case)
     from ingest.manifest import Manifest
-    from warehouse.refresh import stale_files, state_dir
+    from warehouse.refresh import stale_files
 
-    scan = Manifest(state_dir(home) / "inbox_manifest.json").scan([a, b])
+    scan = Manifest(home.state / "inbox_manifest.json").scan([a, b])
     assert stale_files(Lake(home.lake), scan) == []
     assert sorted(stale_files(Lake(home.lake), scan, reparse=True)) == sorted([a, b])

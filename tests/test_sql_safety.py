@@ -10,6 +10,7 @@ import pytest
 
 from warehouse.cli import main
 from warehouse.serve import connect, list_examples, load_examples, query, repl
+from warehouse.errors import XxgkError
 from warehouse.sqlguard import Denied, check_sql
 
 DENIED = [
@@ -319,3 +320,15 @@ def test_one_huge_value_is_denied_not_given_the_machine(tmp_path):
     ok = subprocess.run([str(xxgk), "sql", "--home", str(home), "--memory", "512MB", "select 42 as n"],
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0 and "42" in ok.stdout, ok.stderr
+
+
+def test_only_checked_statements_run(tmp_path):
+    """The runner takes the statements check_sql made, never raw text: nothing runs unchecked."""
+    from warehouse.home import Home
+    from warehouse.serve import Limits, run_checked
+
+    with pytest.raises(TypeError):
+        run_checked(Home(tmp_path), "select 1", Limits())
+    (checked,) = check_sql("select 1")
+    with pytest.raises(XxgkError, match="no warehouse"):        # checked text gets as far as the connection
+        run_checked(Home(tmp_path), checked, Limits())

@@ -46,7 +46,7 @@ def dbt_env(home: Home, db_path: Path) -> dict[str, str]:
     return {
         "XXGK_HOME": str(home.duckdb_config()["file_search_path"]),
         "XXGK_DB_PATH": str(db_path),
-        "XXGK_DBT_TARGET": str(home.root / ".dbt-target"),
+        "XXGK_DBT_TARGET": str(home.dbt_target),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
@@ -66,7 +66,7 @@ def run_dbt(args: list[str], home: Home, db_path: Path, quiet: bool = True,
     hears each finished node; the output returned is the events' messages as text."""
     dbt = Path(sys.executable).with_name("dbt")
     cmd = [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
-           "--log-path", str(home.root / ".dbt-target" / "logs")]
+           "--log-path", str(home.dbt_target / "logs")]
     if progress is not None:
         cmd += ["--log-format", "json"]
     elif quiet:
@@ -155,7 +155,7 @@ def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None
     home.ensure()
     Lake(home.lake).init()
     home.build_dir.mkdir(parents=True, exist_ok=True)
-    staging = home.build_dir / "xxgk.duckdb"
+    staging = home.staging_db
     for leftover in (staging, staging.with_name(staging.name + ".wal")):
         leftover.unlink(missing_ok=True)
     scoped = incremental and home.db.exists()
@@ -163,7 +163,7 @@ def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None
         copy = staging.with_name(staging.name + ".copy")
         shutil.copyfile(home.db, copy)
         os.replace(copy, staging)
-    run_results = home.root / ".dbt-target" / "run_results.json"
+    run_results = home.dbt_target / "run_results.json"
     run_results.unlink(missing_ok=True)
     # dbt unit tests check the model logic, not the data: they run in the test suite, not on every build.
     # From a copy, tests and scoped models check only what is new since that build (macros/build_scope.sql).

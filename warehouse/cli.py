@@ -33,7 +33,7 @@ def cmd_ingest(args) -> int:
     files = expand(args.paths, home.root)
     try:
         with RefreshLock(home), _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar:
-            s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update, reparse=args.reparse)
+            s = ingest_paths(files, home, workers=args.workers, progress=bar.update, reparse=args.reparse)
     except OSError as exc:             # writing the home failed; a file's own errors are its reject
         raise storage_error(exc) or exc from None
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
@@ -156,28 +156,13 @@ def _fetch_policy(args):
 
 
 def cmd_fetch(args) -> int:
-    import logging
-
-    from ingest.fetch import Fetcher, read_sources
-
-    from .refresh import EXIT_PARTIAL, configure_logging
+    from .lock import RefreshLock
+    from .refresh import EXIT_PARTIAL, configure_logging, fetch
 
     configure_logging(args.quiet, args.log_file)
-    log = logging.getLogger("xxgk.fetch")
     home = Home.resolve(args.home).ensure()
-    path = Path(args.sources) if args.sources else home.root / "sources.csv"
-    try:
-        sources = read_sources(path)
-    except (OSError, ValueError) as exc:
-        raise XxgkError(f"cannot read the sources file: {exc}") from None
-    from .lock import RefreshLock
-
-    with RefreshLock(home), _progress(len(sources), "fetch", args.quiet) as bar:
-        s = Fetcher(home.root, _fetch_policy(args)).fetch_all(sources, progress=bar.update)
-    log.info(f"fetched {len(sources)} sources into {home.inbox}: {s.ok} new or changed, {s.unchanged} same bytes, "
-             f"{s.not_modified} not modified (304), {s.failed} failed")
-    for r in s.failures:
-        log.warning(f"  failed {r['url']}: {r['error']}")
+    with RefreshLock(home):
+        s = fetch(home, args.sources, _fetch_policy(args), progress=lambda n: _progress(n, "fetch", args.quiet))
     return EXIT_PARTIAL if s.failed else 0
 
 

@@ -66,8 +66,8 @@ def _reset_demo_home(home: Home) -> None:
         ).fetchone()[0]
         if real:
             raise XxgkError(f"{home.root} holds {real} real reports; the demo needs a home of its own (--home)")
-    for sub in ("synthetic", "lake", "quarantine", ".build", ".dbt-target"):
-        shutil.rmtree(home.root / sub, ignore_errors=True)
+    for folder in (home.synthetic, home.lake, home.quarantine, home.build_dir, home.dbt_target):
+        shutil.rmtree(folder, ignore_errors=True)
     home.db.unlink(missing_ok=True)
 
 
@@ -75,7 +75,7 @@ def run_demo(home: Home, agencies: int = 300, years: str = "2019-2025", seed: in
     home.ensure()
     _reset_demo_home(home)
     home.ensure()
-    corpus = home.root / "synthetic"
+    corpus = home.synthetic
     span = _years(years)
     print(f"SYNTHETIC DEMO DATA: generating {agencies} agencies x years {years} (seed {seed}) into {corpus}")
     with _bar(None, "generate") as bar:
@@ -85,7 +85,7 @@ def run_demo(home: Home, agencies: int = 300, years: str = "2019-2025", seed: in
     print(f"quirks injected (truth in {corpus / 'truth.jsonl'}): {_counts(Counter(q for r in truth for q in r.quirks))}")
     files = expand([corpus / "reports"])
     with _bar(len(files), "ingest") as bar:
-        s = ingest_paths(files, home.root, workers=workers, progress=bar.update)
+        s = ingest_paths(files, home, workers=workers, progress=bar.update)
     print(f"ingest: files in {s.files_in} = reports {s.reports} + quarantined {s.quarantined} + duplicates {s.duplicates}")
     res = build(home)
     print(f"build: {res.models} models and seeds, {res.tests_passed} tests passed, {res.tests_warned} warnings -> {res.db_path}")

@@ -25,7 +25,7 @@ def build_docs(home: Home) -> Path:
         shutil.copyfile(home.db, scratch)
     else:
         args.append("--empty-catalog")
-    target = home.root / ".dbt-target"
+    target = home.dbt_target
     (target / "static_index.html").unlink(missing_ok=True)
     try:
         proc = run_dbt(args, home, scratch)
@@ -36,7 +36,7 @@ def build_docs(home: Home) -> Path:
     if proc.returncode != 0 or not static.exists():
         lines = (proc.stdout + proc.stderr).strip().splitlines()
         raise XxgkError("dbt docs generate failed: " + (lines[-1] if lines else "no output"))
-    out = home.root / "docs" / "index.html"
+    out = home.docs / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(static, out)
     return out

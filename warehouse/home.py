@@ -14,42 +14,20 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.home import HomeLayout
+
 from .errors import XxgkError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
-class Home:
-    root: Path
+class Home(HomeLayout):
+    """A home: its layout (:class:`ingest.home.HomeLayout`), where it is, and how DuckDB opens it."""
 
     @classmethod
     def resolve(cls, home: str | os.PathLike | None = None) -> "Home":
         return cls(Path(home or os.environ.get("XXGK_HOME") or "data").expanduser().resolve())
-
-    @property
-    def inbox(self) -> Path:
-        return self.root / "inbox"
-
-    @property
-    def lake(self) -> Path:
-        return self.root / "lake"
-
-    @property
-    def quarantine(self) -> Path:
-        return self.root / "quarantine"
-
-    @property
-    def db(self) -> Path:
-        return self.root / "xxgk.duckdb"
-
-    @property
-    def build_dir(self) -> Path:
-        return self.root / ".build"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
 
     def duckdb_config(self) -> dict:
         """Settings every DuckDB connection on this home starts with (relative lake paths resolve here)."""
@@ -63,11 +41,6 @@ class Home:
         if not self.root.is_dir():
             raise XxgkError(f"no xxgk home at {self.root}; give --home (or set XXGK_HOME), "
                             f"or create one with `xxgk ingest` or `xxgk fetch`")
-        return self
-
-    def ensure(self) -> "Home":
-        for p in (self.root, self.inbox, self.lake, self.quarantine, self.logs):
-            p.mkdir(parents=True, exist_ok=True)
         return self
 
 

@@ -1,48 +1,48 @@
 """`xxgk inspect FILE`: everything ingest sees in one file, to explain any number.
 
-Prints the detected format, encoding and metadata; each table's grid as read;
-the regions found and how each table was located (by heading or by content); every row mapping with how it was matched (label, variant,
-position); the values; and the findings. Nothing is written.
+The file is read and parsed by ingest's own code (:func:`ingest.batch.parse_file`, which keeps the
+parse's :class:`ingest.pipeline.Trace`); this module only prints it: the detected format, encoding and
+metadata; each table's grid as read; the regions found and how each table was located (by heading or
+by content); every row mapping with how it was matched (label, variant, position); the values; the
+verdict ingest gives the file (parsed, with findings, or quarantined with its reason); and the findings
+ingest writes. Nothing is written.
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from ingest.layout import map_document
-from ingest.metadata import extract_metadata
-from ingest.model import Quarantine, Table
-from ingest.ocr_review import review as ocr_review
-from ingest.readers import read, sniff
-from ingest.rules import evaluate
+from ingest.batch import parse_file
+from ingest.pipeline import Parsed, Trace
+from ingest.versions import parser_version
 
 
 def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
-    data = path.read_bytes()
-    from ingest.versions import parser_version
-
-    out = [f"file      {path}", f"sha256    {hashlib.sha256(data).hexdigest()}", f"bytes     {len(data)}",
+    parsed = parse_file(path, keep_trace=True)
+    trace = parsed.trace
+    out = [f"file      {path}", f"sha256    {parsed.sha256}",
+           f"bytes     {trace.size if trace else '- (not read: ' + parsed.reject['reason_code'] + ')'}",
            f"parser    {parser_version()}"]
-    try:
-        fmt = sniff(data, str(path))
-        doc = read(data, fmt)
-    except Quarantine as q:
-        out.append(f"QUARANTINED  {q.reason}: {q.message}")
-        return "\n".join(out) + "\n"
-    meta = extract_metadata(doc)
-    mapping, rows = map_document(doc, meta.report_year)
-    confidences, ocr_findings = ocr_review(mapping, doc)
-    conf_of = {id(c): conf for c, conf in zip(mapping.cells, confidences)}
-    out += [f"format    {fmt} ({doc.meta.get('format_evidence') or 'no evidence recorded'})",
-            f"encoding  {doc.encoding or '-'}" + (f"; script {doc.meta['script']}" if doc.meta.get("script") else ""),
-            f"agency    {meta.agency_name} (from {meta.agency_source or 'nowhere: no valid name found'})"
-            + _agency_detail(meta.agency_name),
-            f"year      {meta.report_year} (from {meta.year_source or 'nowhere'})",
-            f"published {meta.published_on} (from {meta.published_source or 'nowhere'})",
-            *[f"  [{sev}] {rule}: {msg}" for rule, sev, msg in meta.notes],
-            "layouts   " + ", ".join(f"{t}={lay}" for t, lay in sorted(mapping.layouts.items())),
-            "regions   " + ", ".join(f"{k}=rows {a}..{b - 1}" for k, (a, b) in sorted(mapping.regions.items())),
-            "located   " + (", ".join(f"{t}=by {how}" for t, how in sorted(mapping.located.items())) or "no table")]
+    if trace is not None and trace.document is not None:
+        out += _stages(trace, max_grid_rows)
+    out += _verdict(parsed)
+    return "\n".join(out) + "\n"
+
+
+def _stages(trace: Trace, max_grid_rows: int) -> list[str]:
+    """The document, metadata, mapping and row matches of a trace, as far as the parse got."""
+    doc, meta, mapping = trace.document, trace.metadata, trace.mapping
+    out = [f"format    {trace.format} ({doc.meta.get('format_evidence') or 'no evidence recorded'})",
+           f"encoding  {doc.encoding or '-'}" + (f"; script {doc.meta['script']}" if doc.meta.get("script") else "")]
+    if meta is not None:
+        out += [f"agency    {meta.agency_name} (from {meta.agency_source or 'nowhere: no valid name found'})"
+                + _agency_detail(meta.agency_name),
+                f"year      {meta.report_year} (from {meta.year_source or 'nowhere'})",
+                f"published {meta.published_on} (from {meta.published_source or 'nowhere'})",
+                *[f"  [{sev}] {rule}: {msg}" for rule, sev, msg in meta.notes]]
+    if mapping is not None:
+        out += ["layouts   " + ", ".join(f"{t}={lay}" for t, lay in sorted(mapping.layouts.items())),
+                "regions   " + ", ".join(f"{k}=rows {a}..{b - 1}" for k, (a, b) in sorted(mapping.regions.items())),
+                "located   " + (", ".join(f"{t}=by {how}" for t, how in sorted(mapping.located.items())) or "no table")]
     if doc.meta.get("ocr:pages"):
         out.append(f"ocr       pages {doc.meta['ocr:pages']} read by OCR; each value shows its confidence as ~0.99")
     out.append("")
@@ -54,6 +54,9 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
         if len(t.rows) > max_grid_rows:
             out.append(f"  … {len(t.rows) - max_grid_rows} more rows")
     out.append("")
+    if mapping is None:
+        return out
+    conf_of = {id(c): conf for c, conf in zip(mapping.cells, trace.confidences)}
     by_row: dict[tuple[str, str], list] = {}
     for c in mapping.cells:
         by_row.setdefault((c.table_id, c.row_key), []).append(c)
@@ -65,21 +68,29 @@ def inspect_file(path: Path, max_grid_rows: int = 60) -> str:
                          for c in by_row.get((m.table_id, m.row_key), []))
         out.append(f"{m.table_id} {m.layout} {m.row_key:28} <- {m.method:8} {m.score:4.2f} {src:20} {m.label[:24]!r}")
         out.append(f"      {vals}")
-    findings, passed, failed = evaluate(mapping)
-    findings = ocr_findings + findings
-    out.append("")
-    out.append(f"rules: {passed} passed, {failed} failed; findings: {len(findings)}")
-    for f in findings:
-        where = "/".join(x for x in (f.table_id, f.row_key, f.col_key) if x)
-        out.append(f"  [{f.severity}] {f.rule_id} {where}: {f.message}")
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _verdict(parsed: Parsed) -> list[str]:
+    """Ingest's verdict on the file and the finding rows it writes to the lake."""
+    out = ["", f"verdict   {parsed.status}"]
+    if parsed.reject is not None:
+        out.append(f"QUARANTINED  {parsed.reject['reason_code']}: {parsed.reject['message']}")
+        return out
+    report = parsed.report
+    out.append(f"rules: {report['rules_passed']} passed, {report['rules_failed']} failed; "
+               f"findings: {len(parsed.findings)}")
+    for f in parsed.findings:
+        where = "/".join(x for x in (f["table_id"], f["row_key"], f["col_key"]) if x)
+        out.append(f"  [{f['severity']}] {f['rule_id']}" + (f" {where}" if where else "") + f": {f['message']}")
+    return out
 
 
 def _agency_detail(name: str | None) -> str:
     """The canonical name and region the resolver gives a name read from the report."""
     if not name:
         return ""
-    from ingest.agency import Resolver
+    from ingest.agency_names import Resolver
 
     r = Resolver.from_seeds().resolve(name)
     where = "/".join(x for x in (r.province_name, r.prefecture_name, r.county_name or r.division_name) if x)

@@ -29,7 +29,7 @@ class LockHeld(XxgkError):
 
 class RefreshLock:
     def __init__(self, home: Home):
-        self.path = home.root / ".refresh.lock"
+        self.path = home.lock
         self.fd: int | None = None
         self.stale: dict | None = None       # what a dead holder had written, when one was recovered
 

@@ -90,7 +90,7 @@ def render_all(home: Home, notebooks_dir: Path = NOTEBOOKS_DIR, only: list[str] 
     paths = notebook_paths(notebooks_dir, only)
     if not paths:
         raise XxgkError(f"no notebooks in {notebooks_dir}")
-    out_dir = home.root / "reports"
+    out_dir = home.reports
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for path in paths:

@@ -43,7 +43,7 @@ def sql(query: str, params: dict | list | None = None) -> pd.DataFrame:
 
 def reports_dir() -> Path:
     """``<home>/reports``: where ``make notebooks`` writes HTML and the charts are saved as PNG."""
-    path = home().root / "reports"
+    path = home().reports
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -1,6 +1,7 @@
 """`xxgk refresh`: fetch, ingest what is new or changed, build incrementally, swap, record the run.
 
-1. Fetch the sources file, if one is given or ``<home>/sources.csv`` exists.
+1. Fetch the sources file, if one is given or ``<home>/sources.csv`` exists (:func:`fetch`, which
+   `xxgk fetch` runs alone).
 2. Ingest only new or changed inbox files (:mod:`ingest.manifest`), and unchanged ones the lake
    holds only in another parser version's reading or quarantined for a program error (all of
    them with ``reparse``; :class:`ingest.versions.ParsePlan`).
@@ -21,20 +22,24 @@ warehouse was refreshed, but files were quarantined or downloads failed);
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
+from ingest import agency_names
 from ingest.batch import Summary, expand, ingest_paths
-from ingest.fetch import Fetcher, FetchPolicy, read_sources
+from ingest.fetch import Fetcher, FetchPolicy, FetchSummary, read_sources
 from ingest.lake import Lake
 from ingest.manifest import Manifest
 from ingest.versions import ParsePlan, parser_version
@@ -49,10 +54,13 @@ EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 5
 # Lake tables that feed materialised models (sources feeds int_source_paths: a known file seen at a
 # new path changes no report, but its paths); the views over fetches and refresh_runs need no rebuild.
 BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")
-# ingest/agency.py is code of the dbt Python model int_agency_names (incremental by name).
-PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml", "ingest/agency.py")
+# Python modules that dbt Python models run (int_agency_names, incremental by name): part of the dbt project.
+DBT_PYTHON_MODULES = (agency_names,)
+PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml") + tuple(
+    Path(m.__file__).resolve().relative_to(PROJECT_ROOT).as_posix() for m in DBT_PYTHON_MODULES)
 
 log = logging.getLogger("xxgk.refresh")
+fetch_log = logging.getLogger("xxgk.fetch")
 
 
 @dataclass
@@ -88,10 +96,6 @@ class RunRecord:
         r.pop("test_warnings")
         r["recorded_at"] = datetime.now(timezone.utc)
         return r
-
-
-def state_dir(home: Home) -> Path:
-    return home.root / ".state"
 
 
 def lake_fingerprint(lake: Lake) -> str:
@@ -230,29 +234,43 @@ def _record_end(lake: Lake, run: RunRecord, t0: float) -> None:
         log.warning(f"the end of the run could not be recorded: {storage_error(exc) or exc}")
 
 
+def fetch(home: Home, sources: str | Path | None, policy: FetchPolicy = FetchPolicy(), required: bool = True,
+          progress: Callable[[int], AbstractContextManager] | None = None) -> FetchSummary | None:
+    """Download the reports of a sources file (default ``<home>/sources.csv``) into the inbox and log
+    the outcome: `xxgk fetch` and the first step of `xxgk refresh`. The caller holds the lock.
+
+    None when no file is named and the home has none, unless ``required`` (then it is an error).
+    ``progress(total)`` gives a context with ``update(n)`` (a progress bar)."""
+    path = Path(sources) if sources else home.sources
+    if not sources and not required and not path.exists():
+        return None
+    try:
+        rows = read_sources(path)
+    except (OSError, ValueError) as exc:
+        raise XxgkError(f"cannot read the sources file: {exc}") from None
+    with (progress(len(rows)) if progress else contextlib.nullcontext()) as bar:
+        f = Fetcher(home, policy).fetch_all(rows, progress=getattr(bar, "update", None))
+    fetch_log.info(f"fetch: {len(rows)} sources into {home.inbox}: {f.ok} new or changed, {f.unchanged} same bytes, "
+                   f"{f.not_modified} not modified (304), {f.failed} failed")
+    for r in f.failures:
+        fetch_log.warning(f"  download failed: {r['url']}: {r['error']}")
+    return f
+
+
 def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy, reparse: bool = False,
          workers: int | None = None) -> None:
-    sources = sources or (home.root / "sources.csv" if (home.root / "sources.csv").exists() else None)
-    if sources:
-        try:
-            rows = read_sources(sources)
-        except (OSError, ValueError) as exc:
-            raise XxgkError(f"cannot read the sources file: {exc}") from None
-        f = Fetcher(home.root, policy).fetch_all(rows)
+    f = fetch(home, sources, policy, required=False)
+    if f is not None:
         run.downloads_ok, run.downloads_not_modified, run.downloads_failed = f.ok + f.unchanged, f.not_modified, f.failed
-        log.info(f"fetch: {len(rows)} sources: {f.ok} new or changed, {f.unchanged} same bytes, "
-                 f"{f.not_modified} not modified, {f.failed} failed")
-        for r in f.failures:
-            log.warning(f"  download failed: {r['url']}: {r['error']}")
         pause_point("after_fetch")
 
-    manifest = Manifest(state_dir(home) / "inbox_manifest.json")
+    manifest = Manifest(home.state / "inbox_manifest.json")
     files = expand([home.inbox], home.root)
     scan = manifest.scan(files)
     run.files_new, run.files_changed, run.files_unchanged = len(scan.new), len(scan.changed), len(scan.unchanged)
     todo = scan.todo + stale_files(lake, scan, reparse)
     if todo or files.refused:
-        s = ingest_paths(files.only(todo), home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()},
+        s = ingest_paths(files.only(todo), home, hashes={k: e["sha256"] for k, e in scan.entries.items()},
                          reparse=reparse, workers=workers)
         run.files_quarantined, run.files_duplicate, run.parsed = s.quarantined, s.duplicates, s.reports + s.quarantined
         run.reparsed = s.reparsed

@@ -27,7 +27,7 @@ import duckdb
 from .errors import XxgkError
 from .home import Home, connect_db
 from .lock import LockHeld
-from .sqlguard import _CONTROL, _first_line, check_sql, escape_text
+from .sqlguard import CONTROL, Checked, check_sql, escape_text, first_line
 
 DEFAULT_ROW_LIMIT = 10_000
 DEFAULT_TIMEOUT_S = 60.0
@@ -95,7 +95,7 @@ def connect(home: Home, lock_down: bool = True, memory: str = DEFAULT_MEMORY, th
         if "lock" in str(exc).lower():
             raise LockHeld(f"the warehouse {home.db} is open for writing by another process; "
                            f"close it there (other tools can open it read-only)") from None
-        raise XxgkError(_first_line(str(exc))) from None
+        raise XxgkError(first_line(str(exc))) from None
     try:
         if lock_down:
             lake = str(home.lake).replace("'", "''")
@@ -121,12 +121,12 @@ def query_arrow(home: Home, sql: str, row_limit: int = DEFAULT_ROW_LIMIT, timeou
     return table, truncated
 
 
-def run_checked(home: Home, statement: str, limits: Limits):
+def run_checked(home: Home, statement: Checked, limits: Limits):
     """Run one statement that :func:`check_sql` passed already: (column names, rows, truncated)."""
     return _run(home, statement, limits, _fetch_rows)
 
 
-def _one(sql: str) -> str:
+def _one(sql: str) -> Checked:
     statements = check_sql(sql)
     if len(statements) != 1:
         raise XxgkError(f"one statement at a time, please ({len(statements)} given)")
@@ -176,7 +176,9 @@ def _fetch_arrow(con, statement: str, limits: Limits):
     return table.column_names, table.slice(0, limits.row_limit), truncated
 
 
-def _run(home: Home, statement: str, limits: Limits, fetch):
+def _run(home: Home, statement: Checked, limits: Limits, fetch):
+    if not isinstance(statement, Checked):
+        raise TypeError("only statements check_sql passed are run")
     with connect(home, memory=limits.memory, threads=limits.threads) as con:
         timer = threading.Timer(limits.timeout_s, con.interrupt)
         timer.start()
@@ -186,9 +188,9 @@ def _run(home: Home, statement: str, limits: Limits, fetch):
             raise XxgkError(f"the query was stopped after {limits.timeout_s:g} s (statement timeout)") from None
         except duckdb.OutOfMemoryException as exc:
             raise XxgkError(f"the query needs more than the memory limit of {limits.memory} (--memory): "
-                            f"{escape_text(_first_line(str(exc)))}") from None
+                            f"{escape_text(first_line(str(exc)))}") from None
         except duckdb.Error as exc:
-            raise XxgkError(escape_text(_first_line(str(exc)))) from None
+            raise XxgkError(escape_text(first_line(str(exc)))) from None
         finally:
             timer.cancel()
     return cols, result, truncated
@@ -215,7 +217,7 @@ def render(cols: list[str], rows: list[tuple], fmt: str = "table", terminal: boo
     if fmt == "json":
         text = json.dumps([{c: plain(v) for c, v in zip(cols, r)} for r in rows], ensure_ascii=False, indent=1) + "\n"
         # JSON escapes C0 in strings itself (a raw newline is layout); on a terminal the rest becomes \\uXXXX too (still valid JSON)
-        return _CONTROL.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text) \
+        return CONTROL.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text) \
             if terminal else text
     cols = [escape_text(c) for c in cols]
     cells = [[("" if v is None else escape_text(str(plain(v)))) for v in r] for r in rows]
@@ -243,7 +245,7 @@ def format_for(out: str | None, fmt: str | None) -> str:
     return {"csv": "csv", "json": "json", "parquet": "parquet", "pq": "parquet"}.get(suffix, "table")
 
 
-def write_result(home: Home, statement: str, fmt: str, out: str | None, limits: Limits) -> tuple[int, bool]:
+def write_result(home: Home, statement: Checked, fmt: str, out: str | None, limits: Limits) -> tuple[int, bool]:
     """Run one statement that :func:`check_sql` passed and write it to ``out`` (or stdout): (rows, truncated)."""
     import sys
 
@@ -359,4 +361,4 @@ def _repl_run(home: Home, sql: str, write, limits: Limits) -> None:
     except XxgkError as exc:
         write(f"error: {escape_text(str(exc))}\n")
     except duckdb.Error as exc:             # the guard turns these into XxgkError; this is the last net
-        write(f"error: {escape_text(_first_line(str(exc)))}\n")
+        write(f"error: {escape_text(first_line(str(exc)))}\n")

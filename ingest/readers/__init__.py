@@ -49,6 +49,11 @@ def formats() -> list[str]:
     return sorted(_READERS)
 
 
+def reader(fmt: str) -> Reader:
+    """The reader registered for ``fmt`` (KeyError when there is none)."""
+    return _READERS[fmt]
+
+
 # ---------------------------------------------------------------- markup evidence
 
 _OPEN_TAG = re.compile(

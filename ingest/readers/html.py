@@ -197,13 +197,13 @@ def _walk(start) -> list:
 
 @register("html")
 def read_html(data: bytes) -> Document:
-    text, enc = _decode_html(data)
+    text, enc = decode_html(data)
     doc = parse_html(text)
     doc.encoding = enc
     return doc
 
 
-def _decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
+def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
     """Honour a declared charset (given, or in a ``<meta>``) when it decodes cleanly; otherwise detect."""
     if declared is None:
         m = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_-]+)""", data[:4096], re.I)

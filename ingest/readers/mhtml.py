@@ -12,7 +12,7 @@ import email.policy
 
 from ..model import Document, Quarantine
 from . import register
-from .html import _decode_html, parse_html
+from .html import decode_html, parse_html
 
 
 def html_part(data: bytes) -> tuple[bytes, str | None]:
@@ -33,7 +33,7 @@ def html_part(data: bytes) -> tuple[bytes, str | None]:
 @register("mhtml")
 def read_mhtml(data: bytes) -> Document:
     payload, charset = html_part(data)
-    text, enc = _decode_html(payload, charset)
+    text, enc = decode_html(payload, charset)
     doc = parse_html(text)
     doc.format = "mhtml"
     doc.encoding = enc

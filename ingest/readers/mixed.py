@@ -10,7 +10,7 @@ import re
 
 from ..encoding import decode
 from ..model import Document, Paragraph, Table
-from . import _READERS, register
+from . import reader, register
 from .html import parse_html
 
 _TABLE_TAG = re.compile(r"<(/?)table\b[^>]*>", re.I)
@@ -37,7 +37,7 @@ def table_spans(text: str) -> list[tuple[int, int]]:
 
 def _read_mixed(data: bytes, lines_fmt: str) -> Document:
     text, enc = decode(data)
-    read_lines = _READERS[lines_fmt]
+    read_lines = reader(lines_fmt)
     blocks: list = []
     pos = 0
     for start, end in [*table_spans(text), (len(text), len(text))]:

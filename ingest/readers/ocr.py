@@ -293,7 +293,7 @@ def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
         text = _line_text(line)
         top = min(b[0][1] for b in line)
         bottom = max(b[0][3] for b in line)
-        if not text or pdf._is_footer(text, top, bottom, height):
+        if not text or pdf.is_footer(text, top, bottom, height):
             continue
         items.append((top, Paragraph(text, page=pno, confidence=min(b[2] for b in line))))
     items.sort(key=lambda it: it[0])

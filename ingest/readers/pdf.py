@@ -57,7 +57,7 @@ _BARE_NUMBER = re.compile(r"^\d{1,4}$")   # a page number, only inside the margi
 
 # ---------------------------------------------------------------- page headers and footers
 
-def _is_footer(text: str, top: float, bottom: float, height: float) -> bool:
+def is_footer(text: str, top: float, bottom: float, height: float) -> bool:
     compact = text.replace(" ", "")
     if _FOOTER.match(compact) or _FOOTER.match(text):
         return True
@@ -234,7 +234,7 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     text_chars = 0
     for line in text_page.extract_text_lines(return_chars=False):
         text = " ".join(line["text"].split())
-        if not text or _is_footer(text, line["top"], line["bottom"], height):
+        if not text or is_footer(text, line["top"], line["bottom"], height):
             continue
         text_chars += len(text.replace(" ", ""))
         items.append((line["top"], Paragraph(text, page=pno)))

@@ -1,4 +1,4 @@
-"""One row per distinct agency name as printed: identity, level, kind and region (ingest/agency.py).
+"""One row per distinct agency name as printed: identity, level, kind and region (ingest/agency_names.py).
 
 Incremental by name: a name resolves the same way whatever other names exist, so a refresh
 resolves only names it has not seen. A change of the agency seeds changes the project, and
@@ -6,7 +6,7 @@ resolves only names it has not seen. A change of the agency seeds changes the pr
 """
 import pyarrow as pa
 
-from ingest.agency import FIELDS, SEED_FILES, resolve_names
+from ingest.agency_names import FIELDS, SEED_FILES, resolve_names
 
 
 def _rows(relation):

@@ -1,5 +1,10 @@
 """Agency identity and region from the agency name: pure functions over three seeds.
 
+Shared with dbt: ingest validates names with it (:mod:`ingest.metadata`), and the dbt Python model
+``models/intermediate/int_agency_names.py`` runs it at build time, so it is part of the dbt project
+(:data:`warehouse.refresh.DBT_PYTHON_MODULES`: a change rebuilds the warehouse). It imports nothing
+from the rest of ``ingest``.
+
 * ``seeds/admin_divisions.csv``: provinces, prefectures and county-level divisions with codes;
 * ``seeds/agency_kinds.csv``: how the rest of a name (after its divisions) gives the kind
   (people's government, government office, department, other), township and central names;
