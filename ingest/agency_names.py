@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .model import normalise_text
+from ingest.model import normalise_text  # shared with dbt too: an absolute import, as dbt imports this module
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 # the seeds a Resolver reads, in the order of its arguments

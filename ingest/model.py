@@ -6,6 +6,10 @@ already resolved into a rectangular (or, for text-like formats, ragged) grid
 of strings. Everything downstream (layout mapping, metadata, sections) works
 on this model only, so format-specific code never leaks past its reader.
 
+Shared with dbt: ``ingest.agency_names`` (run by the dbt model ``int_agency_names``) normalises names
+with :func:`normalise_text`, so this module is part of the dbt project's fingerprint and imports nothing
+else from ``ingest``.
+
 Two contracts live here so that each is written once: :func:`build_grid` is the
 one span resolution (readers hand it cells with rowspan/colspan), and
 :func:`normalise_text` is the one text normalisation, applied to every document

@@ -93,7 +93,7 @@ def _ingest_imports(path: Path) -> set[str]:
 
 def test_ingest_code_run_by_dbt_is_part_of_the_dbt_project():
     """A dbt Python model imports only modules listed as shared with dbt; their files are in the project
-    fingerprint (a change rebuilds the warehouse), and they import nothing else from ingest."""
+    fingerprint (a change rebuilds the warehouse), and they import nothing else from ingest (only each other)."""
     from warehouse.refresh import DBT_PYTHON_MODULES, PROJECT_FILES
 
     shared = {m.__name__ for m in DBT_PYTHON_MODULES}
@@ -104,7 +104,7 @@ def test_ingest_code_run_by_dbt_is_part_of_the_dbt_project():
         assert _rel(path) in PROJECT_FILES
         assert "shared with dbt" in (ast.get_docstring(_tree(path)) or "").lower()
         relative = [n for n in ast.walk(_tree(path)) if isinstance(n, ast.ImportFrom) and n.level]
-        assert relative == [] and _ingest_imports(path) == set()
+        assert relative == [] and _ingest_imports(path) <= shared
 
 
 @pytest.mark.parametrize("name", sorted(HOME_NAMES | COMMON_NAMES))

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest import agency_names
+from ingest import agency_names, model
 from ingest.batch import Summary, expand, ingest_paths
 from ingest.fetch import Fetcher, FetchPolicy, FetchSummary, read_sources
 from ingest.lake import Lake
@@ -55,7 +55,7 @@ EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 5
 # new path changes no report, but its paths); the views over fetches and refresh_runs need no rebuild.
 BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")
 # Python modules that dbt Python models run (int_agency_names, incremental by name): part of the dbt project.
-DBT_PYTHON_MODULES = (agency_names,)
+DBT_PYTHON_MODULES = (agency_names, model)  # model: agency_names normalises names with its normalise_text
 PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml") + tuple(
     Path(m.__file__).resolve().relative_to(PROJECT_ROOT).as_posix() for m in DBT_PYTHON_MODULES)
 
