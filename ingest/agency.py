@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from .project import SEEDS
+
 # the seeds a Resolver reads, in the order of its arguments
 SEED_FILES = ("admin_divisions.csv", "agency_kinds.csv", "agency_aliases.csv", "agency_abbreviations.csv",
               "lookalike_chars.csv", "special_zones.csv")

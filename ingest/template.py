@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from .project import SEEDS
+
 LAYOUTS = ("2019", "2021")
 
 _PUNCT = re.compile(r"[\s()（）\[\]【】、.．,，:：;；\"'“”‘’「」『』《》<>·•/／\\|_\-—–]+")

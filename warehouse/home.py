@@ -14,9 +14,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.project import PROJECT_ROOT  # noqa: F401  (the checkout, or the installed package data)
+
 from .errors import XxgkError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)

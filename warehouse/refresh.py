@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+import ingest.agency
 from ingest.batch import Summary, expand, ingest_paths
 from ingest.fetch import Fetcher, FetchPolicy, read_sources
 from ingest.lake import Lake
@@ -49,8 +50,10 @@ EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 5
 # Lake tables that feed materialised models (sources feeds int_source_paths: a known file seen at a
 # new path changes no report, but its paths); the views over fetches and refresh_runs need no rebuild.
 BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")
-# ingest/agency.py is code of the dbt Python model int_agency_names (incremental by name).
-PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml", "ingest/agency.py")
+PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+# ingest/agency.py is code of the dbt Python model int_agency_names (incremental by name); hashed under its
+# checkout name wherever it is installed.
+PROJECT_CODE = {"ingest/agency.py": Path(ingest.agency.__file__)}
 
 log = logging.getLogger("xxgk.refresh")
 
@@ -111,6 +114,8 @@ def project_fingerprint() -> str:
         for p in sorted([root] if root.is_file() else root.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 h.update(str(p.relative_to(PROJECT_ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
+    for name, p in PROJECT_CODE.items():
+        h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
 
 
