@@ -59,6 +59,10 @@ class Home:
         return {"file_search_path": str(self.root), "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False}
 
+    def has_reports(self) -> bool:
+        """True when the lake holds at least one report file (an empty lake is most likely a mistyped home)."""
+        return any(not p.name.startswith("_empty") for p in (self.lake / "reports").rglob("*.parquet"))
+
     def require(self) -> "Home":
         """The home, which must exist already (commands that only read or build never create one)."""
         if not self.root.is_dir():

@@ -41,12 +41,12 @@ from ingest.manifest import Manifest
 from ingest.versions import ParsePlan, parser_version
 
 from .build import build
+from .errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE  # noqa: F401  (re-exported)
 from .errors import XxgkError, storage_error
 from .home import PROJECT_ROOT, Home
 from .lock import RefreshLock
 from .pausepoints import pause_point
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 5
 # Lake tables that feed materialised models (sources feeds int_source_paths: a known file seen at a
 # new path changes no report, but its paths); the views over fetches and refresh_runs need no rebuild.
 BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")

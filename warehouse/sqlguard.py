@@ -91,7 +91,7 @@ def check_sql(sql: str) -> list[str]:
             out.append(text)
         return out
     except duckdb.Error as exc:
-        raise Denied(f"the statement cannot be checked: {_first_line(str(exc))}") from None
+        raise Denied(f"the statement cannot be checked: {error_text(str(exc))}") from None
     finally:
         con.close()
 
@@ -100,7 +100,7 @@ def _statements(con, sql: str) -> list:
     try:
         return con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise XxgkError(escape_text(_first_line(str(exc)))) from None
+        raise XxgkError(error_text(str(exc))) from None
 
 
 def _kind(statement) -> str:
@@ -156,6 +156,14 @@ def escape_text(s: str) -> str:
     """``s`` with control characters shown as escapes (``\\x1b``, ``\\n``), safe to print on a terminal."""
     return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
                                              else f"\\u{ord(m.group()):04x}"), s)
+
+
+def error_text(msg: str) -> str:
+    """A DuckDB error in full, each line escaped: its hints ("Did you mean", candidate bindings and
+    functions) and the ``LINE 1:`` excerpt with its caret stay, aligned; runs of blank lines become one."""
+    lines = [escape_text(line.replace("\t", "    ")).rstrip() for line in msg.strip().splitlines()]
+    out = [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
+    return "\n".join(out) or "query failed"
 
 
 def _first_line(msg: str) -> str:
