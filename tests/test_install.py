@@ -16,6 +16,9 @@ from ingest.synthetic import generate
 
 pytestmark = pytest.mark.slow
 UV = Path(sys.executable).with_name("uv")
+# Other interpreters to install into (e.g. XXGK_TEST_PYTHONS="/usr/bin/python3.12 /usr/bin/python3.13"; their
+# dependencies come from PyPI or uv's cache); by default only the one running the tests.
+PYTHONS = [sys.executable, *os.environ.get("XXGK_TEST_PYTHONS", "").split()]
 
 
 def _run(cmd, cwd, timeout=300, env=None) -> subprocess.CompletedProcess:
@@ -24,8 +27,8 @@ def _run(cmd, cwd, timeout=300, env=None) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
+@pytest.fixture(scope="module", params=PYTHONS)
+def installed(tmp_path_factory, request):
     """The `xxgk` script of a fresh venv holding only the built wheel and its dependencies."""
     if not UV.exists():
         pytest.skip(f"uv not installed beside {sys.executable} (make setup installs it)")
@@ -35,7 +38,7 @@ def installed(tmp_path_factory):
     pins = _run([UV, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--project", ROOT],
                 cwd=tmp).stdout
     (tmp / "pins.txt").write_text(pins)
-    _run([UV, "venv", "--quiet", "--python", sys.executable, tmp / "venv"], cwd=tmp)
+    _run([UV, "venv", "--quiet", "--python", request.param, tmp / "venv"], cwd=tmp)
     python = tmp / "venv" / "bin" / "python"
     _run([UV, "pip", "install", "--quiet", "--python", python, "-c", tmp / "pins.txt", wheel], cwd=tmp)
     return {"bin": tmp / "venv" / "bin", "python": python, "wheel": wheel}
