@@ -34,8 +34,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest.model import normalise_text  # shared with dbt too: an absolute import, as dbt imports this module
+from ingest.project import SEEDS
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 # the seeds a Resolver reads, in the order of its arguments
 SEED_FILES = ("admin_divisions.csv", "agency_kinds.csv", "agency_aliases.csv", "agency_abbreviations.csv",
               "lookalike_chars.csv", "special_zones.csv")

@@ -21,8 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from .model import normalise_text
+from .project import SEEDS
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 _seeds_dir = SEEDS
 _CACHES: list = []
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from . import __version__
+from . import __version__, project
 
 PACKAGE = Path(__file__).resolve().parent
-SEEDS = PACKAGE.parent / "seeds"
+SEEDS = project.SEEDS
 # Modules that do not read file contents: a change to them must not re-parse the lake.
-NOT_PARSE_CODE = {"fetch.py", "batch.py", "fingerprint.py", "lake.py", "manifest.py", "versions.py", "home.py"}
+NOT_PARSE_CODE = {"fetch.py", "batch.py", "fingerprint.py", "lake.py", "manifest.py", "versions.py", "home.py", "project.py"}
 NOT_PARSE_DIRS = {"synthetic", "__pycache__"}
 # Seeds only dbt reads.
 NOT_PARSE_SEEDS = {"key_harmonisation.csv"}

@@ -184,10 +184,15 @@ PARSER_ERRORS = ["selec 1", "select 'unterminated", "explain /* c */ analyze sel
 
 
 @pytest.mark.parametrize("sql", PARSER_ERRORS)
-def test_parser_errors_are_one_line_denials(synthetic_home, sql, capsys):
+def test_parser_errors_are_one_error_with_duckdbs_caret(synthetic_home, sql, capsys):
+    """One error, exit 2, no traceback; DuckDB's text is whole: its LINE excerpt and the caret under the token."""
     assert main(["sql", "--home", str(synthetic_home["home"].root), sql]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("xxgk: error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("xxgk: error: Parser Error: ") and err.count("xxgk: error:") == 1 and "Traceback" not in err
+    lines = err.rstrip("\n").split("\n")
+    (i,) = [i for i, line in enumerate(lines) if line.startswith("LINE 1: ")]
+    assert lines[i] == "LINE 1: " + sql and set(lines[i + 1].strip()) == {"^"}
+    assert 0 <= lines[i + 1].index("^") - len("LINE 1: ") < len(sql)
 
 
 def test_comments_inside_explain(synthetic_home):

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.home import HomeLayout
+from ingest.project import PROJECT_ROOT  # noqa: F401  (the checkout, or the installed package data)
 
 from .errors import XxgkError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,10 @@ class Home(HomeLayout):
             raise XxgkError(f"the home path may not contain a comma: {self.root}")
         return {"file_search_path": str(self.root), "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False}
+
+    def has_reports(self) -> bool:
+        """True when the lake holds at least one report file (an empty lake is most likely a mistyped home)."""
+        return any(not p.name.startswith("_empty") for p in (self.lake / "reports").rglob("*.parquet"))
 
     def require(self) -> "Home":
         """The home, which must exist already (commands that only read or build never create one)."""

@@ -19,12 +19,12 @@ import socket
 import sys
 from datetime import datetime, timezone
 
-from .errors import XxgkError
+from .errors import EXIT_LOCKED, XxgkError
 from .home import Home
 
 
 class LockHeld(XxgkError):
-    exit_code = 5
+    exit_code = EXIT_LOCKED
 
 
 class RefreshLock:

@@ -24,7 +24,7 @@ from .chartrules import MIN_RANK_N, MIN_RATE_N
 from .home import PROJECT_ROOT, Home
 from .serve import connect
 
-DEMO_HOME = PROJECT_ROOT / "data" / "demo"
+DEMO_HOME = (PROJECT_ROOT if PROJECT_ROOT.joinpath(".git").exists() else Path.cwd()) / "data" / "demo"
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 LAYOUT_CHANGE_YEAR = 2021
 SYNTHETIC_TAG = "合成数据 synthetic"

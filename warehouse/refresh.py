@@ -45,19 +45,20 @@ from ingest.manifest import Manifest
 from ingest.versions import ParsePlan, parser_version
 
 from .build import build
+from .errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE  # noqa: F401  (re-exported)
 from .errors import XxgkError, storage_error
 from .home import PROJECT_ROOT, Home
 from .lock import RefreshLock
 from .pausepoints import pause_point
 
-EXIT_OK, EXIT_USAGE, EXIT_FAILED, EXIT_PARTIAL, EXIT_LOCKED = 0, 2, 3, 4, 5
 # Lake tables that feed materialised models (sources feeds int_source_paths: a known file seen at a
 # new path changes no report, but its paths); the views over fetches and refresh_runs need no rebuild.
 BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")
-# Python modules that dbt Python models run (int_agency_names, incremental by name): part of the dbt project.
+# Python modules that dbt Python models run (int_agency_names, incremental by name): part of the dbt project,
+# hashed under their checkout names wherever the package is installed.
 DBT_PYTHON_MODULES = (agency_names, model)  # model: agency_names normalises names with its normalise_text
-PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml") + tuple(
-    Path(m.__file__).resolve().relative_to(PROJECT_ROOT).as_posix() for m in DBT_PYTHON_MODULES)
+PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+PROJECT_CODE = {f"ingest/{Path(m.__file__).name}": Path(m.__file__) for m in DBT_PYTHON_MODULES}
 
 log = logging.getLogger("xxgk.refresh")
 fetch_log = logging.getLogger("xxgk.fetch")
@@ -115,6 +116,8 @@ def project_fingerprint() -> str:
         for p in sorted([root] if root.is_file() else root.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 h.update(str(p.relative_to(PROJECT_ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
+    for name, p in PROJECT_CODE.items():
+        h.update(name.encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -250,11 +253,16 @@ def fetch(home: Home, sources: str | Path | None, policy: FetchPolicy = FetchPol
         raise XxgkError(f"cannot read the sources file: {exc}") from None
     with (progress(len(rows)) if progress else contextlib.nullcontext()) as bar:
         f = Fetcher(home, policy).fetch_all(rows, progress=getattr(bar, "update", None))
-    fetch_log.info(f"fetch: {len(rows)} sources into {home.inbox}: {f.ok} new or changed, {f.unchanged} same bytes, "
-                   f"{f.not_modified} not modified (304), {f.failed} failed")
+    fetch_log.info(fetch_summary(f, home))
     for r in f.failures:
         fetch_log.warning(f"  download failed: {r['url']}: {r['error']}")
     return f
+
+
+def fetch_summary(f: FetchSummary, home: Home) -> str:
+    """The one line a fetch logs (and `xxgk fetch --quiet` prints)."""
+    return (f"fetch: {len(f.rows)} sources into {home.inbox}: {f.ok} new or "
+            f"changed, {f.unchanged} same bytes, {f.not_modified} not modified (304), {f.failed} failed")
 
 
 def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy, reparse: bool = False,

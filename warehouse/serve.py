@@ -27,7 +27,7 @@ import duckdb
 from .errors import XxgkError
 from .home import Home, connect_db
 from .lock import LockHeld
-from .sqlguard import CONTROL, Checked, check_sql, escape_text, first_line
+from .sqlguard import CONTROL, Checked, check_sql, error_text, escape_text, first_line
 
 DEFAULT_ROW_LIMIT = 10_000
 DEFAULT_TIMEOUT_S = 60.0
@@ -190,7 +190,7 @@ def _run(home: Home, statement: Checked, limits: Limits, fetch):
             raise XxgkError(f"the query needs more than the memory limit of {limits.memory} (--memory): "
                             f"{escape_text(first_line(str(exc)))}") from None
         except duckdb.Error as exc:
-            raise XxgkError(escape_text(first_line(str(exc)))) from None
+            raise XxgkError(error_text(str(exc))) from None
         finally:
             timer.cancel()
     return cols, result, truncated
@@ -237,12 +237,22 @@ def _width(s: str) -> int:
 EXAMPLES_FILE = Path(__file__).with_name("examples.sql")
 
 
+OUT_FORMATS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".txt": "table"}
+
+
 def format_for(out: str | None, fmt: str | None) -> str:
-    """The output format: as given, else from the extension of ``out``, else a table."""
-    if fmt:
-        return fmt
-    suffix = Path(out).suffix.lower().lstrip(".") if out else ""
-    return {"csv": "csv", "json": "json", "parquet": "parquet", "pq": "parquet"}.get(suffix, "table")
+    """The output format: as given, else from the extension of ``out`` (an unknown one is a usage error),
+    else a table. A given format and a known extension of ``out`` must agree."""
+    if not out:
+        return fmt or "table"
+    suffix = Path(out).suffix.lower()
+    known = OUT_FORMATS.get(suffix)
+    if fmt and known and known != fmt:
+        raise XxgkError(f"--out {out} is {known} by its extension, but --format says {fmt}")
+    if not fmt and not known:
+        raise XxgkError(f"--out {out}: unknown output format {suffix or '(no extension)'!r}; "
+                        f"use {', '.join(OUT_FORMATS)} or give --format")
+    return fmt or known
 
 
 def write_result(home: Home, statement: Checked, fmt: str, out: str | None, limits: Limits) -> tuple[int, bool]:
@@ -316,9 +326,20 @@ def list_examples() -> str:
     return "".join(f"{e.name.ljust(width)}  {e.description}\n" for e in examples.values())
 
 
+REPL_HELP = """\
+Statements end with ';' and may span lines. Ctrl-C drops the statement being typed.
+.tables            the tables and views of the warehouse
+.schema [NAME]     the columns of a table or view (with their descriptions); every one without NAME
+.examples          the named example queries
+.example NAME      run a named example query
+.help              this list
+.quit              leave (also .exit, \\q, Ctrl-D)
+"""
+
+
 def repl(home: Home, read_line, write, limits: Limits = Limits()) -> int:
-    """An interactive prompt: statements end with ``;``; ``.examples``, ``.example NAME``, ``.quit``."""
-    write("xxgk sql (read-only). End statements with ';'. .examples lists named queries, .quit leaves.\n")
+    """An interactive prompt: statements end with ``;``; dot commands as in :data:`REPL_HELP`."""
+    write("xxgk sql (read-only). End statements with ';'. .help lists the dot commands, .quit leaves.\n")
     buf: list[str] = []
     while True:
         try:
@@ -336,6 +357,9 @@ def repl(home: Home, read_line, write, limits: Limits = Limits()) -> int:
         if not buf and stripped == ".examples":
             write(list_examples())
             continue
+        if not buf and (stripped in (".help", ".tables") or stripped.split(None, 1)[:1] == [".schema"]):
+            write(_dot_command(home, stripped, limits))
+            continue
         if not buf and stripped.startswith(".example "):
             sql = None
             try:
@@ -351,6 +375,38 @@ def repl(home: Home, read_line, write, limits: Limits = Limits()) -> int:
             _repl_run(home, sql, write, limits)
 
 
+def _dot_command(home: Home, line: str, limits: Limits) -> str:
+    """``.help``, ``.tables`` or ``.schema [NAME]``: text to show; a failure is one ``error:`` line."""
+    if line == ".help":
+        return REPL_HELP
+    try:
+        with connect(home, memory=limits.memory, threads=limits.threads) as con:
+            tables = con.execute(
+                "select table_name, lower(table_type) from information_schema.tables "
+                "where table_schema = 'main' order by 1").fetchall()
+            if line == ".tables":
+                return render(["name", "kind"], [(n, "view" if "view" in k else "table") for n, k in tables])
+            name = line.split(None, 1)[1].strip().strip(";").strip() if " " in line else None
+            names = [n for n, _ in tables]
+            if name is not None and name not in names:
+                import difflib
+
+                close = difflib.get_close_matches(name, names, n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else "; .tables lists them"
+                return f"error: no table or view named {escape_text(name)!r}{hint}\n"
+            cols = con.execute(
+                "select table_name, column_name, data_type, coalesce(comment, '') from duckdb_columns() "
+                "where schema_name = 'main' and (? is null or table_name = ?) order by table_name, column_index",
+                [name, name]).fetchall()
+    except XxgkError as exc:
+        return f"error: {error_text(str(exc))}\n"
+    out = []
+    for table in dict.fromkeys(c[0] for c in cols):
+        out.append(f"{table}\n" + render(["column", "type", "description"],
+                                         [(c[1], c[2], " ".join(c[3].split())) for c in cols if c[0] == table]))
+    return "\n".join(out)
+
+
 def _repl_run(home: Home, sql: str, write, limits: Limits) -> None:
     """Run what was typed; any failure is one ``error:`` line and the prompt goes on."""
     try:
@@ -359,6 +415,6 @@ def _repl_run(home: Home, sql: str, write, limits: Limits) -> None:
             write(render(cols, rows, "table"))
             write(f"({len(rows)} rows{', cut at the row or byte limit' if truncated else ''})\n")
     except XxgkError as exc:
-        write(f"error: {escape_text(str(exc))}\n")
+        write(f"error: {error_text(str(exc))}\n")
     except duckdb.Error as exc:             # the guard turns these into XxgkError; this is the last net
-        write(f"error: {escape_text(first_line(str(exc)))}\n")
+        write(f"error: {error_text(str(exc))}\n")

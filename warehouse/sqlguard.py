@@ -96,7 +96,7 @@ def check_sql(sql: str) -> list[Checked]:
             out.append(Checked(text))
         return out
     except duckdb.Error as exc:
-        raise Denied(f"the statement cannot be checked: {first_line(str(exc))}") from None
+        raise Denied(f"the statement cannot be checked: {error_text(str(exc))}") from None
     finally:
         con.close()
 
@@ -105,7 +105,7 @@ def _statements(con, sql: str) -> list:
     try:
         return con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise XxgkError(escape_text(first_line(str(exc)))) from None
+        raise XxgkError(error_text(str(exc))) from None
 
 
 def _kind(statement) -> str:
@@ -163,6 +163,14 @@ def escape_text(s: str) -> str:
                                              else f"\\u{ord(m.group()):04x}"), s)
 
 
+def error_text(msg: str) -> str:
+    """A DuckDB error in full, each line escaped: its hints ("Did you mean", candidate bindings and
+    functions) and the ``LINE 1:`` excerpt with its caret stay, aligned; runs of blank lines become one."""
+    lines = [escape_text(line.replace("\t", "    ")).rstrip() for line in msg.strip().splitlines()]
+    out = [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
+    return "\n".join(out) or "query failed"
+
+
 def first_line(msg: str) -> str:
-    """The first line of an engine message (the rest is context a one-line error leaves out)."""
+    """The first line of an engine message (a one-line error for where the full text does not fit)."""
     return msg.strip().splitlines()[0] if msg.strip() else "query failed"
