@@ -4,6 +4,8 @@ tests/dbt/) and notebooks/.
 In a checkout they sit at its top level, beside ``ingest/`` and ``warehouse/``. A built wheel carries
 them as package data in ``warehouse/_project/`` (pyproject.toml, ``force-include``), so an installed
 ``xxgk`` reads its own copy wherever it is installed. Every module finds them through here.
+
+Shared with dbt: ``ingest.agency_names`` (run by the dbt model ``int_agency_names``) finds its seeds here.
 """
 from __future__ import annotations
 

@@ -94,14 +94,14 @@ def _ingest_imports(path: Path) -> set[str]:
 def test_ingest_code_run_by_dbt_is_part_of_the_dbt_project():
     """A dbt Python model imports only modules listed as shared with dbt; their files are in the project
     fingerprint (a change rebuilds the warehouse), and they import nothing else from ingest (only each other)."""
-    from warehouse.refresh import DBT_PYTHON_MODULES, PROJECT_FILES
+    from warehouse.refresh import DBT_PYTHON_MODULES, PROJECT_CODE
 
     shared = {m.__name__ for m in DBT_PYTHON_MODULES}
     used = set().union(*(_ingest_imports(p) for p in _modules("models")))
     assert used and used <= shared
     for m in DBT_PYTHON_MODULES:
         path = Path(m.__file__).resolve()
-        assert _rel(path) in PROJECT_FILES
+        assert PROJECT_CODE[_rel(path)] == Path(m.__file__)
         assert "shared with dbt" in (ast.get_docstring(_tree(path)) or "").lower()
         relative = [n for n in ast.walk(_tree(path)) if isinstance(n, ast.ImportFrom) and n.level]
         assert relative == [] and _ingest_imports(path) <= shared

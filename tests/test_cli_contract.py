@@ -189,5 +189,5 @@ def test_build_and_docs_refuse_an_empty_lake(tmp_path, capsys, monkeypatch):
         assert "holds no report" in capsys.readouterr().err
     assert not (home / "xxgk.duckdb").exists()
     built = []
-    monkeypatch.setattr(warehouse.build, "build", lambda h: built.append(h) or warehouse.build.BuildResult(h.db))
+    monkeypatch.setattr(warehouse.build, "build", lambda h, **kw: built.append(h) or warehouse.build.BuildResult(h.db))
     assert main(["build", "--home", str(home), "--allow-empty"]) == 0 and built

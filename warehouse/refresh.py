@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest import agency_names, model
+from ingest import agency_names, model, project
 from ingest.batch import Summary, expand, ingest_paths
 from ingest.fetch import Fetcher, FetchPolicy, FetchSummary, read_sources
 from ingest.lake import Lake
@@ -56,7 +56,7 @@ from .pausepoints import pause_point
 BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejects", "sources")
 # Python modules that dbt Python models run (int_agency_names, incremental by name): part of the dbt project,
 # hashed under their checkout names wherever the package is installed.
-DBT_PYTHON_MODULES = (agency_names, model)  # model: agency_names normalises names with its normalise_text
+DBT_PYTHON_MODULES = (agency_names, model, project)  # agency_names normalises with model, finds seeds by project
 PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
 PROJECT_CODE = {f"ingest/{Path(m.__file__).name}": Path(m.__file__) for m in DBT_PYTHON_MODULES}
 
