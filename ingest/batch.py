@@ -323,17 +323,20 @@ def _home_error(exc: OSError) -> bool:
 
 def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
                  progress: Callable[[int], None] | None = None, hashes: dict[str, str] | None = None,
-                 reparse: bool = False) -> Summary:
+                 reparse: bool = False, executor=None) -> Summary:
     """Ingest files and folders into ``home``'s lake. ``hashes`` (:func:`path_text` of the resolved path ->
     :func:`file_hash`) spares hashing files the caller has already hashed, as `xxgk refresh` has in its
     inbox manifest. ``paths`` may be an :class:`Expanded` (its counts and refusals are kept). ``reparse``
-    parses again files the lake already holds, whatever version read them."""
+    parses again files the lake already holds, whatever version read them. ``executor``: where the chunks
+    run, None for the local process pool of ``workers`` (else :func:`ingest.executors.executor_for`)."""
     home = Path(home)
     hashes = hashes or {}
     files = paths if isinstance(paths, Expanded) else expand(paths, home)
     lake = Lake(home / "lake")
     lake.init()
     quarantine = home / "quarantine"
+    if executor is not None:        # every worker sees the home, before anything is hashed or sent
+        executor.check(home / "lake", quarantine, files[0] if files else None)
     summary = Summary(files_in=len(files) + len(files.refused), skipped=dict(files.skipped))
     plan = ParsePlan(lake, reparse)
     now = datetime.now(timezone.utc)
@@ -368,9 +371,9 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int = 1,
 
     if sources:
         lake.write_batch({"sources": sources, "rejects": rejects}, f"{batch_id}-dup")
-    chunks = _chunks(todo, workers)
+    chunks = _chunks(todo, workers if executor is None else executor.slots())
     jobs = [(str(home / "lake"), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)]
-    for res in _run(jobs, workers, progress):
+    for res in (_run if executor is None else executor.run)(jobs, workers, progress):
         summary.parsed += res.parsed
         summary.parsed_with_findings += res.parsed_with_findings
         summary.quarantined += res.quarantined
@@ -509,11 +512,26 @@ def _memory_budget():
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when the one that forked it dies (Linux), so a killed
+    ingest or Dask worker leaves no reader to commit its chunk late."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)       # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:   # the parent died before the call
+        os._exit(1)
+
+
 def _child(job, conn) -> None:
     """A worker process: one chunk, its progress sent to the parent, then its result or its error."""
     global _IN_WORKER
     _IN_WORKER = True
     try:
+        _die_with_parent()
         _worker_init()
         conn.send(("result", ingest_chunk(job, conn.send)))
     except BaseException as exc:  # noqa: BLE001 - every failure travels to the parent

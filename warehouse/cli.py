@@ -24,16 +24,33 @@ def _progress(total: int, desc: str, quiet: bool = False):
                 dynamic_ncols=True, leave=False)
 
 
+def _executor(args, workers: int | None = None):
+    """The ingest executor of ``--executor``/``--scheduler`` (a context: None is the local pool)."""
+    from tqdm import tqdm
+
+    from ingest.executors import ClusterError, executor_for
+
+    try:
+        return executor_for(args.executor, args.scheduler, workers, log=lambda line: tqdm.write(line, file=sys.stderr))
+    except ClusterError as exc:
+        raise XxgkError(str(exc)) from None
+
+
 def cmd_ingest(args) -> int:
     from ingest.batch import expand, ingest_paths
+    from ingest.executors import ClusterError
 
     from .lock import RefreshLock
 
     home = Home.resolve(args.home).ensure()
     files = expand(args.paths, home.root)
     try:
-        with RefreshLock(home), _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar:
-            s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update, reparse=args.reparse)
+        with RefreshLock(home), _executor(args, args.workers) as executor, \
+                _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar:
+            s = ingest_paths(files, home.root, workers=args.workers, progress=bar.update, reparse=args.reparse,
+                             executor=executor)
+    except ClusterError as exc:
+        raise XxgkError(str(exc)) from None
     except OSError as exc:             # writing the home failed; a file's own errors are its reject
         raise storage_error(exc) or exc from None
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
@@ -197,8 +214,9 @@ def cmd_refresh(args) -> int:
     if not (args.home or os.environ.get("XXGK_HOME")):
         home.require()           # the default ./data is never created by a refresh; a named home may be
     try:
-        run = refresh(home, sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
-                      reparse=args.reparse)
+        with _executor(args) as executor:
+            run = refresh(home, sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
+                          reparse=args.reparse, executor=executor)
     except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
         log.error(f"xxgk: error: {exc}")
         return exc.exit_code
@@ -249,6 +267,15 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def executor_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--executor", choices=["local", "dask"], default="local",
+                    help="where files are parsed: local worker processes (default) or a Dask cluster")
+    sp.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="with --executor dask: the scheduler to join, e.g. tcp://host:8786 (default: "
+                         "$XXGK_DASK_SCHEDULER, else a local cluster on this machine); every worker must see "
+                         "the home and the files at the same paths")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="xxgk", description="Warehouse of government information-disclosure annual reports.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -266,6 +293,7 @@ def parser() -> argparse.ArgumentParser:
                     help="parse files the lake already holds again (by default only those read by another parser "
                          "version or quarantined for a program error)")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    executor_options(sp)
 
     add("build", cmd_build, "build the DuckDB warehouse from the lake with dbt (atomic swap)")
 
@@ -331,6 +359,7 @@ def parser() -> argparse.ArgumentParser:
     fetch_options(sp)
     sp.add_argument("--full", action="store_true", help="rebuild every model from scratch")
     sp.add_argument("--reparse", action="store_true", help="parse every inbox file again, even if this parser version read it")
+    executor_options(sp)
 
     sp = add("demo", cmd_demo, "generate synthetic reports, ingest, build and summarise (home default: data/demo)")
     sp.add_argument("--agencies", type=int, default=300)

@@ -186,9 +186,10 @@ def _close_interrupted(lake: Lake) -> int:
 
 
 def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
-            fetch_policy: FetchPolicy = FetchPolicy(), reparse: bool = False) -> RunRecord:
+            fetch_policy: FetchPolicy = FetchPolicy(), reparse: bool = False, executor=None) -> RunRecord:
     """One refresh under the lock; returns the run as recorded. Raises LockHeld if another run holds the lock.
-    ``reparse`` parses every inbox file again (and builds from scratch)."""
+    ``reparse`` parses every inbox file again (and builds from scratch); ``executor`` is where new files are
+    parsed (:func:`ingest.batch.ingest_paths`)."""
     home.ensure()
     with RefreshLock(home) as lock:
         if lock.stale:
@@ -203,7 +204,7 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
         lake.write_batch({"refresh_runs": [run.row()]})
         t0 = time.monotonic()
         try:
-            _run(home, lake, run, sources, full, fetch_policy, reparse)
+            _run(home, lake, run, sources, full, fetch_policy, reparse, executor)
             partial = run.files_quarantined or run.downloads_failed
             run.status, run.exit_code = ("partial", EXIT_PARTIAL) if partial else ("ok", EXIT_OK)
         except XxgkError as exc:
@@ -229,7 +230,8 @@ def _record_end(lake: Lake, run: RunRecord, t0: float) -> None:
         log.warning(f"the end of the run could not be recorded: {storage_error(exc) or exc}")
 
 
-def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy, reparse: bool = False) -> None:
+def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy, reparse: bool = False,
+         executor=None) -> None:
     sources = sources or (home.root / "sources.csv" if (home.root / "sources.csv").exists() else None)
     if sources:
         try:
@@ -251,7 +253,7 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
     todo = scan.todo + stale_files(lake, scan, reparse)
     if todo or files.refused:
         s = ingest_paths(files.only(todo), home.root, hashes={k: e["sha256"] for k, e in scan.entries.items()},
-                         reparse=reparse)
+                         reparse=reparse, executor=executor)
         run.files_quarantined, run.files_duplicate, run.parsed = s.quarantined, s.duplicates, s.reports + s.quarantined
         run.reparsed = s.reparsed
         for path, reason, message in s.rejects:
