@@ -4,7 +4,7 @@ from __future__ import annotations
 TARGETS = {
     "text_html_per_core": 300, "pdf_per_core": 5, "two_worker_speedup": 1.7, "pandas_ratio": 3.0, "ocr_cpu_s_per_page": 2.0,
     "build_100k_s": 600, "exponent": 1.1, "refresh_new_s": 30, "refresh_fraction": 0.10, "query_s": 1.0,
-    "ingest_rss_mb": 1024, "web_median_ms": 300, "web_p95_ms": 1000,
+    "ingest_rss_mb": 1024, "web_median_ms": 300, "web_p95_ms": 1000, "dask_overhead": 1.15,
 }
 
 
@@ -103,6 +103,24 @@ def markdown(r: dict) -> str:
                 f"| xxgk (whole report: all tables, metadata, rules) | {p['xxgk']['reports']} | {p['xxgk']['ms_per_report']} | {p['xxgk']['t3_exact_pct']}% |",
                 f"| pandas.read_html (table 三 only) | {p['pandas']['reports']} | {p['pandas']['ms_per_report']} | {p['pandas']['t3_exact_pct']}% |",
                 "", f"- xxgk is {p['speed_ratio']}× faster; target ≥ {TARGETS['pandas_ratio']}×: {_ok(p['speed_ratio'] >= TARGETS['pandas_ratio'])}.", ""]
+    if "dask" in r:
+        d = r["dask"]
+        out += ["## Ingest on a Dask cluster (`xxgk ingest --executor dask`, docs/scaling.md)", "",
+                f"{d['pdf']} generated PDFs and {d['html']} HTML reports, one run each; the machine's load average "
+                f"during the stage was {', '.join(f'{x:.1f}' for x in d['load_average'])} (1, 5, 15 min) on "
+                f"{m['cores']} cores, so these figures are noisy. *Net* subtracts each command's fixed cost on an empty "
+                f"folder: {d['startup_pool_s']} s for the pool, {d['startup_dask_s']} s with Dask (a LocalCluster starts).", "",
+                "| run | what | seconds | peak RSS of the command (MB) |", "|---|---|---|---|",
+                f"| local pool, 2 processes | PDF + HTML | {d['mixed_pool2']['seconds']} | {d['mixed_pool2']['peak_rss_mb']} |",
+                f"| Dask LocalCluster, 2 workers | PDF + HTML | {d['mixed_dask2']['seconds']} | {d['mixed_dask2']['peak_rss_mb']} |",
+                f"| Dask LocalCluster, 1 worker | PDF | {d['pdf_dask1']['seconds']} | {d['pdf_dask1']['peak_rss_mb']} |",
+                f"| Dask LocalCluster, 2 workers | PDF | {d['pdf_dask2']['seconds']} | {d['pdf_dask2']['peak_rss_mb']} |", "",
+                f"- Dask at most {round((TARGETS['dask_overhead'] - 1) * 100)}% slower than the pool: "
+                f"{_ok(d['dask_vs_pool'] <= TARGETS['dask_overhead'])} ({d['dask_vs_pool']}× the pool's time; net of start-up "
+                f"{d['net_dask_vs_pool']}×).",
+                f"- 2 workers against 1 on the PDFs ≥ {TARGETS['two_worker_speedup']}×: "
+                f"{_ok(d['speedup_2_vs_1'] >= TARGETS['two_worker_speedup'])} ({d['speedup_2_vs_1']}×; net of start-up "
+                f"{d['net_speedup_2_vs_1']}×).", ""]
     if r.get("notes"):
         out += ["## Notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
     return "\n".join(out)

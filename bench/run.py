@@ -123,6 +123,39 @@ def bench_ingest(formats: list[str], n: int) -> list[dict]:
     return rows
 
 
+def bench_dask(n: int) -> dict:
+    """The Dask executor against the local pool: n PDFs and n HTML reports with 2 workers each way (one run
+    apiece), then n PDFs on a 1-worker and a 2-worker LocalCluster. Each command's fixed cost (an empty
+    folder: interpreter, imports, lake setup, and for Dask the cluster's start) is measured and netted out."""
+    pdf, html = corpus(f"ingest-pdf-{n}", n, ("pdf",)) / "reports", corpus(f"ingest-html-{n}", n, ("html",)) / "reports"
+    empty = WORK / "empty"
+    empty.mkdir(parents=True, exist_ok=True)
+
+    def ingest(name: str, folders: list[Path], *opts: str) -> dict:
+        home = WORK / f"home-dask-{name}"
+        shutil.rmtree(home, ignore_errors=True)
+        r = run([*XXGK, "ingest", *map(str, folders), "--home", str(home), "--quiet", *opts])
+        print(f"dask stage, {name}: {r['seconds']} s", flush=True)
+        return {"seconds": r["seconds"], "peak_rss_mb": r["peak_rss_mb"]}
+
+    dask2, dask1, pool2 = ("--executor", "dask", "--workers", "2"), ("--executor", "dask", "--workers", "1"), ("--workers", "2")
+    out = {"pdf": n_files(pdf), "html": n_files(html),
+           "startup_pool_s": ingest("empty-pool", [empty], *pool2)["seconds"],
+           "startup_dask_s": ingest("empty-dask", [empty], *dask2)["seconds"],
+           "mixed_pool2": ingest("mixed-pool2", [pdf, html], *pool2),
+           "mixed_dask2": ingest("mixed-dask2", [pdf, html], *dask2),
+           "pdf_dask1": ingest("pdf-dask1", [pdf], *dask1),
+           "pdf_dask2": ingest("pdf-dask2", [pdf], *dask2),
+           "load_average": os.getloadavg()}
+    pool, dask = out["mixed_pool2"]["seconds"], out["mixed_dask2"]["seconds"]
+    out["dask_vs_pool"] = round(dask / pool, 3)
+    out["net_dask_vs_pool"] = round((dask - out["startup_dask_s"]) / (pool - out["startup_pool_s"]), 3)
+    one, two = out["pdf_dask1"]["seconds"], out["pdf_dask2"]["seconds"]
+    out["speedup_2_vs_1"] = round(one / two, 2)
+    out["net_speedup_2_vs_1"] = round((one - out["startup_dask_s"]) / (two - out["startup_dask_s"]), 2)
+    return out
+
+
 def bench_build(sizes: list[int]) -> list[dict]:
     rows = []
     for n in sizes:
@@ -313,10 +346,11 @@ def write_outputs(result: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
-    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas ocr")
-    ap.add_argument("--merge", action="store_true", help="keep the other stages of today's result file (re-run some stages)")
+    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas ocr dask")
+    ap.add_argument("--dask-size", type=int, help="PDFs and HTML reports each in the dask stage (default 1000; 100 quick)")
+    ap.add_argument("--merge", action="store_true", help="keep the other stages of today's (else the latest) result file (re-run some stages)")
     args = ap.parse_args()
-    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas", "ocr"])
+    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas", "ocr", "dask"])
     n_ingest = 100 if args.quick else 1000
     sizes = [100, 300, 1000] if args.quick else [1000, 10000, 100000]
     n_query = 2000 if args.quick else 1_000_000
@@ -324,6 +358,8 @@ def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     result: dict = {"started": datetime.now(timezone.utc).isoformat(), "machine": machine(), "quick": args.quick}
     today = RESULTS / f"{date.today().isoformat()}.json"
+    if args.merge and not today.exists():          # else the latest result file
+        today = max(RESULTS.glob("*.json"), default=today)
     if args.merge and today.exists():
         result = json.loads(today.read_text())
         result.setdefault("rerun", []).append({"stages": sorted(stages), "at": datetime.now(timezone.utc).isoformat(),
@@ -334,7 +370,8 @@ def main() -> None:
             ("queries", lambda: bench_queries(n_query)),
             ("web", lambda: bench_web(n_web)),
             ("pandas", lambda: bench_pandas(n_ingest)),
-            ("ocr", lambda: bench_ocr(2 if args.quick else 5))]
+            ("ocr", lambda: bench_ocr(2 if args.quick else 5)),
+            ("dask", lambda: bench_dask(args.dask_size or n_ingest))]
     if "refresh" in stages:
         stages.add("build")
     for stage, fn in plan:

@@ -214,3 +214,43 @@ def test_scheduler_needs_the_dask_executor(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "ingest", str(tmp_path), "--home", str(tmp_path / "h"),
                            "--scheduler", "tcp://127.0.0.1:1"], capture_output=True, text=True)
     assert proc.returncode == 2 and "xxgk: error: --scheduler names a Dask scheduler" in proc.stderr
+
+
+def _marts(home) -> dict[str, list[tuple]]:
+    """Every public mart's rows, sorted, without the columns that name a run or a moment."""
+    import duckdb
+
+    from warehouse.export import mart_names
+
+    con = duckdb.connect(str(home.db), read_only=True, config={"file_search_path": str(home.root)})
+    try:
+        out = {}
+        for name in mart_names():
+            cols = [c for (c,) in con.execute("select column_name from information_schema.columns where table_name = ? "
+                                              "order by ordinal_position", [name]).fetchall()]
+            keep = [c for c in cols if not (c.endswith("_at") or c.endswith("batch_id") or c.startswith("built"))]
+            assert keep, name
+            out[name] = sorted(con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in keep)} from {name}").fetchall(),
+                               key=repr)
+        return out
+    finally:
+        con.close()
+
+
+def test_real_reports_give_the_same_marts_on_dask(cluster, shared_corpus, tmp_path):
+    """`xxgk ingest --executor dask` on the real reports, then `xxgk build`: the marts equal the default path's."""
+    from warehouse.build import build
+    from warehouse.home import Home
+
+    lc, _ = cluster
+    homes = {"pool": Home.resolve(tmp_path / "pool"), "dask": Home.resolve(tmp_path / "dask")}
+    for name, home in homes.items():
+        opts = ["--executor", "dask", "--scheduler", lc.scheduler_address] if name == "dask" else []
+        proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "ingest", str(shared_corpus / "raw"),
+                               "--home", str(home.root), "--quiet", *opts], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        build(home)
+    pool, dask = _marts(homes["pool"]), _marts(homes["dask"])
+    assert pool["dim_report"] and pool.keys() == dask.keys()
+    for name in pool:
+        assert pool[name] == dask[name], name
