@@ -118,6 +118,8 @@ class DaskExecutor:
         """Every worker sees ``lake`` (a token the client wrote), can write it and ``quarantine``,
         and can read ``sample`` (a file to ingest); else a :class:`ClusterError` naming the worker."""
         lake, quarantine = Path(lake).absolute(), Path(quarantine).absolute()
+        if sample is not None and not os.access(sample, os.R_OK):
+            sample = None             # unreadable here too: that file's own reject, not the cluster's fault
         quarantine.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex
         probe = lake / f".xxgk-probe-{token}"

@@ -169,6 +169,56 @@ def test_a_worker_killed_mid_chunk_changes_nothing(cluster, corpus, pool_home, t
     assert_same_lake(pool_home, home)
 
 
+class SlowFile(distributed.WorkerPlugin):
+    """On every worker: a 1 s budget per file, and a file named slow.txt that takes two minutes."""
+
+    name = "xxgk-slow-file"
+
+    def setup(self, worker):
+        import ingest.batch as b
+        from ingest import limits
+
+        real = getattr(b, "_real_parse_report", b.parse_report)
+        b._real_parse_report, b._real_file_seconds = real, limits.FILE_SECONDS
+        limits.FILE_SECONDS = 1.0
+
+        def slow(data, text, sha):
+            if text.endswith("slow.txt"):
+                time.sleep(120)
+            return real(data, text, sha)
+
+        b.parse_report = slow
+
+    def teardown(self, worker):
+        import ingest.batch as b
+        from ingest import limits
+
+        b.parse_report = getattr(b, "_real_parse_report", b.parse_report)
+        limits.FILE_SECONDS = getattr(b, "_real_file_seconds", limits.FILE_SECONDS)
+
+
+def test_the_time_budget_per_file_holds_on_dask(cluster, corpus, tmp_path):
+    """A file past the per-file budget is quarantined too_slow on a worker as in the pool; the rest of its chunk is kept."""
+    _, client = cluster
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for p in sorted((corpus["files"]).rglob("*.txt"))[:3]:
+        shutil.copy(p, folder / p.name)
+    (folder / "slow.txt").write_text("2022 report\n" * 10, encoding="utf-8")
+    client.register_plugin(SlowFile())
+    try:
+        start = time.monotonic()
+        with DaskExecutor(client=client) as ex:
+            s = ingest_paths([folder], tmp_path / "home", executor=ex)
+    finally:
+        client.unregister_worker_plugin(SlowFile.name)
+    assert time.monotonic() - start < 60
+    assert s.balanced() and s.reports == 3 and [(Path(p).name, r) for p, r, _ in s.rejects] == [("slow.txt", "too_slow")]
+    (rej,) = [dict(r) for r in lake_rows(tmp_path / "home", "rejects")]
+    assert rej["reason_code"] == "too_slow" and rej["quarantined_path"].startswith("quarantine/")
+    assert len(lake_rows(tmp_path / "home", "reports")) == 3
+
+
 def test_a_retried_chunk_clears_what_its_dead_attempt_left(tmp_path):
     lake = Lake(tmp_path / "lake")
     lake.init()
@@ -214,6 +264,10 @@ def test_scheduler_needs_the_dask_executor(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "ingest", str(tmp_path), "--home", str(tmp_path / "h"),
                            "--scheduler", "tcp://127.0.0.1:1"], capture_output=True, text=True)
     assert proc.returncode == 2 and "xxgk: error: --scheduler names a Dask scheduler" in proc.stderr
+    from warehouse.cli import parser
+
+    args = parser().parse_args(["refresh", "--executor", "dask", "--scheduler", "tcp://h:8786"])
+    assert (args.executor, args.scheduler) == ("dask", "tcp://h:8786")
 
 
 def _marts(home) -> dict[str, list[tuple]]:
