@@ -41,14 +41,16 @@ def run(cmd: list[str], env: dict | None = None) -> dict:
     probe = ("import resource,subprocess,sys,json;"
              "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
              "print(json.dumps({'rc':p.returncode,'out':p.stdout[-4000:],'err':p.stderr[-4000:],"
-             "'rss_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+             "'rss_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+             "'cpu_s':resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime+resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))")
     proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True,
                           env={**os.environ, **(env or {}), "DO_NOT_TRACK": "1"}, cwd=ROOT)
     wall = time.perf_counter() - t
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     if info["rc"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({info['rc']}): {info['err'] or info['out']}")
-    return {"seconds": round(wall, 3), "peak_rss_mb": round(info["rss_kb"] / 1024, 1), "out": info["out"]}
+    return {"seconds": round(wall, 3), "peak_rss_mb": round(info["rss_kb"] / 1024, 1), "out": info["out"],
+            "cpu_s": round(info["cpu_s"], 2)}
 
 
 def machine() -> dict:
@@ -135,8 +137,8 @@ def bench_dask(n: int) -> dict:
         home = WORK / f"home-dask-{name}"
         shutil.rmtree(home, ignore_errors=True)
         r = run([*XXGK, "ingest", *map(str, folders), "--home", str(home), "--quiet", *opts])
-        print(f"dask stage, {name}: {r['seconds']} s", flush=True)
-        return {"seconds": r["seconds"], "peak_rss_mb": r["peak_rss_mb"]}
+        print(f"dask stage, {name}: {r['seconds']} s, {r['cpu_s']} CPU s, load {os.getloadavg()[0]:.1f}", flush=True)
+        return {"seconds": r["seconds"], "cpu_s": r["cpu_s"], "peak_rss_mb": r["peak_rss_mb"], "load_1min": os.getloadavg()[0]}
 
     dask2, dask1, pool2 = ("--executor", "dask", "--workers", "2"), ("--executor", "dask", "--workers", "1"), ("--workers", "2")
     out = {"pdf": n_files(pdf), "html": n_files(html),
@@ -149,6 +151,7 @@ def bench_dask(n: int) -> dict:
            "load_average": os.getloadavg()}
     pool, dask = out["mixed_pool2"]["seconds"], out["mixed_dask2"]["seconds"]
     out["dask_vs_pool"] = round(dask / pool, 3)
+    out["cpu_dask_vs_pool"] = round(out["mixed_dask2"]["cpu_s"] / out["mixed_pool2"]["cpu_s"], 3)
     out["net_dask_vs_pool"] = round((dask - out["startup_dask_s"]) / (pool - out["startup_pool_s"]), 3)
     one, two = out["pdf_dask1"]["seconds"], out["pdf_dask2"]["seconds"]
     out["speedup_2_vs_1"] = round(one / two, 2)
