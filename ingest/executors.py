@@ -102,7 +102,7 @@ class DaskExecutor:
             where = f"joined the Dask cluster at {self.scheduler} ({len(client.nthreads())} workers)"
         else:
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=":8787" if dashboard else None)
+                                         dashboard_address=":8787" if dashboard else ":0")
             client = Client(self._cluster)
             where = f"started a local Dask cluster of {self.workers} worker processes at {self._cluster.scheduler_address}"
         link = client.dashboard_link if dashboard else None
@@ -110,8 +110,9 @@ class DaskExecutor:
         return client
 
     def slots(self) -> int:
-        """How many chunks to plan for: two per worker thread, so a chunk run again after its worker
-        died is a small share of the work and the progress bar moves as chunks complete."""
+        """The parallelism to plan chunks for: twice the worker threads (:func:`ingest.batch._chunks` makes
+        two chunks of each at least), so a chunk run again after its worker died is a small share of the
+        work and the progress bar moves as chunks complete."""
         return 2 * max(1, sum(self.client.nthreads().values()))
 
     def check(self, lake: Path, quarantine: Path, sample: Path | None = None) -> None:

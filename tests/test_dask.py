@@ -28,7 +28,7 @@ FORMATS = ("html", "pdf", "docx", "markdown", "text")
 @pytest.fixture(scope="module")
 def cluster():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as lc, distributed.Client(lc) as client:
+                                  dashboard_address=":0") as lc, distributed.Client(lc) as client:
         yield lc, client
 
 
