@@ -94,12 +94,16 @@ class DaskExecutor:
 
         dashboard = importlib.util.find_spec("bokeh") is not None
         if self.scheduler:
+            client = None
             try:
                 client = Client(self.scheduler, timeout=CONNECT_SECONDS)
                 client.wait_for_workers(1, timeout=CONNECT_SECONDS)
-            except (OSError, TimeoutError) as exc:
-                raise ClusterError(f"cannot use the Dask scheduler at {self.scheduler}: {exc}") from None
+            except (OSError, TimeoutError, ValueError) as exc:
+                if client is not None:
+                    client.close()
+                raise ClusterError(f"cannot use the Dask scheduler at {self.scheduler}: {exc or type(exc).__name__}") from None
             where = f"joined the Dask cluster at {self.scheduler} ({len(client.nthreads())} workers)"
+            dashboard = "dashboard" in client.scheduler_info().get("services", {})    # the scheduler's own
         else:
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                          dashboard_address=":8787" if dashboard else ":0")

@@ -256,6 +256,14 @@ def test_a_worker_that_cannot_see_the_home_is_a_clear_error(tmp_path):
     assert "is another folder" in _probe(str(probe), "other", str(tmp_path), None)
 
 
+def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch):
+    import ingest.executors
+
+    monkeypatch.setattr(ingest.executors, "CONNECT_SECONDS", 2)
+    with pytest.raises(ClusterError, match=r"cannot use the Dask scheduler at tcp://127\.0\.0\.1:1"):
+        DaskExecutor("tcp://127.0.0.1:1").client
+
+
 def test_scheduler_needs_the_dask_executor(tmp_path):
     with pytest.raises(ClusterError, match="needs --executor dask"):
         executor_for("local", "tcp://127.0.0.1:8786")
