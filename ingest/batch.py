@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import hashlib
 import multiprocessing
 import multiprocessing.connection
@@ -532,6 +533,7 @@ def _child(job, conn) -> None:
     _IN_WORKER = True
     try:
         _die_with_parent()
+        gc.freeze()       # what the parent held is never garbage here: collections skip it (no copy-on-write scans)
         _worker_init()
         conn.send(("result", ingest_chunk(job, conn.send)))
     except BaseException as exc:  # noqa: BLE001 - every failure travels to the parent
