@@ -316,3 +316,25 @@ def test_real_reports_give_the_same_marts_on_dask(cluster, shared_corpus, tmp_pa
     assert pool["dim_report"] and pool.keys() == dask.keys()
     for name in pool:
         assert pool[name] == dask[name], name
+
+
+def test_refresh_parses_its_inbox_on_dask(cluster, corpus, tmp_path, monkeypatch):
+    """`refresh(..., executor=...)` sends the new inbox files to the cluster (the build is not this test's concern)."""
+    import warehouse.refresh
+    from warehouse.errors import XxgkError
+    from warehouse.home import Home
+
+    def no_build(*args, **kwargs):
+        raise XxgkError("the build is left out of this test")
+
+    _, client = cluster
+    home = Home.resolve(tmp_path / "home").ensure()
+    home.inbox.mkdir(parents=True, exist_ok=True)
+    for p in sorted(corpus["files"].rglob("*.txt"))[:3]:
+        shutil.copy(p, home.inbox / p.name)
+    monkeypatch.setattr(warehouse.refresh, "build", no_build)
+    with distributed.get_task_stream(client) as stream, DaskExecutor(client=client) as ex:
+        run = warehouse.refresh.refresh(home, executor=ex)
+    assert run.files_new == 3 and run.parsed == 3 and run.error == "the build is left out of this test"
+    assert any(t["key"].startswith("xxgk-ingest-") for t in stream.data)
+    assert len(lake_rows(home.root, "reports")) == 3
