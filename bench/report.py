@@ -122,7 +122,7 @@ def markdown(r: dict) -> str:
         out += ["",
                 f"- Dask at most {round((TARGETS['dask_overhead'] - 1) * 100)}% slower than the pool: "
                 f"{_ok(d['dask_vs_pool'] <= TARGETS['dask_overhead'])} ({d['dask_vs_pool']}× the pool's time; net of start-up "
-                f"{d['net_dask_vs_pool']}×; CPU seconds, which the load disturbs far less: "
+                f"{d['net_dask_vs_pool']}×; CPU seconds of all processes, the cluster's start and its workers' own imports included: "
                 f"{d.get('cpu_dask_vs_pool', '?')}×).",
                 f"- 2 workers against 1 on the PDFs ≥ {TARGETS['two_worker_speedup']}×: "
                 f"{_ok(d['speedup_2_vs_1'] >= TARGETS['two_worker_speedup'])} ({d['speedup_2_vs_1']}×; net of start-up "
