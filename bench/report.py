@@ -5,7 +5,7 @@ TARGETS = {
     "text_html_per_core": 300, "pdf_per_core": 5, "two_worker_speedup": 1.7, "pandas_ratio": 3.0, "ocr_cpu_s_per_page": 2.0,
     "build_100k_s": 600, "exponent": 1.1, "refresh_new_s": 30, "refresh_fraction": 0.10, "query_s": 1.0,
     "ingest_rss_mb": 1024, "web_median_ms": 300, "web_p95_ms": 1000,
-    "real_html_ms": 1000 / 300, "real_pdf_ms": 100,
+    "real_html_ms": 1000 / 300, "real_pdf_ms": 100, "dask_overhead": 1.15,
 }
 
 
@@ -157,6 +157,35 @@ def markdown(r: dict) -> str:
         out += _real(r["real"], "Real reports (variants of ../shared/corpus/raw)")
     if "real_before" in r:
         out += _real(r["real_before"], f"Real reports, baseline run before this round ({r['real_before'].get('commit', '')})")
+    if "dask" in r:
+        d = r["dask"]
+        out += ["## Ingest on a Dask cluster (`xxgk ingest --executor dask`, docs/scaling.md)", "",
+                f"{d['pdf']} generated PDFs and {d['html']} HTML reports, one run each; the machine's load average "
+                f"during the stage was {', '.join(f'{x:.1f}' for x in d['load_average'])} (1, 5, 15 min) on "
+                f"{m['cores']} cores, so these figures are noisy. *Net* subtracts each command's fixed cost on an empty "
+                f"folder: {d['startup_pool_s']} s for the pool, {d['startup_dask_s']} s with Dask (a LocalCluster starts).", "",
+                "| run | what | seconds | CPU seconds (all processes) | cores busy (CPU s / s) | load (1 min) at the end | peak RSS of the command (MB) |",
+                "|---|---|---|---|---|---|---|"]
+        for key, run, what in (("mixed_pool2", "local pool, 2 processes", "PDF + HTML"),
+                               ("mixed_dask2", "Dask LocalCluster, 2 workers", "PDF + HTML"),
+                               ("pdf_dask1", "Dask LocalCluster, 1 worker", "PDF"),
+                               ("pdf_dask2", "Dask LocalCluster, 2 workers", "PDF")):
+            x = d[key]
+            busy = f"{x['cpu_s'] / x['seconds']:.2f}" if x.get("cpu_s") else ""
+            out.append(f"| {run} | {what} | {x['seconds']} | {x.get('cpu_s', '')} | {busy} | {x.get('load_1min', 0):.1f} | {x['peak_rss_mb']} |")
+        out += ["",
+                f"- Dask at most {round((TARGETS['dask_overhead'] - 1) * 100)}% slower than the pool: "
+                f"{_ok(d['dask_vs_pool'] <= TARGETS['dask_overhead'])} ({d['dask_vs_pool']}× the pool's time; net of start-up "
+                f"{d['net_dask_vs_pool']}×; CPU seconds of all processes, the cluster's start and its workers' own imports included: "
+                f"{d.get('cpu_dask_vs_pool', '?')}×).",
+                f"- 2 workers against 1 on the PDFs ≥ {TARGETS['two_worker_speedup']}×: "
+                f"{_ok(d['speedup_2_vs_1'] >= TARGETS['two_worker_speedup'])} ({d['speedup_2_vs_1']}×; net of start-up "
+                f"{d['net_speedup_2_vs_1']}×)."]
+        two = [d[k]["cpu_s"] / d[k]["seconds"] for k in ("mixed_pool2", "mixed_dask2", "pdf_dask2") if d[k].get("cpu_s")]
+        if two:
+            out.append(f"- The runs with two processes kept {min(two):.2f} to {max(two):.2f} cores busy on average (CPU seconds "
+                       f"over wall seconds): the speed-up of a second worker can only show when a second core is free.")
+        out.append("")
     if r.get("notes"):
         out += ["## Notes", ""] + [f"- {n}" for n in r["notes"]] + [""]
     return "\n".join(out)

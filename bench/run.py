@@ -43,14 +43,16 @@ def run(cmd: list[str], env: dict | None = None) -> dict:
     probe = ("import resource,subprocess,sys,json;"
              "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
              "print(json.dumps({'rc':p.returncode,'out':p.stdout[-4000:],'err':p.stderr[-4000:],"
-             "'rss_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+             "'rss_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+             "'cpu_s':resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime+resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))")
     proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True,
                           env={**os.environ, **(env or {}), "DO_NOT_TRACK": "1"}, cwd=ROOT)
     wall = time.perf_counter() - t
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     if info["rc"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({info['rc']}): {info['err'] or info['out']}")
-    return {"seconds": round(wall, 3), "peak_rss_mb": round(info["rss_kb"] / 1024, 1), "out": info["out"]}
+    return {"seconds": round(wall, 3), "peak_rss_mb": round(info["rss_kb"] / 1024, 1), "out": info["out"],
+            "cpu_s": round(info["cpu_s"], 2)}
 
 
 def machine() -> dict:
@@ -123,6 +125,40 @@ def bench_ingest(formats: list[str], n: int) -> list[dict]:
             rows[-1]["parse_ceiling"] = ceiling(c)
         print(f"ingest {fmt}: {rows[-2]['reports_per_s']}/s with 1 worker, {rows[-1]['reports_per_s']}/s with 2", flush=True)
     return rows
+
+
+def bench_dask(n: int) -> dict:
+    """The Dask executor against the local pool: n PDFs and n HTML reports with 2 workers each way (one run
+    apiece), then n PDFs on a 1-worker and a 2-worker LocalCluster. Each command's fixed cost (an empty
+    folder: interpreter, imports, lake setup, and for Dask the cluster's start) is measured and netted out."""
+    pdf, html = corpus(f"ingest-pdf-{n}", n, ("pdf",)) / "reports", corpus(f"ingest-html-{n}", n, ("html",)) / "reports"
+    empty = WORK / "empty"
+    empty.mkdir(parents=True, exist_ok=True)
+
+    def ingest(name: str, folders: list[Path], *opts: str) -> dict:
+        home = WORK / f"home-dask-{name}"
+        shutil.rmtree(home, ignore_errors=True)
+        r = run([*XXGK, "ingest", *map(str, folders), "--home", str(home), "--quiet", *opts])
+        print(f"dask stage, {name}: {r['seconds']} s, {r['cpu_s']} CPU s, load {os.getloadavg()[0]:.1f}", flush=True)
+        return {"seconds": r["seconds"], "cpu_s": r["cpu_s"], "peak_rss_mb": r["peak_rss_mb"], "load_1min": os.getloadavg()[0]}
+
+    dask2, dask1, pool2 = ("--executor", "dask", "--workers", "2"), ("--executor", "dask", "--workers", "1"), ("--workers", "2")
+    out = {"pdf": n_files(pdf), "html": n_files(html),
+           "startup_pool_s": ingest("empty-pool", [empty], *pool2)["seconds"],
+           "startup_dask_s": ingest("empty-dask", [empty], *dask2)["seconds"],
+           "mixed_pool2": ingest("mixed-pool2", [pdf, html], *pool2),
+           "mixed_dask2": ingest("mixed-dask2", [pdf, html], *dask2),
+           "pdf_dask1": ingest("pdf-dask1", [pdf], *dask1),
+           "pdf_dask2": ingest("pdf-dask2", [pdf], *dask2),
+           "load_average": os.getloadavg()}
+    pool, dask = out["mixed_pool2"]["seconds"], out["mixed_dask2"]["seconds"]
+    out["dask_vs_pool"] = round(dask / pool, 3)
+    out["cpu_dask_vs_pool"] = round(out["mixed_dask2"]["cpu_s"] / out["mixed_pool2"]["cpu_s"], 3)
+    out["net_dask_vs_pool"] = round((dask - out["startup_dask_s"]) / (pool - out["startup_pool_s"]), 3)
+    one, two = out["pdf_dask1"]["seconds"], out["pdf_dask2"]["seconds"]
+    out["speedup_2_vs_1"] = round(one / two, 2)
+    out["net_speedup_2_vs_1"] = round((one - out["startup_dask_s"]) / (two - out["startup_dask_s"]), 2)
+    return out
 
 
 def bench_build(sizes: list[int]) -> list[dict]:
@@ -315,12 +351,13 @@ def write_outputs(result: dict) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
-    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas ocr real")
+    ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas ocr real dask")
     ap.add_argument("--real-n", type=int, default=None,
                     help="variants per real shape (default 1000; PDF a tenth; --quick: 100)")
     ap.add_argument("--merge", action="store_true", help="keep the other stages of today's (else the latest) result file (re-run some stages)")
+    ap.add_argument("--dask-size", type=int, help="PDFs and HTML reports each in the dask stage (default 1000; 100 quick)")
     args = ap.parse_args()
-    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas", "ocr", "real"])
+    stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas", "ocr", "real", "dask"])
     n_real = args.real_n or (100 if args.quick else 1000)
     n_ingest = 100 if args.quick else 1000
     sizes = [100, 300, 1000] if args.quick else [1000, 10000, 100000]
@@ -342,7 +379,8 @@ def main() -> None:
             ("web", lambda: bench_web(n_web)),
             ("pandas", lambda: bench_pandas(n_ingest)),
             ("ocr", lambda: bench_ocr(2 if args.quick else 5)),
-            ("real", lambda: bench_real(WORK, n_real, max(6, n_real // 10), run, XXGK))]
+            ("real", lambda: bench_real(WORK, n_real, max(6, n_real // 10), run, XXGK)),
+            ("dask", lambda: bench_dask(args.dask_size or n_ingest))]
     if "refresh" in stages:
         stages.add("build")
     for stage, fn in plan:

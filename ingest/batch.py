@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import hashlib
 import multiprocessing
 import multiprocessing.connection
@@ -317,12 +318,13 @@ def default_workers() -> int:
 
 def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = None,
                  progress: Callable[[int], None] | None = None, hashes: dict[str, str] | None = None,
-                 reparse: bool = False) -> Summary:
+                 reparse: bool = False, executor=None) -> Summary:
     """Ingest files and folders into ``home``'s lake. ``hashes`` (:func:`path_text` of the resolved path ->
     :func:`file_hash`) spares hashing files the caller has already hashed, as `xxgk refresh` has in its
     inbox manifest. ``paths`` may be an :class:`Expanded` (its counts and refusals are kept). ``reparse``
     parses again files the lake already holds, whatever version read them. ``workers`` parser processes run
-    at once (None: :func:`default_workers`)."""
+    at once (None: :func:`default_workers`). ``executor``: where the chunks run, None for the local
+    process pool (else :func:`ingest.executors.executor_for`)."""
     workers = default_workers() if workers is None else max(1, workers)
     layout = HomeLayout.of(home)
     hashes = hashes or {}
@@ -330,6 +332,8 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
     lake = Lake(layout.lake)
     lake.init()
     quarantine = layout.quarantine
+    if executor is not None:        # every worker sees the home, before anything is hashed or sent
+        executor.check(layout.lake, quarantine, files[0] if files else None)
     summary = Summary(files_in=len(files) + len(files.refused), skipped=dict(files.skipped))
     plan = ParsePlan(lake, reparse)
     now = datetime.now(timezone.utc)
@@ -364,9 +368,9 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
 
     if sources:
         lake.write_batch({"sources": sources, "rejects": rejects}, f"{batch_id}-dup")
-    chunks = _chunks(todo, workers)
+    chunks = _chunks(todo, workers if executor is None else executor.slots())
     jobs = [(str(layout.lake), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)]
-    for res in _run(jobs, workers, progress):
+    for res in (_run if executor is None else executor.run)(jobs, workers, progress):
         summary.parsed += res.parsed
         summary.parsed_with_findings += res.parsed_with_findings
         summary.quarantined += res.quarantined
@@ -503,11 +507,27 @@ def _memory_budget():
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this process when the one that forked it dies (Linux), so a killed
+    ingest or Dask worker leaves no reader to commit its chunk late."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)       # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:   # the parent died before the call
+        os._exit(1)
+
+
 def _child(job, conn) -> None:
     """A worker process: one chunk, its progress sent to the parent, then its result or its error."""
     global _IN_WORKER
     _IN_WORKER = True
     try:
+        _die_with_parent()
+        gc.freeze()       # what the parent held is never garbage here: collections skip it (no copy-on-write scans)
         _worker_init()
         conn.send(("result", ingest_chunk(job, conn.send)))
     except BaseException as exc:  # noqa: BLE001 - every failure travels to the parent

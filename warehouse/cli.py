@@ -49,16 +49,33 @@ def _require_reports(home: Home, allow_empty: bool) -> None:
 
 # --- the commands --------------------------------------------------------------------------------------------
 
+def _executor(args, workers: int | None = None):
+    """The ingest executor of ``--executor``/``--scheduler`` (a context: None is the local pool)."""
+    from tqdm import tqdm
+
+    from ingest.executors import ClusterError, executor_for
+
+    try:
+        return executor_for(args.executor, args.scheduler, workers, log=lambda line: tqdm.write(line, file=sys.stderr))
+    except ClusterError as exc:
+        raise XxgkError(str(exc)) from None
+
+
 def cmd_ingest(args) -> int:
     from ingest.batch import expand, ingest_paths
+    from ingest.executors import ClusterError
 
     from .lock import RefreshLock
 
     home = Home.resolve(args.home).ensure()
     files = expand(args.paths, home.root)
     try:
-        with RefreshLock(home), _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar:
-            s = ingest_paths(files, home, workers=args.workers, progress=bar.update, reparse=args.reparse)
+        with RefreshLock(home), _executor(args, args.workers) as executor, \
+                _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar:
+            s = ingest_paths(files, home, workers=args.workers, progress=bar.update, reparse=args.reparse,
+                             executor=executor)
+    except ClusterError as exc:
+        raise XxgkError(str(exc)) from None
     except OSError as exc:             # writing the home failed; a file's own errors are its reject
         raise storage_error(exc) or exc from None
     print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
@@ -216,8 +233,9 @@ def cmd_refresh(args) -> int:
     if not (args.home or os.environ.get("XXGK_HOME")):
         home.require()           # the default ./data is never created by a refresh; a named home may be
     try:
-        run = refresh(home, sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
-                      reparse=args.reparse, workers=args.workers)
+        with _executor(args, args.workers) as executor:
+            run = refresh(home, sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
+                          reparse=args.reparse, workers=args.workers, executor=executor)
     except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
         log.error(f"xxgk: error: {exc}")
         return exc.exit_code
@@ -313,6 +331,16 @@ def workers_option(default: int | None):
                         help="parallel processes for parsing (and generation)")
 
 
+def executor_options(f):
+    """``--executor`` and ``--scheduler``: where ingest and refresh parse files (docs/scaling.md)."""
+    f = click.option("--scheduler", metavar="ADDRESS", default=None,
+                     help="with --executor dask: the scheduler to join, e.g. tcp://host:8786 (default: "
+                          "$XXGK_DASK_SCHEDULER, else a local cluster on this machine); every worker must see "
+                          "the home and the files at the same paths")(f)
+    return click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                        help="where files are parsed: local worker processes or a Dask cluster")(f)
+
+
 def reparse_option(f):
     return click.option("--reparse", is_flag=True,
                         help="parse files again even if this parser version read them (by default only files "
@@ -390,6 +418,7 @@ def _own_process() -> bool:
 @workers_option(None)
 @reparse_option
 @quiet_option
+@executor_options
 def ingest_command(**params):
     return _run(cmd_ingest, **params)
 
@@ -501,6 +530,7 @@ def fetch_command(**params):
 @click.option("--full", is_flag=True, help="rebuild every model from scratch")
 @reparse_option
 @workers_option(None)
+@executor_options
 def refresh_command(**params):
     return _run(cmd_refresh, **params)
 

@@ -193,10 +193,11 @@ def _close_interrupted(lake: Lake) -> int:
 
 
 def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
-            fetch_policy: FetchPolicy = FetchPolicy(), reparse: bool = False, workers: int | None = None) -> RunRecord:
+            fetch_policy: FetchPolicy = FetchPolicy(), reparse: bool = False, workers: int | None = None,
+            executor=None) -> RunRecord:
     """One refresh under the lock; returns the run as recorded. Raises LockHeld if another run holds the lock.
     ``reparse`` parses every inbox file again (and builds from scratch); ``workers`` parser processes run
-    at once (None: one per core)."""
+    at once (None: one per core); ``executor`` is where new files are parsed (:func:`ingest.batch.ingest_paths`)."""
     home.ensure()
     with RefreshLock(home) as lock:
         if lock.stale:
@@ -211,7 +212,7 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
         lake.write_batch({"refresh_runs": [run.row()]})
         t0 = time.monotonic()
         try:
-            _run(home, lake, run, sources, full, fetch_policy, reparse, workers)
+            _run(home, lake, run, sources, full, fetch_policy, reparse, workers, executor)
             partial = run.files_quarantined or run.downloads_failed
             run.status, run.exit_code = ("partial", EXIT_PARTIAL) if partial else ("ok", EXIT_OK)
         except XxgkError as exc:
@@ -266,7 +267,7 @@ def fetch_summary(f: FetchSummary, home: Home) -> str:
 
 
 def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy, reparse: bool = False,
-         workers: int | None = None) -> None:
+         workers: int | None = None, executor=None) -> None:
     f = fetch(home, sources, policy, required=False)
     if f is not None:
         run.downloads_ok, run.downloads_not_modified, run.downloads_failed = f.ok + f.unchanged, f.not_modified, f.failed
@@ -279,7 +280,7 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
     todo = scan.todo + stale_files(lake, scan, reparse)
     if todo or files.refused:
         s = ingest_paths(files.only(todo), home, hashes={k: e["sha256"] for k, e in scan.entries.items()},
-                         reparse=reparse, workers=workers)
+                         reparse=reparse, workers=workers, executor=executor)
         run.files_quarantined, run.files_duplicate, run.parsed = s.quarantined, s.duplicates, s.reports + s.quarantined
         run.reparsed = s.reparsed
         for path, reason, message in s.rejects:
