@@ -370,7 +370,7 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
         lake.write_batch({"sources": sources, "rejects": rejects}, f"{batch_id}-dup")
     chunks = _chunks(todo, workers if executor is None else executor.slots())
     jobs = [(str(layout.lake), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)]
-    for res in (_run if executor is None else executor.run)(jobs, workers, progress):
+    for res in (run_chunks if executor is None else executor.run)(jobs, workers, progress):
         summary.parsed += res.parsed
         summary.parsed_with_findings += res.parsed_with_findings
         summary.quarantined += res.quarantined
@@ -548,7 +548,7 @@ class _Worker:
     since: float = 0.0
 
 
-def _run(jobs: list, workers: int, progress: Callable[[int], None] | None) -> Iterator[ChunkResult]:
+def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None) -> Iterator[ChunkResult]:
     """Run chunks in worker processes, at most ``workers`` at once, each file within its time budget.
 
     A worker past :data:`limits.FILE_SECONDS` on one file is killed, as is noticed a worker that died;

@@ -9,7 +9,7 @@ The client hashes and deduplicates as for the local pool; only the chunks left t
 A Dask task is one chunk: its worker reads the files, copies rejects to the quarantine and commits
 the chunk to the lake as one batch (its commit marker written last), exactly as a pool worker does,
 and returns a small :class:`ingest.batch.ChunkResult`. Inside the task the chunk runs in a reader
-process forked from the worker with the pool's own guard (:func:`ingest.batch._run`), so the
+process forked from the worker with the pool's own guard (:func:`ingest.batch.run_chunks`), so the
 per-file time and memory budgets and the ``worker_died`` quarantine are the same; the reader dies
 with its worker. A worker killed mid-chunk leaves files without a marker (never visible); the
 scheduler runs the task again on another worker, which first clears what the dead attempt left
@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from . import batch
-from .lake import SCHEMAS
+from .lake import Lake
 
 EXECUTORS = ("local", "dask")
 ENV_SCHEDULER = "XXGK_DASK_SCHEDULER"
@@ -189,20 +189,12 @@ def run_chunk(job: tuple):
     """A Dask task: one chunk parsed in a forked reader (the pool's budgets) and committed as one batch."""
     clear_attempt(Path(job[0]), job[3])
     # Dask's worker processes are daemonic, and multiprocessing refuses children to those; the reader
-    # forked by batch._run is killed with its worker (batch._die_with_parent), so none is orphaned.
+    # forked by batch.run_chunks is killed with its worker (batch.run_chunks sets it to die with its parent), so none is orphaned.
     multiprocessing.current_process()._config["daemon"] = False
-    results = list(batch._run([job], 1, None))
+    results = list(batch.run_chunks([job], 1, None))
     return results[0]
 
 
 def clear_attempt(root: Path, batch_id: str) -> list[Path]:
-    """Remove what an earlier attempt at this chunk left (its worker died): the commit markers of the
-    batch and of its retries (``<batch>-r``, ``<batch>-w``) first, then their data files."""
-    names = (f"{batch_id}.", f"{batch_id}-")
-    gone = [p for p in (root / "_batches").glob(f"{batch_id}*.json*") if p.name.startswith(names)]
-    for table in SCHEMAS:
-        for pattern in (f"{batch_id}*.parquet*", f"report_year=*/{batch_id}*.parquet*"):
-            gone += [p for p in (root / table).glob(pattern) if p.name.startswith(names)]
-    for p in gone:
-        p.unlink(missing_ok=True)
-    return gone
+    """Remove what an earlier attempt at this chunk left (its worker died): :meth:`Lake.discard_attempt`."""
+    return Lake(root).discard_attempt(batch_id)

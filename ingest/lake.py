@@ -109,6 +109,19 @@ class Lake:
         self.finish_compactions()
         self.sweep_uncommitted()
 
+    def discard_attempt(self, batch_id: str) -> list[Path]:
+        """Remove what an earlier attempt at a batch left (its writer died, and the batch is written again):
+        the commit markers of the batch and of its retries (``<batch>-r``, ``<batch>-w``) first, then their
+        data files. Returns the paths removed."""
+        names = (f"{batch_id}.", f"{batch_id}-")
+        gone = [p for p in self.markers.glob(f"{batch_id}*.json*") if p.name.startswith(names)]
+        for table in SCHEMAS:
+            for pattern in (f"{batch_id}*.parquet*", f"report_year=*/{batch_id}*.parquet*"):
+                gone += [p for p in (self.root / table).glob(pattern) if p.name.startswith(names)]
+        for p in gone:
+            p.unlink(missing_ok=True)
+        return gone
+
     def initialised(self) -> bool:
         """Whether :meth:`init` has made this lake."""
         return self.markers.is_dir()

@@ -24,13 +24,13 @@ def test_default_workers_is_the_core_count(monkeypatch):
 def seen(monkeypatch):
     """The number of workers each batch was run with (the batch itself still runs)."""
     got = []
-    real = batch._run
+    real = batch.run_chunks
 
     def spy(jobs, workers, progress):
         got.append(workers)
         return real(jobs, workers, progress)
 
-    monkeypatch.setattr(batch, "_run", spy)
+    monkeypatch.setattr(batch, "run_chunks", spy)
     return got
 
 
