@@ -11,6 +11,7 @@ on that page where the grid has the same shape. Engines:
 
     .venv/bin/python bench/ocr_compare.py [--pages N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import pdfplumber  # noqa: E402
 
+from ingest.model import Table  # noqa: E402
 from ingest.readers import ocr, ocr_table  # noqa: E402
 from ingest.readers.pdf import _read_page  # noqa: E402
-from ingest.model import Table  # noqa: E402
 from scans import degrade, render_pages  # noqa: E402
 
 RAW = ROOT.parent / "shared" / "corpus" / "raw"
@@ -49,9 +50,13 @@ def tesseract_grid(grey: np.ndarray, grid: ocr_table.Grid) -> list[list[str]]:
 
     buf = io.BytesIO()
     Image.fromarray(grey).save(buf, "PNG")
-    out = subprocess.run(["tesseract", "stdin", "stdout", "-l", "chi_sim", "--psm", "11", "tsv"],
-                         input=buf.getvalue(), capture_output=True, check=True,
-                         env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"}).stdout.decode()
+    out = subprocess.run(
+        ["tesseract", "stdin", "stdout", "-l", "chi_sim", "--psm", "11", "tsv"],
+        input=buf.getvalue(),
+        capture_output=True,
+        check=True,
+        env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"},
+    ).stdout.decode()
     nr, nc = grid.shape
     rows = [[""] * nc for _ in range(nr)]
     for line in out.splitlines()[1:]:
@@ -86,7 +91,7 @@ def main() -> None:
             n_pages += 1
             page = np.array(degrade(img, seed=i).convert("RGB"))
             t = time.process_time()
-            ocr.read_page_image(page, i + 1)          # the whole page, as the reader reads it
+            ocr.read_page_image(page, i + 1)  # the whole page, as the reader reads it
             stats["rapidocr"]["cpu"] += time.process_time() - t
             stats["rapidocr"]["pages"] += 1
             grey, _ = ocr_table.deskew(ocr_table.prepare(page))
@@ -94,7 +99,7 @@ def main() -> None:
             tess_rows = None
             if have_tess:
                 c = _child_cpu()
-                tess_rows = [tesseract_grid(grey, g) for g in grids[:1]]     # timing: one whole-page run
+                tess_rows = [tesseract_grid(grey, g) for g in grids[:1]]  # timing: one whole-page run
                 stats["tesseract"]["cpu"] += _child_cpu() - c
                 stats["tesseract"]["pages"] += 1
             for gi, g in enumerate(grids):

@@ -8,6 +8,7 @@ so a PDF variant is the original with a distinct trailing comment: same figures,
 Figures: in-process ``parse_report`` ms per report on one core per shape, whole `xxgk ingest` with one
 and two workers (speed-up, peak RSS), and ``pandas.read_html`` alone on the same HTML pages.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,7 +55,7 @@ def variant(text: str, i: int, rename: tuple[str, str] | None, markup: bool = Fa
         v = int(m.group(1))
         return m.group(1) if 1900 <= v <= 2100 else str(v * factor)
 
-    if markup:          # text between tags only: attributes (colspan, width) and entities keep their digits
+    if markup:  # text between tags only: attributes (colspan, width) and entities keep their digits
         text = _TEXT.sub(lambda m: ">" + _COUNT.sub(scale, m.group(1)) + "<", text)
     else:
         text = _COUNT.sub(scale, text)
@@ -117,9 +118,16 @@ def pandas_ms(files: list[Path], rounds: int = 3) -> float:
     return round(1000 * statistics.median(times) / len(texts), 3)
 
 
-_GROUPS = (("pdfminer/", "pdfminer (content streams, fonts)"), ("pdfplumber/", "pdfplumber (objects, tables, text lines)"),
-           ("ingest/readers/", "xxgk readers"), ("ingest/layout.py", "layout mapping"), ("ingest/rules.py", "rules"),
-           ("ingest/metadata.py", "metadata"), ("ingest/", "other xxgk"), ("lxml", "lxml"))
+_GROUPS = (
+    ("pdfminer/", "pdfminer (content streams, fonts)"),
+    ("pdfplumber/", "pdfplumber (objects, tables, text lines)"),
+    ("ingest/readers/", "xxgk readers"),
+    ("ingest/layout.py", "layout mapping"),
+    ("ingest/rules.py", "rules"),
+    ("ingest/metadata.py", "metadata"),
+    ("ingest/", "other xxgk"),
+    ("lxml", "lxml"),
+)
 
 
 def profile(files: list[Path], rounds: int = 1) -> dict:
@@ -140,13 +148,17 @@ def profile(files: list[Path], rounds: int = 1) -> dict:
     stats = pstats.Stats(prof).stats
     total = sum(v[2] for v in stats.values()) or 1.0
     groups: dict[str, float] = {}
-    for (file, _line, func), (_cc, _nc, tt, _ct, _callers) in stats.items():
+    for (file, _line, _func), (_cc, _nc, tt, _ct, _callers) in stats.items():
         label = next((lab for key, lab in _GROUPS if key in file), "C built-ins" if file == "~" else "Python library")
         groups[label] = groups.get(label, 0.0) + tt
     top = sorted(stats.items(), key=lambda kv: -kv[1][2])[:8]
-    return {"areas_pct": {k: round(100 * v / total, 1) for k, v in sorted(groups.items(), key=lambda kv: -kv[1])},
-            "top_own_time": [{"function": f"{Path(f).name}:{line}({func})" if f != "~" else func,
-                              "pct": round(100 * v[2] / total, 1)} for (f, line, func), v in top]}
+    return {
+        "areas_pct": {k: round(100 * v / total, 1) for k, v in sorted(groups.items(), key=lambda kv: -kv[1])},
+        "top_own_time": [
+            {"function": f"{Path(f).name}:{line}({func})" if f != "~" else func, "pct": round(100 * v[2] / total, 1)}
+            for (f, line, func), v in top
+        ],
+    }
 
 
 def bench_real(work: Path, n: int, n_pdf: int, run: Callable[[list[str]], dict], xxgk: list[str]) -> dict:
@@ -164,8 +176,12 @@ def bench_real(work: Path, n: int, n_pdf: int, run: Callable[[list[str]], dict],
         shutil.rmtree(folder, ignore_errors=True)
         per = max(1, (n_pdf if shape == "pdf" else n) // len(sources))
         files = [p for src in sources for p in make_variants(src, per, folder)]
-        row = {"shape": shape, "sources": [s.name for s in sources], "reports": len(files),
-               "parse_ms_per_report": parse_ms(files, rounds=1 if shape == "pdf" else 3)}
+        row = {
+            "shape": shape,
+            "sources": [s.name for s in sources],
+            "reports": len(files),
+            "parse_ms_per_report": parse_ms(files, rounds=1 if shape == "pdf" else 3),
+        }
         for workers in (1, 2):
             home = work / f"home-real-{shape}-{workers}"
             shutil.rmtree(home, ignore_errors=True)
@@ -180,8 +196,13 @@ def bench_real(work: Path, n: int, n_pdf: int, run: Callable[[list[str]], dict],
         if shape == "html":
             row["pandas_read_html_ms"] = pandas_ms(files)
             row["pandas_ratio_parse"] = round(row["pandas_read_html_ms"] / row["parse_ms_per_report"], 2)
-            row["pandas_ratio_ingest_1w"] = round(row["pandas_read_html_ms"] * len(files) / 1000 / row["ingest_1w_s"], 2)
+            row["pandas_ratio_ingest_1w"] = round(
+                row["pandas_read_html_ms"] * len(files) / 1000 / row["ingest_1w_s"], 2
+            )
         rows.append(row)
-        print(f"real {shape}: {row['parse_ms_per_report']} ms per report in-process; ingest "
-              f"{row['ingest_1w_per_s']}/s with 1 worker, {row['ingest_2w_per_s']}/s with 2", flush=True)
+        print(
+            f"real {shape}: {row['parse_ms_per_report']} ms per report in-process; ingest "
+            f"{row['ingest_1w_per_s']}/s with 1 worker, {row['ingest_2w_per_s']}/s with 2",
+            flush=True,
+        )
     return {"rows": rows, "load_avg_1m": round(os.getloadavg()[0], 2), "cores": os.cpu_count()}

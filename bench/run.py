@@ -8,6 +8,7 @@ largest resident set of any process of a command (ru_maxrss of its process tree)
     .venv/bin/python bench/run.py --merge --only real --real-n 200   # real-file stage alone, a few minutes
     .venv/bin/python bench/run.py --quick    # small sizes, to check the script itself
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,13 +16,12 @@ import json
 import math
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,19 +40,30 @@ def run(cmd: list[str], env: dict | None = None) -> dict:
     """Run a command; return wall seconds, peak RSS (MB) of its process tree, and output."""
     t = time.perf_counter()
     # A fresh measuring parent per command, so ru_maxrss is this command's own peak.
-    probe = ("import resource,subprocess,sys,json;"
-             "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
-             "print(json.dumps({'rc':p.returncode,'out':p.stdout[-4000:],'err':p.stderr[-4000:],"
-             "'rss_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
-             "'cpu_s':resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime+resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))")
-    proc = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True,
-                          env={**os.environ, **(env or {}), "DO_NOT_TRACK": "1"}, cwd=ROOT)
+    probe = (
+        "import resource,subprocess,sys,json;"
+        "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
+        "print(json.dumps({'rc':p.returncode,'out':p.stdout[-4000:],'err':p.stderr[-4000:],"
+        "'rss_kb':resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+        "'cpu_s':resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime+resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, *cmd],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {}), "DO_NOT_TRACK": "1"},
+        cwd=ROOT,
+    )
     wall = time.perf_counter() - t
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     if info["rc"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({info['rc']}): {info['err'] or info['out']}")
-    return {"seconds": round(wall, 3), "peak_rss_mb": round(info["rss_kb"] / 1024, 1), "out": info["out"],
-            "cpu_s": round(info["cpu_s"], 2)}
+    return {
+        "seconds": round(wall, 3),
+        "peak_rss_mb": round(info["rss_kb"] / 1024, 1),
+        "out": info["out"],
+        "cpu_s": round(info["cpu_s"], 2),
+    }
 
 
 def machine() -> dict:
@@ -65,8 +76,13 @@ def machine() -> dict:
     except OSError:
         pass
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_gb, 1), "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_gb, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def corpus(name: str, n_reports: int, formats: tuple[str, ...], seed: int = 1) -> Path:
@@ -109,21 +125,36 @@ def bench_ingest(formats: list[str], n: int) -> list[dict]:
             for _ in range(1 if fmt == "pdf" else 5):
                 home = WORK / f"home-ingest-{fmt}-{workers}"
                 shutil.rmtree(home, ignore_errors=True)
-                tries.append(run([*XXGK, "ingest", str(c / "reports"), "--home", str(home), "--workers", str(workers), "--quiet"]))
+                tries.append(
+                    run(
+                        [*XXGK, "ingest", str(c / "reports"), "--home", str(home), "--workers", str(workers), "--quiet"]
+                    )
+                )
             r = sorted(tries, key=lambda t: t["seconds"])[len(tries) // 2]
             r = {**r, "peak_rss_mb": max(t["peak_rss_mb"] for t in tries)}
             per[workers] = r
-            rows.append({"format": fmt, "workers": workers, "reports": files, "seconds": r["seconds"],
-                         "reports_per_s": round(files / r["seconds"], 1), "startup_s": startup,
-                         "net_reports_per_s": round(files / max(1e-9, r["seconds"] - startup), 1),
-                         "peak_rss_mb": r["peak_rss_mb"]})
+            rows.append(
+                {
+                    "format": fmt,
+                    "workers": workers,
+                    "reports": files,
+                    "seconds": r["seconds"],
+                    "reports_per_s": round(files / r["seconds"], 1),
+                    "startup_s": startup,
+                    "net_reports_per_s": round(files / max(1e-9, r["seconds"] - startup), 1),
+                    "peak_rss_mb": r["peak_rss_mb"],
+                }
+            )
         rows[-1]["speedup_2_vs_1"] = round(per[1]["seconds"] / per[2]["seconds"], 2)
         rows[-1]["net_speedup_2_vs_1"] = round((per[1]["seconds"] - startup) / (per[2]["seconds"] - startup), 2)
-        if fmt != "pdf":                           # the machine's own two-process ceiling for this format, now
+        if fmt != "pdf":  # the machine's own two-process ceiling for this format, now
             from bench.ceiling import ceiling
 
             rows[-1]["parse_ceiling"] = ceiling(c)
-        print(f"ingest {fmt}: {rows[-2]['reports_per_s']}/s with 1 worker, {rows[-1]['reports_per_s']}/s with 2", flush=True)
+        print(
+            f"ingest {fmt}: {rows[-2]['reports_per_s']}/s with 1 worker, {rows[-1]['reports_per_s']}/s with 2",
+            flush=True,
+        )
     return rows
 
 
@@ -140,17 +171,29 @@ def bench_dask(n: int) -> dict:
         shutil.rmtree(home, ignore_errors=True)
         r = run([*XXGK, "ingest", *map(str, folders), "--home", str(home), "--quiet", *opts])
         print(f"dask stage, {name}: {r['seconds']} s, {r['cpu_s']} CPU s, load {os.getloadavg()[0]:.1f}", flush=True)
-        return {"seconds": r["seconds"], "cpu_s": r["cpu_s"], "peak_rss_mb": r["peak_rss_mb"], "load_1min": os.getloadavg()[0]}
+        return {
+            "seconds": r["seconds"],
+            "cpu_s": r["cpu_s"],
+            "peak_rss_mb": r["peak_rss_mb"],
+            "load_1min": os.getloadavg()[0],
+        }
 
-    dask2, dask1, pool2 = ("--executor", "dask", "--workers", "2"), ("--executor", "dask", "--workers", "1"), ("--workers", "2")
-    out = {"pdf": n_files(pdf), "html": n_files(html),
-           "startup_pool_s": ingest("empty-pool", [empty], *pool2)["seconds"],
-           "startup_dask_s": ingest("empty-dask", [empty], *dask2)["seconds"],
-           "mixed_pool2": ingest("mixed-pool2", [pdf, html], *pool2),
-           "mixed_dask2": ingest("mixed-dask2", [pdf, html], *dask2),
-           "pdf_dask1": ingest("pdf-dask1", [pdf], *dask1),
-           "pdf_dask2": ingest("pdf-dask2", [pdf], *dask2),
-           "load_average": os.getloadavg()}
+    dask2, dask1, pool2 = (
+        ("--executor", "dask", "--workers", "2"),
+        ("--executor", "dask", "--workers", "1"),
+        ("--workers", "2"),
+    )
+    out = {
+        "pdf": n_files(pdf),
+        "html": n_files(html),
+        "startup_pool_s": ingest("empty-pool", [empty], *pool2)["seconds"],
+        "startup_dask_s": ingest("empty-dask", [empty], *dask2)["seconds"],
+        "mixed_pool2": ingest("mixed-pool2", [pdf, html], *pool2),
+        "mixed_dask2": ingest("mixed-dask2", [pdf, html], *dask2),
+        "pdf_dask1": ingest("pdf-dask1", [pdf], *dask1),
+        "pdf_dask2": ingest("pdf-dask2", [pdf], *dask2),
+        "load_average": os.getloadavg(),
+    }
     pool, dask = out["mixed_pool2"]["seconds"], out["mixed_dask2"]["seconds"]
     out["dask_vs_pool"] = round(dask / pool, 3)
     out["cpu_dask_vs_pool"] = round(out["mixed_dask2"]["cpu_s"] / out["mixed_pool2"]["cpu_s"], 3)
@@ -170,12 +213,23 @@ def bench_build(sizes: list[int]) -> list[dict]:
         ing = run([*XXGK, "ingest", str(c / "reports"), "--home", str(home), "--workers", "2", "--quiet"])
         bld = run([*XXGK, "build", "--home", str(home)])
         files = n_files(c / "reports")
-        rows.append({"reports": files, "ingest_s": ing["seconds"], "build_s": bld["seconds"],
-                     "total_s": round(ing["seconds"] + bld["seconds"], 1), "ingest_peak_rss_mb": ing["peak_rss_mb"],
-                     "build_peak_rss_mb": bld["peak_rss_mb"], "home": str(home), "corpus": str(c)})
+        rows.append(
+            {
+                "reports": files,
+                "ingest_s": ing["seconds"],
+                "build_s": bld["seconds"],
+                "total_s": round(ing["seconds"] + bld["seconds"], 1),
+                "ingest_peak_rss_mb": ing["peak_rss_mb"],
+                "build_peak_rss_mb": bld["peak_rss_mb"],
+                "home": str(home),
+                "corpus": str(c),
+            }
+        )
         print(f"full build {files}: ingest {ing['seconds']:.1f}s + dbt {bld['seconds']:.1f}s", flush=True)
     for a, b in zip(rows, rows[1:]):
-        b["exponent_vs_previous"] = round(math.log(b["total_s"] / a["total_s"]) / math.log(b["reports"] / a["reports"]), 3)
+        b["exponent_vs_previous"] = round(
+            math.log(b["total_s"] / a["total_s"]) / math.log(b["reports"] / a["reports"]), 3
+        )
     return rows
 
 
@@ -189,20 +243,29 @@ def bench_refresh(build_row: dict) -> dict:
     # an agency-year the warehouse does not hold yet, so the report is added, not a revision
     corpus_dir = Path(build_row.get("corpus") or WORK / Path(build_row["home"]).name.removeprefix("home-"))
     held = {(t.agency, t.year) for t in load_truth(corpus_dir / "truth.jsonl")}
-    truth = [t for t in generate(extra, n_agencies=200, years=range(2025, 2026), seed=99, quirk_rates={})
-             if (t.agency, t.year) not in held]
-    run([*XXGK, "refresh", "--home", str(home), "--quiet"])     # first refresh: records the build state (a full build)
+    truth = [
+        t
+        for t in generate(extra, n_agencies=200, years=range(2025, 2026), seed=99, quirk_rates={})
+        if (t.agency, t.year) not in held
+    ]
+    run([*XXGK, "refresh", "--home", str(home), "--quiet"])  # first refresh: records the build state (a full build)
     new_file = inbox / Path(truth[0].file).name
     shutil.copy(extra / truth[0].file, new_file)
-    first = run([*XXGK, "refresh", "--home", str(home)])                  # one new report, incremental
+    first = run([*XXGK, "refresh", "--home", str(home)])  # one new report, incremental
     shutil.copy(extra / truth[0].file, new_file)
-    with open(new_file, "ab") as f:                                       # a republished, corrected version
+    with open(new_file, "ab") as f:  # a republished, corrected version
         f.write("\n更正说明：本报告于次年修订。\n".encode())
     revised = run([*XXGK, "refresh", "--home", str(home)])
-    return {"reports": build_row["reports"], "one_new_s": first["seconds"], "one_revised_s": revised["seconds"],
-            "full_build_s": build_row["total_s"], "new_vs_full": round(first["seconds"] / build_row["total_s"], 3),
-            "one_new_run": _refresh_summary(first["out"]), "one_revised_run": _refresh_summary(revised["out"]),
-            "peak_rss_mb": max(first["peak_rss_mb"], revised["peak_rss_mb"])}
+    return {
+        "reports": build_row["reports"],
+        "one_new_s": first["seconds"],
+        "one_revised_s": revised["seconds"],
+        "full_build_s": build_row["total_s"],
+        "new_vs_full": round(first["seconds"] / build_row["total_s"], 3),
+        "one_new_run": _refresh_summary(first["out"]),
+        "one_revised_run": _refresh_summary(revised["out"]),
+        "peak_rss_mb": max(first["peak_rss_mb"], revised["peak_rss_mb"]),
+    }
 
 
 def _refresh_summary(out: str) -> str:
@@ -259,22 +322,43 @@ def bench_web(n_reports: int, rounds: int = 40) -> list[dict]:
     home = _query_home(n_reports)
     con = duckdb.connect(str(home / "xxgk.duckdb"), read_only=True)
     try:
-        agencies = [a for (a,) in con.execute("select agency_id from dim_agency using sample 200 rows (reservoir, 1)").fetchall()]
-        reports = [r for (r,) in con.execute("select report_id from dim_report using sample 200 rows (reservoir, 1)").fetchall()]
-        regions = [c for (c,) in con.execute("select distinct province_code from dim_agency where province_code is not null").fetchall()]
+        agencies = [
+            a
+            for (a,) in con.execute("select agency_id from dim_agency using sample 200 rows (reservoir, 1)").fetchall()
+        ]
+        reports = [
+            r
+            for (r,) in con.execute("select report_id from dim_report using sample 200 rows (reservoir, 1)").fetchall()
+        ]
+        regions = [
+            c
+            for (c,) in con.execute(
+                "select distinct province_code from dim_agency where province_code is not null"
+            ).fetchall()
+        ]
     finally:
         con.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen([*XXGK, "serve", "--home", str(home), "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "DO_NOT_TRACK": "1"})
+    server = subprocess.Popen(
+        [*XXGK, "serve", "--home", str(home), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "DO_NOT_TRACK": "1"},
+    )
     base, rng = f"http://127.0.0.1:{port}", random.Random(1)
-    pages = {"home": lambda: "/",
-             "agency": lambda: f"/agency/{rng.choice(agencies)}",
-             "report": lambda: f"/report/{rng.choice(reports)}",
-             "compare": lambda: "/compare?measure=disclosure_rate&" + "&".join(f"agency={a}" for a in rng.sample(agencies, min(3, len(agencies))))
-                                + (f"&region={rng.choice(regions)}" if regions else "")}
+    pages = {
+        "home": lambda: "/",
+        "agency": lambda: f"/agency/{rng.choice(agencies)}",
+        "report": lambda: f"/report/{rng.choice(reports)}",
+        "compare": lambda: (
+            "/compare?measure=disclosure_rate&"
+            + "&".join(f"agency={a}" for a in rng.sample(agencies, min(3, len(agencies))))
+            + (f"&region={rng.choice(regions)}" if regions else "")
+        ),
+    }
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -287,7 +371,7 @@ def bench_web(n_reports: int, rounds: int = 40) -> list[dict]:
                 time.sleep(0.2)
         rows = []
         for name, url in pages.items():
-            urllib.request.urlopen(base + url(), timeout=60).read()          # warm-up
+            urllib.request.urlopen(base + url(), timeout=60).read()  # warm-up
             times = []
             for _ in range(rounds):
                 t = time.perf_counter()
@@ -295,9 +379,15 @@ def bench_web(n_reports: int, rounds: int = 40) -> list[dict]:
                     resp.read()
                 times.append(time.perf_counter() - t)
             times.sort()
-            rows.append({"page": name, "reports": n_reports, "requests": rounds,
-                         "median_ms": round(statistics.median(times) * 1000, 1),
-                         "p95_ms": round(times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)] * 1000, 1)})
+            rows.append(
+                {
+                    "page": name,
+                    "reports": n_reports,
+                    "requests": rounds,
+                    "median_ms": round(statistics.median(times) * 1000, 1),
+                    "p95_ms": round(times[min(len(times) - 1, math.ceil(0.95 * len(times)) - 1)] * 1000, 1),
+                }
+            )
             print(f"web {name}: median {rows[-1]['median_ms']} ms, p95 {rows[-1]['p95_ms']} ms", flush=True)
         return rows
     finally:
@@ -318,9 +408,8 @@ def bench_ocr(n_reports: int) -> dict:
     import numpy as np
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from scans import degrade, render_pages
-
     from ingest.readers import ocr
+    from scans import degrade, render_pages
 
     c = corpus(f"ocr-pdf-{n_reports}", n_reports, ("pdf",))
     ocr.engine()
@@ -333,13 +422,18 @@ def bench_ocr(n_reports: int) -> dict:
             cpu += time.process_time() - t
             wall += time.perf_counter() - w
             pages += 1
-    return {"pages": pages, "dpi": 200, "threads": ocr.THREADS, "cpu_s_per_page": round(cpu / pages, 2),
-            "wall_s_per_page": round(wall / pages, 2)}
+    return {
+        "pages": pages,
+        "dpi": 200,
+        "threads": ocr.THREADS,
+        "cpu_s_per_page": round(cpu / pages, 2),
+        "wall_s_per_page": round(wall / pages, 2),
+    }
 
 
 def write_outputs(result: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{result['started'][:10]}.json"        # the run's start date, also past midnight
+    path = RESULTS / f"{result['started'][:10]}.json"  # the run's start date, also past midnight
     path.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     from bench.report import markdown
 
@@ -352,10 +446,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, to check the script")
     ap.add_argument("--only", nargs="*", help="stages: ingest build refresh queries web pandas ocr real dask")
-    ap.add_argument("--real-n", type=int, default=None,
-                    help="variants per real shape (default 1000; PDF a tenth; --quick: 100)")
-    ap.add_argument("--merge", action="store_true", help="keep the other stages of today's (else the latest) result file (re-run some stages)")
-    ap.add_argument("--dask-size", type=int, help="PDFs and HTML reports each in the dask stage (default 1000; 100 quick)")
+    ap.add_argument(
+        "--real-n", type=int, default=None, help="variants per real shape (default 1000; PDF a tenth; --quick: 100)"
+    )
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other stages of today's (else the latest) result file (re-run some stages)",
+    )
+    ap.add_argument(
+        "--dask-size", type=int, help="PDFs and HTML reports each in the dask stage (default 1000; 100 quick)"
+    )
     args = ap.parse_args()
     stages = set(args.only or ["ingest", "build", "refresh", "queries", "web", "pandas", "ocr", "real", "dask"])
     n_real = args.real_n or (100 if args.quick else 1000)
@@ -364,23 +465,26 @@ def main() -> None:
     n_query = 2000 if args.quick else 1_000_000
     n_web = 2000 if args.quick else 100_000
     WORK.mkdir(parents=True, exist_ok=True)
-    result: dict = {"started": datetime.now(timezone.utc).isoformat(), "machine": machine(), "quick": args.quick}
+    result: dict = {"started": datetime.now(UTC).isoformat(), "machine": machine(), "quick": args.quick}
     today = RESULTS / f"{date.today().isoformat()}.json"
     if args.merge and not today.exists() and list(RESULTS.glob("*.json")):
-        today = max(RESULTS.glob("*.json"))          # the latest run gains the re-run stages
+        today = max(RESULTS.glob("*.json"))  # the latest run gains the re-run stages
     if args.merge and today.exists():
         result = json.loads(today.read_text())
-        result.setdefault("rerun", []).append({"stages": sorted(stages), "at": datetime.now(timezone.utc).isoformat(),
-                                               "machine": machine()})
-    plan = [("ingest", lambda: bench_ingest(["text", "html", "markdown", "docx", "pdf"], n_ingest)),
-            ("build", lambda: bench_build(sizes)),
-            ("refresh", lambda: bench_refresh(result["build"][-1])),
-            ("queries", lambda: bench_queries(n_query)),
-            ("web", lambda: bench_web(n_web)),
-            ("pandas", lambda: bench_pandas(n_ingest)),
-            ("ocr", lambda: bench_ocr(2 if args.quick else 5)),
-            ("real", lambda: bench_real(WORK, n_real, max(6, n_real // 10), run, XXGK)),
-            ("dask", lambda: bench_dask(args.dask_size or n_ingest))]
+        result.setdefault("rerun", []).append(
+            {"stages": sorted(stages), "at": datetime.now(UTC).isoformat(), "machine": machine()}
+        )
+    plan = [
+        ("ingest", lambda: bench_ingest(["text", "html", "markdown", "docx", "pdf"], n_ingest)),
+        ("build", lambda: bench_build(sizes)),
+        ("refresh", lambda: bench_refresh(result["build"][-1])),
+        ("queries", lambda: bench_queries(n_query)),
+        ("web", lambda: bench_web(n_web)),
+        ("pandas", lambda: bench_pandas(n_ingest)),
+        ("ocr", lambda: bench_ocr(2 if args.quick else 5)),
+        ("real", lambda: bench_real(WORK, n_real, max(6, n_real // 10), run, XXGK)),
+        ("dask", lambda: bench_dask(args.dask_size or n_ingest)),
+    ]
     if "refresh" in stages:
         stages.add("build")
     for stage, fn in plan:
@@ -391,8 +495,8 @@ def main() -> None:
             except Exception as exc:  # a failed stage is reported, not hidden; the others still run
                 result.setdefault("notes", []).append(f"stage {stage} failed: {exc}")
             result.setdefault("stage_seconds", {})[stage] = round(time.perf_counter() - t, 1)
-            write_outputs(result)     # after every stage, so a long run keeps what it measured
-    result["finished"] = datetime.now(timezone.utc).isoformat()
+            write_outputs(result)  # after every stage, so a long run keeps what it measured
+    result["finished"] = datetime.now(UTC).isoformat()
     write_outputs(result)
 
 

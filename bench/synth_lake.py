@@ -5,6 +5,7 @@ warehouse side is under test, so the `reports` and `cells` tables are made by
 DuckDB in the lake's own schema (ingest.lake.SCHEMAS), one file per year, all
 flagged synthetic. Usage: synth_lake.py HOME N_REPORTS
 """
+
 from __future__ import annotations
 
 import sys
@@ -33,8 +34,11 @@ def keys_sql() -> str:
         for r in select(layout, "t2", "row"):
             for c in t2_columns_for(layout, r):
                 rows.append((layout, "t2", r.key, c.key))
-    return "select * from (values " + ", ".join(f"('{a}','{b}','{c}','{d}')" for a, b, c, d in rows) + \
-        ") as k(layout, table_id, row_key, col_key)"
+    return (
+        "select * from (values "
+        + ", ".join(f"('{a}','{b}','{c}','{d}')" for a, b, c, d in rows)
+        + ") as k(layout, table_id, row_key, col_key)"
+    )
 
 
 def main(home: Path, n: int) -> None:
@@ -76,7 +80,9 @@ def main(home: Path, n: int) -> None:
             from range({per_year}) t(i) join names on names.n = i % {n_names}""")
         out = home / "lake" / "reports" / f"report_year={year}"
         out.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy (select * exclude (i, report_year) from r) to '{out}/bench.parquet' (format parquet, compression zstd)")
+        con.execute(
+            f"copy (select * exclude (i, report_year) from r) to '{out}/bench.parquet' (format parquet, compression zstd)"
+        )
         (home / "lake" / "sources").mkdir(parents=True, exist_ok=True)
         con.execute(f"""copy (select source_sha256, source_path, 'parsed' as outcome, now() as seen_at, 'bench' as batch_id from r)
                         to '{home / "lake" / "sources" / f"bench-{year}.parquet"}' (format parquet)""")

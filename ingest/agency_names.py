@@ -24,6 +24,7 @@ division's code and the canonical remainder, so 洪泽区人民政府 and 淮安
 an alias maps an old key to the current one. Names that cannot be placed keep a key from the
 normalised name and say why (``unresolved_reason``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,17 +32,22 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from ingest.model import normalise_text  # shared with dbt too: an absolute import, as dbt imports this module
 from ingest.project import SEEDS
 
 # the seeds a Resolver reads, in the order of its arguments
-SEED_FILES = ("admin_divisions.csv", "agency_kinds.csv", "agency_aliases.csv", "agency_abbreviations.csv",
-              "lookalike_chars.csv", "special_zones.csv")
+SEED_FILES = (
+    "admin_divisions.csv",
+    "agency_kinds.csv",
+    "agency_aliases.csv",
+    "agency_abbreviations.csv",
+    "lookalike_chars.csv",
+    "special_zones.csv",
+)
 LEVEL_OF_DIVISION = {"province": "provincial", "prefecture": "prefecture", "county": "county"}
 MAX_DIVISION_NAME = 24
-LOOKALIKE_SPAN = 6            # a misread character is looked for among the first characters after the known divisions
+LOOKALIKE_SPAN = 6  # a misread character is looked for among the first characters after the known divisions
 
 _YEAR = re.compile(r"(?:19|20)\d\d年度?|(?:19|20)\d\d(?=年|$)|^年度")
 _REPORT = re.compile(r"(?:政府)?信息公开(?:工作)?(?:年度)?(?:报告|年报)|工作年度报告|年度报告|年报$")
@@ -96,7 +102,7 @@ class Division:
         """The identity prefix of agencies of this division (a zone is distinct from its host)."""
         return f"{self.code}/{self.name}" if self.zone else self.code
 
-    def contains(self, other: "Division") -> bool:
+    def contains(self, other: Division) -> bool:
         return other.key != self.key and self.code in (other.parent_code, other.province_code, other.prefecture_code)
 
 
@@ -125,7 +131,7 @@ class Resolution:
     parent_agency_id: str | None = None
     unresolved: bool = False
     unresolved_reason: str | None = None
-    name_note: str | None = None          # how the printed name was read (abbreviation, lookalike character)
+    name_note: str | None = None  # how the printed name was read (abbreviation, lookalike character)
 
     def as_row(self) -> dict:
         return asdict(self)
@@ -142,17 +148,34 @@ def _read_csv(name: str) -> list[dict]:
 class Resolver:
     """Resolves agency names against the division, kind and alias seeds (rows as dicts of strings)."""
 
-    def __init__(self, divisions: list[dict], kinds: list[dict], aliases: list[dict],
-                 abbreviations: list[dict] = (), lookalikes: list[dict] = (), zones: list[dict] = ()):
+    def __init__(
+        self,
+        divisions: list[dict],
+        kinds: list[dict],
+        aliases: list[dict],
+        abbreviations: list[dict] = (),
+        lookalikes: list[dict] = (),
+        zones: list[dict] = (),
+    ):
         fields = [f for f in Division.__dataclass_fields__ if f != "zone"]
         self.divisions = [Division(**{k: (r.get(k) or "") for k in fields}) for r in divisions]
         by_code = {d.code: d for d in self.divisions}
         for z in zones:
             host = by_code.get(z["host_code"])
             if host:
-                self.divisions.append(Division(
-                    host.code, normalise_name(z["name"]), "county", host.code, host.province_code, host.province_name,
-                    host.prefecture_code, host.prefecture_name, zone=True))
+                self.divisions.append(
+                    Division(
+                        host.code,
+                        normalise_name(z["name"]),
+                        "county",
+                        host.code,
+                        host.province_code,
+                        host.province_name,
+                        host.prefecture_code,
+                        host.prefecture_name,
+                        zone=True,
+                    )
+                )
         self.abbreviations = {normalise_name(r["abbreviation"]): normalise_name(r["full_name"]) for r in abbreviations}
         self.lookalikes: dict[str, set[str]] = {}
         for r in lookalikes:
@@ -178,7 +201,7 @@ class Resolver:
 
     @classmethod
     @lru_cache(maxsize=1)
-    def from_seeds(cls) -> "Resolver":
+    def from_seeds(cls) -> Resolver:
         return cls(*(_read_csv(name) for name in SEED_FILES))
 
     # -- reading a name ------------------------------------------------------------------------------------
@@ -221,14 +244,18 @@ class Resolver:
         return None
 
     def _is_central(self, name: str) -> bool:
-        return (any(name.startswith(p) for p, _ in self.rules["central_prefix"] if p)
-                or any(name.endswith(s) for s, _ in self.rules["central_suffix"] if s))
+        return any(name.startswith(p) for p, _ in self.rules["central_prefix"] if p) or any(
+            name.endswith(s) for s, _ in self.rules["central_suffix"] if s
+        )
 
     def _has_kind(self, rest: str) -> bool:
         """Whether a remainder names an agency: a known remainder, a township or an agency-kind suffix."""
         rest = self._remainder(self.abbreviations.get(rest, rest))
-        return (rest in self.kind_exact or self._township(rest) is not None
-                or any(s and rest.endswith(s) for s, _ in self.rules["kind_suffix"]))
+        return (
+            rest in self.kind_exact
+            or self._township(rest) is not None
+            or any(s and rest.endswith(s) for s, _ in self.rules["kind_suffix"])
+        )
 
     def _lookalike(self, norm: str, chains: list[tuple[list[Division], int]]) -> tuple[str | None, str | None]:
         """(name read with one lookalike character swapped, note) when exactly one division results;
@@ -237,7 +264,7 @@ class Resolver:
         found: dict[str, tuple[str, str]] = {}
         for i in range(start, min(len(norm), start + LOOKALIKE_SPAN)):
             for alt in sorted(self.lookalikes.get(norm[i], ())):
-                cand = norm[:i] + alt + norm[i + 1:]
+                cand = norm[:i] + alt + norm[i + 1 :]
                 grown = [(c, p) for c, p in self._chains(cand) if p > start]
                 for c, _ in grown:
                     found.setdefault(c[-1].key, (cand, f"lookalike: {norm[i]} read as {alt} ({c[-1].name})"))
@@ -251,8 +278,13 @@ class Resolver:
         base = dict(agency_name=printed, normalised_name=norm, canonical_name=norm)
         if not norm:
             key = "unknown|" + (printed or "")
-            return Resolution(**base, agency_key=key, agency_id=agency_id_for(key), unresolved=True,
-                              unresolved_reason="no_name: the report names no agency")
+            return Resolution(
+                **base,
+                agency_key=key,
+                agency_id=agency_id_for(key),
+                unresolved=True,
+                unresolved_reason="no_name: the report names no agency",
+            )
         chains = self._chains(norm)
         notes = []
         if self.lookalikes:
@@ -262,23 +294,37 @@ class Resolver:
                 norm = fixed
             elif why and not chains:
                 key = "name|" + norm
-                return Resolution(**base, agency_key=key, agency_id=agency_id_for(key), unresolved=True,
-                                  unresolved_reason=why)
+                return Resolution(
+                    **base, agency_key=key, agency_id=agency_id_for(key), unresolved=True, unresolved_reason=why
+                )
         if not chains:
             if self._is_central(norm):
                 key = "central|" + norm
-                return Resolution(**base, agency_key=key, agency_id=agency_id_for(key), level="central",
-                                  kind=self._kind(norm))
+                return Resolution(
+                    **base, agency_key=key, agency_id=agency_id_for(key), level="central", kind=self._kind(norm)
+                )
             key = "name|" + norm
-            return Resolution(**base, agency_key=key, agency_id=agency_id_for(key), unresolved=True,
-                              unresolved_reason="no_region: no province, prefecture or county name starts the agency name")
+            return Resolution(
+                **base,
+                agency_key=key,
+                agency_id=agency_id_for(key),
+                unresolved=True,
+                unresolved_reason="no_region: no province, prefecture or county name starts the agency name",
+            )
         innermost = {c[-1].key: c[-1] for c, _ in chains}
         if len(innermost) > 1:
             key = "name|" + norm
-            cands = ", ".join(f"{d.code} {d.province_name}{d.prefecture_name if d.prefecture_name != d.name else ''}{d.name}"
-                              for d in sorted(innermost.values(), key=lambda d: d.code))
-            return Resolution(**base, agency_key=key, agency_id=agency_id_for(key), unresolved=True,
-                              unresolved_reason=f"ambiguous_region: {chains[0][0][-1].name} could be {cands}")
+            cands = ", ".join(
+                f"{d.code} {d.province_name}{d.prefecture_name if d.prefecture_name != d.name else ''}{d.name}"
+                for d in sorted(innermost.values(), key=lambda d: d.code)
+            )
+            return Resolution(
+                **base,
+                agency_key=key,
+                agency_id=agency_id_for(key),
+                unresolved=True,
+                unresolved_reason=f"ambiguous_region: {chains[0][0][-1].name} could be {cands}",
+            )
         chain, pos = chains[0]
         div = chain[-1]
         printed_rest = norm[pos:]
@@ -293,15 +339,25 @@ class Resolver:
         key = f"{div.key}|{township or rest}"
         gov_key = f"{div.key}|{self._remainder('')}"
         parent = None if kind == "government" and not township else div.name + self._remainder("")
-        res = Resolution(**base, agency_key=key, agency_id=agency_id_for(key), level=level, kind=kind,
-                         division_code=div.code, division_name=div.name,
-                         province_code=div.province_code, province_name=div.province_name,
-                         prefecture_code=div.prefecture_code or None, prefecture_name=div.prefecture_name or None,
-                         county_code=div.code if div.level == "county" and not div.zone else None,
-                         county_name=div.name if div.level == "county" and not div.zone else None,
-                         township_name=township,
-                         parent_agency_name=parent, parent_agency_id=agency_id_for(gov_key) if parent else None,
-                         name_note="; ".join(notes) or None)
+        res = Resolution(
+            **base,
+            agency_key=key,
+            agency_id=agency_id_for(key),
+            level=level,
+            kind=kind,
+            division_code=div.code,
+            division_name=div.name,
+            province_code=div.province_code,
+            province_name=div.province_name,
+            prefecture_code=div.prefecture_code or None,
+            prefecture_name=div.prefecture_name or None,
+            county_code=div.code if div.level == "county" and not div.zone else None,
+            county_name=div.name if div.level == "county" and not div.zone else None,
+            township_name=township,
+            parent_agency_name=parent,
+            parent_agency_id=agency_id_for(gov_key) if parent else None,
+            name_note="; ".join(notes) or None,
+        )
         return res
 
     def names_agency(self, name: str | None) -> Resolution | None:
@@ -313,10 +369,14 @@ class Resolver:
             return res
         if res.unresolved:
             # a name of a division that several places have (鼓楼区人民政府) is a name all the same
-            chains = self._chains(res.normalised_name) if (res.unresolved_reason or "").startswith("ambiguous_region") else []
+            chains = (
+                self._chains(res.normalised_name)
+                if (res.unresolved_reason or "").startswith("ambiguous_region")
+                else []
+            )
             if not chains:
                 return None
-            printed_rest = res.normalised_name[chains[0][1]:]
+            printed_rest = res.normalised_name[chains[0][1] :]
             rest = self._remainder(self.abbreviations.get(printed_rest, printed_rest))
         else:
             rest = res.agency_key.split("|", 1)[1]

@@ -23,6 +23,7 @@ stopped; the file is quarantined (``too_slow``, ``worker_died``) and the rest
 of its chunk runs again in a new worker. Errors writing the home itself (disk
 full, read-only) are not a file's fault: they end the ingest with the OSError.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -38,7 +39,7 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import limits
@@ -71,11 +72,11 @@ class Summary:
     parsed_with_findings: int = 0
     quarantined: int = 0
     duplicates: int = 0
-    duplicates_of_rejects: int = 0      # duplicates whose content was quarantined before
-    reparsed: int = 0                   # files already in the lake parsed again (stale version, reader_error, --reparse)
-    rejects: list[tuple[str, str, str]] = field(default_factory=list)   # (path, reason, message)
+    duplicates_of_rejects: int = 0  # duplicates whose content was quarantined before
+    reparsed: int = 0  # files already in the lake parsed again (stale version, reader_error, --reparse)
+    rejects: list[tuple[str, str, str]] = field(default_factory=list)  # (path, reason, message)
     report_ids: list[str] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=dict)   # entries that are not files, by kind (SKIPPED_KINDS)
+    skipped: dict[str, int] = field(default_factory=dict)  # entries that are not files, by kind (SKIPPED_KINDS)
 
     @property
     def reports(self) -> int:
@@ -91,12 +92,16 @@ class Summary:
 
 # ---------------------------------------------------------------- names and paths
 
+
 def path_text(path: str | os.PathLike) -> str:
     """A path as text, losslessly and printable: ``\\`` doubled; bytes that are not UTF-8 and control
     characters written ``\\xNN``. Names that are plain UTF-8 without backslashes stay as they are."""
     raw = os.fsencode(path)
-    text = raw.decode("utf-8", "backslashreplace") if b"\\" not in raw else \
-        raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+    text = (
+        raw.decode("utf-8", "backslashreplace")
+        if b"\\" not in raw
+        else raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+    )
     if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text):
         text = "".join(f"\\x{ord(ch):02x}" if ord(ch) < 32 or 127 <= ord(ch) < 160 else ch for ch in text)
     return text
@@ -107,11 +112,11 @@ def text_path(text: str) -> str:
     out, i = bytearray(), 0
     while i < len(text):
         ch = text[i]
-        if ch == "\\" and text[i + 1:i + 2] == "\\":
+        if ch == "\\" and text[i + 1 : i + 2] == "\\":
             out += b"\\"
             i += 2
-        elif ch == "\\" and text[i + 1:i + 2] == "x":
-            out.append(int(text[i + 2:i + 4], 16))
+        elif ch == "\\" and text[i + 1 : i + 2] == "x":
+            out.append(int(text[i + 2 : i + 4], 16))
             i += 4
         else:
             out += ch.encode("utf-8")
@@ -131,7 +136,7 @@ class Expanded(list):
         self.skipped: Counter = Counter(skipped or {})
         self.refused: list[tuple[Path, str, str]] = list(refused or [])
 
-    def only(self, files: Iterable[Path]) -> "Expanded":
+    def only(self, files: Iterable[Path]) -> Expanded:
         """These files, with this expansion's counts and refusals."""
         return Expanded(files, self.skipped, self.refused)
 
@@ -205,8 +210,14 @@ def _walk(top: Path, top_real: str, out: Expanded, home_real: str | None) -> lis
             elif kind == "folder":
                 folders.append(path)
             elif kind == "link_outside":
-                out.refused.append((path, "link_outside", "a link leading out of the folder being ingested "
-                                    f"({path_text(top)}); it was not followed, and its target was not read"))
+                out.refused.append(
+                    (
+                        path,
+                        "link_outside",
+                        "a link leading out of the folder being ingested "
+                        f"({path_text(top)}); it was not followed, and its target was not read",
+                    )
+                )
             else:
                 out.skipped[kind] += 1
     return sorted(files)
@@ -231,6 +242,7 @@ def _entry_kind(e: os.DirEntry, top_real: str, home_real: str | None) -> str:
 
 # ---------------------------------------------------------------- reading one file
 
+
 def _read_upto(fd: int, n: int) -> bytes:
     parts, left = [], n
     while left > 0:
@@ -248,8 +260,10 @@ def unread_hash(reason: str, text: str) -> str:
 
 
 def _too_large(size: int) -> str:
-    return (f"the file is {size / 2**20:.0f} MB; reports are far smaller (limit {limits.MAX_BYTES // 2**20} MB); "
-            f"it was not read, and is identified by size and first and last MiB")
+    return (
+        f"the file is {size / 2**20:.0f} MB; reports are far smaller (limit {limits.MAX_BYTES // 2**20} MB); "
+        f"it was not read, and is identified by size and first and last MiB"
+    )
 
 
 def parse_file(path: str | Path, keep_trace: bool = False) -> Parsed:
@@ -305,9 +319,10 @@ def _home_error(exc: OSError) -> bool:
 
 # ---------------------------------------------------------------- the batch
 
+
 def default_workers() -> int:
     """Parser processes when none are asked for: the cores this process may run on."""
-    count = getattr(os, "process_cpu_count", None)          # Python 3.13+
+    count = getattr(os, "process_cpu_count", None)  # Python 3.13+
     if count is not None:
         return max(1, count() or 1)
     try:
@@ -316,9 +331,15 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = None,
-                 progress: Callable[[int], None] | None = None, hashes: dict[str, str] | None = None,
-                 reparse: bool = False, executor=None) -> Summary:
+def ingest_paths(
+    paths: Iterable[str | Path],
+    home: str | Path | HomeLayout,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    hashes: dict[str, str] | None = None,
+    reparse: bool = False,
+    executor=None,
+) -> Summary:
     """Ingest files and folders into ``home``'s lake. ``hashes`` (:func:`path_text` of the resolved path ->
     :func:`file_hash`) spares hashing files the caller has already hashed, as `xxgk refresh` has in its
     inbox manifest. ``paths`` may be an :class:`Expanded` (its counts and refusals are kept). ``reparse``
@@ -332,11 +353,11 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
     lake = Lake(layout.lake)
     lake.init()
     quarantine = layout.quarantine
-    if executor is not None:        # every worker sees the home, before anything is hashed or sent
+    if executor is not None:  # every worker sees the home, before anything is hashed or sent
         executor.check(layout.lake, quarantine, files[0] if files else None)
     summary = Summary(files_in=len(files) + len(files.refused), skipped=dict(files.skipped))
     plan = ParsePlan(lake, reparse)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     batch_id = new_batch_id()
     sources: list[dict] = []
     rejects: list[dict] = []
@@ -344,12 +365,22 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
     seen: set[str] = set()
     found = [(p, None) for p in files] + [(p, (reason, message)) for p, reason, message in files.refused]
     for f, refusal in found:
-        text, item, refusal = _identify(f, hashes) if refusal is None else (path_text(os.path.abspath(f)), None, refusal)
+        text, item, refusal = (
+            _identify(f, hashes) if refusal is None else (path_text(os.path.abspath(f)), None, refusal)
+        )
         sha = item[2] if item else unread_hash(refusal[0], text)
         if sha in seen or plan.reason(sha) is None:
             summary.duplicates += 1
             summary.duplicates_of_rejects += plan.was_reject(sha)
-            sources.append({"source_sha256": sha, "source_path": text, "outcome": "duplicate", "seen_at": now, "batch_id": batch_id})
+            sources.append(
+                {
+                    "source_sha256": sha,
+                    "source_path": text,
+                    "outcome": "duplicate",
+                    "seen_at": now,
+                    "batch_id": batch_id,
+                }
+            )
             if progress:
                 progress(1)
             continue
@@ -358,9 +389,16 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
         if item:
             todo.append(item)
             continue
-        rej = {**rejected(sha, text, *refusal).reject, "quarantined_path": None, "rejected_at": now, "batch_id": batch_id}
+        rej = {
+            **rejected(sha, text, *refusal).reject,
+            "quarantined_path": None,
+            "rejected_at": now,
+            "batch_id": batch_id,
+        }
         rejects.append(rej)
-        sources.append({"source_sha256": sha, "source_path": text, "outcome": "quarantined", "seen_at": now, "batch_id": batch_id})
+        sources.append(
+            {"source_sha256": sha, "source_path": text, "outcome": "quarantined", "seen_at": now, "batch_id": batch_id}
+        )
         summary.quarantined += 1
         summary.rejects.append((text, refusal[0], refusal[1]))
         if progress:
@@ -369,7 +407,9 @@ def ingest_paths(paths: Iterable[str | Path], home: Path, workers: int | None = 
     if sources:
         lake.write_batch({"sources": sources, "rejects": rejects}, f"{batch_id}-dup")
     chunks = _chunks(todo, workers if executor is None else executor.slots())
-    jobs = [(str(layout.lake), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)]
+    jobs = [
+        (str(layout.lake), str(quarantine), chunk, f"{batch_id}-{i:04d}", now, []) for i, chunk in enumerate(chunks)
+    ]
     for res in (run_chunks if executor is None else executor.run)(jobs, workers, progress):
         summary.parsed += res.parsed
         summary.parsed_with_findings += res.parsed_with_findings
@@ -430,8 +470,10 @@ def ingest_chunk(job, notify: Callable[[tuple], None] | None = None) -> ChunkRes
     The job's last element holds rejects decided before the chunk ran (a file that was too slow).
     """
     lake_root, quarantine, items, batch_id, now, decided = job
-    pending: dict[str, list[dict]] = {t: [] for t in ("reports", "sections", "findings", "statements", "rejects", "sources")}
-    cells: dict[str, list] = defaultdict(list)       # column by column: hundreds of cells per report
+    pending: dict[str, list[dict]] = {
+        t: [] for t in ("reports", "sections", "findings", "statements", "rejects", "sources")
+    }
+    cells: dict[str, list] = defaultdict(list)  # column by column: hundreds of cells per report
     res = ChunkResult()
     for rej in decided:
         _add_reject(pending, res, rej, rej.get("quarantined_path"), now, batch_id)
@@ -445,11 +487,24 @@ def ingest_chunk(job, notify: Callable[[tuple], None] | None = None) -> ChunkRes
         except MemoryError:
             parsed = rejected(sha, text, "too_much_memory", limits.memory_message())
         if parsed.status == "quarantined":
-            _add_reject(pending, res, parsed.reject, _quarantine(item, parsed.reject["reason_code"], Path(quarantine)),
-                        now, batch_id)
+            _add_reject(
+                pending,
+                res,
+                parsed.reject,
+                _quarantine(item, parsed.reject["reason_code"], Path(quarantine)),
+                now,
+                batch_id,
+            )
         else:
-            pending["sources"].append({"source_sha256": sha, "source_path": text, "outcome": parsed.status,
-                                       "seen_at": now, "batch_id": batch_id})
+            pending["sources"].append(
+                {
+                    "source_sha256": sha,
+                    "source_path": text,
+                    "outcome": parsed.status,
+                    "seen_at": now,
+                    "batch_id": batch_id,
+                }
+            )
             if parsed.status == "parsed":
                 res.parsed += 1
             else:
@@ -470,12 +525,20 @@ def _add_reject(pending: dict, res: ChunkResult, reject: dict, kept: str | None,
     res.quarantined += 1
     rej = {**reject, "quarantined_path": kept, "rejected_at": now, "batch_id": batch_id}
     pending["rejects"].append(rej)
-    pending["sources"].append({"source_sha256": rej["source_sha256"], "source_path": rej["source_path"],
-                               "outcome": "quarantined", "seen_at": now, "batch_id": batch_id})
+    pending["sources"].append(
+        {
+            "source_sha256": rej["source_sha256"],
+            "source_path": rej["source_path"],
+            "outcome": "quarantined",
+            "seen_at": now,
+            "batch_id": batch_id,
+        }
+    )
     res.rejects.append((rej["source_path"], rej["reason_code"], rej["message"]))
 
 
 # ---------------------------------------------------------------- workers and their time budget
+
 
 def _worker_init() -> None:
     """One thread per worker process: the pool already uses every core."""
@@ -513,11 +576,11 @@ def _die_with_parent() -> None:
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, 9)       # PR_SET_PDEATHSIG, SIGKILL
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
     except (OSError, AttributeError):
         return
     parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:   # the parent died before the call
+    if parent is not None and os.getppid() != parent.pid:  # the parent died before the call
         os._exit(1)
 
 
@@ -527,7 +590,7 @@ def _child(job, conn) -> None:
     _IN_WORKER = True
     try:
         _die_with_parent()
-        gc.freeze()       # what the parent held is never garbage here: collections skip it (no copy-on-write scans)
+        gc.freeze()  # what the parent held is never garbage here: collections skip it (no copy-on-write scans)
         _worker_init()
         conn.send(("result", ingest_chunk(job, conn.send)))
     except BaseException as exc:  # noqa: BLE001 - every failure travels to the parent
@@ -544,7 +607,7 @@ def _child(job, conn) -> None:
 class _Worker:
     proc: multiprocessing.process.BaseProcess
     job: tuple
-    current: str | None = None          # sha of the file being read
+    current: str | None = None  # sha of the file being read
     since: float = 0.0
 
 
@@ -574,8 +637,9 @@ def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None)
                     del running[conn]
                     conn.close()
                     w.proc.join()
-                    queue.appendleft(_after_death(w, f"the worker reading it died (exit code {w.proc.exitcode})",
-                                                  "worker_died"))
+                    queue.appendleft(
+                        _after_death(w, f"the worker reading it died (exit code {w.proc.exitcode})", "worker_died")
+                    )
                     continue
                 if kind == "start":
                     w.current, w.since = value, time.monotonic()
@@ -598,8 +662,14 @@ def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None)
                     w.proc.join()
                     del running[conn]
                     conn.close()
-                    queue.appendleft(_after_death(w, f"reading it took over {limits.FILE_SECONDS:g} s (the time "
-                                                     f"budget per file); the worker was stopped", "too_slow"))
+                    queue.appendleft(
+                        _after_death(
+                            w,
+                            f"reading it took over {limits.FILE_SECONDS:g} s (the time "
+                            f"budget per file); the worker was stopped",
+                            "too_slow",
+                        )
+                    )
                     if progress and w.current not in reported:
                         progress(1)
                     reported.add(w.current)
@@ -617,7 +687,9 @@ def _after_death(w: _Worker, message: str, reason: str) -> tuple:
     lake_root, quarantine, items, batch_id, now, decided = w.job
     if w.current is None:
         if batch_id.endswith("-w"):
-            raise RuntimeError(f"a worker died twice while writing batch {batch_id} to the lake (exit code {w.proc.exitcode})")
+            raise RuntimeError(
+                f"a worker died twice while writing batch {batch_id} to the lake (exit code {w.proc.exitcode})"
+            )
         return (lake_root, quarantine, items, batch_id + "-w", now, decided)
     retry_id = batch_id + "-r"
     bad = next(i for i in items if i[2] == w.current)
@@ -629,7 +701,7 @@ def _after_death(w: _Worker, message: str, reason: str) -> tuple:
 
 # ---------------------------------------------------------------- quarantine copies
 
-NAME_BYTES = 255 - 17 - len(".stub.tmp")   # a quarantine name: <sha16>-<name>[.stub], with room for .tmp
+NAME_BYTES = 255 - 17 - len(".stub.tmp")  # a quarantine name: <sha16>-<name>[.stub], with room for .tmp
 
 
 def quarantine_name(sha: str, name: str) -> str:
@@ -638,7 +710,7 @@ def quarantine_name(sha: str, name: str) -> str:
     if len(raw) > NAME_BYTES:
         suffix = os.path.splitext(name)[1].encode("utf-8")
         suffix = suffix if len(suffix) <= 16 else b""
-        raw = raw[:NAME_BYTES - len(suffix)].decode("utf-8", "ignore").encode("utf-8") + suffix
+        raw = raw[: NAME_BYTES - len(suffix)].decode("utf-8", "ignore").encode("utf-8") + suffix
     return f"{sha[:16]}-{raw.decode('utf-8')}"
 
 
@@ -659,7 +731,7 @@ def _quarantine(item: tuple[str, str, str, int], reason: str, folder: Path) -> s
     if exc is not None:
         return None
     content, mode = data
-    if content is None:          # grew past the limit since it was hashed
+    if content is None:  # grew past the limit since it was hashed
         content, mode, whole = _read_kept(path, False)[0], mode, False
     dest = base if whole else base.with_name(base.name + ".stub")
     if not whole:
@@ -690,6 +762,8 @@ def _read_kept(path: str, whole: bool) -> tuple[bytes | None, int]:
 
 
 def _stub(text: str, sha: str, size: int, reason: str, head: bytes) -> bytes:
-    return (f"xxgk quarantine stub: the file was not copied whole ({reason})\n"
-            f"source_path: {text}\nsize: {size}\nsha256 or fingerprint: {sha}\n"
-            f"first {len(head)} bytes follow:\n").encode("utf-8") + head
+    return (
+        f"xxgk quarantine stub: the file was not copied whole ({reason})\n"
+        f"source_path: {text}\nsize: {size}\nsha256 or fingerprint: {sha}\n"
+        f"first {len(head)} bytes follow:\n"
+    ).encode() + head

@@ -6,6 +6,7 @@ Big5 byte string (as nonsense), so where both decode, words every report uses
 (政府, 信息, 申请, 報告 …) decide between them. Only then does
 charset-normalizer get a say, and if nothing fits the file is quarantined.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -14,9 +15,36 @@ from .model import Quarantine
 
 # words of the report template in simplified and traditional script: a right decoding is full of them
 _REPORT_WORDS = (
-    "政府", "信息", "公开", "公開", "申请", "申請", "年度", "报告", "報告", "工作", "情况", "情況", "行政", "机关",
-    "機關", "复议", "復議", "诉讼", "訴訟", "本年", "处理", "處理", "主动", "主動", "总计", "總計", "办理", "辦理")
-BIG5_CODECS = ("big5", "cp950", "big5hkscs")   # Big5 and its wider supersets, exact one first
+    "政府",
+    "信息",
+    "公开",
+    "公開",
+    "申请",
+    "申請",
+    "年度",
+    "报告",
+    "報告",
+    "工作",
+    "情况",
+    "情況",
+    "行政",
+    "机关",
+    "機關",
+    "复议",
+    "復議",
+    "诉讼",
+    "訴訟",
+    "本年",
+    "处理",
+    "處理",
+    "主动",
+    "主動",
+    "总计",
+    "總計",
+    "办理",
+    "辦理",
+)
+BIG5_CODECS = ("big5", "cp950", "big5hkscs")  # Big5 and its wider supersets, exact one first
 
 
 def utf16_kind(data: bytes) -> str | None:
@@ -43,8 +71,15 @@ def utf16_kind(data: bytes) -> str | None:
 
 def _texty(ch: str) -> bool:
     o = ord(ch)
-    return (32 <= o < 127 or ch in "\r\n\t\f" or 0x4E00 <= o <= 0x9FFF or 0x3000 <= o <= 0x303F
-            or 0xFF00 <= o <= 0xFFEF or 0x2000 <= o <= 0x206F or 0xA0 <= o <= 0xFF)
+    return (
+        32 <= o < 127
+        or ch in "\r\n\t\f"
+        or 0x4E00 <= o <= 0x9FFF
+        or 0x3000 <= o <= 0x303F
+        or 0xFF00 <= o <= 0xFFEF
+        or 0x2000 <= o <= 0x206F
+        or 0xA0 <= o <= 0xFF
+    )
 
 
 def decode_utf16(data: bytes, kind: str) -> str:
@@ -56,7 +91,7 @@ def decode_utf16(data: bytes, kind: str) -> str:
 def decode(data: bytes) -> tuple[str, str]:
     """Return ``(text, encoding)``; raise :class:`Quarantine` if no encoding fits."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig"
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
     kind = utf16_kind(data)
     if kind:
         try:
@@ -88,7 +123,10 @@ def decode(data: bytes) -> tuple[str, str]:
     best = from_bytes(data).best()
     if best is not None and _looks_chinese(str(best)):
         return str(best), best.encoding
-    raise Quarantine("undecodable", "the text encoding could not be determined (not UTF-8, UTF-16, GB18030, Big5 or a detectable one)")
+    raise Quarantine(
+        "undecodable",
+        "the text encoding could not be determined (not UTF-8, UTF-16, GB18030, Big5 or a detectable one)",
+    )
 
 
 def _report_words(text: str) -> int:
@@ -108,7 +146,7 @@ def _looks_chinese(text: str) -> bool:
     """At least some CJK and few control characters: a sanity check on a decoding."""
     if not text:
         return False
-    text = text[:200_000]       # a sample: the whole of a large file costs time and says no more
+    text = text[:200_000]  # a sample: the whole of a large file costs time and says no more
     cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
     ctrl = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
     return cjk > 0 and ctrl <= len(text) * 0.01

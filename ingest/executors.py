@@ -18,6 +18,7 @@ scheduler runs the task again on another worker, which first clears what the dea
 The lake, the quarantine and the files to ingest must be on a filesystem every worker sees at
 the same paths: :meth:`DaskExecutor.check` proves it before any task is sent.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,8 +42,12 @@ class ClusterError(RuntimeError):
     """The cluster cannot run this ingest (unreachable, no workers, a worker that does not see the lake)."""
 
 
-def executor_for(name: str = "local", scheduler: str | None = None, workers: int | None = None,
-                 log: Callable[[str], None] | None = None) -> contextlib.AbstractContextManager:
+def executor_for(
+    name: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    log: Callable[[str], None] | None = None,
+) -> contextlib.AbstractContextManager:
     """A context holding the executor named on the command line: None (the local pool) or a
     :class:`DaskExecutor`, closed (its own cluster stopped) on exit. ``workers`` sizes a local cluster."""
     if name not in EXECUTORS:
@@ -63,14 +68,19 @@ class DaskExecutor:
 
     ``client``: an existing ``distributed.Client`` to use as it is (never closed here)."""
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = None, client=None,
-                 log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        client=None,
+        log: Callable[[str], None] | None = None,
+    ):
         self.scheduler = scheduler
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.log = log or _stderr
         self._client, self._own, self._cluster = client, client is None, None
 
-    def __enter__(self) -> "DaskExecutor":
+    def __enter__(self) -> DaskExecutor:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -101,14 +111,22 @@ class DaskExecutor:
             except (OSError, TimeoutError, ValueError) as exc:
                 if client is not None:
                     client.close()
-                raise ClusterError(f"cannot use the Dask scheduler at {self.scheduler}: {exc or type(exc).__name__}") from None
+                raise ClusterError(
+                    f"cannot use the Dask scheduler at {self.scheduler}: {exc or type(exc).__name__}"
+                ) from None
             where = f"joined the Dask cluster at {self.scheduler} ({len(client.nthreads())} workers)"
-            dashboard = "dashboard" in client.scheduler_info().get("services", {})    # the scheduler's own
+            dashboard = "dashboard" in client.scheduler_info().get("services", {})  # the scheduler's own
         else:
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=":8787" if dashboard else ":0")
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":8787" if dashboard else ":0",
+            )
             client = Client(self._cluster)
-            where = f"started a local Dask cluster of {self.workers} worker processes at {self._cluster.scheduler_address}"
+            where = (
+                f"started a local Dask cluster of {self.workers} worker processes at {self._cluster.scheduler_address}"
+            )
         link = client.dashboard_link if dashboard else None
         self.log(f"dask: {where}; dashboard: " + (link or "unavailable (bokeh is not installed)"))
         return client
@@ -124,23 +142,26 @@ class DaskExecutor:
         and can read ``sample`` (a file to ingest); else a :class:`ClusterError` naming the worker."""
         lake, quarantine = Path(lake).absolute(), Path(quarantine).absolute()
         if sample is not None and not os.access(sample, os.R_OK):
-            sample = None             # unreadable here too: that file's own reject, not the cluster's fault
+            sample = None  # unreadable here too: that file's own reject, not the cluster's fault
         quarantine.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex
         probe = lake / f".xxgk-probe-{token}"
         probe.write_text(token)
         try:
-            answers = self.client.run(_probe, str(probe), token, str(quarantine),
-                                      None if sample is None else os.path.realpath(sample))
+            answers = self.client.run(
+                _probe, str(probe), token, str(quarantine), None if sample is None else os.path.realpath(sample)
+            )
         finally:
             probe.unlink(missing_ok=True)
         bad = sorted((addr, why) for addr, why in answers.items() if why)
         if not answers:
             raise ClusterError("the Dask cluster has no workers")
         if bad:
-            raise ClusterError(f"{len(bad)} of {len(answers)} Dask workers cannot use this home "
-                               f"(the lake, the quarantine and the files to ingest must be on a filesystem "
-                               f"every worker sees at the same paths): " + "; ".join(f"{a}: {w}" for a, w in bad))
+            raise ClusterError(
+                f"{len(bad)} of {len(answers)} Dask workers cannot use this home "
+                f"(the lake, the quarantine and the files to ingest must be on a filesystem "
+                f"every worker sees at the same paths): " + "; ".join(f"{a}: {w}" for a, w in bad)
+            )
 
     def run(self, jobs: list, workers: int, progress: Callable[[int], None] | None) -> Iterator:
         """Submit every chunk, yield each :class:`ingest.batch.ChunkResult` as its task completes."""
@@ -166,6 +187,7 @@ class DaskExecutor:
 
 # ---------------------------------------------------------------- on a worker
 
+
 def _probe(probe: str, token: str, quarantine: str, sample: str | None) -> str | None:
     """Run on each worker: None when it sees and can write the home, else why not."""
     try:
@@ -190,7 +212,7 @@ def run_chunk(job: tuple):
     clear_attempt(Path(job[0]), job[3])
     # Dask's worker processes are daemonic, and multiprocessing refuses children to those; the reader
     # forked by batch.run_chunks is killed with its worker (batch.run_chunks sets it to die with its parent), so none is orphaned.
-    multiprocessing.current_process()._config["daemon"] = False
+    multiprocessing.current_process()._config["daemon"] = False  # type: ignore[attr-defined]
     results = list(batch.run_chunks([job], 1, None))
     return results[0]
 

@@ -34,6 +34,7 @@ file is rewritten only when its bytes changed. Every attempt leaves one
 provenance row in the lake table ``fetches``; a failure is recorded there and
 does not stop the other downloads.
 """
+
 from __future__ import annotations
 
 import base64
@@ -53,7 +54,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http.client import HTTPException
 from pathlib import Path
@@ -66,8 +67,17 @@ from .model import Quarantine
 from .pipeline import MAX_BYTES
 from .readers import sniff
 
-EXTENSIONS = {"pdf": "pdf", "docx": "docx", "html": "html", "markdown": "md", "text": "txt", "mhtml": "mht", "doc": "doc",
-              "markdown_html": "md", "text_html": "txt"}
+EXTENSIONS = {
+    "pdf": "pdf",
+    "docx": "docx",
+    "html": "html",
+    "markdown": "md",
+    "text": "txt",
+    "mhtml": "mht",
+    "doc": "doc",
+    "markdown_html": "md",
+    "text_html": "txt",
+}
 IMAGE_EXTENSIONS = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpg", b"II*\x00": "tif", b"MM\x00*": "tif"}
 REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -77,6 +87,8 @@ def extension_for(fmt: str, body: bytes) -> str:
     if fmt == "image":
         return next((ext for magic, ext in IMAGE_EXTENSIONS.items() if body.startswith(magic)), "img")
     return EXTENSIONS[fmt]
+
+
 SOURCE_COLUMNS = ("agency", "year", "url")
 
 
@@ -84,16 +96,16 @@ SOURCE_COLUMNS = ("agency", "year", "url")
 class FetchPolicy:
     """Limits of one fetch run; the defaults suit unattended runs against government sites."""
 
-    timeout_s: float = 30.0          # per socket operation (connect, each read)
-    deadline_s: float = 300.0        # for one download (hops, retries, waits), however slowly the bytes trickle in
+    timeout_s: float = 30.0  # per socket operation (connect, each read)
+    deadline_s: float = 300.0  # for one download (hops, retries, waits), however slowly the bytes trickle in
     max_bytes: int = MAX_BYTES
-    retries: int = 3                 # further attempts after the first, on network errors, 5xx and 429
-    backoff_s: float = 2.0           # wait before retry n is backoff_s * 2**(n-1)
+    retries: int = 3  # further attempts after the first, on network errors, 5xx and 429
+    backoff_s: float = 2.0  # wait before retry n is backoff_s * 2**(n-1)
     max_redirects: int = 5
-    min_interval_s: float = 1.0      # between two requests to the same host
+    min_interval_s: float = 1.0  # between two requests to the same host
     max_retry_after_s: float = 120.0  # longest Retry-After honoured; a longer one ends the download
-    allow_private: bool = False      # allow loopback, private, link-local and reserved addresses
-    read_size: int = 16384           # bytes per read of the body (the deadline is checked at each)
+    allow_private: bool = False  # allow loopback, private, link-local and reserved addresses
+    read_size: int = 16384  # bytes per read of the body (the deadline is checked at each)
     user_agent: str = f"xxgk/{__version__} (annual report fetcher)"
 
 
@@ -104,12 +116,19 @@ class Source:
     url: str
     format_hint: str | None = None
     line: int = 0
-    problem: str | None = None       # why the row cannot be fetched
+    problem: str | None = None  # why the row cannot be fetched
 
 
 class FetchError(Exception):
-    def __init__(self, code: str, message: str, status: int | None = None, retryable: bool = False,
-                 final_url: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int | None = None,
+        retryable: bool = False,
+        final_url: str | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.code, self.status, self.retryable, self.final_url = code, status, retryable, final_url
         self.retry_after = retry_after
@@ -120,9 +139,9 @@ class FetchError(Exception):
 
 @dataclass
 class FetchSummary:
-    ok: int = 0                      # downloaded, new or changed bytes
-    unchanged: int = 0               # downloaded, same bytes as before
-    not_modified: int = 0            # 304
+    ok: int = 0  # downloaded, new or changed bytes
+    unchanged: int = 0  # downloaded, same bytes as before
+    not_modified: int = 0  # 304
     failed: int = 0
     rows: list[dict] = field(default_factory=list)
 
@@ -138,8 +157,10 @@ def read_sources(path: str | Path) -> list[Source]:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         missing = [c for c in SOURCE_COLUMNS if c not in header]
         if missing:
-            raise ValueError(f"{path}: the sources file needs a header with columns agency, year, url "
-                             f"(and optionally format); missing {', '.join(missing)}")
+            raise ValueError(
+                f"{path}: the sources file needs a header with columns agency, year, url "
+                f"(and optionally format); missing {', '.join(missing)}"
+            )
         out = []
         for n, raw in enumerate(reader, start=2):
             row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
@@ -173,6 +194,7 @@ def safe_stem(src: Source) -> str:
 
 # --- addresses ---------------------------------------------------------------------------------------
 
+
 def blocked_reason(ip: str) -> str | None:
     """Why an address may not be fetched from without ``allow_private`` (None: a public address)."""
     addr = ipaddress.ip_address(ip.split("%", 1)[0])
@@ -195,7 +217,7 @@ def _resolve(host: str, port: int) -> list[str]:
 class _Guard:
     """One request's connection: only to allowed addresses, and shut at the download's deadline."""
 
-    def __init__(self, fetcher: "Fetcher", deadline: float):
+    def __init__(self, fetcher: Fetcher, deadline: float):
         self.fetcher, self.deadline = fetcher, deadline
         self.sock: socket.socket | None = None
         self.expired = False
@@ -215,8 +237,9 @@ class _Guard:
         error: OSError = OSError(f"{host} has no address")
         for ip in addresses:
             try:
-                sock = socket.create_connection((ip, port), timeout=max(0.01, min(timeout or 1e9, self.remaining())),
-                                                source_address=source_address)
+                sock = socket.create_connection(
+                    (ip, port), timeout=max(0.01, min(timeout or 1e9, self.remaining())), source_address=source_address
+                )
                 break
             except OSError as exc:
                 error = exc
@@ -268,11 +291,11 @@ class _GuardedHTTPS(http.client.HTTPSConnection):
 
     def connect(self):
         super().connect()
-        self._guard.sock = self.sock        # the TLS socket, once wrapped
+        self._guard.sock = self.sock  # the TLS socket, once wrapped
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, fetcher: "Fetcher"):
+    def __init__(self, fetcher: Fetcher):
         super().__init__()
         self.fetcher = fetcher
 
@@ -281,7 +304,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, fetcher: "Fetcher"):
+    def __init__(self, fetcher: Fetcher):
         super().__init__()
         self.fetcher = fetcher
 
@@ -306,8 +329,9 @@ def _secret_name(name: str) -> bool:
 
 
 def _redact_params(text: str) -> str:
-    return "&".join(p.split("=", 1)[0] + "=***" if "=" in p and _secret_name(p.split("=", 1)[0]) else p
-                    for p in text.split("&"))
+    return "&".join(
+        p.split("=", 1)[0] + "=***" if "=" in p and _secret_name(p.split("=", 1)[0]) else p for p in text.split("&")
+    )
 
 
 def redact_url(url: str | None) -> str | None:
@@ -388,17 +412,22 @@ def _retry_after(value: str | None, now: datetime | None = None) -> float | None
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 class Fetcher:
     """Downloads sources into ``<home>/inbox``; see the module docstring for the rules."""
 
-    def __init__(self, home: HomeLayout | str | Path, policy: FetchPolicy = FetchPolicy(),
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 resolve: Callable[[str, int], list[str]] = _resolve,
-                 address_check: Callable[[str, str], str | None] = lambda ip, host: blocked_reason(ip)):
+    def __init__(
+        self,
+        home: HomeLayout | str | Path,
+        policy: FetchPolicy = FetchPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        resolve: Callable[[str, int], list[str]] = _resolve,
+        address_check: Callable[[str, str], str | None] = lambda ip, host: blocked_reason(ip),
+    ):
         self.home = HomeLayout.of(home)
         self.inbox = self.home.inbox
         self.state_path = self.home.state / "fetch_state.json"
@@ -408,8 +437,9 @@ class Fetcher:
         self._last_request: dict[str, float] = {}
         self._guard: _Guard | None = None
         # no proxy from the environment: the address check must see the address connected to
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect,
-                                                   _HTTPHandler(self), _HTTPSHandler(self))
+        self._opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), _NoRedirect, _HTTPHandler(self), _HTTPSHandler(self)
+        )
         self._opener.addheaders = [("User-Agent", policy.user_agent), ("Accept-Encoding", "identity")]
 
     # --- state -----------------------------------------------------------------------------------
@@ -455,8 +485,9 @@ class Fetcher:
                 lake = Lake(self.home.lake)
                 if not lake.initialised():
                     lake.init()
-                lake.write_batch({"fetches": [{k: v for k, v in r.items() if not k.startswith("_")} for r in summary.rows]},
-                                 batch_id)
+                lake.write_batch(
+                    {"fetches": [{k: v for k, v in r.items() if not k.startswith("_")} for r in summary.rows]}, batch_id
+                )
         return summary
 
     def fetch_one(self, src: Source, state: dict) -> dict:
@@ -464,10 +495,23 @@ class Fetcher:
         self._deadline = started + self.policy.deadline_s
         self._redactor = red = Redactor()
         red.add(src.url)
-        row = {"url": src.url, "final_url": None, "status": None, "fetched_at": datetime.now(timezone.utc),
-               "sha256": None, "bytes": 0, "error": None, "agency": src.agency, "year": src.year,
-               "format_hint": src.format_hint, "format": None, "content_type": None, "file": None, "attempts": 0,
-               "elapsed_s": None}
+        row = {
+            "url": src.url,
+            "final_url": None,
+            "status": None,
+            "fetched_at": datetime.now(UTC),
+            "sha256": None,
+            "bytes": 0,
+            "error": None,
+            "agency": src.agency,
+            "year": src.year,
+            "format_hint": src.format_hint,
+            "format": None,
+            "content_type": None,
+            "file": None,
+            "attempts": 0,
+            "elapsed_s": None,
+        }
         if src.problem:
             row["error"] = f"bad_source: {src.problem}"
             return _scrubbed(row, red)
@@ -482,17 +526,27 @@ class Fetcher:
                 headers["If-Modified-Since"] = known["last_modified"]
         try:
             status, final_url, resp_headers, body, attempts = self._get(src.url, headers)
-            row.update(status=status, final_url=final_url, attempts=attempts,
-                       content_type=resp_headers.get("Content-Type"))
+            row.update(
+                status=status, final_url=final_url, attempts=attempts, content_type=resp_headers.get("Content-Type")
+            )
             if status == 304:
                 row.update(sha256=known.get("sha256"), file=known.get("file"), format=known.get("format"))
             else:
                 self._store(src, body, row, known, previous)
-                state[key] = {"etag": resp_headers.get("ETag"), "last_modified": resp_headers.get("Last-Modified"),
-                              "file": row["file"], "sha256": row["sha256"], "format": row["format"]}
+                state[key] = {
+                    "etag": resp_headers.get("ETag"),
+                    "last_modified": resp_headers.get("Last-Modified"),
+                    "file": row["file"],
+                    "sha256": row["sha256"],
+                    "format": row["format"],
+                }
         except FetchError as exc:
-            row.update(error=str(exc), status=exc.status, final_url=exc.final_url,
-                       attempts=getattr(exc, "attempts", row["attempts"]))
+            row.update(
+                error=str(exc),
+                status=exc.status,
+                final_url=exc.final_url,
+                attempts=getattr(exc, "attempts", row["attempts"]),
+            )
         row["elapsed_s"] = round(self.clock() - started, 3)
         return _scrubbed(row, red)
 
@@ -500,8 +554,12 @@ class Fetcher:
         try:
             fmt = sniff(body, src.url)
         except Quarantine as q:
-            raise FetchError("unsupported_content", f"{q.message} (Content-Type {row['content_type']!r})",
-                             status=row["status"], final_url=row["final_url"]) from None
+            raise FetchError(
+                "unsupported_content",
+                f"{q.message} (Content-Type {row['content_type']!r})",
+                status=row["status"],
+                final_url=row["final_url"],
+            ) from None
         sha = hashlib.sha256(body).hexdigest()
         rel = Path(str(src.year)) / f"{safe_stem(src)}.{extension_for(fmt, body)}"
         dest = self.inbox / rel
@@ -531,8 +589,10 @@ class Fetcher:
                 wait = p.backoff_s * 2 ** (attempt - 1)
                 if exc.retry_after is not None:
                     if exc.retry_after > p.max_retry_after_s:
-                        exc.args = (f"{exc.args[0]}; the server asked to retry after {exc.retry_after:g} s, "
-                                    f"longer than the {p.max_retry_after_s:g} s honoured",)
+                        exc.args = (
+                            f"{exc.args[0]}; the server asked to retry after {exc.retry_after:g} s, "
+                            f"longer than the {p.max_retry_after_s:g} s honoured",
+                        )
                         raise
                     wait = max(wait, exc.retry_after)
                 if self.clock() + wait > self._deadline:
@@ -549,11 +609,12 @@ class Fetcher:
             self._redactor.add(current)
             parts = urlsplit(current)
             if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-                raise FetchError("bad_scheme", f"only http and https are followed, not {redact_url(current)!r}",
-                                 final_url=current)
+                raise FetchError(
+                    "bad_scheme", f"only http and https are followed, not {redact_url(current)!r}", final_url=current
+                )
             target, auth = _strip_userinfo(current)
             hop = dict(headers)
-            if auth and parts.hostname.lower() == origin:       # credentials go to the host they were written for
+            if auth and parts.hostname.lower() == origin:  # credentials go to the host they were written for
                 hop["Authorization"] = auth
             status, resp_headers, body = self._request(target, hop)
             if status in REDIRECTS:
@@ -562,7 +623,9 @@ class Fetcher:
                     raise FetchError("bad_redirect", f"HTTP {status} without a Location", status, final_url=current)
                 nxt = self._redactor.add(urljoin(current, location))
                 if nxt in seen:
-                    raise FetchError("redirect_loop", f"redirect loop back to {redact_url(nxt)}", status, final_url=current)
+                    raise FetchError(
+                        "redirect_loop", f"redirect loop back to {redact_url(nxt)}", status, final_url=current
+                    )
                 seen.add(nxt)
                 current = nxt
                 continue
@@ -578,8 +641,12 @@ class Fetcher:
         self._last_request[host] = self.clock()
 
     def _late(self, url: str, status: int | None = None) -> FetchError:
-        return FetchError("timeout", f"the download took longer than its deadline of {self.policy.deadline_s:g} s",
-                          status, final_url=url)
+        return FetchError(
+            "timeout",
+            f"the download took longer than its deadline of {self.policy.deadline_s:g} s",
+            status,
+            final_url=url,
+        )
 
     def _request(self, url: str, headers: dict) -> tuple[int, dict, bytes]:
         """One HTTP request, no redirects followed: (status, headers, body). Body only for 200."""
@@ -603,8 +670,14 @@ class Fetcher:
             exc.close()
             if status in REDIRECTS or status == 304:
                 return status, hdrs, b""
-            raise FetchError(f"http_{status}", f"HTTP {status} {exc.reason}", status,
-                             retryable=status >= 500 or status == 429, final_url=url, retry_after=retry_after) from None
+            raise FetchError(
+                f"http_{status}",
+                f"HTTP {status} {exc.reason}",
+                status,
+                retryable=status >= 500 or status == 429,
+                final_url=url,
+                retry_after=retry_after,
+            ) from None
         except (urllib.error.URLError, OSError, HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, BlockedAddress):
@@ -612,7 +685,9 @@ class Fetcher:
             if guard.expired:
                 raise self._late(url) from None
             if isinstance(reason, (TimeoutError, socket.timeout)):
-                raise FetchError("timeout", f"no response within {p.timeout_s:g} s", retryable=True, final_url=url) from None
+                raise FetchError(
+                    "timeout", f"no response within {p.timeout_s:g} s", retryable=True, final_url=url
+                ) from None
             raise FetchError("network", f"{type(reason).__name__}: {reason}", retryable=True, final_url=url) from None
         with resp:
             status, hdrs = resp.status, dict(resp.headers.items())
@@ -620,8 +695,12 @@ class Fetcher:
                 raise FetchError(f"http_{status}", f"unexpected HTTP {status}", status, final_url=url)
             declared = hdrs.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > p.max_bytes:
-                raise FetchError("too_large", f"Content-Length {declared} is over the limit of {p.max_bytes} bytes",
-                                 status, final_url=url)
+                raise FetchError(
+                    "too_large",
+                    f"Content-Length {declared} is over the limit of {p.max_bytes} bytes",
+                    status,
+                    final_url=url,
+                )
             chunks, total = [], 0
             try:
                 while True:
@@ -633,15 +712,20 @@ class Fetcher:
                         break
                     total += len(chunk)
                     if total > p.max_bytes:
-                        raise FetchError("too_large", f"the body passed the limit of {p.max_bytes} bytes; download stopped",
-                                         status, final_url=url)
+                        raise FetchError(
+                            "too_large",
+                            f"the body passed the limit of {p.max_bytes} bytes; download stopped",
+                            status,
+                            final_url=url,
+                        )
                     chunks.append(chunk)
             except (OSError, HTTPException) as exc:
                 if guard.expired:
                     raise self._late(url, status) from None
                 kind = "timeout" if isinstance(exc, (TimeoutError, socket.timeout)) else "network"
-                raise FetchError(kind, f"reading the body failed: {type(exc).__name__}: {exc}", status,
-                                 retryable=True, final_url=url) from None
+                raise FetchError(
+                    kind, f"reading the body failed: {type(exc).__name__}: {exc}", status, retryable=True, final_url=url
+                ) from None
         return status, hdrs, b"".join(chunks)
 
 

@@ -15,6 +15,7 @@
 Every other module asks a :class:`HomeLayout` (or :class:`warehouse.home.Home`, which adds where
 the home is and how DuckDB opens it) for these paths instead of joining names itself.
 """
+
 from __future__ import annotations
 
 import os

@@ -15,12 +15,14 @@ A batch is visible only once its marker exists; files of a batch without a
 marker (a crash mid-write) are removed by the next writer. Each file is
 written to a temporary name and renamed into place.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,62 +30,151 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "reports": pa.schema([
-        ("report_id", pa.string()), ("source_sha256", pa.string()), ("source_path", pa.string()),
-        ("source_format", pa.string()), ("source_bytes", pa.int64()), ("encoding", pa.string()),
-        ("agency_name", pa.string()), ("agency_source", pa.string()), ("year_source", pa.string()),
-        ("title", pa.string()), ("template_version", pa.string()), ("t2_layout", pa.string()),
-        ("t3_layout", pa.string()), ("t4_layout", pa.string()), ("published_on", pa.date32()),
-        ("published_source", pa.string()), ("parser_version", pa.string()), ("status", pa.string()),
-        ("is_synthetic", pa.bool_()), ("n_cells", pa.int32()), ("rules_passed", pa.int32()),
-        ("rules_failed", pa.int32()), ("ingested_at", pa.timestamp("us", tz="UTC")), ("batch_id", pa.string()),
-        ("ocr_pages", pa.string()),   # pages read by OCR, e.g. "1,2,5"; null: none
-    ]),
-    "cells": pa.schema([
-        ("report_id", pa.string()), ("table_id", pa.string()), ("layout", pa.string()), ("row_key", pa.string()),
-        ("col_key", pa.string()), ("value", pa.float64()), ("is_blank", pa.bool_()), ("raw_text", pa.string()),
-        ("unit", pa.string()), ("note", pa.string()), ("src_table_index", pa.int32()), ("src_row", pa.int32()),
-        ("src_col", pa.int32()), ("match_method", pa.string()), ("src_page", pa.int32()), ("batch_id", pa.string()),
-        ("ocr_confidence", pa.float64()),   # OCR engine's confidence in the cell's text; null: not OCR'd
-    ]),
-    "sections": pa.schema([("report_id", pa.string()), ("section", pa.string()), ("text", pa.string()),
-                           ("batch_id", pa.string())]),
-    "findings": pa.schema([
-        ("report_id", pa.string()), ("rule_id", pa.string()), ("severity", pa.string()), ("table_id", pa.string()),
-        ("row_key", pa.string()), ("col_key", pa.string()), ("expected", pa.float64()), ("actual", pa.float64()),
-        ("message", pa.string()), ("batch_id", pa.string()),
-    ]),
-    "statements": pa.schema([
-        ("report_id", pa.string()), ("kind", pa.string()), ("amount_yuan", pa.float64()), ("cases", pa.int64()),
-        ("stated", pa.string()), ("batch_id", pa.string()),
-    ]),
-    "sources": pa.schema([
-        ("source_sha256", pa.string()), ("source_path", pa.string()), ("outcome", pa.string()),
-        ("seen_at", pa.timestamp("us", tz="UTC")), ("batch_id", pa.string()),
-    ]),
-    "rejects": pa.schema([
-        ("source_sha256", pa.string()), ("source_path", pa.string()), ("reason_code", pa.string()),
-        ("message", pa.string()), ("quarantined_path", pa.string()), ("rejected_at", pa.timestamp("us", tz="UTC")),
-        ("batch_id", pa.string()), ("parser_version", pa.string()),
-    ]),
+    "reports": pa.schema(
+        [
+            ("report_id", pa.string()),
+            ("source_sha256", pa.string()),
+            ("source_path", pa.string()),
+            ("source_format", pa.string()),
+            ("source_bytes", pa.int64()),
+            ("encoding", pa.string()),
+            ("agency_name", pa.string()),
+            ("agency_source", pa.string()),
+            ("year_source", pa.string()),
+            ("title", pa.string()),
+            ("template_version", pa.string()),
+            ("t2_layout", pa.string()),
+            ("t3_layout", pa.string()),
+            ("t4_layout", pa.string()),
+            ("published_on", pa.date32()),
+            ("published_source", pa.string()),
+            ("parser_version", pa.string()),
+            ("status", pa.string()),
+            ("is_synthetic", pa.bool_()),
+            ("n_cells", pa.int32()),
+            ("rules_passed", pa.int32()),
+            ("rules_failed", pa.int32()),
+            ("ingested_at", pa.timestamp("us", tz="UTC")),
+            ("batch_id", pa.string()),
+            ("ocr_pages", pa.string()),  # pages read by OCR, e.g. "1,2,5"; null: none
+        ]
+    ),
+    "cells": pa.schema(
+        [
+            ("report_id", pa.string()),
+            ("table_id", pa.string()),
+            ("layout", pa.string()),
+            ("row_key", pa.string()),
+            ("col_key", pa.string()),
+            ("value", pa.float64()),
+            ("is_blank", pa.bool_()),
+            ("raw_text", pa.string()),
+            ("unit", pa.string()),
+            ("note", pa.string()),
+            ("src_table_index", pa.int32()),
+            ("src_row", pa.int32()),
+            ("src_col", pa.int32()),
+            ("match_method", pa.string()),
+            ("src_page", pa.int32()),
+            ("batch_id", pa.string()),
+            ("ocr_confidence", pa.float64()),  # OCR engine's confidence in the cell's text; null: not OCR'd
+        ]
+    ),
+    "sections": pa.schema(
+        [("report_id", pa.string()), ("section", pa.string()), ("text", pa.string()), ("batch_id", pa.string())]
+    ),
+    "findings": pa.schema(
+        [
+            ("report_id", pa.string()),
+            ("rule_id", pa.string()),
+            ("severity", pa.string()),
+            ("table_id", pa.string()),
+            ("row_key", pa.string()),
+            ("col_key", pa.string()),
+            ("expected", pa.float64()),
+            ("actual", pa.float64()),
+            ("message", pa.string()),
+            ("batch_id", pa.string()),
+        ]
+    ),
+    "statements": pa.schema(
+        [
+            ("report_id", pa.string()),
+            ("kind", pa.string()),
+            ("amount_yuan", pa.float64()),
+            ("cases", pa.int64()),
+            ("stated", pa.string()),
+            ("batch_id", pa.string()),
+        ]
+    ),
+    "sources": pa.schema(
+        [
+            ("source_sha256", pa.string()),
+            ("source_path", pa.string()),
+            ("outcome", pa.string()),
+            ("seen_at", pa.timestamp("us", tz="UTC")),
+            ("batch_id", pa.string()),
+        ]
+    ),
+    "rejects": pa.schema(
+        [
+            ("source_sha256", pa.string()),
+            ("source_path", pa.string()),
+            ("reason_code", pa.string()),
+            ("message", pa.string()),
+            ("quarantined_path", pa.string()),
+            ("rejected_at", pa.timestamp("us", tz="UTC")),
+            ("batch_id", pa.string()),
+            ("parser_version", pa.string()),
+        ]
+    ),
     # Written by `xxgk fetch`: one row per download attempt of a source URL (provenance).
-    "fetches": pa.schema([
-        ("url", pa.string()), ("final_url", pa.string()), ("status", pa.int32()),
-        ("fetched_at", pa.timestamp("us", tz="UTC")), ("sha256", pa.string()), ("bytes", pa.int64()),
-        ("error", pa.string()), ("agency", pa.string()), ("year", pa.int32()), ("format_hint", pa.string()),
-        ("format", pa.string()), ("content_type", pa.string()), ("file", pa.string()), ("attempts", pa.int32()),
-        ("elapsed_s", pa.float64()), ("batch_id", pa.string()),
-    ]),
+    "fetches": pa.schema(
+        [
+            ("url", pa.string()),
+            ("final_url", pa.string()),
+            ("status", pa.int32()),
+            ("fetched_at", pa.timestamp("us", tz="UTC")),
+            ("sha256", pa.string()),
+            ("bytes", pa.int64()),
+            ("error", pa.string()),
+            ("agency", pa.string()),
+            ("year", pa.int32()),
+            ("format_hint", pa.string()),
+            ("format", pa.string()),
+            ("content_type", pa.string()),
+            ("file", pa.string()),
+            ("attempts", pa.int32()),
+            ("elapsed_s", pa.float64()),
+            ("batch_id", pa.string()),
+        ]
+    ),
     # Written by `xxgk refresh`: a row when a run starts and one when it ends (the latest row wins).
-    "refresh_runs": pa.schema([
-        ("run_id", pa.string()), ("status", pa.string()), ("started_at", pa.timestamp("us", tz="UTC")),
-        ("finished_at", pa.timestamp("us", tz="UTC")), ("duration_s", pa.float64()),
-        ("files_new", pa.int32()), ("files_changed", pa.int32()), ("files_unchanged", pa.int32()),
-        ("files_quarantined", pa.int32()), ("files_duplicate", pa.int32()), ("reports_added", pa.int32()),
-        ("reports_revised", pa.int32()), ("downloads_ok", pa.int32()), ("downloads_not_modified", pa.int32()),
-        ("downloads_failed", pa.int32()), ("build", pa.string()), ("exit_code", pa.int32()), ("error", pa.string()),
-        ("pid", pa.int32()), ("host", pa.string()), ("recorded_at", pa.timestamp("us", tz="UTC")),
-    ]),
+    "refresh_runs": pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("status", pa.string()),
+            ("started_at", pa.timestamp("us", tz="UTC")),
+            ("finished_at", pa.timestamp("us", tz="UTC")),
+            ("duration_s", pa.float64()),
+            ("files_new", pa.int32()),
+            ("files_changed", pa.int32()),
+            ("files_unchanged", pa.int32()),
+            ("files_quarantined", pa.int32()),
+            ("files_duplicate", pa.int32()),
+            ("reports_added", pa.int32()),
+            ("reports_revised", pa.int32()),
+            ("downloads_ok", pa.int32()),
+            ("downloads_not_modified", pa.int32()),
+            ("downloads_failed", pa.int32()),
+            ("build", pa.string()),
+            ("exit_code", pa.int32()),
+            ("error", pa.string()),
+            ("pid", pa.int32()),
+            ("host", pa.string()),
+            ("recorded_at", pa.timestamp("us", tz="UTC")),
+        ]
+    ),
 }
 PARTITIONED = {"reports", "cells", "sections", "findings", "statements"}
 # The rows of a report's cells, sections, findings and statements carry the batch of the parse that made
@@ -95,7 +186,7 @@ EMPTY_PARTITION = "report_year=0"
 class Lake:
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.markers = self.root / "_batches"       # commit markers, written by :meth:`_commit` alone
+        self.markers = self.root / "_batches"  # commit markers, written by :meth:`_commit` alone
 
     def init(self) -> None:
         for table, schema in SCHEMAS.items():
@@ -144,13 +235,14 @@ class Lake:
         Size-tiered (:func:`merge_candidates`): a big file is not rewritten to absorb a few tiny ones.
         """
         merged = 0
-        done = self.committed_batches()          # never a file of a batch another writer has not committed
+        done = self.committed_batches()  # never a file of a batch another writer has not committed
         for table, schema in SCHEMAS.items():
             base = self.root / table
             parts = [d for d in base.glob("report_year=*") if d.is_dir()] if table in PARTITIONED else [base]
             for part in parts:
-                small = merge_candidates([p for p in part.glob("*.parquet") if p.name.split(".")[0] in done],
-                                         min_files, small_bytes)
+                small = merge_candidates(
+                    [p for p in part.glob("*.parquet") if p.name.split(".")[0] in done], min_files, small_bytes
+                )
                 if not small:
                     continue
                 batch_id = new_batch_id() + "-compact"
@@ -216,8 +308,9 @@ class Lake:
             schema = SCHEMAS[table]
             if "batch_id" in schema.names and not any(cols.get("batch_id") or ()):
                 cols = {**cols, "batch_id": [batch_id] * n}
-            data = pa.Table.from_arrays([pa.array(cols[f.name] if f.name in cols else [None] * n, type=f.type)
-                                         for f in schema], schema=schema)
+            data = pa.Table.from_arrays(
+                [pa.array(cols[f.name] if f.name in cols else [None] * n, type=f.type) for f in schema], schema=schema
+            )
             if table in PARTITIONED:
                 years = pa.array([int(y) for y in cols["report_year"]], type=pa.int64())
                 for year in pc.unique(years).to_pylist():
@@ -228,7 +321,7 @@ class Lake:
         self._commit(batch_id, written)
         return batch_id
 
-    def _commit(self, batch_id: str, files: list[Path], supersedes: list[Path] = ()) -> None:
+    def _commit(self, batch_id: str, files: list[Path], supersedes: Sequence[Path] = ()) -> None:
         """Write a batch's commit marker (atomically, after its files): the batch becomes visible, and files
         it ``supersedes`` (a compaction's inputs) are to be deleted."""
         marker = self.markers / f"{batch_id}.json"
@@ -236,7 +329,7 @@ class Lake:
         body = {"batch_id": batch_id, "files": [str(p.relative_to(self.root)) for p in files]}
         if supersedes:
             body["supersedes"] = [str(p.relative_to(self.root)) for p in supersedes]
-        tmp.write_text(json.dumps({**body, "committed_at": datetime.now(timezone.utc).isoformat()}))
+        tmp.write_text(json.dumps({**body, "committed_at": datetime.now(UTC).isoformat()}))
         os.replace(tmp, marker)
 
     def _write(self, data: pa.Table, path: Path) -> Path:
@@ -280,14 +373,14 @@ def _conform(t: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def new_batch_id() -> str:
-    return datetime.now(timezone.utc).strftime("b%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    return datetime.now(UTC).strftime("b%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
 def _atomic_write(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     try:
         pq.write_table(table, tmp, compression="zstd")
-    except BaseException:     # a full disk keeps no half-written file
+    except BaseException:  # a full disk keeps no half-written file
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, path)

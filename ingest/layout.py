@@ -25,6 +25,7 @@ are noted, different ones are an error finding. Every mapped cell keeps its raw
 text and its source position; how each table was located and each row matched
 (label, variant, position) is recorded for ``xxgk inspect``.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -34,35 +35,46 @@ from functools import cached_property, lru_cache
 
 from .model import Document, Paragraph, Table
 from .numbers import ParsedCell, is_number_word, is_value_like, parse_cell
-from .template import (Key, distinctive_labels, layout_for, norm_label, section_markers, seed_cache, select, shape,
-                       t2_columns_for, table_layouts)
+from .template import (
+    Key,
+    distinctive_labels,
+    layout_for,
+    norm_label,
+    section_markers,
+    seed_cache,
+    select,
+    shape,
+    t2_columns_for,
+    table_layouts,
+)
 
 
 def _t3_cols() -> int:
     """Value columns of table 三 (seed layouts)."""
     return shape("t3").n_columns
 
+
 # ---------------------------------------------------------------- tolerances
 # Label similarity is 0..1 (:func:`_similarity`); these are the bars a printed label must clear.
-EXACT_LABEL = 0.999             # at or above: the label is the template's own ("label"); below: a "variant"
-MIN_LABEL_SIMILARITY = 0.8      # a row of table 二 matches a template row (and is evidence of table 二)
-MIN_COLUMN_SIMILARITY = 0.85    # a header cell names a column of table 三
-MIN_BLOCK_SIMILARITY = 0.6      # a row of table 四 names its block (行政复议, 行政诉讼 …)
-SAME_LABEL_SIMILARITY = 0.9     # a t3 label is its template row (fast path), a group heading, or the first row again
-MIN_VARIANT_SIMILARITY = 0.5    # below: a t3 row is matched by position, not by its label
-CONTAINED_BASE, CONTAINED_WEIGHT = 0.55, 0.4   # a label inside the other scores base + weight x length share
+EXACT_LABEL = 0.999  # at or above: the label is the template's own ("label"); below: a "variant"
+MIN_LABEL_SIMILARITY = 0.8  # a row of table 二 matches a template row (and is evidence of table 二)
+MIN_COLUMN_SIMILARITY = 0.85  # a header cell names a column of table 三
+MIN_BLOCK_SIMILARITY = 0.6  # a row of table 四 names its block (行政复议, 行政诉讼 …)
+SAME_LABEL_SIMILARITY = 0.9  # a t3 label is its template row (fast path), a group heading, or the first row again
+MIN_VARIANT_SIMILARITY = 0.5  # below: a t3 row is matched by position, not by its label
+CONTAINED_BASE, CONTAINED_WEIGHT = 0.55, 0.4  # a label inside the other scores base + weight x length share
 # Alignment of value rows to the template rows of table 三 (dynamic programming scores).
 SKIP_VALUE_ROW, SKIP_TEMPLATE_ROW = -1.0, -1.2  # a value row left out; a template row left without a value row
-NEUTRAL_MATCH = 0.5             # an unlabelled (or group-labelled) row placed by position
-MATCH_WEIGHT, MATCH_OFFSET = 2.0, 0.6           # a labelled row scores weight x similarity - offset
-ROW_COUNT_BONUS = 0.25          # the layout whose row count the table has wins a tie
+NEUTRAL_MATCH = 0.5  # an unlabelled (or group-labelled) row placed by position
+MATCH_WEIGHT, MATCH_OFFSET = 2.0, 0.6  # a labelled row scores weight x similarity - offset
+ROW_COUNT_BONUS = 0.25  # the layout whose row count the table has wins a tie
 # Sizes of text, in characters.
-MAX_TRAILING_LABEL = 30         # a paragraph "label 1 2 3" is a row of values only with a label this short
-MAX_HEADING_CELL, MAX_HEADING = 60, 40   # a heading's one cell, and its text without spaces
-MAX_T4_ANCHOR = 40              # a line of text (or a label) longer than this is not the header of table 四
-MIN_T4_RESULT_WORDS = 2         # result columns (维持, 纠正 …) a header of table 四 names
-MIN_T3_HEADER_HITS = 3          # header cells that must name columns of table 三
-T4_REACH = 16                   # rows after a header of table 四 searched for its values
+MAX_TRAILING_LABEL = 30  # a paragraph "label 1 2 3" is a row of values only with a label this short
+MAX_HEADING_CELL, MAX_HEADING = 60, 40  # a heading's one cell, and its text without spaces
+MAX_T4_ANCHOR = 40  # a line of text (or a label) longer than this is not the header of table 四
+MIN_T4_RESULT_WORDS = 2  # result columns (维持, 纠正 …) a header of table 四 names
+MIN_T3_HEADER_HITS = 3  # header cells that must name columns of table 三
+T4_REACH = 16  # rows after a header of table 四 searched for its values
 
 
 @dataclass
@@ -70,9 +82,9 @@ class Row:
     """One row of the flattened document: a table row or a paragraph line."""
 
     cells: list[str]
-    table: int | None     # source table index, None for a paragraph
-    row: int              # row within the table, or block index for a paragraph
-    cols: list[int]       # source grid column of each cell
+    table: int | None  # source table index, None for a paragraph
+    row: int  # row within the table, or block index for a paragraph
+    cols: list[int]  # source grid column of each cell
     ragged: bool
     covered: list[bool] | None = None  # cell repeats a merged cell to its left or above
 
@@ -100,7 +112,7 @@ class RowMatch:
     layout: str
     row_key: str
     label: str
-    method: str        # label | variant | position
+    method: str  # label | variant | position
     score: float
     src_table: int | None
     src_row: int
@@ -109,13 +121,13 @@ class RowMatch:
 @dataclass
 class Mapping:
     cells: list[Cell] = field(default_factory=list)
-    layouts: dict[str, str] = field(default_factory=dict)   # table_id -> layout
+    layouts: dict[str, str] = field(default_factory=dict)  # table_id -> layout
     rows: list[RowMatch] = field(default_factory=list)
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # (table_id, code, message)
     regions: dict[str, tuple[int, int]] = field(default_factory=dict)
-    headings: dict[str, list[int]] = field(default_factory=dict)   # section -> rows standing as its heading
-    located: dict[str, str] = field(default_factory=dict)   # table_id -> "heading" | "content": how its rows were found
-    copies: dict[str, int] = field(default_factory=dict)    # table_id -> copies of the table the document prints
+    headings: dict[str, list[int]] = field(default_factory=dict)  # section -> rows standing as its heading
+    located: dict[str, str] = field(default_factory=dict)  # table_id -> "heading" | "content": how its rows were found
+    copies: dict[str, int] = field(default_factory=dict)  # table_id -> copies of the table the document prints
 
     def merge(self, other: Mapping) -> None:
         """Take the cells, rows, notes, layouts, how tables were located and their copies from a mapping
@@ -141,10 +153,10 @@ def flatten(doc: Document) -> list[Row]:
                 cov = block.covered[ri] if block.covered else None
                 rows.append(Row([c or "" for c in cells], block.index, ri, list(range(len(cells))), block.ragged, cov))
         elif isinstance(block, Paragraph):
-            text = block.text          # normalised when the Document was made
+            text = block.text  # normalised when the Document was made
             m = _TRAILING_NUMS.match(text)
             cells = [text]
-            if m and len(m.group("label")) <= MAX_TRAILING_LABEL:   # "行政许可 0" in text extracted from tables
+            if m and len(m.group("label")) <= MAX_TRAILING_LABEL:  # "行政许可 0" in text extracted from tables
                 cells = [m.group("label").strip(), *m.group("nums").split()]
             rows.append(Row(cells, None, bi, list(range(len(cells))), True))
     return rows
@@ -164,7 +176,7 @@ def _heading_text(row: Row) -> str | None:
     return text if len(text) <= MAX_HEADING else None
 
 
-APPENDIX = "appendix"   # the marker of table and appendix titles: not a section of its own
+APPENDIX = "appendix"  # the marker of table and appendix titles: not a section of its own
 
 
 def heading_hits(rows: list[Row]) -> dict[str, list[int]]:
@@ -210,6 +222,7 @@ def _clusters(idx: list[int], max_gap: int) -> list[tuple[int, int]]:
 
 # ---------------------------------------------------------------- label similarity
 
+
 @lru_cache(maxsize=65536)
 def _similarity(label: str, key: Key) -> float:
     """How well a printed label matches a template key's label or variants, 0..1 (cached: labels repeat)."""
@@ -229,16 +242,17 @@ def _similarity(label: str, key: Key) -> float:
 
 # ---------------------------------------------------------------- t3
 
+
 @dataclass
 class ValueRow:
     label_cells: list[str]
-    values: list[tuple[str, int]]   # (raw text, source column)
+    values: list[tuple[str, int]]  # (raw text, source column)
     src: Row
-    joined_at: int | None = None    # value index rebuilt from a number split over two cells
-    keys: list[str] | None = None   # column key of each value where a header decided them (extra or missing columns)
-    extra: int = 0                  # columns of the header that are not template columns (left out)
+    joined_at: int | None = None  # value index rebuilt from a number split over two cells
+    keys: list[str] | None = None  # column key of each value where a header decided them (extra or missing columns)
+    extra: int = 0  # columns of the header that are not template columns (left out)
 
-    at: int = -1                    # index of the source row among the flattened rows
+    at: int = -1  # index of the source row among the flattened rows
 
     @property
     def label(self) -> str:
@@ -253,7 +267,9 @@ def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
         if r.table is None or r.ragged:
             continue
         before = last.get(r.table, -1)
-        for c, text in zip(reversed(r.cols), reversed(r.cells)):   # grid columns ascend: the last filled cell is the row's maximum
+        for c, text in zip(
+            reversed(r.cols), reversed(r.cells)
+        ):  # grid columns ascend: the last filled cell is the row's maximum
             if c <= before:
                 break
             if text.strip():
@@ -302,7 +318,11 @@ def _join_split_number(row: Row, n: int, last_col: dict[int, int]) -> ValueRow |
         return None
     fits = []
     for k in range(n):
-        vals = vr.values[:k] + [(f"{vr.values[k][0].strip()} {vr.values[k + 1][0].strip()}", vr.values[k][1])] + vr.values[k + 2:]
+        vals = (
+            vr.values[:k]
+            + [(f"{vr.values[k][0].strip()} {vr.values[k + 1][0].strip()}", vr.values[k][1])]
+            + vr.values[k + 2 :]
+        )
         nums = [parse_cell(t).value for t, _ in vals]
         if sum(nums[:-1]) == nums[-1]:
             fits.append((k, vals))
@@ -401,13 +421,27 @@ def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
         vr, key = vrows[vi], tkeys[tj]
         mapping.rows.append(RowMatch("t3", layout, key.key, vr.label, method, sim, vr.src.table, vr.src.row))
         for col, (raw, src_col) in zip(vr.keys or [c.key for c in cols], vr.values):
-            mapping.cells.append(Cell("t3", layout, key.key, col, parse_cell(raw), vr.src.table, vr.src.row, src_col, method))
+            mapping.cells.append(
+                Cell("t3", layout, key.key, col, parse_cell(raw), vr.src.table, vr.src.row, src_col, method)
+            )
     for vi, vr in enumerate(vrows):
         if vr.joined_at is not None:
-            mapping.notes.append(("t3", "digits_joined", f"row {vr.label or '(no label)'!r}: a number split over two cells "
-                                  f"was joined ({vr.values[vr.joined_at][0]!r}); the row total confirms it"))
+            mapping.notes.append(
+                (
+                    "t3",
+                    "digits_joined",
+                    f"row {vr.label or '(no label)'!r}: a number split over two cells "
+                    f"was joined ({vr.values[vr.joined_at][0]!r}); the row total confirms it",
+                )
+            )
         if vi not in matched_v:
-            mapping.notes.append(("t3", "row_unmapped", f"row {vr.label or '(no label)'!r} at table {vr.src.table} row {vr.src.row} matched no template row"))
+            mapping.notes.append(
+                (
+                    "t3",
+                    "row_unmapped",
+                    f"row {vr.label or '(no label)'!r} at table {vr.src.table} row {vr.src.row} matched no template row",
+                )
+            )
     missing = [k.key for j, k in enumerate(tkeys) if j not in {p[1] for p in pairs}]
     if missing:
         mapping.notes.append(("t3", "rows_missing", "template rows not found: " + ", ".join(missing)))
@@ -415,8 +449,8 @@ def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
 
 # ---------------------------------------------------------------- t3: located by content
 
-T3_GAP = 12        # rows between two value rows of one copy of table 三 (page footers, repeated headers)
-T3_PAGE_GAP = 3 * T3_GAP   # rows between the halves of a copy broken over pages (one that never starts over)
+T3_GAP = 12  # rows between two value rows of one copy of table 三 (page footers, repeated headers)
+T3_PAGE_GAP = 3 * T3_GAP  # rows between the halves of a copy broken over pages (one that never starts over)
 MIN_COPY_ROWS = 5  # value rows a run needs to count as a copy of table 三
 
 
@@ -424,8 +458,8 @@ MIN_COPY_ROWS = 5  # value rows a run needs to count as a copy of table 三
 class ColumnMap:
     """Columns of table 三 decided by its printed header, where it prints more or fewer than seven."""
 
-    keys: list[str | None]     # per value column: template column key, None for a column the template lacks
-    cols: list[int] | None     # grid tables: the source column of each value column; None for ragged tables
+    keys: list[str | None]  # per value column: template column key, None for a column the template lacks
+    cols: list[int] | None  # grid tables: the source column of each value column; None for ragged tables
 
 
 @seed_cache(maxsize=8192)
@@ -467,7 +501,7 @@ def _column_map(rows: list[Row], head: list[Row]) -> ColumnMap | None:
                 leaves += below if "法人" in c and below else [c]
             break
         keys = [_col_key(c) for c in leaves]
-        while keys and keys[0] is None:       # the header of the label column
+        while keys and keys[0] is None:  # the header of the label column
             keys.pop(0)
         return ColumnMap(keys, None) if _plausible(keys) else None
     width = max(len(r.cells) for r in head)
@@ -533,7 +567,7 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
     for i, r in enumerate(rows):
         if r.table is not None and r.table != table:
             table = r.table
-            if table in headed:       # a table without a header of its own continues the one before
+            if table in headed:  # a table without a header of its own continues the one before
                 current = maps[table]
         vr = None
         if current is not None and r.table is not None:
@@ -571,7 +605,9 @@ def _cell_values(m: Mapping) -> dict[tuple[str, str], tuple[float | None, bool]]
     return {(c.row_key, c.col_key): (c.parsed.value, c.parsed.is_blank) for c in m.cells}
 
 
-def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int, int]) -> tuple[Mapping, tuple[int, int] | None]:
+def locate_t3(
+    rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int, int]
+) -> tuple[Mapping, tuple[int, int] | None]:
     """Map table 三 from the copy its heading points at, else from the best copy found by content.
     Further full copies are compared with it: the same numbers are noted, different ones are an error."""
     m = Mapping()
@@ -583,7 +619,7 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
     aligned = [_best_alignment(c) for c in full] if len(full) > 1 else [None]
     scored = [(a[0] if a else 0.0, n) for n, a in enumerate(aligned)]
     under = [sn for sn in scored if hint and any(hint[0] <= vr.at < hint[1] for vr in full[sn[1]])]
-    _, pick = max(under or scored, key=lambda sn: (sn[0], -sn[1]))   # equal copies: the first
+    _, pick = max(under or scored, key=lambda sn: (sn[0], -sn[1]))  # equal copies: the first
     chosen = full[pick]
     map_t3(chosen, m, aligned[pick])
     headed = next((vr for vr in chosen if vr.keys), None)
@@ -591,10 +627,18 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
         cols = [c.key for c in select(m.layouts["t3"], "t3", "column")]
         lost = [c for c in cols if c not in headed.keys]
         if lost:
-            m.notes.append(("t3", "columns_missing", "table 三 prints no column " + ", ".join(lost) + "; its cells were not read"))
+            m.notes.append(
+                ("t3", "columns_missing", "table 三 prints no column " + ", ".join(lost) + "; its cells were not read")
+            )
         if headed.extra:
-            m.notes.append(("t3", "extra_columns", f"table 三 prints {headed.extra} column(s) the template lacks; "
-                            "the columns were matched by their headers and the extra ones left out"))
+            m.notes.append(
+                (
+                    "t3",
+                    "extra_columns",
+                    f"table 三 prints {headed.extra} column(s) the template lacks; "
+                    "the columns were matched by their headers and the extra ones left out",
+                )
+            )
     m.located["t3"] = "heading" if under else "content"
     m.copies["t3"] = len(full)
     mine = _cell_values(m)
@@ -605,11 +649,21 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
         map_t3(other, om, aligned[n])
         theirs = _cell_values(om)
         diff = sorted(k for k in mine.keys() & theirs.keys() if mine[k] != theirs[k])
-        where = f"table {other[0].src.table} row {other[0].src.row}" if other[0].src.table is not None else f"line {other[0].src.row}"
+        where = (
+            f"table {other[0].src.table} row {other[0].src.row}"
+            if other[0].src.table is not None
+            else f"line {other[0].src.row}"
+        )
         if diff:
             shown = ", ".join(f"{r}/{c}" for r, c in diff[:5]) + (" …" if len(diff) > 5 else "")
-            m.notes.append(("t3", "conflicting_copies", f"another copy of table 三 ({where}) prints different numbers in "
-                            f"{len(diff)} cells ({shown}); the copy at table {chosen[0].src.table} row {chosen[0].src.row} was read"))
+            m.notes.append(
+                (
+                    "t3",
+                    "conflicting_copies",
+                    f"another copy of table 三 ({where}) prints different numbers in "
+                    f"{len(diff)} cells ({shown}); the copy at table {chosen[0].src.table} row {chosen[0].src.row} was read",
+                )
+            )
         else:
             m.notes.append(("t3", "duplicate_copy", f"table 三 is printed again ({where}) with the same numbers"))
     return m, (chosen[0].at, chosen[-1].at + 1)
@@ -617,17 +671,26 @@ def locate_t3(rows: list[Row], hint: tuple[int, int] | None, last_col: dict[int,
 
 # ---------------------------------------------------------------- t4
 
+
 def _t4_anchor(row: Row) -> bool:
     """A row that reads as the header of table 四 (its result columns, or its two proceedings)."""
-    if (row.table is None and len(row.text) > MAX_T4_ANCHOR) or not ("复议" in row.text or "维持" in row.text or "审结" in row.text):
+    if (row.table is None and len(row.text) > MAX_T4_ANCHOR) or not (
+        "复议" in row.text or "维持" in row.text or "审结" in row.text
+    ):
         return False
     t = norm_label(row.text)
     results = sum(1 for w in ("维持", "纠正", "其他结果", "尚未审结") if w in t)
     return results >= MIN_T4_RESULT_WORDS or ("行政复议" in t and "行政诉讼" in t and len(t) <= MAX_T4_ANCHOR)
 
 
-def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, int] | None,
-              last_col: dict[int, int], end_hint: int, year_hint: int | None = None) -> tuple[Mapping, tuple[int, int] | None]:
+def locate_t4(
+    rows: list[Row],
+    hint: tuple[int, int] | None,
+    taken: tuple[int, int] | None,
+    last_col: dict[int, int],
+    end_hint: int,
+    year_hint: int | None = None,
+) -> tuple[Mapping, tuple[int, int] | None]:
     """Map table 四 under its heading, else after a header of its own, else right after table 三."""
     layout = layout_for("t4", year_hint)
     spans: list[tuple[tuple[int, int], str]] = []
@@ -648,7 +711,9 @@ def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, i
             at = [i for i in range(*span) if (rows[i].table, rows[i].row) in used]
             start, table = at[0], rows[at[0]].table
             # the span starts at the table's header, not at an earlier line naming the proceedings
-            while start > span[0] and (_t4_anchor(rows[start - 1]) or (table is not None and rows[start - 1].table == table)):
+            while start > span[0] and (
+                _t4_anchor(rows[start - 1]) or (table is not None and rows[start - 1].table == table)
+            ):
                 start -= 1
             return m, (start, at[-1] + 1)
     m = Mapping()
@@ -656,11 +721,12 @@ def locate_t4(rows: list[Row], hint: tuple[int, int] | None, taken: tuple[int, i
     return m, None
 
 
-def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: dict[int, int],
-           layout: str | None = None) -> None:
+def map_t4(
+    rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: dict[int, int], layout: str | None = None
+) -> None:
     """Read table 四 in one layout (seed layouts: one for every year): its blocks in order, by label where printed."""
     layout = layout or shape("t4").layout
-    region = rows[span[0]:span[1]]
+    region = rows[span[0] : span[1]]
     blocks = select(layout, "t4", "row")
     cols = select(layout, "t4", "column")
     n_values = len(blocks) * len(cols)
@@ -685,28 +751,33 @@ def map_t4(rows: list[Row], span: tuple[int, int], mapping: Mapping, last_col: d
     mapping.layouts["t4"] = layout
     if labelled:
         seq = [(k, labelled.get(k.key)) for k in blocks]
-        rest = iter([values[i:i + len(cols)] for i in range(0, len(values), len(cols))])
+        rest = iter([values[i : i + len(cols)] for i in range(0, len(values), len(cols))])
         seq = [(k, v if v is not None else next(rest, None)) for k, v in seq]
         method = "label"
     else:
         if len(values) < n_values:
             if values:
-                mapping.notes.append(("t4", "values_missing", f"table 四 has {len(values)} of {n_values} values; not mapped"))
+                mapping.notes.append(
+                    ("t4", "values_missing", f"table 四 has {len(values)} of {n_values} values; not mapped")
+                )
             else:
                 mapping.notes.append(("t4", "table_missing", "no row of table 四 with its values was found"))
             return
-        seq = [(k, values[i * len(cols):(i + 1) * len(cols)]) for i, k in enumerate(blocks)]
+        seq = [(k, values[i * len(cols) : (i + 1) * len(cols)]) for i, k in enumerate(blocks)]
         method = "position"
     for key, vals in seq:
         if not vals:
             mapping.notes.append(("t4", "rows_missing", f"block {key.key} not found"))
             continue
-        mapping.rows.append(RowMatch("t4", layout, key.key, key.label_zh, method, 1.0, vals[0][2].table, vals[0][2].row))
+        mapping.rows.append(
+            RowMatch("t4", layout, key.key, key.label_zh, method, 1.0, vals[0][2].table, vals[0][2].row)
+        )
         for col, (raw, src_col, r) in zip(cols, vals):
             mapping.cells.append(Cell("t4", layout, key.key, col.key, parse_cell(raw), r.table, r.row, src_col, method))
 
 
 # ---------------------------------------------------------------- t2
+
 
 def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
     """Collapse consecutive identical cells of grid tables (one merged cell repeated by span resolution)."""
@@ -714,7 +785,7 @@ def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
     covered = row.covered or [False] * len(row.cells)
     for text, col, cov in zip(row.cells, row.cols, covered):
         if cov and out and text == out[-1][0]:
-            continue    # a colspan copy of the cell to its left
+            continue  # a colspan copy of the cell to its left
         out.append((text, col))
     while out and not out[-1][0].strip():
         out.pop()
@@ -724,7 +795,7 @@ def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
 def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
     """(label, value cells) of a row that has the shape of a row of table 二: label cells, then values."""
     cells = _dedupe_spans(r)
-    while cells and not cells[0][0].strip():     # an empty layout column before the label
+    while cells and not cells[0][0].strip():  # an empty layout column before the label
         cells.pop(0)
     if len(cells) < 2:
         return None
@@ -733,7 +804,7 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
         if is_value_like(text):
             break
         label_cells.append(text)
-    vals = cells[len(label_cells):]
+    vals = cells[len(label_cells) :]
     label = "".join(t for t in label_cells if t.strip())
     if not label or not vals or any(not is_value_like(t) for t, _ in vals):
         return None
@@ -742,14 +813,17 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
 
 def _t2_evidence(r: Row) -> bool:
     lv = _t2_row(r)
-    return lv is not None and any(_similarity(lv[0], k) >= MIN_LABEL_SIMILARITY for lay in table_layouts("t2") for k in select(lay, "t2", "row"))
+    return lv is not None and any(
+        _similarity(lv[0], k) >= MIN_LABEL_SIMILARITY for lay in table_layouts("t2") for k in select(lay, "t2", "row")
+    )
 
 
-T2_GAP = 6     # rows between two rows of table 二 (the header rows of its article parts)
+T2_GAP = 6  # rows between two rows of table 二 (the header rows of its article parts)
 
 
-def locate_t2(rows: list[Row], hint: tuple[int, int] | None, taken: list[tuple[int, int]],
-              year_hint: int | None) -> tuple[Mapping, tuple[int, int] | None]:
+def locate_t2(
+    rows: list[Row], hint: tuple[int, int] | None, taken: list[tuple[int, int]], year_hint: int | None
+) -> tuple[Mapping, tuple[int, int] | None]:
     """Map table 二 under its heading when its rows stand there, else from the densest run of its rows."""
     idx = [i for i, r in enumerate(rows) if not any(a <= i < b for a, b in taken) and _t2_evidence(r)]
     runs = _clusters(idx, T2_GAP)
@@ -783,14 +857,15 @@ def detect_t2_layout(region: list[Row], year_hint: int | None) -> tuple[str, str
     if list(hits.values()).count(best) == 1:
         return max(hits, key=hits.get), "header"
     if year_hint is not None:
-        return layout_for("t2", year_hint), "year"     # seed layouts: the years each layout is printed for
+        return layout_for("t2", year_hint), "year"  # seed layouts: the years each layout is printed for
     return layout_for("t2", None), "default"
 
 
-def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None,
-           more: list[tuple[int, int]] = ()) -> None:
+def map_t2(
+    rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None, more: list[tuple[int, int]] = ()
+) -> None:
     """Map table 二 from a span of rows, then from further spans (parts of the table printed elsewhere)."""
-    region = rows[span[0]:span[1]] + [r for a, b in more for r in rows[a:b]]
+    region = rows[span[0] : span[1]] + [r for a, b in more for r in rows[a:b]]
     layout, how = detect_t2_layout(region, year_hint)
     tkeys = select(layout, "t2", "row")
     found: set[str] = set()
@@ -809,12 +884,24 @@ def map_t2(rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: 
             pairs = list(zip(cols, vals))
         elif len(vals) > len(cols):
             pairs = list(zip(cols, vals))
-            mapping.notes.append(("t2", "extra_values", f"row {key.key} has {len(vals)} values for {len(cols)} columns; the first {len(cols)} were read"))
+            mapping.notes.append(
+                (
+                    "t2",
+                    "extra_values",
+                    f"row {key.key} has {len(vals)} values for {len(cols)} columns; the first {len(cols)} were read",
+                )
+            )
         else:
             # A column was lost in extraction: the first and last columns are the ones that survive.
             pairs = list(zip(cols[: len(vals) - 1], vals[:-1])) + [(cols[-1], vals[-1])]
             lost = [c.key for c in cols if c not in {p[0] for p in pairs}]
-            mapping.notes.append(("t2", "columns_missing", f"row {key.key} has {len(vals)} values for {len(cols)} columns; not read: {', '.join(lost)}"))
+            mapping.notes.append(
+                (
+                    "t2",
+                    "columns_missing",
+                    f"row {key.key} has {len(vals)} values for {len(cols)} columns; not read: {', '.join(lost)}",
+                )
+            )
         found.add(key.key)
         mapping.rows.append(RowMatch("t2", layout, key.key, label, method, sim, r.table, r.row))
         for col, (raw, src_col) in pairs:
@@ -836,7 +923,9 @@ def map_document(doc: Document, year_hint: int | None = None) -> tuple[Mapping, 
     hints = heading_regions(rows, hits)
     last_col = _grid_value_cols(rows)
     m3, s3 = locate_t3(rows, hints.get("t3"), last_col)
-    end_hint = min([a - 1 for sec, (a, _) in hints.items() if sec in ("s5", "s6") and s3 and a > s3[1]], default=len(rows))
+    end_hint = min(
+        [a - 1 for sec, (a, _) in hints.items() if sec in ("s5", "s6") and s3 and a > s3[1]], default=len(rows)
+    )
     m4, s4 = locate_t4(rows, hints.get("t4"), s3, last_col, end_hint, year_hint)
     m2, s2 = locate_t2(rows, hints.get("t2"), [s for s in (s3, s4) if s], year_hint)
     mapping = Mapping(headings=hits)
@@ -850,7 +939,7 @@ def map_document(doc: Document, year_hint: int | None = None) -> tuple[Mapping, 
             b = min([ta for ta, _ in spans.values() if a <= ta < b], default=b)
             title = section_markers()[APPENDIX]
             while b > a and (text := _heading_text(rows[b - 1])) is not None and title.search(text):
-                b -= 1      # the titles of the tables that follow (附件, 附表一) are not part of the section
+                b -= 1  # the titles of the tables that follow (附件, 附表一) are not part of the section
             spans[sec] = (a, b)
     mapping.regions = spans
     return mapping, rows

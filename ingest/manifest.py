@@ -7,6 +7,7 @@ content is not already in the lake). The manifest is written atomically after
 the lake batch is committed, so a crash between the two only means hashing
 those files once more next time.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ class Scan:
     unchanged: list[Path] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     hashed: int = 0
-    entries: dict[str, dict] = field(default_factory=dict)     # the manifest after this scan
+    entries: dict[str, dict] = field(default_factory=dict)  # the manifest after this scan
 
     @property
     def todo(self) -> list[Path]:

@@ -20,6 +20,7 @@ sentences (在省政府办公厅) are never taken. When no candidate holds, the 
 finding ``agency_unknown`` says so; a name read through an abbreviation or a lookalike character gets
 the finding ``agency_abbreviation`` or ``agency_lookalike``.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,18 +39,88 @@ _PERIOD = re.compile(r"(?:统计|期限|时限|期间|区间|时间).{0,16}?(?P<
 _DATE = re.compile(r"(?P<y>20\d\d)\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
 _ISO = re.compile(r"(?P<y>20\d\d)[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})")
 _HEADER_DATE = re.compile(r"(?:发布日期|公开日期|成文日期|发布时间)\s*[:：|]?\s*")
-_PUBLISHER = re.compile(r"(?:(?:发布机构|发文机关|发布单位|发布部门|公开主体|公开单位|发布者)\s*[:：|]?|(?:信息来源|来源|单位)\s*[:：])"
-                        r"\s*(?P<name>[^\s|:：，,。；;]{2,40})")
+_PUBLISHER = re.compile(
+    r"(?:(?:发布机构|发文机关|发布单位|发布部门|公开主体|公开单位|发布者)\s*[:：|]?|(?:信息来源|来源|单位)\s*[:：])"
+    r"\s*(?P<name>[^\s|:：，,。；;]{2,40})"
+)
 _NOISE = re.compile(r"^(正文|标题|附件|来源)[:：]?")
 _SENTENCE_YEAR = re.compile(r"(?:^|[。！？；;])(?P<year>20\d\d)年度?(?:[,，]|以来)")
 # A sentence opens with the agency when the name is followed by what it did (平潭综合实验区坚持…).
-_VERBS = ("坚持", "深入", "认真", "严格", "全面", "持续", "始终", "进一步", "高度重视", "按照", "围绕", "聚焦", "扎实",
-          "不断", "积极", "大力", "切实", "着力", "紧紧", "牢固", "以习近平", "把", "将", "共", "全年", "主动", "依法",
-          "贯彻", "落实", "在", "通过", "加强", "不折不扣", "紧扣", "立足", "继续", "对标", "强化", "注重", "推进")
+_VERBS = (
+    "坚持",
+    "深入",
+    "认真",
+    "严格",
+    "全面",
+    "持续",
+    "始终",
+    "进一步",
+    "高度重视",
+    "按照",
+    "围绕",
+    "聚焦",
+    "扎实",
+    "不断",
+    "积极",
+    "大力",
+    "切实",
+    "着力",
+    "紧紧",
+    "牢固",
+    "以习近平",
+    "把",
+    "将",
+    "共",
+    "全年",
+    "主动",
+    "依法",
+    "贯彻",
+    "落实",
+    "在",
+    "通过",
+    "加强",
+    "不折不扣",
+    "紧扣",
+    "立足",
+    "继续",
+    "对标",
+    "强化",
+    "注重",
+    "推进",
+)
 # Words that never stand in an agency name: a candidate holding one is a piece of a sentence
 # (平潭综合实验区位于福建省东部 ends in 部 but is no department).
-_NOT_A_NAME = ("信息公开", "报告", "年度", "领导小组", "关于", "印发", "位于", "坚持", "认真", "深入", "推进", "落实", "贯彻",
-               "开展", "召开", "严格", "持续", "积极", "编制", "根据", "按照", "的", "了", "是", "在", "于", "把", "将", "要")
+_NOT_A_NAME = (
+    "信息公开",
+    "报告",
+    "年度",
+    "领导小组",
+    "关于",
+    "印发",
+    "位于",
+    "坚持",
+    "认真",
+    "深入",
+    "推进",
+    "落实",
+    "贯彻",
+    "开展",
+    "召开",
+    "严格",
+    "持续",
+    "积极",
+    "编制",
+    "根据",
+    "按照",
+    "的",
+    "了",
+    "是",
+    "在",
+    "于",
+    "把",
+    "将",
+    "要",
+)
 BODY_PARAGRAPHS = 80
 
 
@@ -62,7 +133,7 @@ class Metadata:
     published_on: date | None
     published_source: str | None
     title: str | None
-    notes: list[tuple[str, str, str]] = field(default_factory=list)   # findings: (rule_id, severity, message)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # findings: (rule_id, severity, message)
 
 
 def _compact(text: str) -> str:
@@ -75,7 +146,7 @@ def _paragraphs(doc: Document) -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _finder() -> "_AgencyFinder":
+def _finder() -> _AgencyFinder:
     return _AgencyFinder(Resolver.from_seeds())
 
 
@@ -86,15 +157,18 @@ class _AgencyFinder:
         self.resolver = resolver
         self.starts = {d.name for d in resolver.divisions}
         # names one lookalike character away (沐阳县) start a name too; the resolver says which division
-        self.starts |= {n[:i] + alt + n[i + 1:] for n in list(self.starts) for i, ch in enumerate(n)
-                        for alt in resolver.lookalikes.get(ch, ())}
+        self.starts |= {
+            n[:i] + alt + n[i + 1 :]
+            for n in list(self.starts)
+            for i, ch in enumerate(n)
+            for alt in resolver.lookalikes.get(ch, ())
+        }
         self.lengths = sorted({len(n) for n in self.starts}, reverse=True)
         self._valid: dict[str, bool] = {}
 
     def valid(self, name: str) -> bool:
         if name not in self._valid:
-            self._valid[name] = (not any(w in name for w in _NOT_A_NAME)
-                                 and self.resolver.names_agency(name) is not None)
+            self._valid[name] = not any(w in name for w in _NOT_A_NAME) and self.resolver.names_agency(name) is not None
         return self._valid[name]
 
     def longest_valid_suffix(self, text: str) -> str | None:
@@ -124,7 +198,7 @@ class _AgencyFinder:
         return out
 
     def _at(self, text: str, i: int, bare_ok: bool) -> list[str]:
-        div_end = next((i + n for n in self.lengths if text[i:i + n] in self.starts), None)
+        div_end = next((i + n for n in self.lengths if text[i : i + n] in self.starts), None)
         if div_end is None:
             return []
         stop = re.search(r"[\s，,。；;：:、！？!?（）()《》“”\"]", text[i:])
@@ -189,9 +263,9 @@ def _signature(paras: list[str]) -> tuple[str | None, date | None]:
         m = _DATE.search(tail[i])
         if not m or m.end() != len(tail[i]):
             continue
-        before = _clean_agency(tail[i][:m.start()])
+        before = _clean_agency(tail[i][: m.start()])
         if before and not finder.valid(before):
-            continue              # a sentence that ends with a date, not a signature
+            continue  # a sentence that ends with a date, not a signature
         agency = before or None
         for j in range(i - 1, max(-1, i - 3), -1):
             if agency:
@@ -206,7 +280,13 @@ def _signature(paras: list[str]) -> tuple[str | None, date | None]:
 def _header_texts(doc: Document) -> list[str]:
     out = []
     for block in doc.blocks[:60]:
-        texts = [block.text] if isinstance(block, Paragraph) else [" ".join(r) for r in block.rows] if isinstance(block, Table) else []
+        texts = (
+            [block.text]
+            if isinstance(block, Paragraph)
+            else [" ".join(r) for r in block.rows]
+            if isinstance(block, Table)
+            else []
+        )
         out += texts
     return out
 
@@ -215,7 +295,7 @@ def _header_date(doc: Document) -> date | None:
     for t in _header_texts(doc):
         h = _HEADER_DATE.search(t)
         if h:
-            rest = t[h.end():h.end() + 24]
+            rest = t[h.end() : h.end() + 24]
             m = _ISO.search(rest) or _DATE.search(rest)
             if m:
                 return _to_date(m)
@@ -309,18 +389,31 @@ def extract_metadata(doc: Document) -> Metadata:
             published, pub_src = _to_date(m), "pdf_metadata"
     if year is None and published is not None and pub_src != "pdf_metadata":
         year, year_src = published.year - 1, "published_date"
-        notes.append(("report_year_from_publication", "info",
-                      f"no year is stated; {year} is the year before publication ({published.isoformat()}, {pub_src})"))
+        notes.append(
+            (
+                "report_year_from_publication",
+                "info",
+                f"no year is stated; {year} is the year before publication ({published.isoformat()}, {pub_src})",
+            )
+        )
     if agency is None:
-        notes.append(("agency_unknown", "warn", "no agency name could be read and validated from the title, "
-                      "signature, page header, opening sentence or body"))
+        notes.append(
+            (
+                "agency_unknown",
+                "warn",
+                "no agency name could be read and validated from the title, "
+                "signature, page header, opening sentence or body",
+            )
+        )
     else:
         res = _finder().resolver.resolve(agency)
         for part in (res.name_note or "").split("; "):
             if part.startswith("abbreviation:"):
                 notes.append(("agency_abbreviation", "info", f"{agency} is {res.canonical_name} ({part})"))
             elif part.startswith("lookalike:"):
-                notes.append(("agency_lookalike", "info", f"{agency} names no division; read as {res.canonical_name} ({part})"))
+                notes.append(
+                    ("agency_lookalike", "info", f"{agency} names no division; read as {res.canonical_name} ({part})")
+                )
     return Metadata(agency, agency_src, year, year_src, published, pub_src, title, notes)
 
 
@@ -339,7 +432,9 @@ def section_texts(doc: Document, spans: dict[str, tuple[int, int]], rows) -> dic
 
 _FEE_AMOUNT = re.compile(r"处理费[^。；;]{0,30}?(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>万元|元)")
 _FEE_AMOUNT_BEFORE = re.compile(r"(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>万元|元)[^。；;]{0,10}处理费")
-_FEE_NONE = re.compile(r"(未|没有|无)[^。；;]{0,20}(收取|收费|产生|发生)|(未|没有)发生[^。；;]{0,10}收费|处理费[^。；;]{0,6}(为)?零|无[^。；;]{0,20}处理费")
+_FEE_NONE = re.compile(
+    r"(未|没有|无)[^。；;]{0,20}(收取|收费|产生|发生)|(未|没有)发生[^。；;]{0,10}收费|处理费[^。；;]{0,6}(为)?零|无[^。；;]{0,20}处理费"
+)
 _FEE_CASES = re.compile(r"(?P<cases>\d+)\s*(件|笔|次|宗)")
 
 

@@ -16,6 +16,7 @@ one span resolution (readers hand it cells with rowspan/colspan), and
 by the reader registry (:func:`normalise_document`); steps after the readers
 read the text as it is.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,7 @@ class Table:
     """
 
     rows: list[list[str]]
-    index: int = 0          # position of the table among the document's tables
+    index: int = 0  # position of the table among the document's tables
     ragged: bool = False
     page: int | None = None  # 1-based page for paged formats
     # covered[r][c] is true where the grid position repeats a merged cell whose
@@ -57,7 +58,7 @@ class Table:
 class Paragraph:
     text: str
     page: int | None = None
-    confidence: float | None = None   # OCR engine's confidence in the line; None: not OCR'd
+    confidence: float | None = None  # OCR engine's confidence in the line; None: not OCR'd
 
 
 Block = Table | Paragraph
@@ -68,8 +69,8 @@ class Document:
     """What a reader extracted from one file."""
 
     blocks: list[Block]
-    format: str                      # text | html | markdown | docx | pdf | mhtml | doc | markdown_html | text_html | image
-    encoding: str | None = None      # detected text encoding, where relevant
+    format: str  # text | html | markdown | docx | pdf | mhtml | doc | markdown_html | text_html | image
+    encoding: str | None = None  # detected text encoding, where relevant
     meta: dict[str, str] = field(default_factory=dict)  # e.g. html <title>, pdf metadata
     # what the reader had to decide, as (table_id, code, message); the rules turn each into a finding
     notes: list[tuple[str, str, str]] = field(default_factory=list)
@@ -84,6 +85,7 @@ class Document:
 
 
 # ---------------------------------------------------------------- span resolution
+
 
 @dataclass(frozen=True)
 class SpanCell:
@@ -107,12 +109,18 @@ class Grid(NamedTuple):
 
     rows: list[list[str]]
     covered: list[list[bool]]
-    owners: list[list[int | None]]     # index of the filling cell in the order given; None: no cell reaches it
+    owners: list[list[int | None]]  # index of the filling cell in the order given; None: no cell reaches it
 
 
-def build_grid(cells: Iterable[SpanCell], n_rows: int | None = None, width: int | None = None, *,
-               holes_covered: bool = False, drop_cols: Collection[int] = (),
-               check: Callable[[int, int], None] | None = None) -> Grid:
+def build_grid(
+    cells: Iterable[SpanCell],
+    n_rows: int | None = None,
+    width: int | None = None,
+    *,
+    holes_covered: bool = False,
+    drop_cols: Collection[int] = (),
+    check: Callable[[int, int], None] | None = None,
+) -> Grid:
     """Resolve cells with spans into a rectangular grid, the one span resolution every reader uses.
 
     Each cell holds its own top-left position; a position that several spans reach is the first
@@ -166,17 +174,19 @@ def build_grid(cells: Iterable[SpanCell], n_rows: int | None = None, width: int 
     owners: list[list[int | None]] = []
     seen: set[object] = set()
     for r in range(n):
-        row_t, row_c, row_o = [], [], []
+        row_t: list[str] = []
+        row_c: list[bool] = []
+        row_o: list[int | None] = []
         for c in keep:
-            i = owner.get((r, c))
-            row_o.append(i)
-            if i is None:
+            at = owner.get((r, c))
+            row_o.append(at)
+            if at is None:
                 row_t.append("")
                 row_c.append(holes_covered)
                 continue
-            row_t.append(texts[i])
-            row_c.append(keys[i] in seen)
-            seen.add(keys[i])
+            row_t.append(texts[at])
+            row_c.append(keys[at] in seen)
+            seen.add(keys[at])
         grid.append(row_t)
         covered.append(row_c)
         owners.append(row_o)
@@ -203,7 +213,7 @@ def normalise_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    if _WS.search(text) is None:         # most cell texts: no gap to drop, nothing to fold
+    if _WS.search(text) is None:  # most cell texts: no gap to drop, nothing to fold
         if text.isascii() or unicodedata.is_normalized("NFKC", text):
             return text
         text = unicodedata.normalize("NFKC", text)

@@ -5,6 +5,7 @@ regular expression with a group ``n``). Paragraph text (NFKC, as every Document)
 joined without whitespace, because PDF lines break inside sentences and
 numbers (``答\\n复 3050 件``). The first statement of each row key counts.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,14 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .model import Document
-from .template import SEEDS
+from .project import SEEDS
 
 
 @dataclass(frozen=True)
 class Stated:
     row_key: str
     value: int
-    text: str        # the words the number was read from
+    text: str  # the words the number was read from
 
 
 @lru_cache(maxsize=1)

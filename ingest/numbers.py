@@ -6,6 +6,7 @@ not a number, such as 十二). Annotations such as ``22（其中修订 16 件）
 leading number; a unit printed in the cell (元, 万元, 件 …) is returned beside it. A count written with
 a scale (``1.2万``) is read scaled (12000); a money unit (万元) is a unit, never a scale.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,28 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from .model import normalise_text     # the documents' normalisation: a cell may come from elsewhere
+from .model import normalise_text  # the documents' normalisation: a cell may come from elsewhere
 
-BLANK_TOKENS = {"", "-", "—", "——", "–", "―", "─", "/", "\\", "无", "空", "null", "none", "n/a", "na", "…", "...", "-/-"}
+BLANK_TOKENS = {
+    "",
+    "-",
+    "—",
+    "——",
+    "–",
+    "―",
+    "─",
+    "/",
+    "\\",
+    "无",
+    "空",
+    "null",
+    "none",
+    "n/a",
+    "na",
+    "…",
+    "...",
+    "-/-",
+}
 
 _NUM = re.compile(
     r"""^(?P<sign>[+-]?)\s*
@@ -63,7 +83,7 @@ def _parse(raw: str) -> ParsedCell:
     if not m:
         return ParsedCell(raw, None, False)
     value = float(m.group("num").replace(",", ""))
-    if m.group("scale"):   # 1.2万 is 12000: scaled exactly, the printed text stays in raw_text
+    if m.group("scale"):  # 1.2万 is 12000: scaled exactly, the printed text stays in raw_text
         value = float(Decimal(m.group("num").replace(",", "")) * SCALES[m.group("scale")])
     if m.group("sign") == "-":
         value = -value

@@ -13,6 +13,7 @@ stored as unreadable (value null, not blank; its printed guess stays in
 
 Cells read from a text layer are untouched (their confidence is null).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -39,7 +40,12 @@ def cell_confidences(mapping: Mapping, doc: Document) -> list[float | None]:
                 conf = block.confidence
         else:
             t: Table | None = tables.get(c.src_table)
-            if t is not None and t.confidence and c.src_row < len(t.confidence) and 0 <= c.src_col < len(t.confidence[c.src_row]):
+            if (
+                t is not None
+                and t.confidence
+                and c.src_row < len(t.confidence)
+                and 0 <= c.src_col < len(t.confidence[c.src_row])
+            ):
                 conf = t.confidence[c.src_row][c.src_col]
         out.append(conf)
     return out
@@ -66,7 +72,7 @@ def _one_digit_variants(value: float) -> list[float]:
     for i, d in enumerate(digits):
         for alt in "0123456789":
             if alt != d and not (alt == "0" and i == 0 and len(digits) > 1):
-                out.append(float(digits[:i] + alt + digits[i + 1:]))
+                out.append(float(digits[:i] + alt + digits[i + 1 :]))
     return out
 
 
@@ -76,16 +82,35 @@ def review(mapping: Mapping, doc: Document) -> tuple[list[float | None], list[Fi
     findings: list[Finding] = []
     for c, conf in zip(mapping.cells, confs):
         if conf is not None and c.parsed.value is not None and conf < MIN_CONFIDENCE:
-            findings.append(Finding("ocr_low_confidence", "warn", c.table_id, c.row_key, c.col_key, None, c.parsed.value,
-                                    f"OCR read {c.parsed.raw_text!r} with confidence {conf:.2f} (below {MIN_CONFIDENCE}); "
-                                    "stored as unreadable"))
+            findings.append(
+                Finding(
+                    "ocr_low_confidence",
+                    "warn",
+                    c.table_id,
+                    c.row_key,
+                    c.col_key,
+                    None,
+                    c.parsed.value,
+                    f"OCR read {c.parsed.raw_text!r} with confidence {conf:.2f} (below {MIN_CONFIDENCE}); "
+                    "stored as unreadable",
+                )
+            )
             _unreadable(c)
-    g3, g4, layout = Grid(mapping.cells, "t3"), Grid(mapping.cells, "t4"), mapping.layouts.get("t3") or shape("t3").layout
+    g3, g4, layout = (
+        Grid(mapping.cells, "t3"),
+        Grid(mapping.cells, "t4"),
+        mapping.layouts.get("t3") or shape("t3").layout,
+    )
     base = _failed(g3, g4, layout) if any(conf is not None for conf in confs) else 0
     if base:
-        doubtful = [(c, conf) for c, conf in zip(mapping.cells, confs)
-                    if conf is not None and conf < DOUBT_CONFIDENCE and c.parsed.value is not None
-                    and c.table_id in ("t3", "t4")]
+        doubtful = [
+            (c, conf)
+            for c, conf in zip(mapping.cells, confs)
+            if conf is not None
+            and conf < DOUBT_CONFIDENCE
+            and c.parsed.value is not None
+            and c.table_id in ("t3", "t4")
+        ]
         conflicts = []
         for c, conf in doubtful:
             printed = c.parsed
@@ -97,8 +122,18 @@ def review(mapping: Mapping, doc: Document) -> tuple[list[float | None], list[Fi
                     conflicts.append((c, conf, alt))
                     break
         for c, conf, alt in conflicts:
-            findings.append(Finding("ocr_digit_conflict", "warn", c.table_id, c.row_key, c.col_key, alt, c.parsed.value,
-                                    f"OCR read {c.parsed.raw_text!r} with confidence {conf:.2f}; one digit different "
-                                    f"({alt:g}) would make the table's sums hold, so the number is stored as unreadable"))
+            findings.append(
+                Finding(
+                    "ocr_digit_conflict",
+                    "warn",
+                    c.table_id,
+                    c.row_key,
+                    c.col_key,
+                    alt,
+                    c.parsed.value,
+                    f"OCR read {c.parsed.raw_text!r} with confidence {conf:.2f}; one digit different "
+                    f"({alt:g}) would make the table's sums hold, so the number is stored as unreadable",
+                )
+            )
             _unreadable(c)
     return confs, findings

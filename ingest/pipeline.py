@@ -7,6 +7,7 @@ trace is kept on request, for `xxgk inspect` to print, so ingest and inspect
 run one code path. It does no I/O, so it can be mapped over files by any
 executor (a process pool here; Ray, Dask or Spark at national scale).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,23 @@ from .template import layout_for
 SYNTHETIC_MARKER = "XXGK-SYNTHETIC"
 MAX_BYTES = limits.MAX_BYTES
 # columns of the cells table taken from each mapped cell, after report_id and report_year
-CELL_COLUMNS = ("table_id", "layout", "row_key", "col_key", "value", "is_blank", "raw_text", "unit", "note",
-                "src_table_index", "src_row", "src_col", "match_method", "src_page", "ocr_confidence")
+CELL_COLUMNS = (
+    "table_id",
+    "layout",
+    "row_key",
+    "col_key",
+    "value",
+    "is_blank",
+    "raw_text",
+    "unit",
+    "note",
+    "src_table_index",
+    "src_row",
+    "src_col",
+    "match_method",
+    "src_page",
+    "ocr_confidence",
+)
 
 
 @dataclass
@@ -42,13 +58,13 @@ class Trace:
     document: Document | None = None
     metadata: Metadata | None = None
     mapping: Mapping | None = None
-    rows: list[Row] = field(default_factory=list)                    # the flattened rows the mapping read
-    confidences: list[float | None] = field(default_factory=list)    # OCR confidence of each mapped cell
+    rows: list[Row] = field(default_factory=list)  # the flattened rows the mapping read
+    confidences: list[float | None] = field(default_factory=list)  # OCR confidence of each mapped cell
     findings: list[Finding] = field(default_factory=list)
-    passed: int = 0                                                  # rule checks that held
+    passed: int = 0  # rule checks that held
     failed: int = 0
-    verdict: str = "quarantined"                                     # parsed | parsed_with_findings | quarantined
-    reason: str | None = None                                        # quarantine reason code
+    verdict: str = "quarantined"  # parsed | parsed_with_findings | quarantined
+    reason: str | None = None  # quarantine reason code
     message: str | None = None
 
     def quarantine(self, reason: str, message: str) -> None:
@@ -61,7 +77,7 @@ class Parsed:
 
     sha256: str
     source_path: str
-    status: str                               # parsed | parsed_with_findings | quarantined
+    status: str  # parsed | parsed_with_findings | quarantined
     report: dict | None = None
     # the cells table column by column (name -> values): a report has hundreds of cells
     cell_columns: dict[str, list] = field(default_factory=dict)
@@ -69,7 +85,7 @@ class Parsed:
     findings: list[dict] = field(default_factory=list)
     statements: list[dict] = field(default_factory=list)
     reject: dict | None = None
-    trace: Trace | None = None                # what each stage gave (parse_report with keep_trace)
+    trace: Trace | None = None  # what each stage gave (parse_report with keep_trace)
 
     @property
     def cells(self) -> list[dict]:
@@ -124,16 +140,26 @@ def _guarded(trace: Trace, fn, *args):
 
 def rejected(sha: str, path: str, reason: str, message: str) -> Parsed:
     """The result of a file quarantined for ``reason``."""
-    return Parsed(sha, path, "quarantined", reject={
-        "source_sha256": sha, "source_path": path, "reason_code": reason, "message": message,
-        "parser_version": versions.parser_version(),
-    })
+    return Parsed(
+        sha,
+        path,
+        "quarantined",
+        reject={
+            "source_sha256": sha,
+            "source_path": path,
+            "reason_code": reason,
+            "message": message,
+            "parser_version": versions.parser_version(),
+        },
+    )
 
 
 def _run_stages(data: bytes, trace: Trace) -> None:
     if len(data) > limits.MAX_BYTES:
-        raise Quarantine("too_large", f"the file is {len(data) / 2**20:.0f} MB; reports are far smaller "
-                                      f"(limit {limits.MAX_BYTES // 2**20} MB)")
+        raise Quarantine(
+            "too_large",
+            f"the file is {len(data) / 2**20:.0f} MB; reports are far smaller (limit {limits.MAX_BYTES // 2**20} MB)",
+        )
     trace.format = sniff(data, trace.source_path)
     trace.document = doc = read(data, trace.format)
     trace.metadata = meta = extract_metadata(doc)
@@ -146,14 +172,18 @@ def _run_stages(data: bytes, trace: Trace) -> None:
     if meta.report_year is None:
         raise Quarantine("no_report_year", "the report year could not be determined from the text")
     findings, trace.passed, trace.failed = evaluate(mapping, doc)
-    trace.findings = ocr_findings + findings + [Finding(rule, severity, None, None, None, None, None, message)
-                                                for rule, severity, message in meta.notes]
+    trace.findings = (
+        ocr_findings
+        + findings
+        + [Finding(rule, severity, None, None, None, None, None, message) for rule, severity, message in meta.notes]
+    )
     trace.verdict = "parsed_with_findings" if any(f.severity in ("warn", "error") for f in trace.findings) else "parsed"
 
 
 def _rows(trace: Trace) -> Parsed:
     """The lake rows of a trace that ended parsed."""
     sha, doc, meta, mapping = trace.sha256, trace.document, trace.metadata, trace.mapping
+    assert doc is not None and meta is not None and mapping is not None, "a parsed trace has every stage"
     rid = report_id_for(sha)
     is_synthetic = any(SYNTHETIC_MARKER in b for b in doc.lines()[:5] + doc.lines()[-5:])
     template = mapping.layouts.get("t2") or mapping.layouts.get("t3") or layout_for("t2", None)
@@ -186,23 +216,65 @@ def _rows(trace: Trace) -> Parsed:
     n = len(mapping.cells)
     page_of = _page_finder(doc)
     printed = _printed_finder(doc)
-    per_cell = zip(*[(c.table_id, c.layout, c.row_key, c.col_key, c.parsed.value, c.parsed.is_blank, printed(c),
-                      c.parsed.unit, c.parsed.note, c.src_table, c.src_row, c.src_col, c.match,
-                      page_of(c.src_table, c.src_row), conf) for c, conf in zip(mapping.cells, trace.confidences)])
-    cells = {"report_id": [rid] * n, "report_year": [meta.report_year] * n,
-             **{name: list(values) for name, values in zip(CELL_COLUMNS, per_cell)}}
-    sections = [{"report_id": rid, "report_year": meta.report_year, "section": sec, "text": text}
-                for sec, text in section_texts(doc, mapping.regions, trace.rows).items()]
+    per_cell = zip(
+        *[
+            (
+                c.table_id,
+                c.layout,
+                c.row_key,
+                c.col_key,
+                c.parsed.value,
+                c.parsed.is_blank,
+                printed(c),
+                c.parsed.unit,
+                c.parsed.note,
+                c.src_table,
+                c.src_row,
+                c.src_col,
+                c.match,
+                page_of(c.src_table, c.src_row),
+                conf,
+            )
+            for c, conf in zip(mapping.cells, trace.confidences)
+        ]
+    )
+    cells = {
+        "report_id": [rid] * n,
+        "report_year": [meta.report_year] * n,
+        **{name: list(values) for name, values in zip(CELL_COLUMNS, per_cell)},
+    }
+    sections = [
+        {"report_id": rid, "report_year": meta.report_year, "section": sec, "text": text}
+        for sec, text in section_texts(doc, mapping.regions, trace.rows).items()
+    ]
     fee_amount, fee_cases, fee_text = info_processing_fee(doc)
     statements = []
     if fee_text is not None:
-        statements.append({"report_id": rid, "report_year": meta.report_year, "kind": "info_processing_fee",
-                           "amount_yuan": fee_amount, "cases": fee_cases, "stated": fee_text})
-    finding_rows = [{
-        "report_id": rid, "report_year": meta.report_year, "rule_id": f.rule_id, "severity": f.severity,
-        "table_id": f.table_id, "row_key": f.row_key, "col_key": f.col_key, "expected": f.expected,
-        "actual": f.actual, "message": f.message,
-    } for f in trace.findings]
+        statements.append(
+            {
+                "report_id": rid,
+                "report_year": meta.report_year,
+                "kind": "info_processing_fee",
+                "amount_yuan": fee_amount,
+                "cases": fee_cases,
+                "stated": fee_text,
+            }
+        )
+    finding_rows = [
+        {
+            "report_id": rid,
+            "report_year": meta.report_year,
+            "rule_id": f.rule_id,
+            "severity": f.severity,
+            "table_id": f.table_id,
+            "row_key": f.row_key,
+            "col_key": f.col_key,
+            "expected": f.expected,
+            "actual": f.actual,
+            "message": f.message,
+        }
+        for f in trace.findings
+    ]
     return Parsed(sha, trace.source_path, trace.verdict, report, cells, sections, finding_rows, statements)
 
 

@@ -7,11 +7,12 @@ them as package data in ``warehouse/_project/`` (pyproject.toml, ``force-include
 
 Shared with dbt: ``ingest.agency_names`` (run by the dbt model ``int_agency_names``) finds its seeds here.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGES = Path(__file__).resolve().parent.parent      # the checkout, or site-packages when installed
+_PACKAGES = Path(__file__).resolve().parent.parent  # the checkout, or site-packages when installed
 INSTALLED_PROJECT = _PACKAGES / "warehouse" / "_project"
 
 

@@ -14,6 +14,7 @@ Severities: ``warn`` for the arithmetic rules and for cells the source lacks
 ``error`` for printed cells that cannot be counts (unreadable, negative,
 fractional, over 10^9).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ ABSURD = 1e9
 @dataclass
 class Finding:
     rule_id: str
-    severity: str          # error | warn | info
+    severity: str  # error | warn | info
     table_id: str | None
     row_key: str | None
     col_key: str | None
@@ -68,22 +69,43 @@ def _readable(g: Grid, keys) -> bool:
     return not g.unreadable or g.unreadable.isdisjoint(keys)
 
 
-def _compare(t: Tally, rule: str, table: str, row: str | None, col: str | None,
-             expected: float, actual: float, message: str, severity: str = "warn") -> bool:
+def _compare(
+    t: Tally,
+    rule: str,
+    table: str,
+    row: str | None,
+    col: str | None,
+    expected: float,
+    actual: float,
+    message: str,
+    severity: str = "warn",
+) -> bool:
     ok = abs(expected - actual) <= TOLERANCE
     if not ok:
         t.findings.append(Finding(rule, severity, table, row, col, expected, actual, message))
     return t.add(ok)
 
 
-def _blank_total(t: Tally, g: Grid, table: str, total: tuple[str, str], parts: list[tuple[str, str]], seen: set) -> bool:
+def _blank_total(
+    t: Tally, g: Grid, table: str, total: tuple[str, str], parts: list[tuple[str, str]], seen: set
+) -> bool:
     """A blank total over parts that are printed: recorded once per cell, and the sum is not checked."""
     if not (g[total].parsed.is_blank and any(not g[p].parsed.is_blank for p in parts if p in g)):
         return False
     if (table, total) not in seen:
         seen.add((table, total))
-        t.findings.append(Finding("blank_total", "warn", table, total[0], total[1], None, None,
-                                  f"the 总计 cell ({total[0]}, {total[1]}) is blank while its parts are printed"))
+        t.findings.append(
+            Finding(
+                "blank_total",
+                "warn",
+                table,
+                total[0],
+                total[1],
+                None,
+                None,
+                f"the 总计 cell ({total[0]}, {total[1]}) is blank while its parts are printed",
+            )
+        )
         t.add(False)
     return True
 
@@ -92,14 +114,22 @@ def _term_keys(rule: Rule, term: Term, layout: str) -> list[str]:
     """The keys a term stands for in a layout: its key, or every key of its group in printed order."""
     if not term.group:
         return [term.ref]
-    return [k.key for k in select(layout, rule.table, "row" if rule.scope == "column" else "column") if k.group_key == term.ref]
+    return [
+        k.key
+        for k in select(layout, rule.table, "row" if rule.scope == "column" else "column")
+        if k.group_key == term.ref
+    ]
 
 
 def _check(rule: Rule, scope: Key, g: Grid, layout: str, t: Tally, seen: set) -> None:
     """One check of a rule at one key of its scope; not made where a cell is missing or unreadable."""
+
     def cells(terms: tuple[Term, ...]) -> list[tuple[tuple[str, str], int]]:
-        return [((k, scope.key) if rule.scope == "column" else (scope.key, k), term.sign)
-                for term in terms for k in _term_keys(rule, term, layout)]
+        return [
+            ((k, scope.key) if rule.scope == "column" else (scope.key, k), term.sign)
+            for term in terms
+            for k in _term_keys(rule, term, layout)
+        ]
 
     left, right = cells(rule.left), cells(rule.right)
     every = [c for c, _ in left + right]
@@ -109,13 +139,21 @@ def _check(rule: Rule, scope: Key, g: Grid, layout: str, t: Tally, seen: set) ->
         if _blank_total(t, g, rule.table, left[0][0], [c for c, _ in right], seen):
             return
     elif any((rule.table, c) in seen for c in every):
-        return      # a cell of it is a blank total, recorded as such
+        return  # a cell of it is a blank total, recorded as such
     expected = sum(sign * _v(g[c]) for c, sign in right)
     actual = sum(sign * _v(g[c]) for c, sign in left)
     row, col = left[0][0] if len(left) == 1 else ((None, scope.key) if rule.scope == "column" else (scope.key, None))
-    _compare(t, rule.rule_id, rule.table, row, col, expected, actual,
-             rule.message.format(expected=f"{expected:g}", actual=f"{actual:g}", scope=scope.key, label=scope.label_zh),
-             rule.severity)
+    _compare(
+        t,
+        rule.rule_id,
+        rule.table,
+        row,
+        col,
+        expected,
+        actual,
+        rule.message.format(expected=f"{expected:g}", actual=f"{actual:g}", scope=scope.key, label=scope.label_zh),
+        rule.severity,
+    )
 
 
 def check_table(table: str, g: Grid, layout: str, t: Tally) -> None:
@@ -147,12 +185,22 @@ def check_narrative(doc: Document, g: Grid, t: Tally) -> None:
             continue
         table = _v(cell)
         accepted = {table}
-        if st.row_key == "new_received":   # 受理 sometimes counts last year's carry-over in
+        if st.row_key == "new_received":  # 受理 sometimes counts last year's carry-over in
             accepted.add(table + _v(g.get(("carried_over", "total"))))
         ok = any(abs(st.value - a) <= TOLERANCE for a in accepted)
         if not ok:
-            t.findings.append(Finding("narrative_vs_t3", "info", "t3", st.row_key, "total", table, float(st.value),
-                                      f"the text states {st.text!r} ({st.value}) but table 三 shows {table:g}"))
+            t.findings.append(
+                Finding(
+                    "narrative_vs_t3",
+                    "info",
+                    "t3",
+                    st.row_key,
+                    "total",
+                    table,
+                    float(st.value),
+                    f"the text states {st.text!r} ({st.value}) but table 三 shows {table:g}",
+                )
+            )
         t.add(ok)
 
 
@@ -161,36 +209,86 @@ def check_cells(cells: list[Cell], t: Tally) -> None:
         p = c.parsed
         counts = c.table_id in ("t3", "t4")
         if p.unreadable and p.note == "ocr_unreadable":
-            continue     # an OCR'd digit in doubt: its own finding (ingest/ocr_review.py) says why
+            continue  # an OCR'd digit in doubt: its own finding (ingest/ocr_review.py) says why
         if p.unreadable:
-            t.findings.append(Finding("cell_unreadable", "error", c.table_id, c.row_key, c.col_key, None, None,
-                                      f"cell text {p.raw_text!r} is not a number"))
+            t.findings.append(
+                Finding(
+                    "cell_unreadable",
+                    "error",
+                    c.table_id,
+                    c.row_key,
+                    c.col_key,
+                    None,
+                    None,
+                    f"cell text {p.raw_text!r} is not a number",
+                )
+            )
         elif p.value is None:
             continue
         elif counts and p.value < 0:
-            t.findings.append(Finding("negative_count", "error", c.table_id, c.row_key, c.col_key, None, p.value,
-                                      f"a count cannot be negative: {p.raw_text!r}"))
+            t.findings.append(
+                Finding(
+                    "negative_count",
+                    "error",
+                    c.table_id,
+                    c.row_key,
+                    c.col_key,
+                    None,
+                    p.value,
+                    f"a count cannot be negative: {p.raw_text!r}",
+                )
+            )
         elif abs(p.value) > ABSURD:
-            t.findings.append(Finding("absurd_value", "error", c.table_id, c.row_key, c.col_key, None, p.value,
-                                      f"value {p.raw_text!r} is implausibly large (over 10^9)"))
+            t.findings.append(
+                Finding(
+                    "absurd_value",
+                    "error",
+                    c.table_id,
+                    c.row_key,
+                    c.col_key,
+                    None,
+                    p.value,
+                    f"value {p.raw_text!r} is implausibly large (over 10^9)",
+                )
+            )
         elif counts and p.value != int(p.value):
-            t.findings.append(Finding("fractional_count", "error", c.table_id, c.row_key, c.col_key, None, p.value,
-                                      f"a count must be a whole number: {p.raw_text!r}"))
+            t.findings.append(
+                Finding(
+                    "fractional_count",
+                    "error",
+                    c.table_id,
+                    c.row_key,
+                    c.col_key,
+                    None,
+                    p.value,
+                    f"a count must be a whole number: {p.raw_text!r}",
+                )
+            )
 
 
 # Mapping notes are completeness findings: what the source lacks is a warning, never an error; two copies
 # of a table that disagree are an error (which copy is right cannot be told).
-_NOTE_SEVERITY = {"table_missing": "warn", "rows_missing": "warn", "values_missing": "warn", "row_unmapped": "info",
-                  "columns_missing": "warn", "extra_values": "info",
-                  "digits_joined": "info", "extra_columns": "info", "duplicate_copy": "info",
-                  "conflicting_copies": "error"}
+_NOTE_SEVERITY = {
+    "table_missing": "warn",
+    "rows_missing": "warn",
+    "values_missing": "warn",
+    "row_unmapped": "info",
+    "columns_missing": "warn",
+    "extra_values": "info",
+    "digits_joined": "info",
+    "extra_columns": "info",
+    "duplicate_copy": "info",
+    "conflicting_copies": "error",
+}
 
 
 def evaluate(mapping: Mapping, doc: Document | None = None) -> tuple[list[Finding], int, int]:
     """All single-report findings, with the number of rule checks passed and failed."""
     t = Tally([])
     for table, code, message in mapping.notes + (doc.notes if doc is not None else []):
-        t.findings.append(Finding(f"{table}_{code}", _NOTE_SEVERITY.get(code, "warn"), table, None, None, None, None, message))
+        t.findings.append(
+            Finding(f"{table}_{code}", _NOTE_SEVERITY.get(code, "warn"), table, None, None, None, None, message)
+        )
     check_cells(mapping.cells, t)
     for table in dict.fromkeys(r.table for r in reconciliation_rules() if r.span == "report"):
         check_table(table, Grid(mapping.cells, table), mapping.layouts.get(table) or shape(table).layout, t)

@@ -3,6 +3,7 @@
 A file holding two reports pasted together would otherwise be read as its
 first report, and the second silently lost; it is quarantined instead.
 """
+
 from __future__ import annotations
 
 from .layout import Mapping
@@ -18,6 +19,9 @@ def screen(mapping: Mapping) -> None:
     # headings repeated as the titles of tables printed in an appendix are one report: a second report
     # also prints a second table 三
     if len(repeated) >= 2 and mapping.copies.get("t3", 0) >= 2:
-        raise Quarantine("multiple_reports", "the file holds more than one report (the headings of parts "
-                         + ", ".join({"s2": "二", "s3": "三", "s4": "四"}[s] for s in repeated)
-                         + " appear more than once); split it and ingest each report")
+        raise Quarantine(
+            "multiple_reports",
+            "the file holds more than one report (the headings of parts "
+            + ", ".join({"s2": "二", "s3": "三", "s4": "四"}[s] for s in repeated)
+            + " appear more than once); split it and ingest each report",
+        )

@@ -10,6 +10,7 @@ holds the reconciliation rules (read here and by the dbt macro
 the section headings that delimit the tables. :func:`use_seeds` reads another
 seeds folder (a layout added in seeds only).
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,20 +20,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar, cast, overload
 
 from .model import normalise_text
 from .project import SEEDS
 
 _seeds_dir = SEEDS
-_CACHES: list = []
+_CACHES: list[Any] = []
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def seed_cache(fn: Callable | None = None, *, maxsize: int | None = None) -> Callable:
+@overload
+def seed_cache(fn: _F) -> _F: ...
+@overload
+def seed_cache(fn: None = None, *, maxsize: int | None = None) -> Callable[[_F], _F]: ...
+def seed_cache(fn: _F | None = None, *, maxsize: int | None = None) -> _F | Callable[[_F], _F]:
     """``lru_cache`` for what is derived from the seeds, cleared when :func:`use_seeds` changes them."""
-    def wrap(f: Callable) -> Callable:
+
+    def wrap(f: _F) -> _F:
         cached = lru_cache(maxsize=maxsize)(f)
         _CACHES.append(cached)
-        return cached
+        return cast(_F, cached)
+
     return wrap(fn) if fn is not None else wrap
 
 
@@ -55,8 +64,11 @@ def use_seeds(path: str | Path) -> Iterator[None]:
         for c in _CACHES:
             c.cache_clear()
 
+
 _PUNCT = re.compile(r"[\s()（）\[\]【】、.．,，:：;；\"'“”‘’「」『』《》<>·•/／\\|_\-—–]+")
-_NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+|\d{1,2})(?=[、.．])[、.．]|^[(（](?:[一二三四五六七八九十]+|\d{1,2})[)）]")
+_NUMBERING = re.compile(
+    r"^(?:[一二三四五六七八九十]+|\d{1,2})(?=[、.．])[、.．]|^[(（](?:[一二三四五六七八九十]+|\d{1,2})[)）]"
+)
 
 
 def norm_label(text: str) -> str:
@@ -90,8 +102,17 @@ class Key:
 @seed_cache
 def keys() -> tuple[Key, ...]:
     return tuple(
-        Key(r["template"], r["table"], r["kind"], r["key"], r["label_zh"], r["label_en"], r["group_key"],
-            int(r["ordinal"] or 0), tuple(a for a in (r.get("aliases") or "").split("|") if a))
+        Key(
+            r["template"],
+            r["table"],
+            r["kind"],
+            r["key"],
+            r["label_zh"],
+            r["label_en"],
+            r["group_key"],
+            int(r["ordinal"] or 0),
+            tuple(a for a in (r.get("aliases") or "").split("|") if a),
+        )
         for r in _read("template_keys.csv")
     )
 
@@ -103,8 +124,12 @@ def select(layout: str, table: str, kind: str) -> list[Key]:
 
 @seed_cache
 def _select(layout: str, table: str, kind: str) -> tuple[Key, ...]:
-    return tuple(sorted((k for k in keys() if k.table == table and k.kind == kind and k.template in (layout, "both")),
-                        key=lambda k: k.ordinal))
+    return tuple(
+        sorted(
+            (k for k in keys() if k.table == table and k.kind == kind and k.template in (layout, "both")),
+            key=lambda k: k.ordinal,
+        )
+    )
 
 
 def t2_columns_for(layout: str, row: Key) -> list[Key]:
@@ -122,9 +147,13 @@ def t2_columns_for(layout: str, row: Key) -> list[Key]:
 def distinctive_labels(table: str) -> dict[str, frozenset[str]]:
     """Per layout, the normalised labels of ``table`` that only that layout prints."""
     lays = table_layouts(table)
-    by_layout = {lay: {lab for k in keys() if k.table == table and k.template == lay and k.kind != "group"
-                       for lab in k.labels} for lay in lays}
-    return {lay: frozenset(labs - set().union(*(by_layout[o] for o in lays if o != lay))) for lay, labs in by_layout.items()}
+    by_layout = {
+        lay: {lab for k in keys() if k.table == table and k.template == lay and k.kind != "group" for lab in k.labels}
+        for lay in lays
+    }
+    return {
+        lay: frozenset(labs - set().union(*(by_layout[o] for o in lays if o != lay))) for lay, labs in by_layout.items()
+    }
 
 
 @seed_cache
@@ -152,12 +181,20 @@ def layouts() -> tuple[Layout, ...]:
     """The layouts seed, checked against the keys: a shape that disagrees with template_keys is an error."""
     out = []
     for r in _read("layouts.csv"):
-        lay = Layout(r["layout"], r["table_id"], int(r["first_year"]), int(r["last_year"]) if r["last_year"] else None,
-                     int(r["n_rows"]), int(r["n_columns"]))
+        lay = Layout(
+            r["layout"],
+            r["table_id"],
+            int(r["first_year"]),
+            int(r["last_year"]) if r["last_year"] else None,
+            int(r["n_rows"]),
+            int(r["n_columns"]),
+        )
         got = (len(_select(lay.layout, lay.table, "row")), len(_select(lay.layout, lay.table, "column")))
         if got != (lay.n_rows, lay.n_columns):
-            raise ValueError(f"seed layouts: {lay.table} of layout {lay.layout} says {lay.n_rows} rows x "
-                             f"{lay.n_columns} columns but template_keys has {got[0]} x {got[1]}")
+            raise ValueError(
+                f"seed layouts: {lay.table} of layout {lay.layout} says {lay.n_rows} rows x "
+                f"{lay.n_columns} columns but template_keys has {got[0]} x {got[1]}"
+            )
         out.append(lay)
     return tuple(sorted(out, key=lambda x: (x.table, x.first_year)))
 
@@ -201,8 +238,8 @@ class Term:
     """One term of a rule: a key (or every key of a group) on the axis the rule does not run along."""
 
     sign: int
-    prior: bool      # the agency's report of the year before
-    group: bool      # ``ref`` names a group_key of template_keys
+    prior: bool  # the agency's report of the year before
+    group: bool  # ``ref`` names a group_key of template_keys
     ref: str
 
 
@@ -237,7 +274,18 @@ def _terms(rule_id: str, text: str) -> tuple[Term, ...]:
 
 @seed_cache
 def reconciliation_rules() -> tuple[Rule, ...]:
-    return tuple(Rule(r["rule_id"], r["table_id"], r["span"], r["scope"], tuple(k for k in r["scope_keys"].split("|") if k),
-                      _terms(r["rule_id"], r["left_terms"]), _terms(r["rule_id"], r["right_terms"]),
-                      r["blank_total"] == "yes", r["severity"], r["message"])
-                 for r in _read("reconciliation_rules.csv"))
+    return tuple(
+        Rule(
+            r["rule_id"],
+            r["table_id"],
+            r["span"],
+            r["scope"],
+            tuple(k for k in r["scope_keys"].split("|") if k),
+            _terms(r["rule_id"], r["left_terms"]),
+            _terms(r["rule_id"], r["right_terms"]),
+            r["blank_total"] == "yes",
+            r["severity"],
+            r["message"],
+        )
+        for r in _read("reconciliation_rules.csv")
+    )

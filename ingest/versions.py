@@ -13,6 +13,7 @@ was made by another parser version (``stale_version``); it was quarantined for a
 (``reader_error``, retried by every run until it reads or fails for a reason of its own); or
 re-parsing is forced (``--reparse``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,16 @@ from . import __version__, project
 PACKAGE = Path(__file__).resolve().parent
 SEEDS = project.SEEDS
 # Modules that do not read file contents: a change to them must not re-parse the lake.
-NOT_PARSE_CODE = {"fetch.py", "batch.py", "fingerprint.py", "lake.py", "manifest.py", "versions.py", "home.py", "project.py"}
+NOT_PARSE_CODE = {
+    "fetch.py",
+    "batch.py",
+    "fingerprint.py",
+    "lake.py",
+    "manifest.py",
+    "versions.py",
+    "home.py",
+    "project.py",
+}
 NOT_PARSE_DIRS = {"synthetic", "__pycache__"}
 # Seeds only dbt reads.
 NOT_PARSE_SEEDS = {"key_harmonisation.csv"}
@@ -37,8 +47,11 @@ RETRIED_REASONS = {"reader_error"}
 
 def parse_inputs() -> list[Path]:
     """The files the parser version is a hash of, in a fixed order."""
-    code = [p for p in PACKAGE.rglob("*.py")
-            if p.name not in NOT_PARSE_CODE and not NOT_PARSE_DIRS & set(p.relative_to(PACKAGE).parts[:-1])]
+    code = [
+        p
+        for p in PACKAGE.rglob("*.py")
+        if p.name not in NOT_PARSE_CODE and not NOT_PARSE_DIRS & set(p.relative_to(PACKAGE).parts[:-1])
+    ]
     seeds = [p for p in SEEDS.glob("*.csv") if p.name not in NOT_PARSE_SEEDS]
     return sorted(code) + sorted(seeds)
 
@@ -57,9 +70,9 @@ def parser_version() -> str:
 class ParseState:
     """The newest parse of one file content in the lake."""
 
-    kind: str                  # report | reject
+    kind: str  # report | reject
     parser_version: str | None
-    reason_code: str | None    # for a reject
+    reason_code: str | None  # for a reject
     at: datetime | None
 
 
@@ -86,7 +99,9 @@ def parse_states(lake) -> dict[str, ParseState]:
         if sha not in states or when(state) >= when(states[sha]):
             states[sha] = state
 
-    for sha, version, reason, at in _rows(lake, "rejects", ["source_sha256", "parser_version", "reason_code", "rejected_at"]):
+    for sha, version, reason, at in _rows(
+        lake, "rejects", ["source_sha256", "parser_version", "reason_code", "rejected_at"]
+    ):
         keep(sha, ParseState("reject", version, reason, at))
     for sha, version, at in _rows(lake, "reports", ["source_sha256", "parser_version", "ingested_at"]):
         keep(sha, ParseState("report", version, None, at))

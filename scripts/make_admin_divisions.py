@@ -12,14 +12,23 @@ Conventions:
   empty prefecture.
 - 台湾省 carries no code in the package; its GB/T 2260 code 710000 is used.
 """
+
 from __future__ import annotations
 
 import csv
 import sys
 from pathlib import Path
 
-COLUMNS = ["code", "name", "level", "parent_code", "province_code", "province_name",
-           "prefecture_code", "prefecture_name"]
+COLUMNS = [
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "province_code",
+    "province_name",
+    "prefecture_code",
+    "prefecture_name",
+]
 CODE_FALLBACK = {"台湾省": "710000"}
 OUT = Path(__file__).resolve().parent.parent / "seeds" / "admin_divisions.csv"
 
@@ -37,21 +46,47 @@ def rows(areas: list[dict]) -> list[dict]:
     for prov in areas:
         pcode = pad(prov["code"], prov["name"])
         base = {"province_code": pcode, "province_name": prov["name"]}
-        out.append({"code": pcode, "name": prov["name"], "level": "province", "parent_code": "",
-                    **base, "prefecture_code": "", "prefecture_name": ""})
+        out.append(
+            {
+                "code": pcode,
+                "name": prov["name"],
+                "level": "province",
+                "parent_code": "",
+                **base,
+                "prefecture_code": "",
+                "prefecture_name": "",
+            }
+        )
         for child in prov.get("children", []):
             ccode = pad(child["code"], child["name"])
             if len(child["code"]) == 6:  # county-level directly under the province
-                out.append({"code": ccode, "name": child["name"], "level": "county",
-                            "parent_code": pcode, **base,
-                            "prefecture_code": "", "prefecture_name": ""})
+                out.append(
+                    {
+                        "code": ccode,
+                        "name": child["name"],
+                        "level": "county",
+                        "parent_code": pcode,
+                        **base,
+                        "prefecture_code": "",
+                        "prefecture_name": "",
+                    }
+                )
                 continue
             pref = {"prefecture_code": ccode, "prefecture_name": child["name"]}
-            out.append({"code": ccode, "name": child["name"], "level": "prefecture",
-                        "parent_code": pcode, **base, **pref})
+            out.append(
+                {"code": ccode, "name": child["name"], "level": "prefecture", "parent_code": pcode, **base, **pref}
+            )
             for county in child.get("children", []):
-                out.append({"code": pad(county["code"], county["name"]), "name": county["name"],
-                            "level": "county", "parent_code": ccode, **base, **pref})
+                out.append(
+                    {
+                        "code": pad(county["code"], county["name"]),
+                        "name": county["name"],
+                        "level": "county",
+                        "parent_code": ccode,
+                        **base,
+                        **pref,
+                    }
+                )
     return out
 
 

@@ -3,6 +3,7 @@
 Nothing here is committed as a file; every bomb is built at test time, small on disk where the attack
 allows it (a sparse file, a deflated zip, a short HTML page that expands when its spans are resolved).
 """
+
 from __future__ import annotations
 
 import io
@@ -84,18 +85,24 @@ def fifo(folder: Path) -> Path:
 
 def docx_bomb(path: Path, expanded_mb: int = 120) -> Path:
     """A small DOCX whose ``word/document.xml`` expands to ``expanded_mb`` MB of empty paragraphs."""
-    head = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+    )
     tail = b"</w:body></w:document>"
     para = b"<w:p/>" * (1 << 14)
-    ctypes = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-              b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-              b'<Default Extension="xml" ContentType="application/xml"/>'
-              b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-              b'wordprocessingml.document.main+xml"/></Types>')
-    rels = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-            b'Target="word/document.xml"/></Relationships>')
+    ctypes = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        b'<Default Extension="xml" ContentType="application/xml"/>'
+        b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'wordprocessingml.document.main+xml"/></Types>'
+    )
+    rels = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        b'Target="word/document.xml"/></Relationships>'
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         zf.writestr("[Content_Types].xml", ctypes)
@@ -112,7 +119,9 @@ def span_bomb_html(path: Path, cells: int = 1500) -> Path:
     """A ~55 KB page of cells with ``rowspan=200 colspan=200``: resolved naively, 60 million grid positions."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = "".join("<tr>" + '<td rowspan="200" colspan="200">1</td>' * 30 + "</tr>" for _ in range(cells // 30))
-    path.write_text(f"<html><body><p>2022年政府信息公开工作年度报告</p><table>{rows}</table></body></html>", encoding="utf-8")
+    path.write_text(
+        f"<html><body><p>2022年政府信息公开工作年度报告</p><table>{rows}</table></body></html>", encoding="utf-8"
+    )
     return path
 
 

@@ -1,9 +1,11 @@
 """Shared fixtures: the real corpus beside the checkout, and warehouses built once per session."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
 from helpers import SHARED
 
 
@@ -46,15 +48,32 @@ def real_home(shared_corpus, tmp_path_factory):
     return {"home": home, "files": files, "summary": summary}
 
 
-
 # The slow tier: `make test` runs everything, `make test-fast` deselects these (-m "not slow"). Whole modules
 # that build warehouses with dbt, drive a browser, run LibreOffice, OCR or the CLI in subprocesses, or parse
 # every real report many times over; and, in other modules, each test using a warehouse built by a fixture.
 SLOW_MODULES = {
-    "test_analytics", "test_attacks", "test_dbt_unit_tests", "test_duckdb_compat", "test_e2e_synthetic",
-    "test_fidelity", "test_ingest_cli", "test_metamorphic", "test_notebooks", "test_ocr", "test_portability",
-    "test_quality_warehouse", "test_reader_legacy_doc", "test_real_quality", "test_real_reports", "test_refresh",
-    "test_refresh_crash", "test_reparse", "test_web", "test_web_browser", "test_synthetic", "test_bad_inputs",
+    "test_analytics",
+    "test_attacks",
+    "test_dbt_unit_tests",
+    "test_duckdb_compat",
+    "test_e2e_synthetic",
+    "test_fidelity",
+    "test_ingest_cli",
+    "test_metamorphic",
+    "test_notebooks",
+    "test_ocr",
+    "test_portability",
+    "test_quality_warehouse",
+    "test_reader_legacy_doc",
+    "test_real_quality",
+    "test_real_reports",
+    "test_refresh",
+    "test_refresh_crash",
+    "test_reparse",
+    "test_web",
+    "test_web_browser",
+    "test_synthetic",
+    "test_bad_inputs",
 }
 SLOW_FIXTURES = {"synthetic_home", "real_home"}
 # single tests of the unit modules that ingest batches, run OCR or a subprocess, or read every real report
@@ -75,8 +94,11 @@ def pytest_collection_modifyitems(config, items):
     """Mark the slow tier (see SLOW_MODULES); a test may also carry ``@pytest.mark.slow`` itself."""
     for item in items:
         module = item.module.__name__
-        if (module in SLOW_MODULES or f"{module}::{item.originalname}" in SLOW_TESTS
-                or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))):
+        if (
+            module in SLOW_MODULES
+            or f"{module}::{item.originalname}" in SLOW_TESTS
+            or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ):
             item.add_marker(pytest.mark.slow)
 
 

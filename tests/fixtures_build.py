@@ -1,4 +1,5 @@
 """Builders for the PDF and DOCX files the reader tests run on (generated, never copied)."""
+
 from __future__ import annotations
 
 import io
@@ -70,11 +71,11 @@ def report_pdf(n_rows: int = 36, framed_text: bool = False) -> bytes:
         ("FONTSIZE", (0, 0), (-1, -1), 9),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("SPAN", (1, 0), (7, 0)),      # 申请人情况
-        ("SPAN", (2, 1), (6, 1)),      # 法人或其他组织
-        ("SPAN", (0, 0), (0, 2)),      # label column header
-        ("SPAN", (1, 1), (1, 2)),      # 自然人
-        ("SPAN", (7, 1), (7, 2)),      # 总计
+        ("SPAN", (1, 0), (7, 0)),  # 申请人情况
+        ("SPAN", (2, 1), (6, 1)),  # 法人或其他组织
+        ("SPAN", (0, 0), (0, 2)),  # label column header
+        ("SPAN", (1, 1), (1, 2)),  # 自然人
+        ("SPAN", (7, 1), (7, 2)),  # 总计
     ]
     story = [
         Paragraph("某某局2024年政府信息公开工作年度报告", heading),

@@ -1,4 +1,5 @@
 """Helpers for tests: where the real corpus is, golden files, read-only connections."""
+
 from __future__ import annotations
 
 import json

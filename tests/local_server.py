@@ -1,4 +1,5 @@
 """A local HTTP server on 127.0.0.1 for fetch tests: reports, and every way a download can go wrong."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +8,7 @@ import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-GZIP = b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4   # a gzip stream: not a report format
+GZIP = b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4  # a gzip stream: not a report format
 
 
 class Site:
@@ -20,9 +21,9 @@ class Site:
         self.flaky_failures = 2
         self.slow_s = 3.0
         self.big_bytes = 300_000
-        self.trickle_s = 0.2             # between two bytes of /trickle and /trickle-headers
-        self.retry_after = "1"           # Retry-After of /retry-after's first answer
-        self.basic_auth = "Basic dXNlcjpodW50ZXIy"   # user:hunter2
+        self.trickle_s = 0.2  # between two bytes of /trickle and /trickle-headers
+        self.retry_after = "1"  # Retry-After of /retry-after's first answer
+        self.basic_auth = "Basic dXNlcjpodW50ZXIy"  # user:hunter2
         self.lock = threading.Lock()
 
     def put(self, path: str, body: bytes, content_type: str = "text/html; charset=utf-8") -> None:
@@ -52,7 +53,7 @@ def _handler(site: Site):
             if body:
                 try:
                     self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):   # the client gave up (timeouts, size caps)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeouts, size caps)
                     self.close_connection = True
 
         def do_GET(self):  # noqa: N802
@@ -62,8 +63,11 @@ def _handler(site: Site):
                 etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
                 if self.headers.get("If-None-Match") == etag:
                     return self._send(304, headers={"ETag": etag})
-                return self._send(200, body, {"Content-Type": ctype, "ETag": etag,
-                                              "Last-Modified": formatdate(1_700_000_000, usegmt=True)})
+                return self._send(
+                    200,
+                    body,
+                    {"Content-Type": ctype, "ETag": etag, "Last-Modified": formatdate(1_700_000_000, usegmt=True)},
+                )
             if path == "/missing":
                 return self._send(404, b"not found")
             if path == "/error":
@@ -98,11 +102,13 @@ def _handler(site: Site):
                     pass
                 self.close_connection = True
                 return None
-            if path in ("/trickle", "/trickle-headers"):       # one byte at a time, for ever (until the client goes)
+            if path in ("/trickle", "/trickle-headers"):  # one byte at a time, for ever (until the client goes)
                 site.record(path, 200)
                 try:
                     if path == "/trickle":
-                        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n")
+                        self.wfile.write(
+                            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n"
+                        )
                     for _ in range(200):
                         self.wfile.write(b"H" if path == "/trickle-headers" else b"x")
                         self.wfile.flush()
@@ -112,10 +118,14 @@ def _handler(site: Site):
                 self.close_connection = True
                 return None
             if path.startswith("/to-loopback"):
-                return self._send(302, headers={"Location": f"http://127.0.0.1:{self.server.server_address[1]}/reports/a.html"})
+                return self._send(
+                    302, headers={"Location": f"http://127.0.0.1:{self.server.server_address[1]}/reports/a.html"}
+                )
             if path.startswith("/retry-after"):
                 if site.hits.get(path, 0) == 0:
-                    return self._send(429 if path == "/retry-after" else 503, b"wait", {"Retry-After": site.retry_after})
+                    return self._send(
+                        429 if path == "/retry-after" else 503, b"wait", {"Retry-After": site.retry_after}
+                    )
                 body, ctype = site.pages["/reports/a.html"]
                 return self._send(200, body, {"Content-Type": ctype})
             if path.startswith("/auth"):

@@ -1,4 +1,5 @@
 """Scans made in the tests: digital PDFs rendered to page images, tilted, noised, JPEG'd, rebuilt as image-only PDFs."""
+
 from __future__ import annotations
 
 import io
@@ -18,8 +19,15 @@ def render_pages(pdf_bytes: bytes, dpi: int) -> list[Image.Image]:
         doc.close()
 
 
-def degrade(img: Image.Image, seed: int, tilt: float = 1.0, noise: float = 12.0, quality: int = 60,
-            seal: bool = False, grey: bool = False) -> Image.Image:
+def degrade(
+    img: Image.Image,
+    seed: int,
+    tilt: float = 1.0,
+    noise: float = 12.0,
+    quality: int = 60,
+    seal: bool = False,
+    grey: bool = False,
+) -> Image.Image:
     """A scanner's page: tilted by up to ``tilt`` degrees, grain noise, optionally a red seal, JPEG artefacts."""
     rnd = random.Random(seed)
     if seal:
@@ -76,7 +84,8 @@ def compare(cells: list[dict], golden: dict) -> tuple[int, int, list, list]:
             value = None if c is None else c["value"]
             blank = c is not None and c["is_blank"]
             ok = (c is not None and blank and expected is None) or (
-                expected is not None and value is not None and abs(value - expected) < 1e-9)
+                expected is not None and value is not None and abs(value - expected) < 1e-9
+            )
             exact += ok
             if not ok:
                 wrong.append((f"{table}|{key}", expected, None if c is None else (c["raw_text"], value)))

@@ -1,4 +1,5 @@
 """Agency names -> stable identity, level, kind and region (ingest/agency_names.py), and the seeds it reads."""
+
 import csv
 
 import pytest
@@ -26,8 +27,15 @@ def resolver():
 def test_real_agencies_resolve(resolver, name):
     r = resolver.resolve(name)
     assert not r.unresolved, r.unresolved_reason
-    assert (r.province_name, r.prefecture_name, r.county_code, r.division_code, r.level, r.kind,
-            r.parent_agency_name) == REAL[name]
+    assert (
+        r.province_name,
+        r.prefecture_name,
+        r.county_code,
+        r.division_code,
+        r.level,
+        r.kind,
+        r.parent_agency_name,
+    ) == REAL[name]
 
 
 def test_hongze_is_one_agency_across_years(resolver):
@@ -39,17 +47,23 @@ def test_hongze_is_one_agency_across_years(resolver):
 def test_department_points_to_its_government(resolver):
     dept, gov = resolver.resolve("泰安市行政审批服务局"), resolver.resolve("泰安市人民政府")
     assert dept.parent_agency_id == gov.agency_id and gov.parent_agency_id is None
-    assert resolver.resolve("江苏省淮安市洪泽区三河镇人民政府").parent_agency_id == resolver.resolve("洪泽区人民政府").agency_id
+    assert (
+        resolver.resolve("江苏省淮安市洪泽区三河镇人民政府").parent_agency_id
+        == resolver.resolve("洪泽区人民政府").agency_id
+    )
 
 
-@pytest.mark.parametrize("printed", [
-    "淮安市洪泽区人民政府",
-    " 淮安市 洪泽区\u3000人民政府 ",              # spaces, ideographic space
-    "淮安市洪澤區人民政府",                      # traditional characters
-    "淮安市洪泽区人民政府２０２４年度",            # full-width digits and a year
-    "淮安市洪泽区人民政府2024年政府信息公开工作年度报告",
-    "淮安市洪泽区政府",                          # 政府 for 人民政府
-])
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "淮安市洪泽区人民政府",
+        " 淮安市 洪泽区\u3000人民政府 ",  # spaces, ideographic space
+        "淮安市洪澤區人民政府",  # traditional characters
+        "淮安市洪泽区人民政府２０２４年度",  # full-width digits and a year
+        "淮安市洪泽区人民政府2024年政府信息公开工作年度报告",
+        "淮安市洪泽区政府",  # 政府 for 人民政府
+    ],
+)
 def test_spellings_normalise_to_one_identity(resolver, printed):
     assert resolver.resolve(printed).agency_id == resolver.resolve("洪泽区人民政府").agency_id
 
@@ -75,15 +89,33 @@ def test_aliases_follow_institutional_reforms(resolver):
 
 def test_alias_rows_from_arguments():
     divisions = [
-        {"code": "320000", "name": "江苏省", "level": "province", "parent_code": "", "province_code": "320000",
-         "province_name": "江苏省", "prefecture_code": "", "prefecture_name": ""},
-        {"code": "320800", "name": "淮安市", "level": "prefecture", "parent_code": "320000", "province_code": "320000",
-         "province_name": "江苏省", "prefecture_code": "320800", "prefecture_name": "淮安市"},
+        {
+            "code": "320000",
+            "name": "江苏省",
+            "level": "province",
+            "parent_code": "",
+            "province_code": "320000",
+            "province_name": "江苏省",
+            "prefecture_code": "",
+            "prefecture_name": "",
+        },
+        {
+            "code": "320800",
+            "name": "淮安市",
+            "level": "prefecture",
+            "parent_code": "320000",
+            "province_code": "320000",
+            "province_name": "江苏省",
+            "prefecture_code": "320800",
+            "prefecture_name": "淮安市",
+        },
     ]
     kinds = [{"rule": "kind_suffix", "pattern": "局", "value": "department"}]
     r = Resolver(divisions, kinds, [{"alias": "淮安市国土资源局", "canonical_name": "淮安市自然资源和规划局"}])
     assert r.resolve("淮安市国土资源局").agency_id == r.resolve("淮安市自然资源和规划局").agency_id
-    assert r.resolve("淮安市国土资源局").agency_id != Resolver(divisions, kinds, []).resolve("淮安市国土资源局").agency_id
+    assert (
+        r.resolve("淮安市国土资源局").agency_id != Resolver(divisions, kinds, []).resolve("淮安市国土资源局").agency_id
+    )
 
 
 def test_levels_and_kinds(resolver):
@@ -119,6 +151,7 @@ def test_unresolved_names_say_why(resolver):
 
 # -- seeds -----------------------------------------------------------------------------------------------
 
+
 def _rows(name):
     with open(SEEDS / name, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
@@ -126,8 +159,16 @@ def _rows(name):
 
 def test_admin_divisions_seed_shape():
     rows = _rows("admin_divisions.csv")
-    assert list(rows[0]) == ["code", "name", "level", "parent_code", "province_code", "province_name",
-                             "prefecture_code", "prefecture_name"]
+    assert list(rows[0]) == [
+        "code",
+        "name",
+        "level",
+        "parent_code",
+        "province_code",
+        "province_name",
+        "prefecture_code",
+        "prefecture_name",
+    ]
     by_code = {r["code"]: r for r in rows}
     assert len(by_code) == len(rows) and all(len(c) == 6 and c.isdigit() for c in by_code)
     levels = [r["level"] for r in rows]
@@ -155,23 +196,53 @@ def test_harmonisation_seed_covers_every_template_key():
     for k in keys():
         if k.kind == "group":
             continue
-        for layout in (("2019", "2021") if k.template == "both" else (k.template,)):
+        for layout in ("2019", "2021") if k.template == "both" else (k.template,):
             e = entry(layout, k)
             assert e is not None, (layout, k.table, k.kind, k.key)
             assert e["harmonised_key"] and e["comparable"] in ("yes", "group", "no")
             if k.table == "t3" and k.kind == "row":
                 assert e["outcome_group"] == (k.group_key or e["outcome_group"])
     groups = {r["key"]: r["outcome_group"] for r in harm.values() if r["table_id"] == "t3" and r["axis"] == "row"}
-    assert {groups[k] for k in ("other_processing", "other_overdue_correction", "other_unpaid_fee", "other_other")} == {"other"}
-    assert set(groups.values()) == {"received", "granted", "partially_granted", "denied", "unable", "not_processed",
-                                    "other", "total_processed", "carried_forward"}
+    assert {groups[k] for k in ("other_processing", "other_overdue_correction", "other_unpaid_fee", "other_other")} == {
+        "other"
+    }
+    assert set(groups.values()) == {
+        "received",
+        "granted",
+        "partially_granted",
+        "denied",
+        "unable",
+        "not_processed",
+        "other",
+        "total_processed",
+        "carried_forward",
+    }
 
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_NAME_PARTS = st.sampled_from(["淮安市", "洪泽区", "洪澤區", "上海市", "鼓楼区", "人民政府", "办公厅", "局", " ", "\u3000",
-                               "２０２４年", "年度报告", "政府信息公开工作", "（盖章）", "ABC", "县", "镇"])
+_NAME_PARTS = st.sampled_from(
+    [
+        "淮安市",
+        "洪泽区",
+        "洪澤區",
+        "上海市",
+        "鼓楼区",
+        "人民政府",
+        "办公厅",
+        "局",
+        " ",
+        "\u3000",
+        "２０２４年",
+        "年度报告",
+        "政府信息公开工作",
+        "（盖章）",
+        "ABC",
+        "县",
+        "镇",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -187,17 +258,21 @@ def test_resolution_never_fails_and_normalising_is_idempotent(name):
 
 # -- abbreviations, lookalike characters, zones, validation (seeds agency_abbreviations, lookalike_chars, special_zones)
 
-@pytest.mark.parametrize("short,full", [
-    ("上海市科委", "上海市科学技术委员会"),
-    ("泰安市发改委", "泰安市发展和改革委员会"),
-    ("淮安市卫健委", "淮安市卫生健康委员会"),
-    ("泰安市住建局", "泰安市住房和城乡建设局"),
-    ("淮安市人社局", "淮安市人力资源和社会保障局"),
-    ("淮安市洪泽区市场监管局", "淮安市洪泽区市场监督管理局"),
-    ("沭阳县文广旅局", "沭阳县文化广电和旅游局"),
-    ("泰安市医保局", "泰安市医疗保障局"),
-    ("沭阳县府办", "沭阳县人民政府办公室"),
-])
+
+@pytest.mark.parametrize(
+    "short,full",
+    [
+        ("上海市科委", "上海市科学技术委员会"),
+        ("泰安市发改委", "泰安市发展和改革委员会"),
+        ("淮安市卫健委", "淮安市卫生健康委员会"),
+        ("泰安市住建局", "泰安市住房和城乡建设局"),
+        ("淮安市人社局", "淮安市人力资源和社会保障局"),
+        ("淮安市洪泽区市场监管局", "淮安市洪泽区市场监督管理局"),
+        ("沭阳县文广旅局", "沭阳县文化广电和旅游局"),
+        ("泰安市医保局", "泰安市医疗保障局"),
+        ("沭阳县府办", "沭阳县人民政府办公室"),
+    ],
+)
 def test_abbreviation_gives_the_full_name_and_the_same_agency(resolver, short, full):
     a, b = resolver.resolve(short), resolver.resolve(full)
     assert a.canonical_name == full and a.agency_id == b.agency_id and not a.unresolved
@@ -210,34 +285,51 @@ def test_lookalike_character_places_the_name_with_a_note(resolver):
     assert (r.county_code, r.prefecture_name, r.unresolved) == ("321322", "宿迁市", False)
     assert r.agency_id == resolver.resolve("沭阳县人民政府").agency_id
     assert r.canonical_name == "沭阳县人民政府" and "沐 read as 沭" in r.name_note
-    inner = resolver.resolve("江苏省沐阳县发展和改革局")             # inside a correct province
+    inner = resolver.resolve("江苏省沐阳县发展和改革局")  # inside a correct province
     assert inner.agency_id == resolver.resolve("沭阳县发展和改革局").agency_id and inner.name_note
-    assert resolver.resolve("沐川县人民政府").name_note is None      # 沐川县 exists: nothing to correct
+    assert resolver.resolve("沐川县人民政府").name_note is None  # 沐川县 exists: nothing to correct
 
 
 def test_lookalike_with_several_candidates_stays_unresolved(resolver):
-    r = resolver.resolve("自云区人民政府")                          # 白云区 of 广州市 and of 贵阳市
+    r = resolver.resolve("自云区人民政府")  # 白云区 of 广州市 and of 贵阳市
     assert r.unresolved and r.unresolved_reason.startswith("ambiguous_lookalike")
     assert "440111" in r.unresolved_reason and "520113" in r.unresolved_reason
 
 
 def test_lookalike_needs_a_seeded_pair(resolver):
-    assert resolver.resolve("沭杨县人民政府").unresolved          # 杨 is no lookalike of 阳 in the seed
+    assert resolver.resolve("沭杨县人民政府").unresolved  # 杨 is no lookalike of 阳 in the seed
 
 
 def test_zone_is_placed_in_its_host_region_and_kept_apart(resolver):
     z = resolver.resolve("平潭综合实验区管理委员会")
-    assert (z.province_name, z.prefecture_name, z.division_name, z.unresolved) == ("福建省", "福州市", "平潭综合实验区", False)
+    assert (z.province_name, z.prefecture_name, z.division_name, z.unresolved) == (
+        "福建省",
+        "福州市",
+        "平潭综合实验区",
+        False,
+    )
     assert z.agency_id == resolver.resolve("福建省平潭综合实验区管委会").agency_id
     assert z.agency_id != resolver.resolve("平潭县管理委员会").agency_id
 
 
-@pytest.mark.parametrize("name,ok", [
-    ("上海市科委", True), ("淮安市洪泽区人民政府", True), ("沭阳县发展和改革委员会", True),
-    ("国家统计局", True), ("洪泽县人民政府", True), ("平潭综合实验区", True), ("鼓楼区人民政府", True),
-    ("鼓楼区位于", False),
-    ("在省政府办公厅", False), ("省政府办公厅", False), ("淮安市洪泽区人民政府办公室编制", False),
-    ("本机关", False), ("", False), ("沭阳县位于", False),
-])
+@pytest.mark.parametrize(
+    "name,ok",
+    [
+        ("上海市科委", True),
+        ("淮安市洪泽区人民政府", True),
+        ("沭阳县发展和改革委员会", True),
+        ("国家统计局", True),
+        ("洪泽县人民政府", True),
+        ("平潭综合实验区", True),
+        ("鼓楼区人民政府", True),
+        ("鼓楼区位于", False),
+        ("在省政府办公厅", False),
+        ("省政府办公厅", False),
+        ("淮安市洪泽区人民政府办公室编制", False),
+        ("本机关", False),
+        ("", False),
+        ("沭阳县位于", False),
+    ],
+)
 def test_names_agency_validates_candidates(resolver, name, ok):
     assert (resolver.names_agency(name) is not None) == ok

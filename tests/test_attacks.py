@@ -1,5 +1,6 @@
 """The attack corpus (tests/attacks.py): one hostile file never stops a batch, costs bounded memory and time,
 leaks nothing out of its place, and is counted with a reason."""
+
 from __future__ import annotations
 
 import errno
@@ -40,6 +41,7 @@ def lake_rows(home: Path, table: str) -> list[dict]:
 
 # ---------------------------------------------------------------- one batch of names, links and special files
 
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("attacks")
@@ -58,18 +60,28 @@ def batch(tmp_path_factory):
     home = attacks.home_inside(folder)
     start = time.monotonic()
     summary = ingest_paths([folder], home)
-    return {"summary": summary, "home": home, "good": good, "made": made, "folder": folder,
-            "seconds": time.monotonic() - start}
+    return {
+        "summary": summary,
+        "home": home,
+        "good": good,
+        "made": made,
+        "folder": folder,
+        "seconds": time.monotonic() - start,
+    }
 
 
 def test_every_file_counted_and_the_good_ones_land(batch):
     s = batch["summary"]
     assert s.balanced() and s.files_in == 8 and batch["seconds"] < 60
-    assert s.reports == 4             # two good files, the long-named and the non-UTF-8-named reports
+    assert s.reports == 4  # two good files, the long-named and the non-UTF-8-named reports
     reasons = {Path(text_path(p)).name: reason for p, reason, _ in s.rejects}
     m = batch["made"]
-    assert reasons == {m["long_bad"].name: "binary", m["non_utf8_bad"].name: "binary",
-                       m["sparse"].name: "too_large", m["link"].name: "link_outside"}
+    assert reasons == {
+        m["long_bad"].name: "binary",
+        m["non_utf8_bad"].name: "binary",
+        m["sparse"].name: "too_large",
+        m["link"].name: "link_outside",
+    }
     paths = {text_path(r["source_path"]) for r in lake_rows(batch["home"], "reports")}
     assert {str(p) for p in batch["good"]} | {str(m["long_good"]), str(m["non_utf8_good"])} == paths
 
@@ -79,9 +91,11 @@ def test_names_are_stored_losslessly_and_quarantine_names_fit(batch):
     stored = {r["source_path"] for r in lake_rows(batch["home"], "sources")}
     assert path_text(m["non_utf8_bad"]) in stored and "\\xb1\\xa8" in path_text(m["non_utf8_bad"])
     assert text_path(path_text(m["non_utf8_bad"])) == str(m["non_utf8_bad"])
-    kept = [Path(text_path(r["quarantined_path"])) for r in lake_rows(batch["home"], "rejects") if r["quarantined_path"]]
+    kept = [
+        Path(text_path(r["quarantined_path"])) for r in lake_rows(batch["home"], "rejects") if r["quarantined_path"]
+    ]
     assert len(kept) == 3 and all(p.exists() and len(os.fsencode(p.name)) <= 255 for p in kept)
-    assert any(p.name.endswith(".bin") and "年" in p.name for p in kept)      # cut, its extension kept
+    assert any(p.name.endswith(".bin") and "年" in p.name for p in kept)  # cut, its extension kept
 
 
 @pytest.mark.parametrize("name", ["plain.txt", "a\\b.txt", "tab\tand\nnewline\x1b[31m", "年" * 100])
@@ -105,8 +119,12 @@ def test_link_out_of_the_folder_is_refused_and_nothing_of_its_target_leaks(batch
 
 def test_entries_that_are_not_files_are_counted(batch):
     s = batch["summary"]
-    assert {k: s.skipped.get(k) for k in ("dangling_links", "special", "home")} == {"dangling_links": 1, "special": 1, "home": 1}
-    assert s.skipped["folders"] == 2          # the folder and sub/; the home inside it is not walked
+    assert {k: s.skipped.get(k) for k in ("dangling_links", "special", "home")} == {
+        "dangling_links": 1,
+        "special": 1,
+        "home": 1,
+    }
+    assert s.skipped["folders"] == 2  # the folder and sub/; the home inside it is not walked
     assert "1 dangling links" in s.skipped_line() and "FIFO" in s.skipped_line()
 
 
@@ -137,6 +155,7 @@ def test_cli_prints_the_balance_and_what_was_not_a_file(tmp_path, capsys):
 
 # ---------------------------------------------------------------- files that cannot be read; a home that cannot be written
 
+
 def _unprivileged() -> list[str] | None:
     """A command prefix running as an unprivileged user (root reads every file whatever its mode)."""
     if os.geteuid() != 0:
@@ -156,8 +175,14 @@ def open_tmp():
 
 
 def _xxgk_as_user(prefix: list[str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*prefix, sys.executable, "-m", "warehouse.cli", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "HOME": "/tmp"})
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "warehouse.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HOME": "/tmp"},
+    )
 
 
 def test_unreadable_file_is_a_reject_and_the_rest_lands(open_tmp):
@@ -185,7 +210,7 @@ def test_home_that_cannot_be_written_is_one_clear_line(open_tmp):
     folder = open_tmp / "in"
     attacks.good_files(folder, 1)
     home = open_tmp / "home"
-    assert main(["ingest", str(folder), "--home", str(home), "--quiet"]) == 0     # a home, then made read-only
+    assert main(["ingest", str(folder), "--home", str(home), "--quiet"]) == 0  # a home, then made read-only
     for p in [home, *home.rglob("*")]:
         p.chmod(0o555 if p.is_dir() else 0o444)
     attacks.good_files(folder / "more", 2)
@@ -205,17 +230,18 @@ def test_disk_full_during_ingest_is_one_clear_line(tmp_path, monkeypatch, capsys
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real(table, path)
 
-    monkeypatch.setattr(ingest.lake, "_atomic_write", full)      # inherited by the worker process
+    monkeypatch.setattr(ingest.lake, "_atomic_write", full)  # inherited by the worker process
     assert main(["ingest", str(folder), "--home", str(tmp_path / "home"), "--quiet"]) == 3
     err = capsys.readouterr().err.strip()
     assert err.startswith("xxgk: error: disk full") and len(err.splitlines()) == 1
     monkeypatch.undo()
-    assert not [r for r in lake_rows(tmp_path / "home", "reports")]         # nothing half-committed
-    s = ingest_paths([folder], tmp_path / "home")                            # and the next ingest completes
+    assert not [r for r in lake_rows(tmp_path / "home", "reports")]  # nothing half-committed
+    s = ingest_paths([folder], tmp_path / "home")  # and the next ingest completes
     assert s.reports == 2
 
 
 # ---------------------------------------------------------------- budgets: time per file, a worker that dies
+
 
 def test_slow_file_is_stopped_and_the_batch_continues(tmp_path, monkeypatch):
     folder = tmp_path / "in"
@@ -229,12 +255,14 @@ def test_slow_file_is_stopped_and_the_batch_continues(tmp_path, monkeypatch):
             time.sleep(120)
         return real(data, path, sha)
 
-    monkeypatch.setattr(ingest.batch, "parse_report", parse)      # inherited by the worker process
+    monkeypatch.setattr(ingest.batch, "parse_report", parse)  # inherited by the worker process
     monkeypatch.setattr(limits, "FILE_SECONDS", 1.0)
     start = time.monotonic()
     s = ingest_paths([folder], tmp_path / "home")
     assert time.monotonic() - start < 60
-    assert s.balanced() and s.reports == 2 and [(Path(p).name, r) for p, r, _ in s.rejects] == [("slow.txt", "too_slow")]
+    assert (
+        s.balanced() and s.reports == 2 and [(Path(p).name, r) for p, r, _ in s.rejects] == [("slow.txt", "too_slow")]
+    )
     assert {r["source_path"] for r in lake_rows(tmp_path / "home", "reports")} == {str(p) for p in good}
     (rej,) = lake_rows(tmp_path / "home", "rejects")
     assert rej["reason_code"] == "too_slow" and Path(rej["quarantined_path"]).read_bytes() == slow.read_bytes()
@@ -258,6 +286,7 @@ def test_worker_that_dies_on_a_file_loses_only_that_file(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- budgets inside the readers
 
+
 def test_docx_bomb_is_refused_by_its_declared_size(tmp_path):
     bomb = attacks.docx_bomb(tmp_path / "bomb.docx", expanded_mb=120)
     assert bomb.stat().st_size < 400_000
@@ -267,7 +296,7 @@ def test_docx_bomb_is_refused_by_its_declared_size(tmp_path):
 
 def test_docx_of_too_many_elements_is_refused_while_streaming(tmp_path, monkeypatch):
     bomb = attacks.docx_bomb(tmp_path / "bomb.docx", expanded_mb=4)
-    monkeypatch.setattr(limits, "MAX_ELEMENTS", 500_000)          # the 4 MB part holds 700,000 tags
+    monkeypatch.setattr(limits, "MAX_ELEMENTS", 500_000)  # the 4 MB part holds 700,000 tags
     r = parse_report(bomb.read_bytes(), str(bomb))
     assert r.reject["reason_code"] == "too_many_elements"
 
@@ -285,8 +314,9 @@ def test_rowspan_ends_at_the_last_row():
 
     from ingest.readers.html import table_grid
 
-    t = etree.fromstring('<table><tr><td rowspan="900">a</td><td>1</td></tr><tr><td>2</td></tr></table>',
-                         etree.HTMLParser()).find(".//table")
+    t = etree.fromstring(
+        '<table><tr><td rowspan="900">a</td><td>1</td></tr><tr><td>2</td></tr></table>', etree.HTMLParser()
+    ).find(".//table")
     assert table_grid(t) == ([["a", "1"], ["a", "2"]], [[False, False], [True, False]])
 
 
@@ -325,12 +355,22 @@ def test_bombs_cost_under_a_gigabyte_and_the_good_files_land(tmp_path):
     attacks.many_pages_pdf(folder / "pages.pdf")
     attacks.sparse_file(folder / "sparse.bin")
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", PEAK, str(folder), str(tmp_path / "home")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", PEAK, str(folder), str(tmp_path / "home")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert res["rejects"] == {"bomb.docx": "too_large_unzipped", "span.html": "too_many_cells",
-                              "big.html": "too_many_elements", "pages.pdf": "too_many_pages", "sparse.bin": "too_large"}
+    assert res["rejects"] == {
+        "bomb.docx": "too_large_unzipped",
+        "span.html": "too_many_cells",
+        "big.html": "too_many_elements",
+        "pages.pdf": "too_many_pages",
+        "sparse.bin": "too_large",
+    }
     assert res["reports"] == 2 and res["balanced"]
     assert res["peak_kb"] * 1024 < GB, f"peak {res['peak_kb'] // 1024} MB"
     assert time.monotonic() - start < 120
@@ -354,7 +394,7 @@ def test_inbox_manifest_keeps_odd_names_and_refreshes_again(tmp_path):
         assert s.balanced() and files.skipped["dangling_links"] == 1
         if run == 0:
             assert (s.reports, s.quarantined, [r for _, r, _ in s.rejects]) == (1, 1, ["link_outside"])
-        else:   # nothing new: the link is refused again, as a duplicate of its reject
+        else:  # nothing new: the link is refused again, as a duplicate of its reject
             assert (scan.todo, s.reports, s.quarantined, s.duplicates_of_rejects) == ([], 0, 0, 1)
     assert path_text(os.path.realpath(odd)) in Manifest(home / "state" / "inbox_manifest.json").entries
 
@@ -366,11 +406,11 @@ def test_file_past_the_memory_budget_is_quarantined_and_the_batch_continues(tmp_
     real = ingest.pipeline.read
 
     def read(data, fmt):
-        if data.startswith(b"GREEDY"):      # a reader asking for 16 times the budget (address space only)
+        if data.startswith(b"GREEDY"):  # a reader asking for 16 times the budget (address space only)
             return bytearray(limits.MEMORY_BYTES * 16)
         return real(data, fmt)
 
-    monkeypatch.setattr(ingest.pipeline, "read", read)           # inherited by the worker process
+    monkeypatch.setattr(ingest.pipeline, "read", read)  # inherited by the worker process
     monkeypatch.setattr(limits, "MEMORY_BYTES", 256 * 2**20)
     s = ingest_paths([folder], tmp_path / "home")
     assert s.balanced() and s.reports == 2

@@ -1,5 +1,6 @@
 """Bad input: every kind ends parsed with specific findings or quarantined with a reason, and the rest of its
 batch is read exactly as if it were alone."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,11 +12,10 @@ import duckdb
 import pytest
 
 import ingest.batch
-from ingest.batch import ingest_paths
-from ingest.pipeline import parse_report
-
 from fixtures.bad import BY_NAME, HUGE_BYTES, KINDS, write
 from fixtures.reports import good_report
+from ingest.batch import ingest_paths
+from ingest.pipeline import parse_report
 
 README = Path(__file__).parent / "fixtures" / "bad" / "README.md"
 
@@ -26,7 +26,9 @@ def lake(home: Path, table: str, where: str = "true") -> list[dict]:
     if not files:
         return []
     with duckdb.connect() as con:
-        cur = con.execute(f"select * from read_parquet(?, union_by_name = true) where {where}", [[str(f) for f in files]])
+        cur = con.execute(
+            f"select * from read_parquet(?, union_by_name = true) where {where}", [[str(f) for f in files]]
+        )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
@@ -65,8 +67,10 @@ def test_bad_file_outcome_and_batch_unaffected(kind, good_files, tmp_path):
         assert rej["message"] and rej["parser_version"]
         kept = Path(rej["quarantined_path"])
         assert kept.parent == home / "quarantine"
-        if kind.reason == "too_large":      # not read whole: a stub names it, never a copy of the whole file
-            assert kept.name.endswith(".stub") and kept.stat().st_size < 2048 and sha in kept.read_text(errors="replace")
+        if kind.reason == "too_large":  # not read whole: a stub names it, never a copy of the whole file
+            assert (
+                kept.name.endswith(".stub") and kept.stat().st_size < 2048 and sha in kept.read_text(errors="replace")
+            )
         else:
             assert kept.stat().st_size == bad.stat().st_size
         if kind.build is not None:
@@ -89,7 +93,9 @@ def test_bad_file_outcome_and_batch_unaffected(kind, good_files, tmp_path):
         assert rep["status"] == "parsed"
         cells = lake(home, "cells", f"report_id = '{alone.report['report_id']}'")
         got = {(c["table_id"], c["row_key"], c["col_key"]): (c["value"], c["is_blank"], c["raw_text"]) for c in cells}
-        want = {(c["table_id"], c["row_key"], c["col_key"]): (c["value"], c["is_blank"], c["raw_text"]) for c in alone.cells}
+        want = {
+            (c["table_id"], c["row_key"], c["col_key"]): (c["value"], c["is_blank"], c["raw_text"]) for c in alone.cells
+        }
         assert got == want and len(got) == alone.report["n_cells"]
 
 
@@ -127,7 +133,11 @@ def test_mixed_batch_counts_add_up_and_every_bad_file_is_quarantined(good_files,
     quarantine_kinds = [k for k in KINDS if k.status == "quarantined"]
     assert s.files_in == len(KINDS) + len(good) + 1
     assert s.files_in == s.reports + s.quarantined + s.duplicates
-    assert (s.quarantined, s.duplicates, s.reports) == (len(quarantine_kinds), 1, len(KINDS) - len(quarantine_kinds) + 2)
+    assert (s.quarantined, s.duplicates, s.reports) == (
+        len(quarantine_kinds),
+        1,
+        len(KINDS) - len(quarantine_kinds) + 2,
+    )
     reasons = {Path(p).name: reason for p, reason, _ in s.rejects}
     assert reasons == {bad[k.name].name: k.reason for k in quarantine_kinds}
     rejects = lake(tmp_path / "home", "rejects")
@@ -138,14 +148,19 @@ def test_mixed_batch_counts_add_up_and_every_bad_file_is_quarantined(good_files,
     assert len(sources) == s.files_in
     dup_sha = hashlib.sha256(Path(dup).read_bytes()).hexdigest()
     assert sorted((Path(r["source_path"]).name, r["outcome"]) for r in sources if r["source_sha256"] == dup_sha) == [
-        ("a.txt", "parsed"), ("copy-of-a.txt", "duplicate")]
+        ("a.txt", "parsed"),
+        ("copy-of-a.txt", "duplicate"),
+    ]
 
 
 def test_ingest_cli_prints_the_balance(good_files, tmp_path, capsys):
     from warehouse.cli import main
 
     bad = write(BY_NAME["zip"], tmp_path / "in")
-    assert main(["ingest", str(good_files[0]), str(good_files[0]), str(bad), "--home", str(tmp_path / "home"), "--quiet"]) == 4   # partial: one quarantined
+    assert (
+        main(["ingest", str(good_files[0]), str(good_files[0]), str(bad), "--home", str(tmp_path / "home"), "--quiet"])
+        == 4
+    )  # partial: one quarantined
     out = capsys.readouterr().out
     assert "files in: 3  =  reports: 1 (parsed 1, with findings 0)  +  quarantined: 1  +  duplicates: 1" in out
     assert f"quarantined {bad.resolve()}: archive:" in out
@@ -187,11 +202,11 @@ def test_reject_becomes_a_report_when_a_newer_parser_reads_it(tmp_path, monkeypa
     with monkeypatch.context() as m:
         m.setattr(ingest.pipeline, "_run_stages", old_parser)
         assert ingest_paths([report], home).quarantined == 1
-    assert ingest_paths([report], home).duplicates == 1          # same version: not tried again
+    assert ingest_paths([report], home).duplicates == 1  # same version: not tried again
     monkeypatch.setattr(ingest.versions, "parser_version", lambda: "99.0.0")
     s = ingest_paths([report], home)
     assert (s.reports, s.quarantined, s.duplicates) == (1, 0, 0)
-    assert ingest_paths([report], home).duplicates == 1          # now a known report
+    assert ingest_paths([report], home).duplicates == 1  # now a known report
 
 
 def test_lake_written_before_parser_version_existed_still_reads(tmp_path):

@@ -1,4 +1,5 @@
 """The real-file benchmark's variants are distinct reports that still read: counts scaled, place renamed."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,5 +1,6 @@
 """Boundaries read from the source: one owner for the home layout and the lake's commit markers, no private
 names across modules, ``ingest`` free of ``warehouse``, and the ingest code dbt runs fingerprinted as dbt's."""
+
 from __future__ import annotations
 
 import ast
@@ -11,8 +12,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("ingest", "warehouse")
 # the names of the home's folders and files (ingest/home.py); the common words among them are also names of
 # lake tables and columns, so only a path joined onto a home with them counts
-HOME_NAMES = {"inbox", "lake", "quarantine", ".state", ".refresh.lock", "xxgk.duckdb", ".build", ".dbt-target",
-              "sources.csv"}
+HOME_NAMES = {
+    "inbox",
+    "lake",
+    "quarantine",
+    ".state",
+    ".refresh.lock",
+    "xxgk.duckdb",
+    ".build",
+    ".dbt-target",
+    "sources.csv",
+}
 COMMON_NAMES = {"logs", "reports", "synthetic", "docs"}
 
 
@@ -29,9 +39,13 @@ def _rel(path: Path) -> str:
 
 
 def test_ingest_never_imports_warehouse():
-    found = [f"{_rel(p)}:{n.lineno}" for p in _modules("ingest") for n in ast.walk(_tree(p))
-             if (isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "warehouse" and not n.level)
-             or (isinstance(n, ast.Import) and any(a.name.split(".")[0] == "warehouse" for a in n.names))]
+    found = [
+        f"{_rel(p)}:{n.lineno}"
+        for p in _modules("ingest")
+        for n in ast.walk(_tree(p))
+        if (isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "warehouse" and not n.level)
+        or (isinstance(n, ast.Import) and any(a.name.split(".")[0] == "warehouse" for a in n.names))
+    ]
     assert found == []
 
 
@@ -51,31 +65,52 @@ def test_no_private_name_is_used_from_another_module():
                 ours |= {a.asname or a.name for a in n.names}
             elif isinstance(n, ast.Import):
                 ours |= {(a.asname or a.name).split(".")[0] for a in n.names if a.name.split(".")[0] in PACKAGES}
-        found += [f"{_rel(p)}:{n.lineno} {n.value.id}.{n.attr}" for n in ast.walk(tree)
-                  if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
-                  and n.value.id in ours and _private(n.attr)]
+        found += [
+            f"{_rel(p)}:{n.lineno} {n.value.id}.{n.attr}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name)
+            and n.value.id in ours
+            and _private(n.attr)
+        ]
     assert found == []
 
 
 def _joined_onto_home(n: ast.AST) -> bool:
     """``<x>.root / "reports"``, ``home / "logs"``: a home's path built by hand."""
-    return (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div) and isinstance(n.right, ast.Constant)
-            and n.right.value in COMMON_NAMES
-            and ((isinstance(n.left, ast.Attribute) and n.left.attr == "root")
-                 or (isinstance(n.left, ast.Name) and n.left.id in ("home", "root"))))
+    return (
+        isinstance(n, ast.BinOp)
+        and isinstance(n.op, ast.Div)
+        and isinstance(n.right, ast.Constant)
+        and n.right.value in COMMON_NAMES
+        and (
+            (isinstance(n.left, ast.Attribute) and n.left.attr == "root")
+            or (isinstance(n.left, ast.Name) and n.left.id in ("home", "root"))
+        )
+    )
 
 
 def test_only_the_home_layout_names_the_homes_folders():
     owner = ROOT / "ingest" / "home.py"
-    found = [f"{_rel(p)}:{n.lineno}" for p in _modules(*PACKAGES) if p != owner for n in ast.walk(_tree(p))
-             if (isinstance(n, ast.Constant) and n.value in HOME_NAMES) or _joined_onto_home(n)]
+    found = [
+        f"{_rel(p)}:{n.lineno}"
+        for p in _modules(*PACKAGES)
+        if p != owner
+        for n in ast.walk(_tree(p))
+        if (isinstance(n, ast.Constant) and n.value in HOME_NAMES) or _joined_onto_home(n)
+    ]
     assert found == []
 
 
 def test_lake_commit_markers_have_one_writer():
     owner = ROOT / "ingest" / "lake.py"
-    found = [f"{_rel(p)}:{n.lineno}" for p in _modules(*PACKAGES) if p != owner
-             for n in ast.walk(_tree(p)) if isinstance(n, ast.Constant) and n.value == "_batches"]
+    found = [
+        f"{_rel(p)}:{n.lineno}"
+        for p in _modules(*PACKAGES)
+        if p != owner
+        for n in ast.walk(_tree(p))
+        if isinstance(n, ast.Constant) and n.value == "_batches"
+    ]
     assert found == []
     writes = [n for n in ast.walk(_tree(owner)) if isinstance(n, ast.Constant) and n.value == "_batches"]
     assert len(writes) == 1, "the marker folder is named once, in Lake.__init__"

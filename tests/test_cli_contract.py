@@ -1,6 +1,7 @@
 """One CLI contract: the README's command, option and exit-code tables match the Click command tree; help,
 --version and suggestions; refused --out formats and empty lakes; DuckDB's error text in full; the prompt's
 dot commands."""
+
 import re
 
 import click
@@ -15,7 +16,7 @@ from warehouse.cli import cli, main
 def _section() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index("\n## Command line\n")
-    return text[start:text.index("\n## ", start + 1)]
+    return text[start : text.index("\n## ", start + 1)]
 
 
 def _table(first_header: str) -> list[list[str]]:
@@ -23,7 +24,7 @@ def _table(first_header: str) -> list[list[str]]:
     lines = _section().splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
     rows = []
-    for line in lines[head + 2:]:
+    for line in lines[head + 2 :]:
         if not line.startswith("|"):
             break
         rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
@@ -32,9 +33,17 @@ def _table(first_header: str) -> list[list[str]]:
 
 def _tree() -> dict[str, dict[str, click.Option]]:
     """command -> {option name: option} of every visible option (not --help)."""
-    return {name: {o: p for p in cmd.params if isinstance(p, click.Option) and not p.hidden
-                   for o in p.opts if o.startswith("--") and o != "--help"}
-            for name, cmd in cli.commands.items() if not cmd.hidden}
+    return {
+        name: {
+            o: p
+            for p in cmd.params
+            if isinstance(p, click.Option) and not p.hidden
+            for o in p.opts
+            if o.startswith("--") and o != "--help"
+        }
+        for name, cmd in cli.commands.items()
+        if not cmd.hidden
+    }
 
 
 def test_readme_commands_match_the_cli():
@@ -60,7 +69,7 @@ def test_readme_options_match_the_cli():
 def test_readme_exit_codes_match_errors_py():
     documented = {int(row[0]): row[1] for row in _table("exit")}
     assert set(documented) == set(errors.EXIT_CODES)
-    for code, meaning in errors.EXIT_CODES.items():       # same kind of outcome: the first word agrees
+    for code, meaning in errors.EXIT_CODES.items():  # same kind of outcome: the first word agrees
         assert documented[code].split(":")[0].split()[0] == meaning.split(":")[0].split()[0], code
 
 
@@ -105,7 +114,7 @@ def test_parser_compat_and_old_timeout_of_fetch(capsys):
     assert (args.command, args.home, args.quiet, args.legacy_timeout, args.net_timeout) == ("refresh", "h", True, 7, 30)
     assert _fetch_policy(args).timeout_s == 7 and "--net-timeout" in capsys.readouterr().err
     assert _fetch_policy(parser().parse_args(["fetch", "--net-timeout", "4"])).timeout_s == 4
-    assert parser().parse_args(["sql", "--format", "table", "q"]).format == "text"     # the old word still works
+    assert parser().parse_args(["sql", "--format", "table", "q"]).format == "text"  # the old word still works
     with pytest.raises(SystemExit):
         parser().parse_args(["refresh", "--no-such-option"])
 
@@ -131,8 +140,12 @@ def test_unknown_or_contradicting_out_format_is_usage(tiny_home, tmp_path, capsy
     argv = ["sql", "--home", str(tiny_home.root), "--out", str(tmp_path / out), "select 1 as n"]
     assert main(argv + (["--format", fmt] if fmt else [])) == 2
     assert "--out" in capsys.readouterr().err and not (tmp_path / out).exists()
-    assert main(["sql", "--home", str(tiny_home.root), "--out", str(tmp_path / "x.dat"), "--format", "csv",
-                 "select 1 as n"]) == 0        # an explicit --format takes any extension
+    assert (
+        main(
+            ["sql", "--home", str(tiny_home.root), "--out", str(tmp_path / "x.dat"), "--format", "csv", "select 1 as n"]
+        )
+        == 0
+    )  # an explicit --format takes any extension
     assert (tmp_path / "x.dat").read_text() == "n\n1\n"
 
 
@@ -143,7 +156,7 @@ def test_duckdb_errors_keep_hints_candidates_and_caret(tiny_home, capsys):
     lines = err.rstrip("\n").split("\n")
     i = next(i for i, line in enumerate(lines) if line.startswith("LINE 1: "))
     col = lines[i + 1].index("^") - len("LINE 1: ")
-    assert lines[i][len("LINE 1: ") + col:].startswith("report_yeer")
+    assert lines[i][len("LINE 1: ") + col :].startswith("report_yeer")
     assert main(["sql", "--home", str(tiny_home.root), "select * from agency_yea"]) == 2
     assert 'Did you mean "agency_year"' in capsys.readouterr().err
 
@@ -152,15 +165,24 @@ def test_error_text_escapes_each_line_and_keeps_layout():
     from warehouse.sqlguard import error_text
 
     msg = "Binder Error: x\x1b[31m\n\tCandidate functions:\n\tsum(a)\n\n\n\nLINE 1: select\n        ^^^^^^"
-    assert error_text(msg) == ("Binder Error: x\\x1b[31m\n    Candidate functions:\n    sum(a)\n\n"
-                               "LINE 1: select\n        ^^^^^^")
+    assert error_text(msg) == (
+        "Binder Error: x\\x1b[31m\n    Candidate functions:\n    sum(a)\n\nLINE 1: select\n        ^^^^^^"
+    )
 
 
 def test_prompt_dot_commands(tiny_home):
     from warehouse.serve import repl
 
-    lines = iter([".help", ".tables", ".schema agency_year", ".schema agency_yea", ".schema",
-                  "select count(*) as n from v_years;"])
+    lines = iter(
+        [
+            ".help",
+            ".tables",
+            ".schema agency_year",
+            ".schema agency_yea",
+            ".schema",
+            "select count(*) as n from v_years;",
+        ]
+    )
 
     def read(prompt):
         try:
@@ -175,7 +197,7 @@ def test_prompt_dot_commands(tiny_home):
     assert re.search(r"agency_year\s+table", text) and re.search(r"v_years\s+view", text)
     assert re.search(r"report_year\s+INTEGER\s+Year of the report\. 报告年度。", text)
     assert "error: no table or view named 'agency_yea'; did you mean agency_year" in text
-    assert text.count("report_year ") >= 3          # .schema alone shows both relations
+    assert text.count("report_year ") >= 3  # .schema alone shows both relations
     assert "(1 rows)" in text
 
 

@@ -1,5 +1,6 @@
 """Ingest on a Dask cluster: the same lake as the local pool, a killed worker changes nothing, a clear
 error when a worker cannot see the home, and the same marts on the real reports."""
+
 import os
 import shutil
 import signal
@@ -20,15 +21,17 @@ from ingest.synthetic import generate
 
 distributed = pytest.importorskip("distributed")
 
-cloudpickle.register_pickle_by_value(sys.modules[__name__])     # the slow hook below runs on the workers
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the slow hook below runs on the workers
 RUN_COLUMNS = {"batch_id", "ingested_at", "rejected_at", "seen_at"}
 FORMATS = ("html", "pdf", "docx", "markdown", "text")
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as lc, distributed.Client(lc) as client:
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as lc,
+        distributed.Client(lc) as client,
+    ):
         yield lc, client
 
 
@@ -82,10 +85,24 @@ def test_dask_cli_gives_the_pool_s_lake(cluster, corpus, pool_home, tmp_path):
     cells, reports, findings, rejects and sources as the local pool."""
     lc, _ = cluster
     home = tmp_path / "home"
-    proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "ingest", str(corpus["files"]), "--home", str(home),
-                           "--executor", "dask", "--quiet"], capture_output=True, text=True,
-                          env={**os.environ, "XXGK_DASK_SCHEDULER": lc.scheduler_address})
-    assert proc.returncode == 4, proc.stderr      # partial: the binary file was quarantined
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "warehouse.cli",
+            "ingest",
+            str(corpus["files"]),
+            "--home",
+            str(home),
+            "--executor",
+            "dask",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XXGK_DASK_SCHEDULER": lc.scheduler_address},
+    )
+    assert proc.returncode == 4, proc.stderr  # partial: the binary file was quarantined
     assert f"joined the Dask cluster at {lc.scheduler_address}" in proc.stderr
     assert f"files in: {corpus['files_in']}  =  reports: {corpus['reports']}" in proc.stdout
     assert "quarantined: 1  +  duplicates: 1" in proc.stdout and "mystery.bin: binary" in proc.stdout
@@ -139,7 +156,7 @@ def test_a_worker_killed_mid_chunk_changes_nothing(cluster, corpus, pool_home, t
                 reader, worker = map(int, m.name.split("-")[:2])
                 by_worker.setdefault(worker, []).append(reader)
             for worker, readers in by_worker.items():
-                if len(readers) >= 2:            # two files into its chunk (chunks here hold eleven)
+                if len(readers) >= 2:  # two files into its chunk (chunks here hold eleven)
                     os.kill(worker, signal.SIGKILL)
                     killed.update(worker=worker, readers=set(readers), files_done=len(readers))
                     break
@@ -156,12 +173,17 @@ def test_a_worker_killed_mid_chunk_changes_nothing(cluster, corpus, pool_home, t
         client.unregister_worker_plugin(SlowParse.name)
     assert killed, "no worker was killed"
     assert killed["worker"] not in client.run(os.getpid).values()
-    assert s.balanced() and (s.files_in, s.reports, s.quarantined, s.duplicates) == (corpus["files_in"], corpus["reports"], 1, 1)
+    assert s.balanced() and (s.files_in, s.reports, s.quarantined, s.duplicates) == (
+        corpus["files_in"],
+        corpus["reports"],
+        1,
+        1,
+    )
     assert len(s.report_ids) == len(set(s.report_ids)) == corpus["reports"]
     assert not [r for r in s.rejects if r[1] == "worker_died"]
     parsed_twice = len(list(marks.iterdir())) - (corpus["reports"] + 1)
     assert parsed_twice >= killed["files_done"] - 1, "the killed chunk did not run again from its start"
-    time.sleep(1.0)                  # a reader that outlived its worker would commit its chunk late
+    time.sleep(1.0)  # a reader that outlived its worker would commit its chunk late
     for reader in killed["readers"]:
         assert not Path(f"/proc/{reader}").exists() or "State:\tZ" in Path(f"/proc/{reader}/status").read_text()
     reports = lake_rows(home, "reports")
@@ -213,7 +235,9 @@ def test_the_time_budget_per_file_holds_on_dask(cluster, corpus, tmp_path):
     finally:
         client.unregister_worker_plugin(SlowFile.name)
     assert time.monotonic() - start < 60
-    assert s.balanced() and s.reports == 3 and [(Path(p).name, r) for p, r, _ in s.rejects] == [("slow.txt", "too_slow")]
+    assert (
+        s.balanced() and s.reports == 3 and [(Path(p).name, r) for p, r, _ in s.rejects] == [("slow.txt", "too_slow")]
+    )
     (rej,) = [dict(r) for r in lake_rows(tmp_path / "home", "rejects")]
     assert rej["reason_code"] == "too_slow" and rej["quarantined_path"].startswith("quarantine/")
     assert len(lake_rows(tmp_path / "home", "reports")) == 3
@@ -229,7 +253,7 @@ def test_a_retried_chunk_clears_what_its_dead_attempt_left(tmp_path):
     partial.write_bytes(b"half")
     gone = clear_attempt(lake.root, "b1-0001")
     assert partial in gone and not partial.exists()
-    assert lake.committed_batches() == {"b1-0011"}             # another chunk's batch is untouched
+    assert lake.committed_batches() == {"b1-0011"}  # another chunk's batch is untouched
     assert list((lake.root / "sources").glob("b1-0011.parquet")) and not list((lake.root / "sources").glob("b1-0001*"))
 
 
@@ -246,7 +270,9 @@ class _ElsewhereClient:
 def test_a_worker_that_cannot_see_the_home_is_a_clear_error(tmp_path):
     lake = tmp_path / "home" / "lake"
     lake.mkdir(parents=True)
-    with pytest.raises(ClusterError, match=r"1 of 1 Dask workers.*every worker sees.*10\.0\.0\.9.*does not see the lake"):
+    with pytest.raises(
+        ClusterError, match=r"1 of 1 Dask workers.*every worker sees.*10\.0\.0\.9.*does not see the lake"
+    ):
         DaskExecutor(client=_ElsewhereClient(tmp_path / "elsewhere")).check(lake, tmp_path / "home" / "quarantine")
     assert not list(lake.iterdir()), "the probe was left behind"
     probe = lake / ".xxgk-probe-t"
@@ -261,7 +287,7 @@ def test_an_unreachable_scheduler_is_a_clear_error(monkeypatch):
 
     monkeypatch.setattr(ingest.executors, "CONNECT_SECONDS", 2)
     with pytest.raises(ClusterError, match=r"cannot use the Dask scheduler at tcp://127\.0\.0\.1:1"):
-        DaskExecutor("tcp://127.0.0.1:1").client
+        _ = DaskExecutor("tcp://127.0.0.1:1").client  # the client connects on first use
 
 
 def test_scheduler_needs_the_dask_executor(tmp_path):
@@ -269,8 +295,21 @@ def test_scheduler_needs_the_dask_executor(tmp_path):
         executor_for("local", "tcp://127.0.0.1:8786")
     with executor_for("local") as ex:
         assert ex is None
-    proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "ingest", str(tmp_path), "--home", str(tmp_path / "h"),
-                           "--scheduler", "tcp://127.0.0.1:1"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "warehouse.cli",
+            "ingest",
+            str(tmp_path),
+            "--home",
+            str(tmp_path / "h"),
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "xxgk: error: --scheduler names a Dask scheduler" in proc.stderr
     from warehouse.cli import parser
 
@@ -288,12 +327,18 @@ def _marts(home) -> dict[str, list[tuple]]:
     try:
         out = {}
         for name in mart_names():
-            cols = [c for (c,) in con.execute("select column_name from information_schema.columns where table_name = ? "
-                                              "order by ordinal_position", [name]).fetchall()]
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
+                    [name],
+                ).fetchall()
+            ]
             keep = [c for c in cols if not (c.endswith("_at") or c.endswith("batch_id") or c.startswith("built"))]
             assert keep, name
-            out[name] = sorted(con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in keep)} from {name}").fetchall(),
-                               key=repr)
+            out[name] = sorted(
+                con.execute(f"select {', '.join(chr(34) + c + chr(34) for c in keep)} from {name}").fetchall(), key=repr
+            )
         return out
     finally:
         con.close()
@@ -308,8 +353,21 @@ def test_real_reports_give_the_same_marts_on_dask(cluster, shared_corpus, tmp_pa
     homes = {"pool": Home.resolve(tmp_path / "pool"), "dask": Home.resolve(tmp_path / "dask")}
     for name, home in homes.items():
         opts = ["--executor", "dask", "--scheduler", lc.scheduler_address] if name == "dask" else []
-        proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "ingest", str(shared_corpus / "raw"),
-                               "--home", str(home.root), "--quiet", *opts], capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "warehouse.cli",
+                "ingest",
+                str(shared_corpus / "raw"),
+                "--home",
+                str(home.root),
+                "--quiet",
+                *opts,
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
         build(home)
     pool, dask = _marts(homes["pool"]), _marts(homes["dask"])

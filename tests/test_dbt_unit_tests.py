@@ -3,6 +3,7 @@
 `xxgk build` leaves them out (they test model logic, not data), so they run here, once, on a copy
 of a built warehouse.
 """
+
 import json
 import shutil
 
@@ -28,14 +29,16 @@ def test_reconciliation_macro_agrees_with_ingest(synthetic_home, tmp_path):
     from helpers import db
 
     home = synthetic_home["home"]
-    copy = tmp_path / home.db.name      # same file name: the compiled SQL names the warehouse's catalog
+    copy = tmp_path / home.db.name  # same file name: the compiled SQL names the warehouse's catalog
     shutil.copyfile(home.db, copy)
-    sql = ("with cells as (select report_id, agency_id, report_year, table_id, layout, row_key, col_key, "
-           "coalesce(value, 0) as v, value is null and not is_blank as unreadable, is_blank "
-           "from {{ ref('int_cells_current') }}) select * from ({{ reconciliation_checks('cells', 'report') }})")
+    sql = (
+        "with cells as (select report_id, agency_id, report_year, table_id, layout, row_key, col_key, "
+        "coalesce(value, 0) as v, value is null and not is_blank as unreadable, is_blank "
+        "from {{ ref('int_cells_current') }}) select * from ({{ reconciliation_checks('cells', 'report') }})"
+    )
     proc = run_dbt(["compile", "--inline", sql, "--output", "json"], home, copy)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    compiled = json.loads(proc.stdout[proc.stdout.index("{"):])["compiled"]
+    compiled = json.loads(proc.stdout[proc.stdout.index("{") :])["compiled"]
     with db(home) as con:
         made = dict(con.execute(f"select rule_id, count(*) from ({compiled}) group by all").fetchall())
         broken = con.execute(f"""select report_id, rule_id, row_key, col_key, expected, actual from ({compiled})
@@ -43,6 +46,10 @@ def test_reconciliation_macro_agrees_with_ingest(synthetic_home, tmp_path):
         found = con.execute("""select report_id, rule_id, row_key, col_key, expected, actual from stg_findings
                                where rule_id in (select rule_id from reconciliation_rules where span = 'report')
                                  and report_id in (select report_id from int_cells_current) order by all""").fetchall()
-    assert set(made) == {"t3_received_equals_handled_plus_carried", "t3_total_equals_sum_of_results",
-                         "t3_total_column_equals_sum", "t4_total_equals_sum"}
+    assert set(made) == {
+        "t3_received_equals_handled_plus_carried",
+        "t3_total_equals_sum_of_results",
+        "t3_total_column_equals_sum",
+        "t4_total_equals_sum",
+    }
     assert broken and broken == found

@@ -2,6 +2,7 @@
 
 The check installs the `duckdb` 1.x Python package from PyPI into a throwaway environment with uv
 (cached after the first run) and reads every mart through it, read-only."""
+
 import json
 import shutil
 import subprocess
@@ -26,8 +27,11 @@ def duckdb1_python(tmp_path_factory):
         pytest.skip("uv is not beside the interpreter; run through `make test`")
     env = tmp_path_factory.mktemp("duckdb1") / "venv"
     made = subprocess.run([str(uv), "venv", "-q", "--python", sys.executable, str(env)], capture_output=True, text=True)
-    inst = subprocess.run([str(uv), "pip", "install", "-q", "--python", str(env / "bin" / "python"), "duckdb>=1.1,<2"],
-                          capture_output=True, text=True)
+    inst = subprocess.run(
+        [str(uv), "pip", "install", "-q", "--python", str(env / "bin" / "python"), "duckdb>=1.1,<2"],
+        capture_output=True,
+        text=True,
+    )
     if made.returncode or inst.returncode:
         pytest.skip(f"could not install duckdb 1.x from PyPI: {(made.stderr + inst.stderr).strip()[-300:]}")
     return env / "bin" / "python"

@@ -1,4 +1,5 @@
 """`xxgk fetch` against a local HTTP server: downloads, conditional requests, and every failure kind."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,14 +7,22 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-from local_server import LocalServer, Site
 
 from ingest.fetch import Fetcher, FetchPolicy, Source, blocked_reason, read_sources, safe_stem
 from ingest.synthetic import generate
+from local_server import LocalServer, Site
 
 # The test server is on 127.0.0.1, so the tests allow private addresses (refused by default).
-FAST = FetchPolicy(timeout_s=0.5, deadline_s=5, max_bytes=100_000, retries=2, backoff_s=0.01, max_redirects=3,
-                   min_interval_s=0.0, allow_private=True)
+FAST = FetchPolicy(
+    timeout_s=0.5,
+    deadline_s=5,
+    max_bytes=100_000,
+    retries=2,
+    backoff_s=0.01,
+    max_redirects=3,
+    min_interval_s=0.0,
+    allow_private=True,
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +52,14 @@ def _src(url, agency="某市教育局", year=2023, fmt=None):
 
 def test_downloads_follow_redirects_and_sniff_content(tmp_path, server, reports):
     site, base = server
-    s = _fetch(tmp_path, [_src(base + "/reports/a.html"), _src(base + "/redirect", "乙局"),
-                          _src(base + "/mislabelled.pdf", "丙局", fmt="pdf")])
+    s = _fetch(
+        tmp_path,
+        [
+            _src(base + "/reports/a.html"),
+            _src(base + "/redirect", "乙局"),
+            _src(base + "/mislabelled.pdf", "丙局", fmt="pdf"),
+        ],
+    )
     assert (s.ok, s.failed) == (3, 0)
     a, redirected, mislabelled = s.rows
     assert a["status"] == 200 and a["format"] == "html" and a["sha256"] == hashlib.sha256(reports[0]).hexdigest()
@@ -64,21 +79,31 @@ def test_every_failure_is_recorded_and_the_rest_go_on(tmp_path, server):
     site.slow_s = 2.0
     paths = ["/missing", "/error", "/slow", "/loop", "/big", "/big-chunked", "/archive", "/to-file"]
     sources = [_src(base + p, f"局{i}") for i, p in enumerate(paths)]
-    sources += [Source("坏行", 2023, "ftp://example.org/x.pdf", problem="only http and https URLs are fetched"),
-                _src(base + "/reports/a.html", "最后一局")]
+    sources += [
+        Source("坏行", 2023, "ftp://example.org/x.pdf", problem="only http and https URLs are fetched"),
+        _src(base + "/reports/a.html", "最后一局"),
+    ]
     s = _fetch(tmp_path, sources)
     codes = {r["url"].removeprefix(base): (r["error"] or "").split(":")[0] for r in s.rows}
-    assert codes == {"/missing": "http_404", "/error": "http_500", "/slow": "timeout", "/loop": "redirect_loop",
-                     "/big": "too_large", "/big-chunked": "too_large", "/archive": "unsupported_content",
-                     "/to-file": "bad_scheme", "ftp://example.org/x.pdf": "bad_source", "/reports/a.html": ""}
+    assert codes == {
+        "/missing": "http_404",
+        "/error": "http_500",
+        "/slow": "timeout",
+        "/loop": "redirect_loop",
+        "/big": "too_large",
+        "/big-chunked": "too_large",
+        "/archive": "unsupported_content",
+        "/to-file": "bad_scheme",
+        "ftp://example.org/x.pdf": "bad_source",
+        "/reports/a.html": "",
+    }
     assert (s.ok, s.failed) == (1, 9)
     by = {r["url"].removeprefix(base): r for r in s.rows}
-    assert by["/missing"]["attempts"] == 1 and by["/missing"]["status"] == 404      # 4xx: no retry
-    assert by["/error"]["attempts"] == 3 and site.hits["/error"] == 3              # 5xx: bounded retries
+    assert by["/missing"]["attempts"] == 1 and by["/missing"]["status"] == 404  # 4xx: no retry
+    assert by["/error"]["attempts"] == 3 and site.hits["/error"] == 3  # 5xx: bounded retries
     assert by["/slow"]["attempts"] == 3
     assert by["/loop"]["attempts"] == 1 and site.hits["/loop"] + site.hits["/loop2"] == 2  # a loop is not retried
-    assert sorted(p.name for p in (tmp_path / "inbox").rglob("*") if p.is_file()) == [
-        f"{safe_stem(sources[-1])}.html"]
+    assert sorted(p.name for p in (tmp_path / "inbox").rglob("*") if p.is_file()) == [f"{safe_stem(sources[-1])}.html"]
 
 
 def test_unchanged_page_costs_one_304(tmp_path, server):
@@ -124,7 +149,7 @@ def test_per_host_rate_limit(tmp_path, server):
 
     policy = FetchPolicy(timeout_s=1, retries=0, min_interval_s=0.3, backoff_s=0.01, allow_private=True)
     _fetch(tmp_path, [_src(base + "/reports/a.html"), _src(base + "/reports/b.html", "乙局")], policy, sleep)
-    assert len(waits) == 1 and 0 < waits[0] <= 0.3       # the second request to the host waited its turn
+    assert len(waits) == 1 and 0 < waits[0] <= 0.3  # the second request to the host waited its turn
 
 
 def test_file_names_cannot_escape_the_inbox(tmp_path, server):
@@ -141,11 +166,17 @@ def test_file_names_cannot_escape_the_inbox(tmp_path, server):
 
 def test_read_sources(tmp_path):
     good = tmp_path / "sources.csv"
-    good.write_text("agency,year,url,format\n甲局,2023,https://x.gov.cn/a.pdf,pdf\n乙局,二〇二三,http://x/b,\n"
-                    "丙局,2023,file:///etc/passwd,\n\n", encoding="utf-8")
+    good.write_text(
+        "agency,year,url,format\n甲局,2023,https://x.gov.cn/a.pdf,pdf\n乙局,二〇二三,http://x/b,\n"
+        "丙局,2023,file:///etc/passwd,\n\n",
+        encoding="utf-8",
+    )
     rows = read_sources(good)
     assert [(r.agency, r.year, r.format_hint, r.problem is None) for r in rows] == [
-        ("甲局", 2023, "pdf", True), ("乙局", None, None, False), ("丙局", 2023, None, False)]
+        ("甲局", 2023, "pdf", True),
+        ("乙局", None, None, False),
+        ("丙局", 2023, None, False),
+    ]
     bad = tmp_path / "bad.csv"
     bad.write_text("name,link\nx,y\n")
     with pytest.raises(ValueError, match="agency, year, url"):
@@ -181,7 +212,7 @@ def test_a_trickling_server_cannot_hold_a_fetch_past_its_deadline(tmp_path, serv
     row = s.rows[0]
     # under load a gap can also trip the socket timeout first; either way the deadline ends the fetch
     assert row["error"].startswith("timeout:") and "1.5 s" in row["error"] and "deadline" in row["error"], row["error"]
-    assert elapsed < 3.0 and row["attempts"] == 1          # no retry once the deadline has passed
+    assert elapsed < 3.0 and row["attempts"] == 1  # no retry once the deadline has passed
     assert not list((tmp_path / "inbox").rglob("*.*"))
 
 
@@ -190,7 +221,7 @@ def test_private_addresses_are_refused_unless_allowed(tmp_path, server):
     strict = FetchPolicy(timeout_s=0.5, retries=0, min_interval_s=0)
     s = _fetch(tmp_path / "a", [_src(base + "/reports/a.html")], strict)
     assert s.rows[0]["error"].startswith("private_address:") and "loopback" in s.rows[0]["error"]
-    assert site.hits.get("/reports/a.html", 0) == 0           # refused before connecting
+    assert site.hits.get("/reports/a.html", 0) == 0  # refused before connecting
     assert _fetch(tmp_path / "b", [_src(base + "/reports/a.html")], FAST).ok == 1
 
 
@@ -199,17 +230,33 @@ def test_a_redirect_to_loopback_is_refused(tmp_path, server):
     site, base = server
     port = int(base.rsplit(":", 1)[1])
     strict = FetchPolicy(timeout_s=0.5, retries=0, min_interval_s=0)
-    fetcher = Fetcher(tmp_path, strict, resolve=lambda host, p: ["127.0.0.1"],
-                      address_check=lambda ip, host: None if host == "public.test" else blocked_reason(ip))
+    fetcher = Fetcher(
+        tmp_path,
+        strict,
+        resolve=lambda host, p: ["127.0.0.1"],
+        address_check=lambda ip, host: None if host == "public.test" else blocked_reason(ip),
+    )
     s = fetcher.fetch_all([_src(f"http://public.test:{port}/to-loopback")])
     row = s.rows[0]
-    assert row["error"] == (f"private_address: 127.0.0.1 resolves to 127.0.0.1, a loopback address "
-                            f"(--allow-private allows it)")
+    assert row["error"] == (
+        "private_address: 127.0.0.1 resolves to 127.0.0.1, a loopback address (--allow-private allows it)"
+    )
     assert site.hits["/to-loopback"] == 1 and site.hits.get("/reports/a.html", 0) == 0
     assert row["final_url"] == f"http://127.0.0.1:{port}/reports/a.html"
-    assert [blocked_reason(ip) for ip in ("10.1.2.3", "169.254.169.254", "::1", "::ffff:192.168.0.1", "100.64.0.1",
-                                          "224.0.0.1", "fe80::1", "93.184.216.34", "2606:4700::1111")] == [
-        "private", "link-local", "loopback", "private", "reserved", "multicast", "link-local", None, None]
+    assert [
+        blocked_reason(ip)
+        for ip in (
+            "10.1.2.3",
+            "169.254.169.254",
+            "::1",
+            "::ffff:192.168.0.1",
+            "100.64.0.1",
+            "224.0.0.1",
+            "fe80::1",
+            "93.184.216.34",
+            "2606:4700::1111",
+        )
+    ] == ["private", "link-local", "loopback", "private", "reserved", "multicast", "link-local", None, None]
 
 
 def test_credentials_and_query_secrets_never_recorded_or_printed(tmp_path, server, capsys):
@@ -220,18 +267,43 @@ def test_credentials_and_query_secrets_never_recorded_or_printed(tmp_path, serve
     signed = base + "/reports/a.html?access_token=acc-777777&X-Amz-Signature=sig-888888&lang=zh"
     failing = base + "/missing?api_key=key-999999"
     sources = tmp_path / "sources.csv"
-    sources.write_text(f"agency,year,url\n甲局,2023,{authed}\n乙局,2023,{signed}\n丙局,2023,{failing}\n", encoding="utf-8")
+    sources.write_text(
+        f"agency,year,url\n甲局,2023,{authed}\n乙局,2023,{signed}\n丙局,2023,{failing}\n", encoding="utf-8"
+    )
     home = tmp_path / "home"
-    code = main(["fetch", "--home", str(home), "--sources", str(sources), "--allow-private", "--retries", "0",
-                 "--min-interval", "0", "--timeout", "1", "--log-file", str(tmp_path / "fetch.log")])
+    code = main(
+        [
+            "fetch",
+            "--home",
+            str(home),
+            "--sources",
+            str(sources),
+            "--allow-private",
+            "--retries",
+            "0",
+            "--min-interval",
+            "0",
+            "--timeout",
+            "1",
+            "--log-file",
+            str(tmp_path / "fetch.log"),
+        ]
+    )
     out = capsys.readouterr()
-    assert code == 4                                           # /missing fails; the basic-auth page was fetched
+    assert code == 4  # /missing fails; the basic-auth page was fetched
     rows = pq.read_table(next((home / "lake" / "fetches").glob("b*.parquet"))).to_pylist()
     assert [r["error"] is None for r in rows] == [True, True, False]
     assert rows[0]["url"] == base.replace("http://", "http://***@") + "/auth?token=***&page=2"
     assert rows[1]["url"].endswith("/reports/a.html?access_token=***&X-Amz-Signature=***&lang=zh")
-    recorded = "\n".join([out.out, out.err, (tmp_path / "fetch.log").read_text(encoding="utf-8"), repr(rows),
-                          (home / ".state" / "fetch_state.json").read_text()])
+    recorded = "\n".join(
+        [
+            out.out,
+            out.err,
+            (tmp_path / "fetch.log").read_text(encoding="utf-8"),
+            repr(rows),
+            (home / ".state" / "fetch_state.json").read_text(),
+        ]
+    )
     assert "/missing?api_key=***" in recorded
     for secret in ("hunter2", "tok-123456", "acc-777777", "sig-888888", "key-999999"):
         assert secret not in recorded, secret
@@ -241,7 +313,7 @@ def test_retry_after_is_honoured_up_to_a_cap(tmp_path, server):
     site, base = server
     waits: list[float] = []
     s = _fetch(tmp_path, [_src(base + "/retry-after")], sleep=waits.append)
-    assert s.ok == 1 and s.rows[0]["attempts"] == 2 and waits == [1.0]      # not the 0.01 s backoff
+    assert s.ok == 1 and s.rows[0]["attempts"] == 2 and waits == [1.0]  # not the 0.01 s backoff
     site.retry_after = "3600"
     capped = _fetch(tmp_path, [_src(base + "/retry-after-long", "乙局")], sleep=waits.append)
     row = capped.rows[0]

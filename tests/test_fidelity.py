@@ -1,4 +1,5 @@
 """Fidelity, measured: every real report with a golden file scores >= 99.5% exact cells and invents nothing."""
+
 import pytest
 
 from helpers import SHARED, golden_files, load_golden
@@ -29,7 +30,9 @@ def test_real_report_fidelity(scores, golden):
     assert s.exact_pct >= MIN_EXACT, render_scores([s], verbose=True)
     assert not s.invented, s.invented
     # the golden agency and year are scored with the cells, and must be right
-    assert not [k for k in s.missing + [w[0] for w in s.wrong] if k.startswith("meta|")], render_scores([s], verbose=True)
+    assert not [k for k in s.missing + [w[0] for w in s.wrong] if k.startswith("meta|")], render_scores(
+        [s], verbose=True
+    )
 
 
 def test_real_reports_equal_their_goldens(scores):
@@ -40,7 +43,9 @@ def test_real_reports_equal_their_goldens(scores):
     assert len(scores) == len(golden_files())
     for s in scores.values():
         assert s.golden_cells > 0
-        assert (s.exact, s.wrong, s.missing, s.invented) == (s.golden_cells, [], [], []), render_scores([s], verbose=True)
+        assert (s.exact, s.wrong, s.missing, s.invented) == (s.golden_cells, [], [], []), render_scores(
+            [s], verbose=True
+        )
 
 
 def test_scorer_counts_wrong_missing_and_invented(tmp_path):
@@ -52,14 +57,20 @@ def test_scorer_counts_wrong_missing_and_invented(tmp_path):
 
     truth = generate(tmp_path / "c", n_agencies=1, years=range(2024, 2025), seed=3, quirk_rates={})[0]
     report = tmp_path / "c" / truth.file
-    gold = {"source": truth.file, "t2": {}, "t3": {}, "t4": {},
-            "agency": truth.agency[-8:], "report_year": truth.year + 1}                 # agency right, year wrong
+    gold = {
+        "source": truth.file,
+        "t2": {},
+        "t3": {},
+        "t4": {},
+        "agency": truth.agency[-8:],
+        "report_year": truth.year + 1,
+    }  # agency right, year wrong
     for key, v in truth.cells.items():
         table, rk, ck = key.split("|")
         gold[table][f"{rk}|{ck}"] = v
-    gold["t3"]["granted|total"] = (gold["t3"]["granted|total"] or 0) + 1        # wrong
-    gold["t3"]["no_such_row|total"] = 1                                           # missing
-    invented_key = next(k for k, v in gold["t3"].items() if v)                    # invented (non-zero, dropped)
+    gold["t3"]["granted|total"] = (gold["t3"]["granted|total"] or 0) + 1  # wrong
+    gold["t3"]["no_such_row|total"] = 1  # missing
+    invented_key = next(k for k, v in gold["t3"].items() if v)  # invented (non-zero, dropped)
     del gold["t3"][invented_key]
     gdir = tmp_path / "golden"
     gdir.mkdir()
@@ -71,13 +82,16 @@ def test_scorer_counts_wrong_missing_and_invented(tmp_path):
     assert s.exact == s.golden_cells - 3
 
 
-@pytest.mark.parametrize("expected,got,ok", [
-    ("洪泽区人民政府", ("淮安市洪泽区人民政府", None), True),                  # golden inside the name read
-    ("淮安市洪泽区人民政府", ("洪泽区人民政府", None), True),                  # name read inside the golden
-    ("上海市科学技术委员会", ("上海市科委", "上海市科学技术委员会"), True),     # by the canonical name
-    ("洪泽区人民政府", ("淮安市人民政府", "淮安市人民政府"), False),
-    ("洪泽区人民政府", (None, None), False),
-])
+@pytest.mark.parametrize(
+    "expected,got,ok",
+    [
+        ("洪泽区人民政府", ("淮安市洪泽区人民政府", None), True),  # golden inside the name read
+        ("淮安市洪泽区人民政府", ("洪泽区人民政府", None), True),  # name read inside the golden
+        ("上海市科学技术委员会", ("上海市科委", "上海市科学技术委员会"), True),  # by the canonical name
+        ("洪泽区人民政府", ("淮安市人民政府", "淮安市人民政府"), False),
+        ("洪泽区人民政府", (None, None), False),
+    ],
+)
 def test_agency_matches(expected, got, ok):
     from warehouse.score import agency_matches
 

@@ -1,4 +1,5 @@
 """The HTML reader's one-pass serialisation gives the blocks of an element-by-element walk."""
+
 from __future__ import annotations
 
 import lxml.etree as etree
@@ -34,7 +35,6 @@ def test_serialised_blocks_equal_the_walk(page):
 
 def test_generated_and_real_pages(tmp_path):
     from helpers import SHARED
-
     from ingest.synthetic import generate
 
     generate(tmp_path, n_agencies=2, years=[2020, 2024], seed=4, formats=("html",))

@@ -1,4 +1,5 @@
 """The xxgk CLI: ingest quarantines unreadable files and carries on; sql output; one-line errors; inspect."""
+
 import json
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def mixed_home(tmp_path_factory):
 
 def test_ingest_quarantines_with_reasons_and_carries_on(mixed_home):
     proc = mixed_home["ingest"]
-    assert proc.returncode == 4, proc.stderr          # partial: files were quarantined (as `refresh` exits)
+    assert proc.returncode == 4, proc.stderr  # partial: files were quarantined (as `refresh` exits)
     out = proc.stdout
     assert "files in: 7" in out and "reports: 4" in out and "quarantined: 3" in out
     assert "scanned.pdf: no_text_layer" in out
@@ -55,7 +56,19 @@ def test_build_and_sql_formats(mixed_home, capsys):
     assert any(line.endswith("] agency_year") for line in counter)
     assert main(["sql", "select count(*) as n from dim_report", "--home", home, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == [{"n": 4}]
-    assert main(["sql", "select report_year, count(*) n from dim_report group by 1 order by 1", "--home", home, "--format", "csv"]) == 0
+    assert (
+        main(
+            [
+                "sql",
+                "select report_year, count(*) n from dim_report group by 1 order by 1",
+                "--home",
+                home,
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.splitlines() == ["report_year,n", "2023,2", "2024,2"]
     assert main(["sql", "select count(*) n from stg_rejects", "--home", home]) == 0
     assert capsys.readouterr().out.split()[-1] == "3"
@@ -85,7 +98,7 @@ def test_demo_refuses_a_home_with_real_reports(tmp_path, shared_corpus):
     ingest_paths([shared_corpus / "raw" / "2024_taian_xzspfwj.txt"], tmp_path)
     proc = _xxgk("demo", "--home", str(tmp_path), "--agencies", "2", "--years", "2024-2024")
     assert proc.returncode == 2 and "real reports" in proc.stderr
-    assert any((tmp_path / "lake" / "reports").rglob("b*.parquet"))      # nothing deleted
+    assert any((tmp_path / "lake" / "reports").rglob("b*.parquet"))  # nothing deleted
 
 
 def test_ingest_progress_advances_per_file_before_its_chunk_is_written(mixed_home, tmp_path):
@@ -96,7 +109,7 @@ def test_ingest_progress_advances_per_file_before_its_chunk_is_written(mixed_hom
     home = tmp_path / "home"
     steps = []
 
-    def written():   # batch files of the lake's sources table (an empty lake holds a placeholder file)
+    def written():  # batch files of the lake's sources table (an empty lake holds a placeholder file)
         return [p for p in (home / "lake" / "sources").rglob("*.parquet") if p.name != "_empty.parquet"]
 
     def progress(n):
@@ -104,8 +117,8 @@ def test_ingest_progress_advances_per_file_before_its_chunk_is_written(mixed_hom
 
     s = ingest_paths([mixed_home["root"] / "corpus" / "reports"], home, workers=1, progress=progress)
     assert s.files_in == 7 and [n for n, _ in steps] == [1] * 7
-    assert all(written == 0 for _, written in steps)            # nothing of the chunk was in the lake yet
-    assert written()                                             # ... and it is now
+    assert all(written == 0 for _, written in steps)  # nothing of the chunk was in the lake yet
+    assert written()  # ... and it is now
 
 
 def test_node_counter_overwrites_one_line_on_a_terminal():

@@ -1,4 +1,5 @@
 """`xxgk inspect` prints the verdict and findings `xxgk ingest` writes: both run one parse (ingest.pipeline.Trace)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -32,7 +33,7 @@ def _inspected(path) -> tuple[tuple[str, str | None], list[tuple[str, str, str]]
     lines = out.getvalue().splitlines()
     verdict = next(ln.split()[1] for ln in lines if ln.startswith("verdict   "))
     reason = next((ln.split()[1].rstrip(":") for ln in lines if ln.startswith("QUARANTINED  ")), None)
-    tail = lines[next(i for i, ln in enumerate(lines) if ln.startswith("verdict   ")):]
+    tail = lines[next(i for i, ln in enumerate(lines) if ln.startswith("verdict   ")) :]
     findings = sorted((m["severity"], m["rule"], m["where"] or "") for ln in tail if (m := FINDING.match(ln)))
     return (verdict, reason), findings
 
@@ -41,12 +42,16 @@ def _ingested(home, name: str) -> tuple[tuple[str, str | None], list[tuple[str, 
     """(status, quarantine reason) and the findings (severity, rule, where) `xxgk ingest` wrote to the lake."""
     reports = [r for r in pq.read_table(home / "lake" / "reports").to_pylist() if r["source_path"].endswith("/" + name)]
     if not reports:
-        (rej,) = [r for r in pq.read_table(home / "lake" / "rejects").to_pylist() if r["source_path"].endswith("/" + name)]
+        (rej,) = [
+            r for r in pq.read_table(home / "lake" / "rejects").to_pylist() if r["source_path"].endswith("/" + name)
+        ]
         return ("quarantined", rej["reason_code"]), []
     (report,) = reports
     rows = [f for f in pq.read_table(home / "lake" / "findings").to_pylist() if f["report_id"] == report["report_id"]]
     return (report["status"], None), sorted(
-        (f["severity"], f["rule_id"], "/".join(x for x in (f["table_id"], f["row_key"], f["col_key"]) if x)) for f in rows)
+        (f["severity"], f["rule_id"], "/".join(x for x in (f["table_id"], f["row_key"], f["col_key"]) if x))
+        for f in rows
+    )
 
 
 def test_inspect_and_ingest_agree_on_verdicts_and_findings(tmp_path):

@@ -3,6 +3,7 @@
 The wheel is built from this checkout and installed with uv (its cache; versions pinned by uv.lock), then
 ingest, build and sql run from a folder outside the checkout, so nothing can be read from the checkout.
 """
+
 import os
 import shutil
 import subprocess
@@ -35,8 +36,9 @@ def installed(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("install")
     _run([UV, "build", "--wheel", "--out-dir", tmp / "dist", ROOT], cwd=tmp)
     (wheel,) = (tmp / "dist").glob("xxgk-*.whl")
-    pins = _run([UV, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--project", ROOT],
-                cwd=tmp).stdout
+    pins = _run(
+        [UV, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "--project", ROOT], cwd=tmp
+    ).stdout
     (tmp / "pins.txt").write_text(pins)
     _run([UV, "venv", "--quiet", "--python", request.param, tmp / "venv"], cwd=tmp)
     python = tmp / "venv" / "bin" / "python"
@@ -53,15 +55,23 @@ def test_the_wheel_carries_the_project_files(installed):
     import zipfile
 
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    for required in ("warehouse/_project/dbt_project.yml", "warehouse/_project/profiles.yml",
-                     "warehouse/_project/seeds/template_keys.csv", "warehouse/_project/macros/lake.sql",
-                     "warehouse/_project/tests/dbt/fixtures/key_harmonisation.csv", "warehouse/serve.py",
-                     "ingest/project.py"):
+    for required in (
+        "warehouse/_project/dbt_project.yml",
+        "warehouse/_project/profiles.yml",
+        "warehouse/_project/seeds/template_keys.csv",
+        "warehouse/_project/macros/lake.sql",
+        "warehouse/_project/tests/dbt/fixtures/key_harmonisation.csv",
+        "warehouse/serve.py",
+        "ingest/project.py",
+    ):
         assert required in names, required
     for folder in ("seeds", "models", "macros", "notebooks"):
         shipped = {n.split("_project/", 1)[1] for n in names if n.startswith(f"warehouse/_project/{folder}/")}
-        in_checkout = {str(p.relative_to(ROOT)) for p in (ROOT / folder).rglob("*")
-                       if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
+        in_checkout = {
+            str(p.relative_to(ROOT))
+            for p in (ROOT / folder).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts
+        }
         assert shipped == in_checkout, folder
 
 
@@ -70,8 +80,15 @@ def test_installed_xxgk_ingests_builds_and_queries_outside_the_checkout(installe
     work.mkdir()
     generate(work / "corpus", n_agencies=1, years=range(2023, 2025), seed=11)
     xxgk, env = installed["bin"] / "xxgk", _env()
-    where = _run([installed["python"], "-c", "import ingest.project as p, warehouse; print(p.PROJECT_ROOT); "
-                  "print(warehouse.__file__)"], cwd=work, env=env).stdout.split()
+    where = _run(
+        [
+            installed["python"],
+            "-c",
+            "import ingest.project as p, warehouse; print(p.PROJECT_ROOT); print(warehouse.__file__)",
+        ],
+        cwd=work,
+        env=env,
+    ).stdout.split()
     assert all(not Path(w).is_relative_to(ROOT) for w in where), where
     assert where[0].endswith("warehouse/_project")
     assert _run([xxgk, "--version"], cwd=work, env=env).stdout.strip().endswith("0.1.0")
@@ -79,8 +96,11 @@ def test_installed_xxgk_ingests_builds_and_queries_outside_the_checkout(installe
     out = _run([xxgk, "ingest", "corpus/reports", "--home", "h", "--quiet"], cwd=work, env=env).stdout
     assert "reports: 2 (parsed 2" in out and "quarantined: 0" in out, out
     _run([xxgk, "build", "--home", "h"], cwd=work, env=env)
-    out = _run([xxgk, "sql", "select count(*) as n, min(report_year) as y from dim_report", "--home", "h",
-                "--format", "csv"], cwd=work, env=env).stdout
+    out = _run(
+        [xxgk, "sql", "select count(*) as n, min(report_year) as y from dim_report", "--home", "h", "--format", "csv"],
+        cwd=work,
+        env=env,
+    ).stdout
     assert out.splitlines() == ["n,y", "2,2023"]
-    assert not (work / "target").exists() and not (work / "logs").exists()   # dbt writes inside the home only
+    assert not (work / "target").exists() and not (work / "logs").exists()  # dbt writes inside the home only
     shutil.rmtree(work / "h")

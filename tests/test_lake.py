@@ -1,4 +1,5 @@
 """The lake: uncommitted batches swept, small files compacted without losing or doubling a row."""
+
 import json
 
 import duckdb
@@ -9,18 +10,21 @@ from ingest.synthetic import generate
 
 
 def _count(lake_root, table):
-    return duckdb.connect().execute(
-        f"select count(*) from read_parquet('{lake_root}/{table}/*/*.parquet', hive_partitioning = true)").fetchone()[0]
+    return (
+        duckdb.connect()
+        .execute(f"select count(*) from read_parquet('{lake_root}/{table}/*/*.parquet', hive_partitioning = true)")
+        .fetchone()[0]
+    )
 
 
 def test_many_small_ingests_are_compacted(tmp_path):
     truth = generate(tmp_path / "c", n_agencies=10, years=range(2024, 2025), seed=2, quirk_rates={})
     home = tmp_path / "home"
-    for rep in truth:                                    # ten ingests of one file each
+    for rep in truth:  # ten ingests of one file each
         ingest_paths([tmp_path / "c" / rep.file], home)
     lake = home / "lake"
     files = [p for p in (lake / "cells" / "report_year=2024").glob("*.parquet")]
-    assert len(files) < 8                                # merged after the eighth
+    assert len(files) < 8  # merged after the eighth
     assert _count(lake, "cells") == sum(len(r.cells) for r in truth)
     assert _count(lake, "reports") == len(truth)
     markers = [json.loads(p.read_text()) for p in (lake / "_batches").glob("*-compact.json")]
@@ -43,12 +47,15 @@ def test_killed_compaction_is_finished_by_the_next_writer(tmp_path):
     # put the replaced files back, as if the writer died before deleting them
     import shutil
 
-    marker = next(m for m in (home / "lake" / "_batches").glob("*-compact.json")
-                  if "cells/" in json.loads(m.read_text())["files"][0])
+    marker = next(
+        m
+        for m in (home / "lake" / "_batches").glob("*-compact.json")
+        if "cells/" in json.loads(m.read_text())["files"][0]
+    )
     replaced = json.loads(marker.read_text())["supersedes"]
     for rel, _p in zip(sorted(replaced), old):
         shutil.copyfile(new[0], home / "lake" / rel)
-    assert _count(home / "lake", "cells") > n            # doubled while the leftovers exist
+    assert _count(home / "lake", "cells") > n  # doubled while the leftovers exist
     lake.init()
     assert _count(home / "lake", "cells") == n
 
@@ -76,8 +83,8 @@ def test_compaction_leaves_a_big_file_out_of_a_few_tiny_ones(tmp_path):
 
     big, *tiny = files(100_000, *[100] * 8)
     assert sorted(merge_candidates([big, *tiny], min_files=8, small_bytes=10**6)) == sorted(tiny)
-    assert merge_candidates([big, *tiny[:7]], min_files=8, small_bytes=10**6) == []     # 7 tiny: wait for more
+    assert merge_candidates([big, *tiny[:7]], min_files=8, small_bytes=10**6) == []  # 7 tiny: wait for more
     same = files(1000, 1100)
-    assert len(merge_candidates(same, min_files=2, small_bytes=10**6)) == 2             # alike sizes merge
+    assert len(merge_candidates(same, min_files=2, small_bytes=10**6)) == 2  # alike sizes merge
     huge = files(10**7, 10**7)
-    assert merge_candidates(huge, min_files=2, small_bytes=10**6) == []                 # past small_bytes
+    assert merge_candidates(huge, min_files=2, small_bytes=10**6) == []  # past small_bytes

@@ -8,6 +8,7 @@
 * Every real report beside the checkout is ingested into a lake and its cells must equal its golden
   file exactly (``test_fidelity.test_real_reports_equal_their_goldens``, on the lake scored there).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,13 +16,17 @@ import os
 from pathlib import Path
 
 import pytest
-from parse_digest import canonical, digest
 
 from ingest.pipeline import parse_report
+from parse_digest import canonical, digest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "parse_digests.json"
-GEN = {"n_agencies": 3, "years": [2020, 2021, 2022, 2023, 2024], "seed": 16,
-       "formats": ["text", "markdown", "html", "docx", "pdf"]}
+GEN = {
+    "n_agencies": 3,
+    "years": [2020, 2021, 2022, 2023, 2024],
+    "seed": 16,
+    "formats": ["text", "markdown", "html", "docx", "pdf"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +46,9 @@ def test_generated_corpus_has_every_format(generated):
 def test_generated_digests(generated):
     got = {name: digest(parse_report(data, name)) for name, data in generated.items()}
     if os.environ.get("XXGK_WRITE_DIGESTS") == "1":
-        FIXTURE.write_text(json.dumps({"generator": GEN, "digests": got}, indent=1, ensure_ascii=False) + "\n",
-                           encoding="utf-8")
+        FIXTURE.write_text(
+            json.dumps({"generator": GEN, "digests": got}, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     recorded = json.loads(FIXTURE.read_text(encoding="utf-8"))
     assert recorded["generator"] == GEN, "the fixture was recorded for another generated corpus"
     assert set(got) == set(recorded["digests"])
@@ -55,7 +61,7 @@ def test_digest_sees_one_changed_cell(generated):
     name, data = next((n, d) for n, d in generated.items() if n.endswith(".html"))
     p = parse_report(data, name)
     before = digest(p)
-    assert digest(parse_report(data, "elsewhere/" + name)) == before       # the path is run-specific
+    assert digest(parse_report(data, "elsewhere/" + name)) == before  # the path is run-specific
     values = p.cell_columns["value"]
     i = next(k for k, v in enumerate(values) if v is not None)
     values[i] = values[i] + 1
@@ -65,4 +71,3 @@ def test_digest_sees_one_changed_cell(generated):
     p.findings.append({"rule_id": "x"})
     assert digest(p) != before
     assert canonical(p)["report"], "the report row is part of the digest"
-

@@ -1,5 +1,6 @@
 """The region finder: tables located by content wherever they stand, columns of table 三 by its header,
 copies of table 三 compared, and how each table was found shown by ``xxgk inspect``."""
+
 from __future__ import annotations
 
 from ingest.layout import map_document
@@ -11,11 +12,24 @@ from ingest.template import select
 
 T3_ROWS = select("2021", "t3", "row")
 T3_COLS = [c.key for c in select("2021", "t3", "column")]
-NARRATIVE = ["某市某某局2024年政府信息公开工作年度报告", "本报告中所列数据的统计期限自2024年1月1日起至2024年12月31日止。",
-             "一、总体情况", "2024年，本局认真落实政务公开要求。", "二、主动公开政府信息情况", "本年主动公开信息120条。",
-             "三、收到和处理政府信息公开申请情况", "本年新收申请若干件。", "四、政府信息公开行政复议、行政诉讼情况", "未发生行政复议。",
-             "五、存在的主要问题及改进情况", "公开质量仍需提高。", "六、其他需要报告的事项", "本机关未收取信息处理费。",
-             "某市某某局", "2025年1月20日"]
+NARRATIVE = [
+    "某市某某局2024年政府信息公开工作年度报告",
+    "本报告中所列数据的统计期限自2024年1月1日起至2024年12月31日止。",
+    "一、总体情况",
+    "2024年，本局认真落实政务公开要求。",
+    "二、主动公开政府信息情况",
+    "本年主动公开信息120条。",
+    "三、收到和处理政府信息公开申请情况",
+    "本年新收申请若干件。",
+    "四、政府信息公开行政复议、行政诉讼情况",
+    "未发生行政复议。",
+    "五、存在的主要问题及改进情况",
+    "公开质量仍需提高。",
+    "六、其他需要报告的事项",
+    "本机关未收取信息处理费。",
+    "某市某某局",
+    "2025年1月20日",
+]
 
 
 def _v(i: int, j: int) -> int:
@@ -23,11 +37,20 @@ def _v(i: int, j: int) -> int:
 
 
 def t2_lines() -> list[str]:
-    return ["第二十条第（一）项", "信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数", "规章 | 1 | 2 | 3", "行政规范性文件 | 4 | 5 | 6",
-            "第二十条第（五）项", "信息内容 | 本年处理决定数量", "行政许可 | 700"]
+    return [
+        "第二十条第（一）项",
+        "信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数",
+        "规章 | 1 | 2 | 3",
+        "行政规范性文件 | 4 | 5 | 6",
+        "第二十条第（五）项",
+        "信息内容 | 本年处理决定数量",
+        "行政许可 | 700",
+    ]
 
 
-def t3_lines(value=_v, header=("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"), width=7) -> list[str]:
+def t3_lines(
+    value=_v, header=("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"), width=7
+) -> list[str]:
     out = ["申请人情况", " | ".join(header)]
     for i, k in enumerate(T3_ROWS):
         out.append(" | ".join([k.label_zh] + [str(value(i, j)) for j in range(width)]))
@@ -35,7 +58,11 @@ def t3_lines(value=_v, header=("自然人", "商业企业", "科研机构", "社
 
 
 def t4_lines() -> list[str]:
-    return ["行政复议 | 行政诉讼", "结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计", " | ".join(str(100 + i) for i in range(15))]
+    return [
+        "行政复议 | 行政诉讼",
+        "结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计",
+        " | ".join(str(100 + i) for i in range(15)),
+    ]
 
 
 def _map(lines: list[str]):
@@ -60,8 +87,16 @@ def test_tables_after_the_signature_in_any_order_are_found_by_content():
 
 
 def test_tables_under_their_headings_are_found_by_heading():
-    lines = NARRATIVE[:4] + ["二、主动公开政府信息情况"] + t2_lines() + ["三、收到和处理政府信息公开申请情况"] + t3_lines() \
-        + ["四、政府信息公开行政复议、行政诉讼情况"] + t4_lines() + NARRATIVE[10:]
+    lines = (
+        NARRATIVE[:4]
+        + ["二、主动公开政府信息情况"]
+        + t2_lines()
+        + ["三、收到和处理政府信息公开申请情况"]
+        + t3_lines()
+        + ["四、政府信息公开行政复议、行政诉讼情况"]
+        + t4_lines()
+        + NARRATIVE[10:]
+    )
     _, m, _, cells = _map(lines)
     assert m.located == {"t2": "heading", "t3": "heading", "t4": "heading"}
     assert len([c for c in cells if c[0] == "t3"]) == 25 * 7
@@ -69,20 +104,31 @@ def test_tables_under_their_headings_are_found_by_heading():
 
 def test_heading_repeated_as_a_table_title_is_one_report():
     """Narrative headings printed again as the first rows of tables in an appendix are not a second report."""
-    lines = NARRATIVE + ["二、主动公开政府信息情况"] + t2_lines() + ["三、收到和处理政府信息公开申请情况"] + t3_lines() \
-        + ["四、政府信息公开行政复议、行政诉讼情况"] + t4_lines()
+    lines = (
+        NARRATIVE
+        + ["二、主动公开政府信息情况"]
+        + t2_lines()
+        + ["三、收到和处理政府信息公开申请情况"]
+        + t3_lines()
+        + ["四、政府信息公开行政复议、行政诉讼情况"]
+        + t4_lines()
+    )
     parsed = parse_report("\n".join(lines).encode(), "r.txt")
     assert parsed.reject is None
     assert len([c for c in parsed.cells if c["table_id"] == "t3"]) == 25 * 7
 
 
 def test_conflicting_copies_of_table_three_are_an_error():
-    other = lambda i, j: _v(i, j) + (1 if (i, j) == (3, 0) else 0)   # noqa: E731
+    other = lambda i, j: _v(i, j) + (1 if (i, j) == (3, 0) else 0)  # noqa: E731
     _, m, _, cells = _map(NARRATIVE[:8] + t3_lines() + ["附表"] + t3_lines(other))
-    assert cells[("t3", T3_ROWS[3].key, "natural_person")].parsed.value == _v(3, 0)     # the first copy is read
+    assert cells[("t3", T3_ROWS[3].key, "natural_person")].parsed.value == _v(3, 0)  # the first copy is read
     findings, _, _ = evaluate(m)
     conflict = [f for f in findings if f.rule_id == "t3_conflicting_copies"]
-    assert len(conflict) == 1 and conflict[0].severity == "error" and "partially_granted/natural_person" in conflict[0].message
+    assert (
+        len(conflict) == 1
+        and conflict[0].severity == "error"
+        and "partially_granted/natural_person" in conflict[0].message
+    )
     parsed = parse_report("\n".join(NARRATIVE + t3_lines() + ["附表"] + t3_lines(other)).encode(), "r.txt")
     assert parsed.status == "parsed_with_findings"
     assert any(f["rule_id"] == "t3_conflicting_copies" and f["severity"] == "error" for f in parsed.findings)
@@ -97,11 +143,17 @@ def test_identical_copies_are_noted_not_an_error():
 
 def _html_t3(header: list[str], value) -> bytes:
     """Table 三 as an HTML grid with the given leaf column headers (under 申请人情况)."""
-    rows = [f'<tr><td rowspan="2">项目</td><td colspan="{len(header)}">申请人情况</td></tr>',
-            "<tr>" + "".join(f"<td>{h}</td>" for h in header) + "</tr>"]
+    rows = [
+        f'<tr><td rowspan="2">项目</td><td colspan="{len(header)}">申请人情况</td></tr>',
+        "<tr>" + "".join(f"<td>{h}</td>" for h in header) + "</tr>",
+    ]
     for i, k in enumerate(T3_ROWS):
-        rows.append(f"<tr><td>{k.label_zh}</td>" + "".join(f"<td>{value(i, j)}</td>" for j in range(len(header))) + "</tr>")
-    return ("<html><body><p>三、收到和处理政府信息公开申请情况</p><table>" + "".join(rows) + "</table></body></html>").encode()
+        rows.append(
+            f"<tr><td>{k.label_zh}</td>" + "".join(f"<td>{value(i, j)}</td>" for j in range(len(header))) + "</tr>"
+        )
+    return (
+        "<html><body><p>三、收到和处理政府信息公开申请情况</p><table>" + "".join(rows) + "</table></body></html>"
+    ).encode()
 
 
 def test_extra_column_of_table_three_matched_by_header():

@@ -1,4 +1,5 @@
 """Markdown from PDF converters: split labels, broken headers, split tables, generic headers, footers."""
+
 from ingest.layout import map_document
 from ingest.readers import read
 from ingest.template import select
@@ -7,14 +8,24 @@ ROWS = select("2021", "t3", "row")
 
 
 def _md_t3(row_text) -> str:
-    lines = ["三、收到和处理政府信息公开申请情况", "| 数据1 | 数据2 | 数据3 | 数据4 | 数据5 | 数据6 |", "|---|---|---|---|---|---|",
-             "| 自然人 | 商业企/业 | 科研机/构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |"]
+    lines = [
+        "三、收到和处理政府信息公开申请情况",
+        "| 数据1 | 数据2 | 数据3 | 数据4 | 数据5 | 数据6 |",
+        "|---|---|---|---|---|---|",
+        "| 自然人 | 商业企/业 | 科研机/构 | 社会公益组织 | 法律服务机构 | 其他 | 总计 |",
+    ]
     for i, k in enumerate(ROWS):
-        if i == 12:   # the table breaks, a page footer and a heading sit between the halves
+        if i == 12:  # the table breaks, a page footer and a heading sit between the halves
             lines += ["", "— 5 —", "## 表三：收到和处理政府信息公开申请情况", "| a | b |", "|---|---|"]
         lines.append(row_text(i, k))
-    lines += ["", "四、政府信息公开行政复议、行政诉讼情况", "| 维持 | 纠正 | 结果 | 审结 | 总计 | 总计 |", "|---|---|---|---|---|---|",
-              "| " + " | ".join(str(i) for i in range(15)) + " |", "| — 6 — |"]
+    lines += [
+        "",
+        "四、政府信息公开行政复议、行政诉讼情况",
+        "| 维持 | 纠正 | 结果 | 审结 | 总计 | 总计 |",
+        "|---|---|---|---|---|---|",
+        "| " + " | ".join(str(i) for i in range(15)) + " |",
+        "| — 6 — |",
+    ]
     return "\n".join(lines)
 
 

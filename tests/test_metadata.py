@@ -1,4 +1,5 @@
 """Metadata: agency, year and date from title, signature, opening sentence, page header."""
+
 from datetime import date
 
 import pytest
@@ -12,9 +13,16 @@ def _meta(text: str, fmt="text"):
 
 
 def test_title_with_agency_first_and_signature_date():
-    m = _meta("淮安市洪泽区人民政府\n2024 年政府信息公开工作年度报告\n"
-              "报告中所列数据统计期限自 2024 年 1 月 1 日起至 2024 年 12 月 31 日止。\n正文\n淮安市洪泽区人民政府\n2025年2月3日\n")
-    assert (m.agency_name, m.report_year, m.published_on, m.published_source) == ("淮安市洪泽区人民政府", 2024, date(2025, 2, 3), "signature")
+    m = _meta(
+        "淮安市洪泽区人民政府\n2024 年政府信息公开工作年度报告\n"
+        "报告中所列数据统计期限自 2024 年 1 月 1 日起至 2024 年 12 月 31 日止。\n正文\n淮安市洪泽区人民政府\n2025年2月3日\n"
+    )
+    assert (m.agency_name, m.report_year, m.published_on, m.published_source) == (
+        "淮安市洪泽区人民政府",
+        2024,
+        date(2025, 2, 3),
+        "signature",
+    )
 
 
 def test_title_with_year_first_split_over_lines():
@@ -33,19 +41,24 @@ def test_agency_from_signature_when_no_title():
 
 
 def test_page_header_date_fallback():
-    html = ("<html><body><table><tr><td>公开日期</td><td>2024-01-17</td></tr></table>"
-            "<h1>沭阳县发展和改革局2023年政府信息公开年度报告</h1></body></html>")
+    html = (
+        "<html><body><table><tr><td>公开日期</td><td>2024-01-17</td></tr></table>"
+        "<h1>沭阳县发展和改革局2023年政府信息公开年度报告</h1></body></html>"
+    )
     m = _meta(html, "html")
     assert (m.published_on, m.published_source) == (date(2024, 1, 17), "page_header")
 
 
-@pytest.mark.parametrize("sentence,amount,cases", [
-    ("2024年度,本单位无政府信息公开信息处理费产生。", 0.0, 0),
-    ("全年收取政府信息公开信息处理费 3940 元。", 3940.0, None),
-    ("全年收取政府信息公开信息处理费 0 元。", 0.0, 0),
-    ("本年度共收取信息处理费2件，金额共计120元。", 120.0, 2),
-    ("2025 年度本机关未收取信息公开处理费。", 0.0, 0),
-])
+@pytest.mark.parametrize(
+    "sentence,amount,cases",
+    [
+        ("2024年度,本单位无政府信息公开信息处理费产生。", 0.0, 0),
+        ("全年收取政府信息公开信息处理费 3940 元。", 3940.0, None),
+        ("全年收取政府信息公开信息处理费 0 元。", 0.0, 0),
+        ("本年度共收取信息处理费2件，金额共计120元。", 120.0, 2),
+        ("2025 年度本机关未收取信息公开处理费。", 0.0, 0),
+    ],
+)
 def test_info_processing_fee(sentence, amount, cases):
     got = info_processing_fee(read(f"六、其他需要报告的事项\n{sentence}\n".encode(), "text"))
     assert got[:2] == (amount, cases)
@@ -53,17 +66,22 @@ def test_info_processing_fee(sentence, amount, cases):
 
 # -- agency and year wherever the report states them; candidates validated ---------------------------
 
+
 def test_sentence_fragment_is_never_an_agency():
-    m = _meta("2024年，在省政府办公厅的指导下，我办认真落实政府信息公开工作。\n一、总体情况\n本机关全年主动公开信息120条。\n")
+    m = _meta(
+        "2024年，在省政府办公厅的指导下，我办认真落实政府信息公开工作。\n一、总体情况\n本机关全年主动公开信息120条。\n"
+    )
     assert m.agency_name is None and m.agency_source is None
     assert ("agency_unknown", "warn") in [(r, s) for r, s, _ in m.notes]
     assert (m.report_year, m.year_source) == (2024, "opening_sentence")
 
 
 def test_agency_from_the_body_sentence_it_opens():
-    m = _meta("一、总体情况\n（一）主动公开\n全年主动公开信息1200条。其中政策文件80条。解读材料30条。\n"
-              "2024年，平潭综合实验区坚持以习近平新时代中国特色社会主义思想为指导，深入贯彻落实《条例》。\n"
-              "平潭综合实验区持续推进政务公开标准化规范化。\n")
+    m = _meta(
+        "一、总体情况\n（一）主动公开\n全年主动公开信息1200条。其中政策文件80条。解读材料30条。\n"
+        "2024年，平潭综合实验区坚持以习近平新时代中国特色社会主义思想为指导，深入贯彻落实《条例》。\n"
+        "平潭综合实验区持续推进政务公开标准化规范化。\n"
+    )
     assert (m.agency_name, m.agency_source) == ("平潭综合实验区", "body")
     assert (m.report_year, m.year_source) == (2024, "body")
 
@@ -106,6 +124,7 @@ def test_title_agency_with_a_prefix_is_trimmed_to_a_valid_name():
 
 # -- the shared real reports with their title, signature or opening taken away --------------------------
 
+
 def _real_docs():
     from helpers import SHARED, golden_files, load_golden
     from ingest.readers import sniff
@@ -123,7 +142,11 @@ def _variants(doc):
 
     from ingest.model import Document, Paragraph, Table
 
-    body = [b for b in doc.blocks if not (isinstance(b, Paragraph) and re.search(r"年度?报告|年报", b.text) and len(b.text) < 80)]
+    body = [
+        b
+        for b in doc.blocks
+        if not (isinstance(b, Paragraph) and re.search(r"年度?报告|年报", b.text) and len(b.text) < 80)
+    ]
     paras = [b for b in body if isinstance(b, Paragraph)]
     tables = [b for b in body if isinstance(b, Table)]
     opening, text = [], ""
@@ -132,8 +155,11 @@ def _variants(doc):
         text += p.text
         if "。" in text and len(text) > 40:
             break
-    return {"no_title": Document(body, doc.format), "opening_only": Document(opening + tables, doc.format),
-            "signature_only": Document(tables + paras[-3:], doc.format)}
+    return {
+        "no_title": Document(body, doc.format),
+        "opening_only": Document(opening + tables, doc.format),
+        "signature_only": Document(tables + paras[-3:], doc.format),
+    }
 
 
 def test_real_reports_without_title_keep_agency_and_year(shared_corpus):
@@ -162,25 +188,29 @@ def test_real_reports_without_title_keep_agency_and_year(shared_corpus):
 
 
 def test_inspect_shows_where_metadata_came_from(tmp_path):
+    from fixtures.reports import good_report
     from warehouse.inspect import inspect_file
 
-    from fixtures.reports import good_report
-
-    lines = [line for line in good_report("text", 2024, seed=41).splitlines()
-             if "年度报告" not in line and "统计期限" not in line and not line.strip().startswith(("2025年", "20"))]
+    lines = [
+        line
+        for line in good_report("text", 2024, seed=41).splitlines()
+        if "年度报告" not in line and "统计期限" not in line and not line.strip().startswith(("2025年", "20"))
+    ]
     body = "\n".join(["本报告由沐阳县人民政府办公室根据《条例》编制。全年工作情况如下。"] + lines[1:])
     f = tmp_path / "fragment.txt"
     f.write_text(body, encoding="utf-8")
     out = inspect_file(f)
-    assert "agency    沐阳县人民政府办公室 (from opening_sentence); canonical 沭阳县人民政府办公室; region 江苏省/宿迁市/沭阳县" in out
+    assert (
+        "agency    沐阳县人民政府办公室 (from opening_sentence); canonical 沭阳县人民政府办公室; region 江苏省/宿迁市/沭阳县"
+        in out
+    )
     assert "[info] agency_lookalike:" in out
     assert "year      " in out and "(from " in out and "parser    0." in out
 
 
 def test_pipeline_records_metadata_findings():
-    from ingest.pipeline import parse_report
-
     from fixtures.reports import good_report
+    from ingest.pipeline import parse_report
 
     text = good_report("text", 2024, seed=42)
     lines = text.splitlines()

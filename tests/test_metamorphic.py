@@ -5,17 +5,19 @@ reports (with their truth), each transform of ``transforms.TRANSFORMS`` re-prese
 (another format, the tables elsewhere, footers inside tables …); the result is parsed as a new file and
 must give 100% of the golden cells and invent none. The table of results is printed at the end of the run.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pytest
-from helpers import SHARED, cell_score, golden_files, load_golden
-from transforms import TRANSFORMS
 
+from helpers import SHARED, cell_score, golden_files, load_golden
 from ingest.pipeline import parse_report
 from ingest.readers import read, sniff
+from transforms import TRANSFORMS
+
 
 def _real() -> list[str]:
     return [g.stem for g in golden_files() if (SHARED / load_golden(g)["source"]).exists()]
@@ -40,7 +42,7 @@ def _synthetic(root: str) -> dict[str, tuple[bytes, str, dict]]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _source(report: str, root: str):
     """(document, golden) of a report, read once."""
     if report.startswith("synthetic-"):
@@ -66,7 +68,9 @@ def test_transform_keeps_every_cell(transform, report, synth_root, record_proper
     parsed = parse_report(data, name)
     if parsed.reject:
         record_property("metamorphic", (transform, report, parsed.reject["reason_code"]))
-        pytest.fail(f"{transform} of {report} was quarantined: {parsed.reject['reason_code']}: {parsed.reject['message']}")
+        pytest.fail(
+            f"{transform} of {report} was quarantined: {parsed.reject['reason_code']}: {parsed.reject['message']}"
+        )
     exact, total, problems = cell_score(parsed, gold)
     invented = sum(p.startswith("invented") for p in problems)
     record_property("metamorphic", (transform, report, f"{exact}/{total}" + (f" +{invented}inv" if invented else "")))

@@ -1,5 +1,6 @@
 """Notebooks: committed without outputs, run top to bottom against a small generated home into HTML
 and PNG, and chart Chinese text with a font that has every glyph."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from helpers import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = ["01_trends", "02_agencies", "03_appeals_and_fees", "04_data_quality"]
-YEARS = range(2020, 2022)   # both layouts
-N_AGENCIES = 64             # enough for the percentile bands, more than the coverage grid's labelled rows
+YEARS = range(2020, 2022)  # both layouts
+N_AGENCIES = 64  # enough for the percentile bands, more than the coverage grid's labelled rows
 
 
 def _cells(path: Path) -> list[dict]:
@@ -37,7 +39,9 @@ def nb_home(tmp_path_factory):
     from warehouse.home import Home
 
     root = tmp_path_factory.mktemp("notebooks")
-    generate(root / "corpus", n_agencies=N_AGENCIES, years=YEARS, seed=5, quirk_rates={**DEFAULT_QUIRK_RATES, "renamed": 0})
+    generate(
+        root / "corpus", n_agencies=N_AGENCIES, years=YEARS, seed=5, quirk_rates={**DEFAULT_QUIRK_RATES, "renamed": 0}
+    )
     home = Home.resolve(root / "home")
     ingest_paths([root / "corpus" / "reports"], home.root, workers=2)
     build(home)
@@ -52,6 +56,7 @@ def rendered(nb_home):
 
 
 # --- as committed ---------------------------------------------------------------------------------
+
 
 def test_the_four_notebooks_are_there():
     assert sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")) == EXPECTED
@@ -73,10 +78,11 @@ def test_every_chart_states_its_question_and_what_it_shows(name):
     assert charts, f"{name} saves no chart"
     for i in charts:
         question = next(_source(c) for c in reversed(cells[:i]) if c["cell_type"] == "markdown")
-        answer = next((_source(c) for c in cells[i + 1:] if c["cell_type"] == "markdown"), "")
+        answer = next((_source(c) for c in cells[i + 1 :] if c["cell_type"] == "markdown"), "")
         assert "**Question.**" in question or "**Question.**" in _source(cells[0])
-        assert "**What the chart" in answer and "**How far the data supports it.**" in answer, \
+        assert "**What the chart" in answer and "**How far the data supports it.**" in answer, (
             f"{name}: the chart of cell {i} is not followed by what it shows and how far the data supports it"
+        )
 
 
 def test_exposures_name_each_notebook_and_the_marts_it_reads():
@@ -95,6 +101,7 @@ def test_exposures_name_each_notebook_and_the_marts_it_reads():
 
 
 # --- executed against a generated home ------------------------------------------------------------
+
 
 def test_every_notebook_runs_top_to_bottom(rendered):
     assert [r.notebook.stem for r in rendered] == EXPECTED
@@ -130,11 +137,14 @@ def test_no_glyph_is_missing_in_any_chart(rendered):
 
 def test_synthetic_data_is_called_out(rendered):
     for r in rendered:
-        shown = "".join(o.get("data", {}).get("text/markdown", "") for c in r.executed.cells for o in c.get("outputs", []))
+        shown = "".join(
+            o.get("data", {}).get("text/markdown", "") for c in r.executed.cells for o in c.get("outputs", [])
+        )
         assert "SYNTHETIC DATA" in shown and f"{N_AGENCIES} agencies" in shown
 
 
 # --- the helper -----------------------------------------------------------------------------------
+
 
 def test_sql_is_read_only_and_short_lived(nb_home, monkeypatch):
     import duckdb
@@ -171,7 +181,7 @@ def test_wilson_interval():
     lo, hi = wilson([0, 5, 3], [10, 10, 0])
     assert lo[0] == pytest.approx(0, abs=1e-12) and hi[0] == pytest.approx(0.2775, abs=1e-4)
     assert (lo[1], hi[1]) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))
-    assert lo[2] != lo[2] and hi[2] != hi[2]   # NaN: no trials
+    assert lo[2] != lo[2] and hi[2] != hi[2]  # NaN: no trials
 
 
 def test_layout_change_is_marked_only_inside_the_years_drawn():
@@ -192,6 +202,7 @@ def test_layout_change_is_marked_only_inside_the_years_drawn():
 
 # --- Chinese text in charts -----------------------------------------------------------------------
 
+
 def _chinese_text() -> str:
     """Every non-ASCII character the notebooks and helper print, and every division name in the seeds."""
     parts = [(ROOT / "warehouse" / "notebook.py").read_text(encoding="utf-8")]
@@ -204,7 +215,7 @@ def test_cjk_font_has_every_character_used():
     from warehouse import notebook as nb
 
     text = _chinese_text()
-    assert len(text) > 1000   # the division names alone use over a thousand distinct characters
+    assert len(text) > 1000  # the division names alone use over a thousand distinct characters
     assert nb.cjk_font_path().name == "NotoSansCJKsc-Regular.otf"
     assert nb.missing_glyphs(text) == set()
 
@@ -258,8 +269,12 @@ def test_a_failing_cell_fails_the_run(nb_home, tmp_path):
 
     from warehouse.nbrun import render_all
 
-    nb = new_notebook(cells=[new_code_cell("import os; print(os.environ['XXGK_HOME'])"),
-                             new_code_cell("raise ValueError('broken cell')")])
+    nb = new_notebook(
+        cells=[
+            new_code_cell("import os; print(os.environ['XXGK_HOME'])"),
+            new_code_cell("raise ValueError('broken cell')"),
+        ]
+    )
     nbformat.write(nb, tmp_path / "09_broken.ipynb")
     [result] = render_all(nb_home, notebooks_dir=tmp_path, progress=lambda msg: None)
     assert "broken cell" in result.error
@@ -276,11 +291,14 @@ def test_strip_clears_outputs(rendered, tmp_path):
     nbformat.write(rendered[0].executed, path)
     assert any(c.get("outputs") for c in _cells(path))
     assert strip(path) is True
-    assert all(c.get("outputs") == [] and c.get("execution_count") is None for c in _cells(path) if c["cell_type"] == "code")
+    assert all(
+        c.get("outputs") == [] and c.get("execution_count") is None for c in _cells(path) if c["cell_type"] == "code"
+    )
     assert strip(path) is False
 
 
 # --- honest charts: what each figure drew (the JSON beside its PNG) ------------------------------------
+
 
 def _figures(home) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (home.root / "reports").glob("*.json")}
@@ -411,5 +429,5 @@ def test_labels_never_overlap_and_the_rest_are_counted():
     assert labels["left_out"] and "独立 alone" not in labels["left_out"]
     boxes = [t.get_window_extent() for t in ax.texts]
     assert len(boxes) == labels["placed"]
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     plt.close(fig)

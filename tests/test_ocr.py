@@ -3,6 +3,7 @@
 Every rendered scan and its parse is cached for the module: OCR is the
 slowest thing the suite does.
 """
+
 from __future__ import annotations
 
 import io
@@ -11,13 +12,14 @@ import json
 import pytest
 
 pytest.importorskip("cv2", reason="opencv-python-headless not installed: `make setup` installs the dev group")
-pytest.importorskip("rapidocr_onnxruntime", reason="rapidocr-onnxruntime not installed: `make setup` installs the dev group")
+pytest.importorskip(
+    "rapidocr_onnxruntime", reason="rapidocr-onnxruntime not installed: `make setup` installs the dev group"
+)
 
 from helpers import SHARED, golden_files, load_golden  # noqa: E402
-from scans import compare, degrade, render_pages, scanned_pdf, png  # noqa: E402
-
 from ingest.model import Document, Paragraph, Table  # noqa: E402
 from ingest.pipeline import parse_report  # noqa: E402
+from scans import compare, degrade, png, render_pages, scanned_pdf  # noqa: E402
 
 # Scans of the real PDFs: 200 dpi tilted, noisy, JPEG'd pages must keep this share of golden cells exact.
 # Targets: 99% (200 dpi, tilted, noisy) and 100% (300 dpi clean). Achieved so far, 200 dpi noisy: >= 99%,
@@ -86,7 +88,9 @@ def test_generated_report_scanned_no_wrong_number_12_pct_read_target_99_not_reac
     """A generated PDF report, scanned (tilted, noisy, JPEG'd, greyscale, with a red seal), reads back its own truth."""
     from ingest.synthetic import generate
 
-    truth = generate(tmp_path / "c", n_agencies=1, years=range(2024, 2025), seed=21, formats=("pdf",), quirk_rates={})[0]
+    truth = generate(tmp_path / "c", n_agencies=1, years=range(2024, 2025), seed=21, formats=("pdf",), quirk_rates={})[
+        0
+    ]
     raw = (tmp_path / "c" / truth.file).read_bytes()
     pages = [degrade(pg, seed=i, seal=True, grey=True) for i, pg in enumerate(render_pages(raw, 200))]
     from scans import image_pdf
@@ -105,6 +109,7 @@ def test_generated_report_scanned_no_wrong_number_12_pct_read_target_99_not_reac
 
 # ---------------------------------------------------------------- image files, mixed PDFs, the CLI
 
+
 @pytest.fixture(scope="module")
 def table_page(shared_corpus):
     """The page image (200 dpi, tilted, noisy, with a red seal) of a real PDF that holds table 三's start."""
@@ -113,7 +118,11 @@ def table_page(shared_corpus):
     golden = _pdf_goldens()[0] if _pdf_goldens() else pytest.skip("no PDF in ../shared/corpus")
     raw = (SHARED / load_golden(golden)["source"]).read_bytes()
     with pdfplumber.open(io.BytesIO(raw)) as pdf:
-        pno = next(i for i, pg in enumerate(pdf.pages) if "本年新收政府信息公开申请数量" in (pg.extract_text() or "").replace(" ", ""))
+        pno = next(
+            i
+            for i, pg in enumerate(pdf.pages)
+            if "本年新收政府信息公开申请数量" in (pg.extract_text() or "").replace(" ", "")
+        )
     page = degrade(render_pages(raw, 200)[pno], seed=3, seal=True)
     return raw, pno, page
 
@@ -188,7 +197,7 @@ def test_image_pdf_png_and_mixed_pdf_through_the_cli(table_page, tmp_path):
     cells = pq.read_table(home / "lake" / "cells").to_pylist()
     mixed = [c for c in cells if c["report_id"] == by_name["mixed.pdf"]["report_id"]]
     assert any(c["ocr_confidence"] is not None for c in mixed) and any(c["ocr_confidence"] is None for c in mixed)
-    if "scan.png" in by_name:   # a single page holds no report year: it may be quarantined for that, not for OCR
+    if "scan.png" in by_name:  # a single page holds no report year: it may be quarantined for that, not for OCR
         assert by_name["scan.png"]["source_format"] == "image"
     else:
         rejects = pq.read_table(home / "lake" / "rejects").to_pylist()
@@ -220,17 +229,22 @@ def test_low_confidence_digit_becomes_null_with_a_finding(table_page, monkeypatc
     for c in low:
         assert c["value"] is None and c["is_blank"] is False and c["raw_text"] == hit["text"]
     named = [f for f in p.findings if f["rule_id"] == "ocr_low_confidence"]
-    assert {(f["table_id"], f["row_key"], f["col_key"]) for f in named} == {(c["table_id"], c["row_key"], c["col_key"]) for c in low}
+    assert {(f["table_id"], f["row_key"], f["col_key"]) for f in named} == {
+        (c["table_id"], c["row_key"], c["col_key"]) for c in low
+    }
     assert all(hit["text"] in f["message"] and "0.42" in f["message"] for f in named)
 
 
 # ---------------------------------------------------------------- honesty rules without the engine
 
+
 def _synthetic_doc(tmp_path):
     from ingest.readers import read, sniff
     from ingest.synthetic import generate
 
-    truth = generate(tmp_path / "c", n_agencies=1, years=range(2024, 2025), seed=5, formats=("html",), quirk_rates={})[0]
+    truth = generate(tmp_path / "c", n_agencies=1, years=range(2024, 2025), seed=5, formats=("html",), quirk_rates={})[
+        0
+    ]
     data = (tmp_path / "c" / truth.file).read_bytes()
     return read(data, sniff(data, truth.file)), truth
 
@@ -251,16 +265,22 @@ def test_single_digit_conflict_is_unreadable_not_corrected(tmp_path):
     doc, truth = _synthetic_doc(tmp_path)
     _as_ocr(doc, 0.95)
     mapping, _ = map_document(doc, 2024)
-    target = next(c for c in mapping.cells if c.table_id == "t3" and c.row_key == "granted" and c.col_key == "natural_person")
+    target = next(
+        c for c in mapping.cells if c.table_id == "t3" and c.row_key == "granted" and c.col_key == "natural_person"
+    )
     printed = target.parsed.value
     assert printed and printed >= 10
-    wrong = printed + 10 if str(int(printed))[-2] != "9" else printed - 10      # one digit changed
+    wrong = printed + 10 if str(int(printed))[-2] != "9" else printed - 10  # one digit changed
     from dataclasses import replace
 
     target.parsed = replace(target.parsed, value=wrong, raw_text=f"{wrong:g}")
     confs, findings = review(mapping, doc)
     assert target.parsed.value is None and not target.parsed.is_blank
-    (f,) = [f for f in findings if f.rule_id == "ocr_digit_conflict" and f.row_key == "granted" and f.col_key == "natural_person"]
+    (f,) = [
+        f
+        for f in findings
+        if f.rule_id == "ocr_digit_conflict" and f.row_key == "granted" and f.col_key == "natural_person"
+    ]
     assert f.actual == wrong and f"{wrong:g}" in f.message and "0.95" in f.message
     # confident cells elsewhere are untouched
     others = [c for c in mapping.cells if c is not target and c.parsed.value is None and not c.parsed.is_blank]

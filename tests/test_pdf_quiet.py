@@ -1,10 +1,10 @@
 """pdfminer's per-token debug calls are skipped while a PDF is read, unless debug logging is on."""
+
 from __future__ import annotations
 
 import logging
 
 from fixtures_build import report_pdf
-
 from ingest.readers import pdf as pdf_reader
 
 
@@ -23,12 +23,12 @@ def test_debug_calls_skipped_and_restored():
     log = logging.getLogger("pdfminer.psparser")
     real = logging.Logger.debug
     try:
-        logging.Logger.debug = lambda self, *a, **k: calls.append(self.name)      # counts the calls that get through
+        logging.Logger.debug = lambda self, *a, **k: calls.append(self.name)  # counts the calls that get through
         doc = pdf_reader.read_pdf(data)
         assert doc.tables
         assert not [n for n in calls if n.startswith(("pdfminer", "pdfplumber"))]
         assert "debug" not in log.__dict__, "the logger is left as it was"
-        pdf_reader._read_pdf(data)                           # without the guard the calls happen
+        pdf_reader._read_pdf(data)  # without the guard the calls happen
         assert [n for n in calls if n.startswith("pdfminer")]
     finally:
         logging.Logger.debug = real

@@ -7,6 +7,7 @@ in the other dialects without an unsupported construct.
 A home is portable: the warehouse names no absolute path, so a moved home works without a rebuild
 and a copied one reads its own lake (warehouse/home.py), also under a path with a quote in it.
 """
+
 import os
 import re
 import shutil
@@ -20,8 +21,11 @@ DIALECTS = ("trino", "spark")
 # The one documented DuckDB-only piece: staging reads the Parquet lake of committed batches with
 # read_parquet(...) (macros/lake.sql). On another engine the lake tables are external tables, so the macro
 # would emit a table name instead.
-_READ_PARQUET = re.compile(r"\(select \* exclude \(filename\)\s+from read_parquet\('lake/(\w+)/.*?"
-                           r"from glob\('lake/_batches/\*\.json'\)\)\)", re.S)
+_READ_PARQUET = re.compile(
+    r"\(select \* exclude \(filename\)\s+from read_parquet\('lake/(\w+)/.*?"
+    r"from glob\('lake/_batches/\*\.json'\)\)\)",
+    re.S,
+)
 
 
 def as_external_tables(sql: str) -> str:
@@ -86,10 +90,14 @@ def _objects(home) -> list[str]:
     from warehouse.home import connect_db
 
     with connect_db(home) as con:
-        return [r[0] for r in con.execute(
-            "select table_name from duckdb_tables() where not internal and schema_name = 'main' "
-            "union all select view_name from duckdb_views() where not internal and schema_name = 'main' "
-            "order by 1").fetchall()]
+        return [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where not internal and schema_name = 'main' "
+                "union all select view_name from duckdb_views() where not internal and schema_name = 'main' "
+                "order by 1"
+            ).fetchall()
+        ]
 
 
 def _counts(home) -> dict[str, int]:
@@ -114,12 +122,14 @@ def test_moved_and_copied_homes_read_their_own_lake(quoted_home, tmp_path, capsy
     from warehouse.home import Home
 
     before = _counts(quoted_home)
-    assert {"stg_cells", "stg_reports", "meta_fetches", "meta_refresh_runs", "fct_cells_history", "agency_year"} <= set(before)
+    assert {"stg_cells", "stg_reports", "meta_fetches", "meta_refresh_runs", "fct_cells_history", "agency_year"} <= set(
+        before
+    )
     assert before["stg_cells"] > 0 and before["stg_reports"] == 4
 
     moved = Home.resolve(tmp_path / "moved 'again'" / "home")
     moved.root.parent.mkdir()
-    shutil.copytree(quoted_home.root, tmp_path / "original")          # the fixture's home stays for other tests
+    shutil.copytree(quoted_home.root, tmp_path / "original")  # the fixture's home stays for other tests
     os.rename(tmp_path / "original", moved.root)
     assert _counts(moved) == before
     assert main(["check", "--home", str(moved.root)]) == 0
@@ -127,12 +137,13 @@ def test_moved_and_copied_homes_read_their_own_lake(quoted_home, tmp_path, capsy
 
     copy = Home.resolve(tmp_path / "copy")
     shutil.copytree(moved.root, copy.root)
-    shutil.rmtree(moved.root / "lake" / "refresh_runs")              # the copy must not read the moved home's lake
+    shutil.rmtree(moved.root / "lake" / "refresh_runs")  # the copy must not read the moved home's lake
     Lake(copy.lake).write_batch({"refresh_runs": [{"run_id": "r-copy", "status": "ok"}]})
     after = _counts(copy)
     assert after["meta_refresh_runs"] == before["meta_refresh_runs"] + 1
     assert {k: v for k, v in after.items() if k != "meta_refresh_runs"} == {
-        k: v for k, v in before.items() if k != "meta_refresh_runs"}
+        k: v for k, v in before.items() if k != "meta_refresh_runs"
+    }
 
 
 def test_views_show_only_committed_batches(quoted_home, tmp_path):
@@ -149,9 +160,9 @@ def test_views_show_only_committed_batches(quoted_home, tmp_path):
     batch = lake.write_batch({"refresh_runs": [{"run_id": "r-orphan", "status": "ok"}]})
     reports = next(p for p in home.lake.glob("reports/report_year=*/b*.parquet"))
     cells = next(reports.parent.parent.parent.glob(f"cells/{reports.parent.name}/b*.parquet"))
-    for src in (reports, cells):                                     # same rows, as a batch never committed
+    for src in (reports, cells):  # same rows, as a batch never committed
         shutil.copyfile(src, src.with_name("b20990101T000000-deadbeef.parquet"))
-    (home.lake / "_batches" / f"{batch}.json").unlink()              # and a batch whose marker is gone
+    (home.lake / "_batches" / f"{batch}.json").unlink()  # and a batch whose marker is gone
     assert pq.read_table(reports).num_rows > 0
     assert _counts(home) == before
 
@@ -163,12 +174,26 @@ def test_meta_fetches_redacts_secrets_recorded_before_fetch_did(quoted_home, tmp
 
     home = Home.resolve(tmp_path / "home")
     shutil.copytree(quoted_home.root, home.root)
-    Lake(home.lake).write_batch({"fetches": [{
-        "url": "https://user:pw-4444@x.gov.cn/r.pdf?token=tok-5555&page=2",
-        "final_url": "https://x.gov.cn/r.pdf?sig=sig-6666", "error": "http_404: not at https://x.gov.cn/?key=key-7777"}]})
+    Lake(home.lake).write_batch(
+        {
+            "fetches": [
+                {
+                    "url": "https://user:pw-4444@x.gov.cn/r.pdf?token=tok-5555&page=2",
+                    "final_url": "https://x.gov.cn/r.pdf?sig=sig-6666",
+                    "error": "http_404: not at https://x.gov.cn/?key=key-7777",
+                }
+            ]
+        }
+    )
     rows = query(home, "select url, final_url, error, error_code from meta_fetches")[1]
-    assert rows == [("https://***@x.gov.cn/r.pdf?token=***&page=2", "https://x.gov.cn/r.pdf?sig=***",
-                     "http_404: not at https://x.gov.cn/?key=***", "http_404")]
+    assert rows == [
+        (
+            "https://***@x.gov.cn/r.pdf?token=***&page=2",
+            "https://x.gov.cn/r.pdf?sig=***",
+            "http_404: not at https://x.gov.cn/?key=***",
+            "http_404",
+        )
+    ]
 
 
 @pytest.mark.parametrize("command", [["build"], ["refresh"], ["check"], ["docs"], ["sql", "select 1"]])
@@ -180,8 +205,8 @@ def test_no_command_creates_a_home_it_was_not_given(tmp_path, monkeypatch, capsy
     monkeypatch.delenv("XXGK_HOME", raising=False)
     assert main(command) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and str(tmp_path / "data") in err      # no xxgk home / no warehouse at it
+    assert err.count("\n") == 1 and str(tmp_path / "data") in err  # no xxgk home / no warehouse at it
     assert not (tmp_path / "data").exists()
-    if command != ["refresh"]:                       # a named home is created by ingest, fetch and refresh only
+    if command != ["refresh"]:  # a named home is created by ingest, fetch and refresh only
         assert main([command[0], "--home", str(tmp_path / "typo"), *command[1:]]) == 2
         assert not (tmp_path / "typo").exists()

@@ -1,19 +1,22 @@
 """Property-based tests: the number normaliser and the text and HTML readers never let an exception escape,
 and every input ends as a report or a reject."""
+
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fixtures.reports import good_report
 from ingest.numbers import is_number_word, is_value_like, parse_cell
 from ingest.pipeline import parse_report
-
-from fixtures.reports import good_report
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # text that looks like report cells: digits, separators, CJK numerals, units, brackets, dashes, spaces
-CELLISH = st.text(alphabet=st.sampled_from(list("0123456789０１２３,.，．-—+ 　\xa0元万件()（）其中含修订十二三无/／abc")), max_size=24)
+CELLISH = st.text(
+    alphabet=st.sampled_from(list("0123456789０１２３,.，．-—+ 　\xa0元万件()（）其中含修订十二三无/／abc")),
+    max_size=24,
+)
 
 
 @FAST
@@ -31,7 +34,7 @@ def test_parse_cell_never_raises_and_is_one_of_three_things(raw):
 
 
 @FAST
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_parse_cell_reads_integers_exactly(n):
     assert parse_cell(str(n)).value == n
     assert parse_cell(f"{n:,}").value == n
@@ -70,7 +73,11 @@ def test_damaged_text_report_ends_as_report_or_reject(data):
     b = data.draw(st.integers(a, min(n, a + 600)))
     noise = data.draw(st.text(alphabet=st.sampled_from(list("|0123456789 \n一二三、（）总计-—/无")), max_size=60))
     how = data.draw(st.sampled_from(["cut", "repeat", "splice"]))
-    damaged = {"cut": text[:a] + text[b:], "repeat": text[:b] + text[a:b] + text[b:], "splice": text[:a] + noise + text[b:]}[how]
+    damaged = {
+        "cut": text[:a] + text[b:],
+        "repeat": text[:b] + text[a:b] + text[b:],
+        "splice": text[:a] + noise + text[b:],
+    }[how]
     _is_report_or_reject(parse_report(damaged.encode("utf-8"), "r.txt"))
 
 
@@ -89,7 +96,14 @@ def html_fragments(draw) -> str:
         elif kind == 1:
             parts.append(f"</{tag}>")
         else:
-            parts.append(draw(st.text(alphabet=st.sampled_from(list("0123 自然人总计三、收到和处理政府信息公开申请情况&<>;")), max_size=20)))
+            parts.append(
+                draw(
+                    st.text(
+                        alphabet=st.sampled_from(list("0123 自然人总计三、收到和处理政府信息公开申请情况&<>;")),
+                        max_size=20,
+                    )
+                )
+            )
     return "".join(parts)
 
 

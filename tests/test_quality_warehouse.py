@@ -9,6 +9,7 @@ One warehouse is built for the module from generated reports with known breaks:
 * agency D: no 2022 report (a gap);
 * A's 2021 file again under another path; three files to quarantine; one report with a negative count.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,14 @@ from datetime import date, timedelta
 
 import pytest
 
+from fixtures.bad import BY_NAME, write
+from fixtures.reports import republish, t3_shift, t4_set
+from helpers import db
 from ingest.batch import ingest_paths
 from ingest.synthetic import generate
 from warehouse.build import build
 from warehouse.cli import main
 from warehouse.home import Home
-
-from fixtures.bad import BY_NAME, write
-from fixtures.reports import republish, t3_shift, t4_set
-from helpers import db
 
 CARRIED_OVER = "二、上年结转政府信息公开申请数量"
 NEW = "一、本年新收政府信息公开申请数量"
@@ -44,13 +44,15 @@ def q(tmp_path_factory):
     later.mkdir()
 
     text = path(a, 2023).read_text(encoding="utf-8")
-    path(a, 2023).write_text(t3_shift(t3_shift(text, CARRIED_OVER, "natural_person", 2), NEW, "natural_person", -2), encoding="utf-8")
+    path(a, 2023).write_text(
+        t3_shift(t3_shift(text, CARRIED_OVER, "natural_person", 2), NEW, "natural_person", -2), encoding="utf-8"
+    )
 
     original = path(b, 2022).read_text(encoding="utf-8")
     published = date.fromisoformat(by[(b, 2022)].published)
     corrected = republish(original, (published + timedelta(days=30)).isoformat())
     path(b, 2022).write_text(corrected, encoding="utf-8")
-    first = t4_set(original, 4, "9")          # 行政复议 总计 printed as 9, the parts unchanged
+    first = t4_set(original, 4, "9")  # 行政复议 总计 printed as 9, the parts unchanged
     (later / "b_2022_first.txt").write_text(first, encoding="utf-8")
 
     c_text = path(c, 2023).read_text(encoding="utf-8")
@@ -68,10 +70,26 @@ def q(tmp_path_factory):
     s1 = ingest_paths([root / "corpus" / "reports", dup, *bad], home.root)
     s2 = ingest_paths([later], home.root)
     res = build(home)
-    return {"home": home, "a": a, "b": b, "c": c, "d": d, "by": by, "s1": s1, "s2": s2, "build": res, "dup": dup,
-            "a2021": path(a, 2021), "c_value": c_value, "later": later, "bad": bad,
-            "carry": (by[(a, 2022)].cells["t3|carried_forward|natural_person"],
-                      by[(a, 2022)].cells["t3|carried_forward|total"])}
+    return {
+        "home": home,
+        "a": a,
+        "b": b,
+        "c": c,
+        "d": d,
+        "by": by,
+        "s1": s1,
+        "s2": s2,
+        "build": res,
+        "dup": dup,
+        "a2021": path(a, 2021),
+        "c_value": c_value,
+        "later": later,
+        "bad": bad,
+        "carry": (
+            by[(a, 2022)].cells["t3|carried_forward|natural_person"],
+            by[(a, 2022)].cells["t3|carried_forward|total"],
+        ),
+    }
 
 
 def _agency_id(con, name):
@@ -91,15 +109,21 @@ def test_carry_over_break_is_a_warn_finding_and_a_dbt_warning(q):
                               from dq_findings where rule_id = 't3_carried_over_matches_prior_year'
                               order by col_key""").fetchall()
     prior_np, prior_total = q["carry"]
-    assert rows == [(q["a"], 2023, "natural_person", "warn", prior_np, prior_np + 2, "cross_year"),
-                    (q["a"], 2023, "total", "warn", prior_total, prior_total + 2, "cross_year")]
+    assert rows == [
+        (q["a"], 2023, "natural_person", "warn", prior_np, prior_np + 2, "cross_year"),
+        (q["a"], 2023, "total", "warn", prior_total, prior_total + 2, "cross_year"),
+    ]
     assert any(w.startswith("t3_carried_over_matches_prior_year") for w in q["build"].warnings)
 
 
 def test_cross_year_checks_hold_elsewhere(q):
     with db(q["home"]) as con:
-        failed = con.execute("select rule_id, count(*) from dq_cross_year_checks where not passed group by all").fetchall()
-        passed = dict(con.execute("select rule_id, count(*) from dq_cross_year_checks where passed group by all").fetchall())
+        failed = con.execute(
+            "select rule_id, count(*) from dq_cross_year_checks where not passed group by all"
+        ).fetchall()
+        passed = dict(
+            con.execute("select rule_id, count(*) from dq_cross_year_checks where passed group by all").fetchall()
+        )
     assert failed == [("t3_carried_over_matches_prior_year", 2)]
     # the in-force chain of table 二 holds in generated reports: every 2021-layout pair of years was checked
     assert passed["t2_in_force_chain"] > 0 and passed["t3_carried_over_matches_prior_year"] > 0
@@ -107,26 +131,37 @@ def test_cross_year_checks_hold_elsewhere(q):
 
 def test_revision_current_by_published_date_before_ingest_time(q):
     with db(q["home"]) as con:
-        rows = con.execute("""select source_path like '%b_2022_first%', report_version, is_current, n_versions, published_on
+        rows = con.execute(
+            """select source_path like '%b_2022_first%', report_version, is_current, n_versions, published_on
                               from dim_report where agency_name = ? and report_year = 2022 order by report_version""",
-                           [q["b"]]).fetchall()
+            [q["b"]],
+        ).fetchall()
         assert [r[:4] for r in rows] == [(True, 1, False, 2), (False, 2, True, 2)]
         assert rows[0][4] < rows[1][4]
         # the facts hold the corrected version; the history holds both
-        facts = con.execute("""select cases from fct_appeals a join dim_report r using (report_id)
+        facts = con.execute(
+            """select cases from fct_appeals a join dim_report r using (report_id)
                                where r.agency_name = ? and a.report_year = 2022 and proceeding = 'reconsideration'
-                               and result = 'total'""", [q["b"]]).fetchall()
-        history = con.execute("""select report_version, value from fct_cells_history where agency_name = ? and report_year = 2022
+                               and result = 'total'""",
+            [q["b"]],
+        ).fetchall()
+        history = con.execute(
+            """select report_version, value from fct_cells_history where agency_name = ? and report_year = 2022
                                  and table_id = 't4' and row_key = 'reconsideration' and col_key = 'total' order by 1""",
-                              [q["b"]]).fetchall()
+            [q["b"]],
+        ).fetchall()
         true_total = q["by"][(q["b"], 2022)].cells["t4|reconsideration|total"]
         assert facts == [(true_total,)]
         assert history == [(1, 9.0), (2, float(true_total))]
         # the first version's finding stays with it: not in dq_findings, visible in its scorecard
-        in_findings = con.execute("""select count(*) from dq_findings where agency_name = ? and report_year = 2022""",
-                                  [q["b"]]).fetchone()[0]
-        cards = con.execute("""select report_version, is_current, dq_status, n_warn from dq_report_scorecard
-                               where agency_name = ? and report_year = 2022 order by 1""", [q["b"]]).fetchall()
+        in_findings = con.execute(
+            """select count(*) from dq_findings where agency_name = ? and report_year = 2022""", [q["b"]]
+        ).fetchone()[0]
+        cards = con.execute(
+            """select report_version, is_current, dq_status, n_warn from dq_report_scorecard
+                               where agency_name = ? and report_year = 2022 order by 1""",
+            [q["b"]],
+        ).fetchall()
     assert true_total != 9
     assert in_findings == 0
     assert cards == [(1, False, "warn", 1), (2, True, "ok", 0)]
@@ -134,13 +169,21 @@ def test_revision_current_by_published_date_before_ingest_time(q):
 
 def test_revision_with_same_date_current_by_ingest_time(q):
     with db(q["home"]) as con:
-        rows = con.execute("""select source_path like '%c_2023_v2%', report_version, is_current
+        rows = con.execute(
+            """select source_path like '%c_2023_v2%', report_version, is_current
                               from dim_report where agency_name = ? and report_year = 2023 order by report_version""",
-                           [q["c"]]).fetchall()
-        fact = con.execute("""select quantity from fct_disclosures where agency_id = ? and report_year = 2023
-                              and item = 'licensing'""", [_agency_id(con, q["c"])]).fetchone()[0]
-        hist = con.execute("""select report_version, value from fct_cells_history where agency_name = ? and report_year = 2023
-                              and row_key = 'licensing' order by 1""", [q["c"]]).fetchall()
+            [q["c"]],
+        ).fetchall()
+        fact = con.execute(
+            """select quantity from fct_disclosures where agency_id = ? and report_year = 2023
+                              and item = 'licensing'""",
+            [_agency_id(con, q["c"])],
+        ).fetchone()[0]
+        hist = con.execute(
+            """select report_version, value from fct_cells_history where agency_name = ? and report_year = 2023
+                              and row_key = 'licensing' order by 1""",
+            [q["c"]],
+        ).fetchall()
     assert rows == [(False, 1, False), (True, 2, True)]
     assert fact == q["c_value"] + 5
     assert hist == [(1, q["c_value"]), (2, q["c_value"] + 5)]
@@ -148,12 +191,21 @@ def test_revision_with_same_date_current_by_ingest_time(q):
 
 def test_same_content_from_two_paths_is_one_report(q):
     with db(q["home"]) as con:
-        reports = con.execute("""select count(*) from dim_report where agency_name = ? and report_year = 2021""",
-                              [q["a"]]).fetchone()[0]
-        n_paths, paths = con.execute("""select n_paths, source_paths from dq_report_scorecard
-                                        where agency_name = ? and report_year = 2021""", [q["a"]]).fetchone()
-        outcomes = sorted(con.execute("""select outcome from stg_sources s join dim_report r using (source_sha256)
-                                         where r.agency_name = ? and r.report_year = 2021""", [q["a"]]).fetchall())
+        reports = con.execute(
+            """select count(*) from dim_report where agency_name = ? and report_year = 2021""", [q["a"]]
+        ).fetchone()[0]
+        n_paths, paths = con.execute(
+            """select n_paths, source_paths from dq_report_scorecard
+                                        where agency_name = ? and report_year = 2021""",
+            [q["a"]],
+        ).fetchone()
+        outcomes = sorted(
+            con.execute(
+                """select outcome from stg_sources s join dim_report r using (source_sha256)
+                                         where r.agency_name = ? and r.report_year = 2021""",
+                [q["a"]],
+            ).fetchall()
+        )
     assert reports == 1 and n_paths == 2
     assert set(paths.split(" | ")) == {str(q["a2021"].resolve()), str(q["dup"].resolve())}
     assert outcomes == [("duplicate",), ("parsed",)]
@@ -161,9 +213,13 @@ def test_same_content_from_two_paths_is_one_report(q):
 
 def test_agency_scorecard_years_gaps_and_breaks(q):
     with db(q["home"]) as con:
-        rows = {r[0]: r[1:] for r in con.execute(
-            """select agency_name, years_covered, missing_years, carryover_breaks, continuity_breaks, n_revised_years, dq_status
-               from dq_agency_scorecard where is_synthetic""").fetchall()}
+        rows = {
+            r[0]: r[1:]
+            for r in con.execute(
+                """select agency_name, years_covered, missing_years, carryover_breaks, continuity_breaks, n_revised_years, dq_status
+               from dq_agency_scorecard where is_synthetic"""
+            ).fetchall()
+        }
     assert rows[q["a"]] == ("2021,2022,2023", "", 1, 1, 0, "warn")
     assert rows[q["b"]] == ("2021,2022,2023", "", 0, 0, 1, "ok")
     assert rows[q["c"]] == ("2021,2022,2023", "", 0, 0, 1, "ok")
@@ -179,14 +235,16 @@ def test_report_scorecard_counts(q):
                             where is_synthetic and dq_status = 'ok' and is_current""").fetchone()
     ((tables, cells, unreadable, passed, failed, status, errors),) = rows
     assert (tables, cells, unreadable, status, errors) == ("t2,t3,t4", 200, 0, "error", 1)
-    assert failed == 2 and passed > 30        # the -3 breaks its row's 总计 and its column's （七）总计
+    assert failed == 2 and passed > 30  # the -3 breaks its row's 总计 and its column's （七）总计
     # current generated reports: 4 agencies x 3 years - D's 2022 + the negative count = 12; A's 2023 warns, one errs
     assert ok[0] == 10 and ok[1] > 30 and ok[2] == 0
 
 
 def test_rejects_mart(q):
     with db(q["home"]) as con:
-        rows = con.execute("select reason_code, attempts, is_resolved, parser_version, quarantined_path from dq_rejects order by 1").fetchall()
+        rows = con.execute(
+            "select reason_code, attempts, is_resolved, parser_version, quarantined_path from dq_rejects order by 1"
+        ).fetchall()
     assert [r[:3] for r in rows] == [("archive", 1, False), ("empty", 1, False), ("multiple_reports", 1, False)]
     assert all(r[3] and r[4] for r in rows)
 
@@ -195,10 +253,20 @@ def test_check_text_md_json_and_strict_exit(q, capsys):
     home = str(q["home"].root)
     assert main(["check", "--home", home]) == 0
     text = capsys.readouterr().out
-    for needle in ("Counts by status", "Worst reports", "Rules by failure count", "Rejects", "Continuity breaks",
-                   "t3_carried_over_matches_prior_year", "negative_count", "multiple_reports", q["d"], "2022"):
+    for needle in (
+        "Counts by status",
+        "Worst reports",
+        "Rules by failure count",
+        "Rejects",
+        "Continuity breaks",
+        "t3_carried_over_matches_prior_year",
+        "negative_count",
+        "multiple_reports",
+        q["d"],
+        "2022",
+    ):
         assert needle in text, needle
-    assert main(["check", "--home", home, "--strict"]) == 1          # the negative count is an error
+    assert main(["check", "--home", home, "--strict"]) == 1  # the negative count is an error
     capsys.readouterr()
     assert main(["check", "--home", home, "--format", "md"]) == 0
     md = capsys.readouterr().out

@@ -1,4 +1,5 @@
 """The DOCX reader: body order, merged cells, nested tables, quarantine."""
+
 from __future__ import annotations
 
 import io
@@ -6,10 +7,9 @@ import zipfile
 
 import pytest
 
+from fixtures_build import docx_bytes
 from ingest.model import Paragraph, Quarantine, Table
 from ingest.readers import read, sniff
-
-from fixtures_build import docx_bytes
 
 
 def _report(document) -> None:
@@ -20,17 +20,17 @@ def _report(document) -> None:
     for c, text in enumerate(["规章", "1", "0", "11"]):
         t2.cell(1, c).text = text
     t2.cell(2, 0).text = "第二十条第（五）项"
-    t2.cell(2, 0).merge(t2.cell(2, 3))                 # a caption row across the table
+    t2.cell(2, 0).merge(t2.cell(2, 3))  # a caption row across the table
     document.add_paragraph("三、收到和处理政府信息公开申请情况")
     t3 = document.add_table(rows=4, cols=4)
     t3.cell(0, 1).text = "申请人情况"
-    t3.cell(0, 1).merge(t3.cell(0, 3))                 # colspan 3
+    t3.cell(0, 1).merge(t3.cell(0, 3))  # colspan 3
     t3.cell(1, 1).text = "自然人"
     t3.cell(1, 2).text = "商业"
-    t3.cell(1, 2).add_paragraph("企业")                # two paragraphs in one cell
+    t3.cell(1, 2).add_paragraph("企业")  # two paragraphs in one cell
     t3.cell(1, 3).text = "总计"
     t3.cell(2, 0).text = "三、本年度办理结果"
-    t3.cell(2, 0).merge(t3.cell(3, 0))                 # rowspan 2
+    t3.cell(2, 0).merge(t3.cell(3, 0))  # rowspan 2
     for r, vals in ((2, ["5", "0", "5"]), (3, ["1", "—", "1"])):
         for c, v in enumerate(vals, start=1):
             t3.cell(r, c).text = v
@@ -52,7 +52,7 @@ def test_body_order_is_kept(report):
 
 def test_colspan_repeats_text_and_marks_covered(report):
     t2 = report.tables[0]
-    assert t2.rows[2] == ["第二十条第(五)项"] * 4     # the document's text is NFKC: full-width brackets fold
+    assert t2.rows[2] == ["第二十条第(五)项"] * 4  # the document's text is NFKC: full-width brackets fold
     assert t2.covered[2] == [False, True, True, True]
     assert t2.rows[1] == ["规章", "1", "0", "11"]
     assert not any(t2.covered[0]) and not any(t2.covered[1])
@@ -104,7 +104,7 @@ def test_line_breaks_split_body_paragraphs():
         p = document.add_paragraph("第一行")
         p.add_run().add_break()
         p.add_run("第二行")
-        document.add_paragraph("")        # empty paragraphs are dropped
+        document.add_paragraph("")  # empty paragraphs are dropped
 
     doc = read(docx_bytes(build), "docx")
     assert doc.lines() == ["第一行", "第二行"]

@@ -2,14 +2,16 @@
 
 The test files are made here from a generated DOCX and from the real HTML report by LibreOffice itself;
 no binary fixture is committed. Without LibreOffice the conversion tests skip and the quarantine is checked."""
+
 import pytest
 
 from ingest.model import Quarantine
 from ingest.readers import legacy, read, sniff
 from presentations import body_of, cell_mismatches, generated, heading, parse, shared_report, soffice_convert
 
-needs_soffice = pytest.mark.skipif(legacy.soffice() is None,
-                                   reason="LibreOffice not installed: soffice (Debian package libreoffice-writer-nogui)")
+needs_soffice = pytest.mark.skipif(
+    legacy.soffice() is None, reason="LibreOffice not installed: soffice (Debian package libreoffice-writer-nogui)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def shared_doc():
 def test_generated_doc_gives_golden_cells(generated_doc):
     data, gold = generated_doc
     assert data[:4] == b"\xd0\xcf\x11\xe0"
-    for name in ("report.doc", "report.wps", "download"):       # the content decides, whatever the name
+    for name in ("report.doc", "report.wps", "download"):  # the content decides, whatever the name
         fmt = sniff(data, name)
         assert fmt == "doc" and "OLE2" in fmt.evidence
     parsed = parse(data, "report.wps")
@@ -81,9 +83,11 @@ def test_without_libreoffice_the_file_is_quarantined(monkeypatch):
 
 
 def test_word_html_named_doc_is_read_as_html():
-    html = ('<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word">'
-            '<head><meta http-equiv=Content-Type content="text/html; charset=gb2312"></head><body>'
-            '<table><tr><td>自然人</td><td>3</td></tr></table></body></html>').encode("gb18030")
+    html = (
+        '<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word">'
+        '<head><meta http-equiv=Content-Type content="text/html; charset=gb2312"></head><body>'
+        "<table><tr><td>自然人</td><td>3</td></tr></table></body></html>"
+    ).encode("gb18030")
     fmt = sniff(html, "report.doc")
     assert fmt == "html"
     assert read(html, fmt).tables[0].rows == [["自然人", "3"]]
@@ -109,15 +113,18 @@ def test_docx_sliver_grid_columns_are_dropped():
     d = docx.Document()
     tbl = d.add_table(rows=0, cols=0)._tbl
     tbl.remove(tbl.tblGrid)
-    tbl.append(parse_xml(f'<w:tblGrid {nsdecls("w")}><w:gridCol w:w="2000"/><w:gridCol w:w="1"/>'
-                         '<w:gridCol w:w="2000"/></w:tblGrid>'))
+    tbl.append(
+        parse_xml(
+            f'<w:tblGrid {nsdecls("w")}><w:gridCol w:w="2000"/><w:gridCol w:w="1"/><w:gridCol w:w="2000"/></w:tblGrid>'
+        )
+    )
 
     def cell(text, span=1):
         pr = f'<w:tcPr><w:gridSpan w:val="{span}"/></w:tcPr>' if span > 1 else ""
         return f"<w:tc>{pr}<w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
 
     for cells in ((cell("总计", 2), cell("3")), (cell("结果维持"), cell("1", 2))):
-        tbl.append(parse_xml(f'<w:tr {nsdecls("w")}>{"".join(cells)}</w:tr>'))
+        tbl.append(parse_xml(f"<w:tr {nsdecls('w')}>{''.join(cells)}</w:tr>"))
     buf = io.BytesIO()
     d.save(buf)
     (table,) = read(buf.getvalue(), "docx").tables

@@ -1,4 +1,5 @@
 """The PDF reader: grids, reading order, page furniture, metadata, quarantines, real reports."""
+
 from __future__ import annotations
 
 import json
@@ -7,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from fixtures_build import blank_pdf, encrypted_pdf, report_pdf, t3_rows
 from ingest.layout import map_document
 from ingest.model import Document, Paragraph, Quarantine, Table, normalise_text
 from ingest.readers import pdf as pdf_reader
 from ingest.readers import read, sniff
-
-from fixtures_build import blank_pdf, encrypted_pdf, report_pdf, t3_rows
 
 CORPUS = Path(__file__).parents[1] / ".." / "shared" / "corpus"
 
@@ -29,9 +29,11 @@ def test_table_split_over_two_pages_comes_back_as_consecutive_grids(report):
     assert [t.index for t in tables] == [0, 1]
     assert [t.page for t in tables] == [1, 2]
     expected = [[normalise_text(c.replace("\n", "")) for c in row] for row in t3_rows()]
-    header = [["", "申请人情况", *["申请人情况"] * 6],
-              ["", "自然人", *["法人或其他组织"] * 5, "总计"],
-              ["", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]]
+    header = [
+        ["", "申请人情况", *["申请人情况"] * 6],
+        ["", "自然人", *["法人或其他组织"] * 5, "总计"],
+        ["", "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"],
+    ]
     assert tables[0].rows[:3] == header
     assert tables[0].rows[3:] + tables[1].rows == expected[3:]
     assert all(t.width == 8 for t in tables)
@@ -39,7 +41,7 @@ def test_table_split_over_two_pages_comes_back_as_consecutive_grids(report):
 
 def test_merged_cells_are_marked_covered(report):
     cov = report.tables[0].covered
-    assert cov[0] == [False, False] + [True] * 6                  # 申请人情况 across seven columns
+    assert cov[0] == [False, False] + [True] * 6  # 申请人情况 across seven columns
     assert cov[1] == [True, False, False, True, True, True, True, False]
     assert cov[2] == [True, True, False, False, False, False, False, True]
     assert not any(any(row) for row in cov[3:])
@@ -68,7 +70,7 @@ def test_page_footers_are_dropped(report):
 
 def test_framed_body_text_becomes_paragraphs(report):
     lines = report.lines()
-    i = lines.index("框内正文第一行,说明主动公开情况。")      # NFKC: the full-width comma folds
+    i = lines.index("框内正文第一行,说明主动公开情况。")  # NFKC: the full-width comma folds
     assert lines[i + 1] == "框内正文第二行。"
     assert len(report.tables) == 2
 
@@ -83,7 +85,7 @@ def test_metadata_is_decoded(report):
 def test_metadata_strings_utf16_or_dropped():
     assert pdf_reader._decode_meta(b"\xff\xfe" + "洪泽区人民政府".encode("utf-16-le")) == "洪泽区人民政府"
     assert pdf_reader._decode_meta(b"\xfe\xff" + "年度报告".encode("utf-16-be")) == "年度报告"
-    assert pdf_reader._decode_meta(b"\xff\xfe\x00\xd8") is None      # a lone surrogate
+    assert pdf_reader._decode_meta(b"\xff\xfe\x00\xd8") is None  # a lone surrogate
     assert pdf_reader._decode_meta(b"\x01\x02garbage") is None
     assert pdf_reader._pdf_date("D:20240226144123+06'41'") == "2024-02-26"
     assert pdf_reader._pdf_date("D:20241399") is None
@@ -118,7 +120,7 @@ def test_ocr_fallback_hook_is_tried_before_quarantine(monkeypatch):
         return Document(blocks=[Paragraph("OCR text")], format="pdf")
 
     monkeypatch.setattr(pdf_reader, "OCR_FALLBACK", ocr)
-    monkeypatch.setattr(pdf_reader, "OCR_PAGE", None)    # the page-by-page OCR reader, where installed
+    monkeypatch.setattr(pdf_reader, "OCR_PAGE", None)  # the page-by-page OCR reader, where installed
     doc = read(blank_pdf(), "pdf")
     assert doc.lines() == ["OCR text"] and seen
 
@@ -145,10 +147,14 @@ def test_garbage_pdf_is_quarantined():
 
 # ---------------------------------------------------------------- real reports
 
+
 def _real_reports() -> list:
     golden = sorted((CORPUS / "golden").glob("*.json")) if CORPUS.is_dir() else []
-    params = [pytest.param(g, id=g.stem) for g in golden
-              if json.loads(g.read_text(encoding="utf-8"))["source"].endswith(".pdf")]
+    params = [
+        pytest.param(g, id=g.stem)
+        for g in golden
+        if json.loads(g.read_text(encoding="utf-8"))["source"].endswith(".pdf")
+    ]
     return params or [pytest.param(None, id="corpus", marks=pytest.mark.skip(reason="../shared/corpus is absent"))]
 
 

@@ -1,5 +1,6 @@
 """PDFs with only an owner password (printing/copying restricted, no password to open) are read in full;
 a PDF that needs a password to open stays quarantined ``encrypted``."""
+
 import tempfile
 from pathlib import Path
 
@@ -20,8 +21,15 @@ def _owner_only_report(monkeypatch, strength: int) -> tuple[bytes, dict]:
 
     class OwnerLocked(plain):
         def __init__(self, *args, **kwargs):
-            kwargs["encrypt"] = StandardEncryption(userPassword="", ownerPassword="owner-secret", canPrint=0,
-                                                   canModify=0, canCopy=0, canAnnotate=0, strength=strength)
+            kwargs["encrypt"] = StandardEncryption(
+                userPassword="",
+                ownerPassword="owner-secret",
+                canPrint=0,
+                canModify=0,
+                canCopy=0,
+                canAnnotate=0,
+                strength=strength,
+            )
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(reportlab.platypus, "SimpleDocTemplate", OwnerLocked)
@@ -78,6 +86,6 @@ def test_security_handler_pdfminer_cannot_open_falls_back_to_pdfium(monkeypatch)
     assert doc.lines() == ["Annual report on government information disclosure 2024"]
     from fixtures_build import encrypted_pdf
 
-    with pytest.raises(Exception) as e:     # a user password is still needed: no fallback opens it
+    with pytest.raises(Exception) as e:  # a user password is still needed: no fallback opens it
         read(encrypted_pdf(), "pdf")
     assert getattr(e.value, "reason", None) == "encrypted"

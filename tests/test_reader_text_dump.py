@@ -1,22 +1,31 @@
 """Text dumps of report pages: one cell per line, a browser's tab-separated copy, labels and numbers
 broken over lines. Real reports and generated ones are rendered as such dumps and must read back to
 exactly their cells; the row rebuilder is tested on small hand-written inputs."""
+
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import pytest
-from helpers import SHARED, golden_files, load_golden
-from transforms_text import (browser_tab_text, crlf, double_spaced, golden_diff, headings_dropped, labels_broken,
-                             number_split, one_cell_per_line)
 
+from helpers import SHARED, golden_files, load_golden
 from ingest.layout import map_document
 from ingest.model import Paragraph, Table
 from ingest.pipeline import parse_report
 from ingest.readers import read, sniff
 from ingest.readers.dump import cut_run, join_split, label_units, looks_like_cell_dump, rebuild
 from ingest.rules import evaluate
+from transforms_text import (
+    browser_tab_text,
+    crlf,
+    double_spaced,
+    golden_diff,
+    headings_dropped,
+    labels_broken,
+    number_split,
+    one_cell_per_line,
+)
 
 # name -> Document -> bytes (number splits are tested apart: they also need a finding)
 TRANSFORMS = {
@@ -29,7 +38,7 @@ TRANSFORMS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _real(name: str):
     gold = load_golden(SHARED / "golden" / name)
     path = SHARED / gold["source"]
@@ -47,9 +56,11 @@ def _check(data: bytes, gold: dict, original: dict | None = None, label: str = "
     assert not bad, (label, bad[:10])
     assert not invented, (label, invented[:10])
     assert exact > 0
-    if original is not None:   # metadata read from the same narrative
-        assert (parsed.report["agency_name"], parsed.report["report_year"]) == \
-            (original["agency_name"], original["report_year"]), label
+    if original is not None:  # metadata read from the same narrative
+        assert (parsed.report["agency_name"], parsed.report["report_year"]) == (
+            original["agency_name"],
+            original["report_year"],
+        ), label
     return parsed
 
 
@@ -98,7 +109,7 @@ def test_real_report_number_split_is_joined_with_a_finding(shared_corpus, golden
     assert len(joined) == 1 and f"'{number[0]} {number[1:]}'" in joined[0]["message"], parsed.findings
     assert joined[0]["severity"] == "info"
     raw = {c["raw_text"] for c in parsed.cells if c["table_id"] == "t3"}
-    assert f"{number[0]} {number[1:]}" in raw     # the printed break stays visible in the raw text
+    assert f"{number[0]} {number[1:]}" in raw  # the printed break stays visible in the raw text
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +117,14 @@ def synthetic(tmp_path_factory):
     from ingest.synthetic import generate
 
     root = tmp_path_factory.mktemp("dumpsynth")
-    truth = generate(root, n_agencies=3, years=[2020, 2024], seed=5, formats=("html", "text"),
-                     quirk_rates={"blank_zero": 0.5, "missing_labels": 0.3, "legacy_t3": 0.3})
+    truth = generate(
+        root,
+        n_agencies=3,
+        years=[2020, 2024],
+        seed=5,
+        formats=("html", "text"),
+        quirk_rates={"blank_zero": 0.5, "missing_labels": 0.3, "legacy_t3": 0.3},
+    )
     return root, truth
 
 
@@ -144,6 +161,7 @@ def test_generated_reports_as_text_dump(synthetic, transform):
 
 # ---------------------------------------------------------------- the row rebuilder on small inputs
 
+
 def _rows(lines: list[str]) -> list[list[str]]:
     return [r for t in rebuild(lines).blocks if isinstance(t, Table) for r in t.rows]
 
@@ -158,20 +176,46 @@ def test_labels_broken_over_lines_are_joined():
 
 
 def test_rows_rebuilt_from_one_cell_per_line():
-    lines = ["三、收到和处理政府信息公开申请情况", "申请人情况", "自然人", "法人或其他组织", "总计",
-             "一、本年新收政府信息公开申请数量", "3", "1", "0", "0", "0", "0", "4",
-             # the same heading number twice, a label broken after its number
-             "三、本年度办理结果", "（三）不予公开", "1.", "属于国家秘密", "0", "0", "0", "0", "0", "0", "0",
-             # two rows of values after one label: the second row lost its label
-             "2.其他法律行政法规禁止公开", *["0"] * 14]
+    lines = [
+        "三、收到和处理政府信息公开申请情况",
+        "申请人情况",
+        "自然人",
+        "法人或其他组织",
+        "总计",
+        "一、本年新收政府信息公开申请数量",
+        "3",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "4",
+        # the same heading number twice, a label broken after its number
+        "三、本年度办理结果",
+        "（三）不予公开",
+        "1.",
+        "属于国家秘密",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        # two rows of values after one label: the second row lost its label
+        "2.其他法律行政法规禁止公开",
+        *["0"] * 14,
+    ]
     rows = _rows(lines)
-    assert rows == [["一、本年新收政府信息公开申请数量", "3", "1", "0", "0", "0", "0", "4"],
-                    ["1.属于国家秘密", *["0"] * 7],
-                    ["2.其他法律行政法规禁止公开", *["0"] * 7],
-                    ["", *["0"] * 7]]
+    assert rows == [
+        ["一、本年新收政府信息公开申请数量", "3", "1", "0", "0", "0", "0", "4"],
+        ["1.属于国家秘密", *["0"] * 7],
+        ["2.其他法律行政法规禁止公开", *["0"] * 7],
+        ["", *["0"] * 7],
+    ]
     paras = [b.text for b in rebuild(lines).blocks if isinstance(b, Paragraph)]
     assert "三、收到和处理政府信息公开申请情况" in paras and "三、本年度办理结果" in paras
-    assert "总计" in paras      # a bare column heading labels no row
+    assert "总计" in paras  # a bare column heading labels no row
 
 
 def test_split_number_joined_only_when_the_row_total_decides():
@@ -185,7 +229,9 @@ def test_split_number_joined_only_when_the_row_total_decides():
     assert join_split(["1", "2", "3", "0", "0", "0", "0", "99"], 7) is None
     # a number never starts with 0: 0|5 is not a join
     assert join_split(["0", "5", "0", "0", "0", "0", "0", "5"], 7) is None
-    assert [n[1] for n in rebuild(["（一）予以公开", "0", "5", "0", "0", "0", "0", "0", "5"]).notes] == ["values_unread"]
+    assert [n[1] for n in rebuild(["（一）予以公开", "0", "5", "0", "0", "0", "0", "0", "5"]).notes] == [
+        "values_unread"
+    ]
     # table 四: a block's four results sum to its total
     t4 = cut_run(["1", "0", "0", "0", "1", "0", "0", "0", "0", "0", "1", "2", "0", "0", "0", "12"], "t4")
     assert t4 is not None and t4.rows[2] == ["1 2", "0", "0", "0", "12"]
@@ -195,21 +241,46 @@ def test_ambiguous_split_is_not_read_and_not_invented():
     lines = ["三、收到和处理政府信息公开申请情况", "（一）予以公开", "1", "1", "1", "0", "0", "0", "0", "12"]
     out = rebuild(lines)
     assert [n[:2] for n in out.notes] == [("t3", "values_unread")]
-    assert not any(isinstance(b, Table) for b in out.blocks)     # kept as text: the layout cannot re-join it
+    assert not any(isinstance(b, Table) for b in out.blocks)  # kept as text: the layout cannot re-join it
     mapping, _ = map_document(read("\n".join(["某局2024年政府信息公开工作年度报告", *lines]).encode(), "text"), 2024)
     assert not [c for c in mapping.cells if c.row_key == "granted"]
 
 
 def test_printed_blanks_stay_blank_and_empty_lines_are_blank_cells():
-    lines = ["三、收到和处理政府信息公开申请情况",
-             "（一）予以公开", "空", "—", "无", "/", "0", "0", "",     # 总计 printed empty: the last line
-             "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "", "", "", "", "", "5", "5",
-             "（七）总计", "5", "", "", "", "", "", "5"]
+    lines = [
+        "三、收到和处理政府信息公开申请情况",
+        "（一）予以公开",
+        "空",
+        "—",
+        "无",
+        "/",
+        "0",
+        "0",
+        "",  # 总计 printed empty: the last line
+        "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "5",
+        "5",
+        "（七）总计",
+        "5",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "5",
+    ]
     doc = read(("\n".join(lines) + "\n").encode(), "text")
     mapping, _ = map_document(doc, 2024)
     cells = {(c.row_key, c.col_key): c.parsed for c in mapping.cells if c.table_id == "t3"}
-    granted = [cells[("granted", k)] for k in ("natural_person", "commercial_enterprise", "research_institution",
-                                                "social_welfare_org", "total")]
+    granted = [
+        cells[("granted", k)]
+        for k in ("natural_person", "commercial_enterprise", "research_institution", "social_welfare_org", "total")
+    ]
     assert all(p.is_blank and p.value is None for p in granted)
     assert cells[("granted", "legal_service_org")].value == 0 and not cells[("granted", "legal_service_org")].is_blank
     assert cells[("partially_granted", "natural_person")].is_blank
@@ -231,15 +302,17 @@ def test_split_number_becomes_a_finding():
 
 
 def test_browser_tab_copy_merged_cells_once_and_broken_label():
-    text = ("三、收到和处理政府信息公开申请情况\n"
-            "三、本年度办理结果\t（一）予以公开\t1\t0\t0\t0\t0\t0\t1\n"
-            "（二）部分公开（区分处理的，只计这一情形，不计其他情形）\t2\t0\t0\t0\t0\t0\t2\n"
-            "（五）不予处理\t1.信访举报投诉类申请\t0\t0\t0\t0\t0\t0\t0\n"
-            "5.要求行政机关确认或重新\n出具已获取信息\t0\t\t\t\t\t0\t0\n")
+    text = (
+        "三、收到和处理政府信息公开申请情况\n"
+        "三、本年度办理结果\t（一）予以公开\t1\t0\t0\t0\t0\t0\t1\n"
+        "（二）部分公开（区分处理的，只计这一情形，不计其他情形）\t2\t0\t0\t0\t0\t0\t2\n"
+        "（五）不予处理\t1.信访举报投诉类申请\t0\t0\t0\t0\t0\t0\t0\n"
+        "5.要求行政机关确认或重新\n出具已获取信息\t0\t\t\t\t\t0\t0\n"
+    )
     doc = read((text + "沭阳县发展和改革局\t2024年1月17日\n").encode(), "text")
     (table,) = doc.tables
     assert table.rows[-1][0] == "5.要求行政机关确认或重新出具已获取信息"
-    assert doc.blocks[-1] == Paragraph("沭阳县发展和改革局 2024年1月17日")   # two text cells: a signature line
+    assert doc.blocks[-1] == Paragraph("沭阳县发展和改革局 2024年1月17日")  # two text cells: a signature line
     mapping, _ = map_document(doc, 2024)
     got = {(c.row_key, c.col_key): c.parsed for c in mapping.cells}
     assert got[("partially_granted", "total")].value == 2
@@ -273,10 +346,34 @@ def test_empty_label_line_between_rows_is_not_a_value():
 
 def test_table_two_number_split_is_not_read():
     """Table 二 has no total to settle a split (``60`` / ``224``): the row is left unread with a finding, never read as 60."""
-    lines = ["二、主动公开政府信息情况", "第二十条第（一）项", "信息内容", "本年制发件数", "本年废止件数", "现行有效件数",
-             "规章", "0", "0", "1", "第二十条第（五）项", "信息内容", "本年处理决定数量", "行政许可", "60", "224",
-             "第二十条第（六）项", "信息内容", "本年处理决定数量", "行政处罚", "3", "行政强制", "0",
-             "三、收到和处理政府信息公开申请情况", "（一）予以公开", *["1", "0", "0", "0", "0", "0", "1"]]
+    lines = [
+        "二、主动公开政府信息情况",
+        "第二十条第（一）项",
+        "信息内容",
+        "本年制发件数",
+        "本年废止件数",
+        "现行有效件数",
+        "规章",
+        "0",
+        "0",
+        "1",
+        "第二十条第（五）项",
+        "信息内容",
+        "本年处理决定数量",
+        "行政许可",
+        "60",
+        "224",
+        "第二十条第（六）项",
+        "信息内容",
+        "本年处理决定数量",
+        "行政处罚",
+        "3",
+        "行政强制",
+        "0",
+        "三、收到和处理政府信息公开申请情况",
+        "（一）予以公开",
+        *["1", "0", "0", "0", "0", "0", "1"],
+    ]
     doc = read("\n".join(lines).encode(), "text")
     assert [n[:2] for n in doc.notes] == [("t2", "values_unread")]
     mapping, _ = map_document(doc, 2024)
@@ -290,9 +387,34 @@ def test_table_two_number_split_is_not_read():
 
 def test_table_four_known_by_its_labels_and_its_split_joined():
     """A heading the section markers miss; the broken label 行政/复议 still says table 四, whose block total settles 1|2."""
-    lines = ["三、收到和处理政府信息公开申请情况", "（一）予以公开", *["1", "0", "0", "0", "0", "0", "1"],
-             "四、因政府信息公开工作被申请行政复议、提起行政诉讼的情况", "行政", "复议", "行政诉讼", "结果", "维持", "总计",
-             "1", "0", "0", "0", "1", "0", "0", "0", "0", "0", "1", "2", "0", "0", "0", "12"]
+    lines = [
+        "三、收到和处理政府信息公开申请情况",
+        "（一）予以公开",
+        *["1", "0", "0", "0", "0", "0", "1"],
+        "四、因政府信息公开工作被申请行政复议、提起行政诉讼的情况",
+        "行政",
+        "复议",
+        "行政诉讼",
+        "结果",
+        "维持",
+        "总计",
+        "1",
+        "0",
+        "0",
+        "0",
+        "1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "1",
+        "2",
+        "0",
+        "0",
+        "0",
+        "12",
+    ]
     doc = read("\n".join(lines).encode(), "text")
     assert [n[:2] for n in doc.notes] == [("t4", "digits_joined")]
     mapping, _ = map_document(doc, 2024)

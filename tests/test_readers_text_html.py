@@ -1,7 +1,8 @@
 """Text and HTML readers: grids, spans, split digits, encodings."""
+
 import pytest
 
-from ingest.model import Paragraph, Quarantine, Table
+from ingest.model import Paragraph, Quarantine
 from ingest.readers import read, sniff
 
 
@@ -45,10 +46,16 @@ def test_markdown_separators_and_pipes():
     assert doc.blocks[0] == Paragraph("表三")
 
 
-@pytest.mark.parametrize("data,reason", [
-    (b"", "empty"), (b"   \n", "empty"), (b"PK\x03\x04 zip", "archive"), (b"\x00\x01\x02binary" * 50, "binary"),
-    (b"\x1f\x8b\x08gzip", "unsupported_format"),
-])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"PK\x03\x04 zip", "archive"),
+        (b"\x00\x01\x02binary" * 50, "binary"),
+        (b"\x1f\x8b\x08gzip", "unsupported_format"),
+    ],
+)
 def test_sniff_rejects(data, reason):
     with pytest.raises(Quarantine) as e:
         sniff(data, "x.txt")

@@ -1,5 +1,6 @@
 """Data quality on the real reports in ../shared/corpus: the findings are exactly the source inconsistencies
 recorded in the golden files, with no false errors or warnings, and `xxgk check` shows them."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,17 +9,22 @@ import re
 
 import pytest
 
+from helpers import db, golden_files, load_golden
 from ingest.batch import ingest_paths
 from warehouse.build import build
 from warehouse.cli import main
 from warehouse.home import Home
 from warehouse.score import FACTS as FACT
 
-from helpers import db, golden_files, load_golden
-
 # rules that compare printed numbers (勾稽); the others are completeness, narrative and cell checks
-ARITHMETIC = {"t3_received_equals_handled_plus_carried", "t3_total_equals_sum_of_results", "t3_total_column_equals_sum",
-              "t4_total_equals_sum", "blank_total", "t3_carried_over_matches_prior_year"}
+ARITHMETIC = {
+    "t3_received_equals_handled_plus_carried",
+    "t3_total_equals_sum_of_results",
+    "t3_total_column_equals_sum",
+    "t4_total_equals_sum",
+    "blank_total",
+    "t3_carried_over_matches_prior_year",
+}
 NAMES = [p.stem for p in golden_files()]
 
 
@@ -42,8 +48,9 @@ def _inconsistencies(gold: dict) -> set[tuple[str, str]]:
 
 
 def _report(con, shared, name):
-    sha = hashlib.sha256((shared / "raw" / load_golden(shared / "golden" / f"{name}.json")["source"].split("/", 1)[1])
-                         .read_bytes()).hexdigest()
+    sha = hashlib.sha256(
+        (shared / "raw" / load_golden(shared / "golden" / f"{name}.json")["source"].split("/", 1)[1]).read_bytes()
+    ).hexdigest()
     return con.execute("select report_id from dim_report where source_sha256 = ?", [sha]).fetchone()[0]
 
 
@@ -58,8 +65,11 @@ def test_findings_equal_golden_source_inconsistencies(real_all, name):
     gold = load_golden(shared / "golden" / f"{name}.json")
     with db(real_all["home"]) as con:
         rid = _report(con, shared, name)
-        findings = con.execute("""select rule_id, severity, table_id, row_key, col_key from dq_findings
-                                  where report_id = ?""", [rid]).fetchall()
+        findings = con.execute(
+            """select rule_id, severity, table_id, row_key, col_key from dq_findings
+                                  where report_id = ?""",
+            [rid],
+        ).fetchall()
     breaks = {(t, r) for rule, sev, t, r, _ in findings if rule in ARITHMETIC and sev in ("warn", "error")}
     assert breaks == _inconsistencies(gold)
     assert not [f for f in findings if f[1] == "error"]
@@ -77,7 +87,9 @@ def test_marts_hold_golden_values(real_all, name):
     with db(real_all["home"]) as con:
         rid = _report(con, shared, name)
         for table, (fct, rk, ck, val) in FACT.items():
-            rows = con.execute(f"select f.{rk} || '|' || f.{ck}, {val}, f.is_blank from {fct} f where f.report_id = ?", [rid]).fetchall()
+            rows = con.execute(
+                f"select f.{rk} || '|' || f.{ck}, {val}, f.is_blank from {fct} f where f.report_id = ?", [rid]
+            ).fetchall()
             assert {k: (None if blank else v) for k, v, blank in rows} == gold[table], table
 
 
@@ -85,7 +97,9 @@ def test_narrative_disagreement_is_info_only_where_the_golden_notes_it(real_all)
     with db(real_all["home"]) as con:
         rows = con.execute("""select r.source_path, f.severity, f.expected, f.actual from dq_findings f
                               join dim_report r using (report_id) where f.rule_id = 'narrative_vs_t3'""").fetchall()
-    assert [(p.rsplit("/", 1)[1], sev, exp, act) for p, sev, exp, act in rows] == [("2024_hongzequ_zf.pdf", "info", 95, 17)]
+    assert [(p.rsplit("/", 1)[1], sev, exp, act) for p, sev, exp, act in rows] == [
+        ("2024_hongzequ_zf.pdf", "info", 95, 17)
+    ]
 
 
 def test_build_warns_only_on_the_known_break(real_all):
@@ -94,22 +108,30 @@ def test_build_warns_only_on_the_known_break(real_all):
 
 def test_scorecards(real_all):
     with db(real_all["home"]) as con:
-        cards = {p.rsplit("/", 1)[1]: rest for p, *rest in con.execute(
-            """select r.source_path, s.dq_status, s.tables_found, s.cells_read, s.cells_blank, s.rules_failed
-               from dq_report_scorecard s join dim_report r using (report_id)""").fetchall()}
+        cards = {
+            p.rsplit("/", 1)[1]: rest
+            for p, *rest in con.execute(
+                """select r.source_path, s.dq_status, s.tables_found, s.cells_read, s.cells_blank, s.rules_failed
+               from dq_report_scorecard s join dim_report r using (report_id)"""
+            ).fetchall()
+        }
         agencies = con.execute("select count(*), sum(continuity_breaks) from dq_agency_scorecard").fetchone()
     assert cards["2023_hongzequ_zf.pdf"][:3] == ["warn", "t2,t3,t4", 186]
     assert cards["2023_hongzequ_zf.pdf"][4] == 2
     assert cards["2023_shuyangxian_fgj.html"] == ["ok", "t2,t3,t4", 200, 125, 0]
     assert cards["2025_shanghai_szfbgt.md"][:3] == ["warn", "t2,t3,t4", 198]
     assert {k: v[0] for k, v in cards.items() if v[0] != "warn"} == {
-        "2023_shuyangxian_fgj.html": "ok", "2024_hongzequ_zf.pdf": "ok", "2024_huaianshi_zf.pdf": "ok", "2024_taian_xzspfwj.txt": "ok"}
+        "2023_shuyangxian_fgj.html": "ok",
+        "2024_hongzequ_zf.pdf": "ok",
+        "2024_huaianshi_zf.pdf": "ok",
+        "2024_taian_xzspfwj.txt": "ok",
+    }
     assert agencies[1] == 0
 
 
 def test_check_shows_the_breaks_and_strict_passes(real_all, capsys):
     home = str(real_all["home"].root)
-    assert main(["check", "--home", home, "--strict"]) == 0          # no error-severity finding
+    assert main(["check", "--home", home, "--strict"]) == 0  # no error-severity finding
     text = capsys.readouterr().out
     assert "t4_total_equals_sum" in text and "洪泽区人民政府" in text and "总计 is 0" in text
     assert main(["check", "--home", home, "--format", "json"]) == 0

@@ -1,4 +1,5 @@
 """`xxgk refresh`: no work twice, revisions, incremental = full, partial and failed runs, the lock, readers."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT, db
 
+from helpers import ROOT, db
 from ingest.fetch import FetchPolicy
 from ingest.synthetic import generate
 from warehouse.cli import main
@@ -33,7 +34,7 @@ class Env:
     def add(self, n: int = 1) -> list:
         """Copy the next ``n`` generated reports into the inbox."""
         out = []
-        for f in self.files[self.used:self.used + n]:
+        for f in self.files[self.used : self.used + n]:
             dest = self.home.inbox / f.name
             shutil.copyfile(f, dest)
             out.append(dest)
@@ -52,7 +53,9 @@ def env(tmp_path_factory):
 
 def snapshot(home) -> dict:
     with db(home) as con:
-        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in FACTS + DERIVED + ("dim_report",)}
+        return {
+            t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in FACTS + DERIVED + ("dim_report",)
+        }
 
 
 def lake_files(home) -> set:
@@ -72,7 +75,7 @@ def test_second_refresh_does_no_work_and_changes_nothing(env):
     assert (run.status, run.exit_code, run.build) == ("ok", EXIT_OK, "skipped")
     assert (run.files_new, run.files_changed, run.files_unchanged, run.parsed) == (0, 0, 4, 0)
     assert lake_files(env.home) == files
-    assert env.home.db.stat().st_ino == inode             # no rebuild, no swap
+    assert env.home.db.stat().st_ino == inode  # no rebuild, no swap
     assert snapshot(env.home) == before
     last = runs(env.home)[-1]
     assert (last["run_id"], last["status"], last["build"], last["files_unchanged"]) == (run.run_id, "ok", "skipped", 4)
@@ -88,14 +91,24 @@ def test_touched_file_costs_a_hash_not_a_parse(env):
 def test_changed_file_becomes_a_revision_incrementally(env):
     target = sorted(env.home.inbox.iterdir())[0]
     with db(env.home) as con:
-        old_id, agency, year = con.execute("select report_id, agency_name, report_year from dim_report "
-                                           "where source_path = ?", [str(target.resolve())]).fetchone()
+        old_id, agency, year = con.execute(
+            "select report_id, agency_name, report_year from dim_report where source_path = ?", [str(target.resolve())]
+        ).fetchone()
     target.write_bytes(target.read_bytes() + "\n（本报告于发布后修订。）\n".encode())
     run = refresh(env.home)
-    assert (run.status, run.build, run.files_changed, run.reports_revised, run.reports_added) == ("ok", "incremental", 1, 1, 0)
+    assert (run.status, run.build, run.files_changed, run.reports_revised, run.reports_added) == (
+        "ok",
+        "incremental",
+        1,
+        1,
+        0,
+    )
     with db(env.home) as con:
-        versions = con.execute("select report_id, report_version, is_current from dim_report "
-                               "where agency_name = ? and report_year = ? order by report_version", [agency, year]).fetchall()
+        versions = con.execute(
+            "select report_id, report_version, is_current from dim_report "
+            "where agency_name = ? and report_year = ? order by report_version",
+            [agency, year],
+        ).fetchall()
         stale = {t: con.execute(f"select count(*) from {t} where report_id = ?", [old_id]).fetchone()[0] for t in FACTS}
         new_id = versions[-1][0]
         fresh = con.execute("select count(*) from fct_applications where report_id = ?", [new_id]).fetchone()[0]
@@ -120,8 +133,9 @@ def test_known_file_at_a_new_path_is_built_into_its_paths(env):
     run = refresh(env.home)
     assert (run.files_new, run.files_duplicate, run.reports_added, run.build) == (1, 1, 0, "incremental")
     with db(env.home) as con:
-        paths = con.execute("select n_paths, source_paths from dq_report_scorecard where source_paths like ?",
-                            [f"%{copy.name}%"]).fetchall()
+        paths = con.execute(
+            "select n_paths, source_paths from dq_report_scorecard where source_paths like ?", [f"%{copy.name}%"]
+        ).fetchall()
     assert len(paths) == 1 and paths[0][0] == 2 and first.name in paths[0][1]
     copy.unlink()
 
@@ -134,10 +148,15 @@ def test_quarantined_file_makes_a_partial_run(env, capsys):
     assert "quarantined" in captured.err and "scan.pdf" in captured.err and "inbox: 2 new" in captured.out
     last = runs(env.home)[-1]
     assert (last["status"], last["exit_code"], last["files_new"], last["files_quarantined"], last["reports_added"]) == (
-        "partial", EXIT_PARTIAL, 2, 1, 1)
+        "partial",
+        EXIT_PARTIAL,
+        2,
+        1,
+        1,
+    )
     # the quarantined file is not read again until it changes
     assert main(["refresh", "--home", str(env.home.root), "--quiet"]) == EXIT_OK
-    out = capsys.readouterr().out              # --quiet: no progress lines, only the one-line summary
+    out = capsys.readouterr().out  # --quiet: no progress lines, only the one-line summary
     assert out.count("\n") == 1 and ": ok (exit 0)" in out and "0 quarantined" in out
 
 
@@ -146,14 +165,16 @@ def test_failed_build_is_recorded_and_keeps_the_warehouse(env, monkeypatch, caps
 
     before, inode = snapshot(env.home), env.home.db.stat().st_ino
     env.add(1)
-    monkeypatch.setattr(wb, "run_dbt", lambda *a, **k: subprocess.CompletedProcess([], 1, "", "Runtime Error: disk full"))
+    monkeypatch.setattr(
+        wb, "run_dbt", lambda *a, **k: subprocess.CompletedProcess([], 1, "", "Runtime Error: disk full")
+    )
     assert main(["refresh", "--home", str(env.home.root)]) == EXIT_FAILED
     assert "previous warehouse was kept" in capsys.readouterr().err
     assert env.home.db.stat().st_ino == inode and snapshot(env.home) == before
     last = runs(env.home)[-1]
     assert last["status"] == "failed" and last["exit_code"] == EXIT_FAILED and "disk full" in last["error"]
     monkeypatch.undo()
-    run = refresh(env.home)                   # the lake still holds the new report: the next run builds it
+    run = refresh(env.home)  # the lake still holds the new report: the next run builds it
     assert (run.status, run.build, run.reports_added) == ("ok", "incremental", 1)
 
 
@@ -168,7 +189,7 @@ def test_concurrent_refresh_is_refused_and_stale_lock_recovered(env, capsys, tmp
     lock.write_text(json.dumps({"pid": 2**22 + 12345, "started_at": "2020-01-01T00:00:00+00:00"}))
     assert main(["refresh", "--home", str(env.home.root)]) == EXIT_OK
     assert f"recovered a stale lock left by pid {2**22 + 12345}" in capsys.readouterr().out
-    assert lock.read_text() == ""             # released
+    assert lock.read_text() == ""  # released
 
 
 def test_reader_keeps_its_connection_during_a_refresh(env):
@@ -179,12 +200,29 @@ def test_reader_keeps_its_connection_during_a_refresh(env):
         assert run.reports_added == 1
         # the old connection still reads the old build, whole
         assert reader.execute("select count(*) from dim_report").fetchone()[0] == n_before
-        assert reader.execute("select count(*) from fct_applications f join dim_report r using (report_id)"
-                              " where not r.is_current").fetchone()[0] == 0
+        assert (
+            reader.execute(
+                "select count(*) from fct_applications f join dim_report r using (report_id) where not r.is_current"
+            ).fetchone()[0]
+            == 0
+        )
         # a new connection (another process) sees the new build
-        proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "sql", "--home", str(env.home.root),
-                               "--format", "csv", "select count(*) as n from dim_report"],
-                              capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "warehouse.cli",
+                "sql",
+                "--home",
+                str(env.home.root),
+                "--format",
+                "csv",
+                "select count(*) as n from dim_report",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.split() == ["n", str(n_before + 1)]
     with db(env.home) as con:
@@ -199,17 +237,37 @@ def test_refresh_fetches_configured_sources(env, tmp_path):
     env.used += 1
     site.put("/r/1", f.read_bytes(), "application/octet-stream")
     with LocalServer(site) as base:
-        (env.home.root / "sources.csv").write_text(f"agency,year,url\n甲局,2023,{base}/r/1\n乙局,2023,{base}/nope\n",
-                                                   encoding="utf-8")
+        (env.home.root / "sources.csv").write_text(
+            f"agency,year,url\n甲局,2023,{base}/r/1\n乙局,2023,{base}/nope\n", encoding="utf-8"
+        )
         try:
-            code = main(["refresh", "--home", str(env.home.root), "--retries", "0", "--min-interval", "0",
-                         "--timeout", "2", "--log-file", str(tmp_path / "refresh.log"), "--allow-private"])
+            code = main(
+                [
+                    "refresh",
+                    "--home",
+                    str(env.home.root),
+                    "--retries",
+                    "0",
+                    "--min-interval",
+                    "0",
+                    "--timeout",
+                    "2",
+                    "--log-file",
+                    str(tmp_path / "refresh.log"),
+                    "--allow-private",
+                ]
+            )
             again = refresh(env.home, fetch_policy=FetchPolicy(retries=0, min_interval_s=0, allow_private=True))
         finally:
             (env.home.root / "sources.csv").unlink()
-    assert code == EXIT_PARTIAL                                  # one download failed
+    assert code == EXIT_PARTIAL  # one download failed
     first = runs(env.home)[-2]
-    assert (first["downloads_ok"], first["downloads_failed"], first["files_new"], first["reports_added"]) == (1, 1, 1, 1)
+    assert (first["downloads_ok"], first["downloads_failed"], first["files_new"], first["reports_added"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert (again.downloads_not_modified, again.files_new, again.build) == (1, 0, "skipped")
     log = (tmp_path / "refresh.log").read_text(encoding="utf-8")
     assert "download failed" in log and "/nope" in log and "refresh r" in log
@@ -220,7 +278,9 @@ def test_refresh_fetches_configured_sources(env, tmp_path):
 
 def test_incremental_build_tests_only_new_reports(tmp_path):
     """Scoped tests (macros/build_scope.sql): a refresh checks the reports it adds, not the ones checked before."""
-    broken = generate(tmp_path / "broken", n_agencies=2, years=range(2024, 2025), seed=11, quirk_rates={"broken_total": 1.0})
+    broken = generate(
+        tmp_path / "broken", n_agencies=2, years=range(2024, 2025), seed=11, quirk_rates={"broken_total": 1.0}
+    )
     clean = generate(tmp_path / "clean", n_agencies=1, years=range(2024, 2025), seed=12, quirk_rates={})
     home = Home.resolve(tmp_path / "home").ensure()
 
@@ -232,15 +292,20 @@ def test_incremental_build_tests_only_new_reports(tmp_path):
 
     add(tmp_path / "broken", broken[0])
     first = refresh(home)
-    assert first.build == "full" and totals_warned(first)                      # the broken total is found
+    assert first.build == "full" and totals_warned(first)  # the broken total is found
     add(tmp_path / "clean", clean[0])
     run = refresh(home)
     assert (run.build, run.reports_added) == ("incremental", 1)
-    assert totals_warned(run) == []                                            # the old report is not checked again
+    assert totals_warned(run) == []  # the old report is not checked again
     add(tmp_path / "broken", broken[1])
     run = refresh(home)
-    assert run.build == "incremental" and totals_warned(run)                   # a new broken report is
-    with db(home) as con:                                                      # the run's scratch table is gone
-        assert con.execute("select count(*) from information_schema.tables where table_name = '_prior_reports'").fetchone()[0] == 0
-    full = refresh(home, full=True)                                            # a full build checks everything
+    assert run.build == "incremental" and totals_warned(run)  # a new broken report is
+    with db(home) as con:  # the run's scratch table is gone
+        assert (
+            con.execute(
+                "select count(*) from information_schema.tables where table_name = '_prior_reports'"
+            ).fetchone()[0]
+            == 0
+        )
+    full = refresh(home, full=True)  # a full build checks everything
     assert full.build == "full" and totals_warned(full) == sorted(set(totals_warned(first) + totals_warned(run)))

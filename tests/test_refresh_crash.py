@@ -1,4 +1,5 @@
 """SIGKILL a refresh at named points: the warehouse stays queryable and consistent, and the next refresh completes."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ import sys
 import time
 
 import pytest
-from helpers import ROOT, db
 
+from helpers import ROOT, db
 from ingest.synthetic import generate
 from warehouse.cli import main
 from warehouse.home import Home
@@ -78,8 +79,14 @@ def test_sigkill_then_refresh(crash_env, point, tmp_path, capsys):
     shutil.copyfile(new, home.inbox / new.name)
     marker = tmp_path / "paused.json"
     env = {**os.environ, "XXGK_TEST_PAUSE_AT": point, "XXGK_TEST_PAUSE_FILE": str(marker), "XXGK_TEST_PAUSE_S": "120"}
-    proc = subprocess.Popen([sys.executable, "-m", "warehouse.cli", "refresh", "--home", str(home.root), "--quiet"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warehouse.cli", "refresh", "--home", str(home.root), "--quiet"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         paused = _wait_for(marker, proc)
         assert paused["point"] == point and paused["pid"] == proc.pid
@@ -93,7 +100,7 @@ def test_sigkill_then_refresh(crash_env, point, tmp_path, capsys):
             proc.kill()
             proc.wait()
         proc.stderr.close()
-    if "child_pid" in paused:                # the dbt child died with its parent
+    if "child_pid" in paused:  # the dbt child died with its parent
         deadline = time.monotonic() + 10
         while _alive(paused["child_pid"]) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -107,7 +114,7 @@ def test_sigkill_then_refresh(crash_env, point, tmp_path, capsys):
     assert run.build == ("skipped" if point == "after_swap" else "incremental")
     assert not (home.build_dir / "xxgk.duckdb").exists()
     statuses = _statuses(home)
-    assert list(statuses.values()).count("interrupted") == interrupted_before + 1      # the killed run, found
+    assert list(statuses.values()).count("interrupted") == interrupted_before + 1  # the killed run, found
     assert statuses[run.run_id] == "ok"
 
 

@@ -1,4 +1,5 @@
 """The template seed carries exactly the canonical keys of ../shared/spec/template_keys.csv."""
+
 import csv
 
 import pytest
@@ -17,8 +18,11 @@ def test_seed_keys_equal_spec():
     if not SPEC.exists():
         pytest.skip("../shared/spec is not beside the checkout")
     spec = {(r["template"], r["table"], r["kind"], r["key"], r["label_zh"], r["ordinal"]) for r in _rows(SPEC)}
-    seed = {(r["template"], r["table"], r["kind"], r["key"], r["label_zh"], r["ordinal"])
-            for r in _rows(ROOT / "seeds" / "template_keys.csv") if r["kind"] != "group"}
+    seed = {
+        (r["template"], r["table"], r["kind"], r["key"], r["label_zh"], r["ordinal"])
+        for r in _rows(ROOT / "seeds" / "template_keys.csv")
+        if r["kind"] != "group"
+    }
     assert seed == spec
 
 
@@ -31,6 +35,7 @@ def test_layout_shapes():
 
 
 # ---------------------------------------------------------------- layouts and reconciliation_rules seeds
+
 
 def _seed_copy(tmp_path, edit):
     """A copy of the seeds folder's CSV files with ``edit(name, rows) -> rows`` applied to each."""
@@ -47,14 +52,50 @@ def _seed_copy(tmp_path, edit):
 # A third table-三 layout added in seeds only: from 2027 the other-handling rows come in another order,
 # one renamed (申请人撤回申请, a new key), and the 2021 layout ends in 2026.
 FAKE_2027 = [
-    {"template": "2027", "table": "t3", "kind": "row", "key": "other_unpaid_fee", "label_zh": "申请人未按规定缴纳信息处理费",
-     "label_en": "fee not paid", "group_key": "other", "ordinal": "21", "aliases": ""},
-    {"template": "2027", "table": "t3", "kind": "row", "key": "other_overdue_correction", "label_zh": "申请人逾期未补正申请内容",
-     "label_en": "no correction in time", "group_key": "other", "ordinal": "22", "aliases": ""},
-    {"template": "2027", "table": "t3", "kind": "row", "key": "other_withdrawn", "label_zh": "申请人撤回申请",
-     "label_en": "withdrawn", "group_key": "other", "ordinal": "23", "aliases": ""},
-    {"template": "2027", "table": "t3", "kind": "group", "key": "other_group", "label_zh": "（六）其他处理",
-     "label_en": "other handling", "group_key": "other", "ordinal": "", "aliases": ""},
+    {
+        "template": "2027",
+        "table": "t3",
+        "kind": "row",
+        "key": "other_unpaid_fee",
+        "label_zh": "申请人未按规定缴纳信息处理费",
+        "label_en": "fee not paid",
+        "group_key": "other",
+        "ordinal": "21",
+        "aliases": "",
+    },
+    {
+        "template": "2027",
+        "table": "t3",
+        "kind": "row",
+        "key": "other_overdue_correction",
+        "label_zh": "申请人逾期未补正申请内容",
+        "label_en": "no correction in time",
+        "group_key": "other",
+        "ordinal": "22",
+        "aliases": "",
+    },
+    {
+        "template": "2027",
+        "table": "t3",
+        "kind": "row",
+        "key": "other_withdrawn",
+        "label_zh": "申请人撤回申请",
+        "label_en": "withdrawn",
+        "group_key": "other",
+        "ordinal": "23",
+        "aliases": "",
+    },
+    {
+        "template": "2027",
+        "table": "t3",
+        "kind": "group",
+        "key": "other_group",
+        "label_zh": "（六）其他处理",
+        "label_en": "other handling",
+        "group_key": "other",
+        "ordinal": "",
+        "aliases": "",
+    },
 ]
 
 
@@ -65,8 +106,18 @@ def _add_2027(name, rows):
         for r in rows:
             if (r["layout"], r["table_id"]) == ("2021", "t3"):
                 r["last_year"] = "2026"
-        return rows + [{"layout": "2027", "table_id": "t3", "first_year": "2027", "last_year": "", "n_rows": "25",
-                        "n_columns": "7", "document": "(test)", "note": "a layout added in seeds only"}]
+        return rows + [
+            {
+                "layout": "2027",
+                "table_id": "t3",
+                "first_year": "2027",
+                "last_year": "",
+                "n_rows": "25",
+                "n_columns": "7",
+                "document": "(test)",
+                "note": "a layout added in seeds only",
+            }
+        ]
     return rows
 
 
@@ -97,9 +148,19 @@ def test_layouts_seed_matches_template_keys_and_years():
     from ingest.template import layout_for, layouts, select, shape, table_layouts
 
     for lay in layouts():
-        assert (lay.n_rows, lay.n_columns) == (len(select(lay.layout, lay.table, "row")), len(select(lay.layout, lay.table, "column")))
+        assert (lay.n_rows, lay.n_columns) == (
+            len(select(lay.layout, lay.table, "row")),
+            len(select(lay.layout, lay.table, "column")),
+        )
     assert table_layouts("t3") == ["2021", "2019"] and table_layouts("t4") == ["2021"]
-    assert [layout_for("t2", y) for y in (2018, 2019, 2020, 2021, 2030, None)] == ["2019", "2019", "2019", "2021", "2021", "2021"]
+    assert [layout_for("t2", y) for y in (2018, 2019, 2020, 2021, 2030, None)] == [
+        "2019",
+        "2019",
+        "2019",
+        "2021",
+        "2021",
+        "2021",
+    ]
     assert shape("t4").n_rows * shape("t4").n_columns == 15
 
 
@@ -126,11 +187,13 @@ def test_a_layout_added_in_seeds_maps_a_document(tmp_path):
         broken = text.replace(f"申请人撤回申请 | {v} |", f"申请人撤回申请 | {v + 1} |")
         assert broken != text
         m, _ = map_document(read(broken.encode(), "text"), 2027)
-        assert {(f.rule_id, f.col_key) for f in evaluate(m)[0]} >= {("t3_total_equals_sum_of_results", "natural_person")}
+        assert {(f.rule_id, f.col_key) for f in evaluate(m)[0]} >= {
+            ("t3_total_equals_sum_of_results", "natural_person")
+        }
         # a report of the older layout is still read as such
         m, _ = map_document(read(_t3_doc("2021")[0].encode(), "text"), 2027)
         assert m.layouts["t3"] == "2021"
-    assert table_layouts("t3") == ["2021", "2019"]      # the block ends: the project's seeds again
+    assert table_layouts("t3") == ["2021", "2019"]  # the block ends: the project's seeds again
 
 
 def test_the_year_cut_off_is_read_from_the_seed(tmp_path):
@@ -150,10 +213,13 @@ def test_the_year_cut_off_is_read_from_the_seed(tmp_path):
         assert detect_t2_layout([], 2022) == ("2019", "year") and detect_t2_layout([], 2023) == ("2021", "year")
 
 
-@pytest.mark.parametrize("seed,column,value,reader,error", [
-    ("layouts.csv", "n_rows", "99", "layouts", "template_keys has"),                     # a shape its keys do not have
-    ("reconciliation_rules.csv", "right_terms", "granted|two words", "reconciliation_rules", "malformed term"),
-])
+@pytest.mark.parametrize(
+    "seed,column,value,reader,error",
+    [
+        ("layouts.csv", "n_rows", "99", "layouts", "template_keys has"),  # a shape its keys do not have
+        ("reconciliation_rules.csv", "right_terms", "granted|two words", "reconciliation_rules", "malformed term"),
+    ],
+)
 def test_a_wrong_seed_row_is_a_clear_error(tmp_path, seed, column, value, reader, error):
     import ingest.template as template
 

@@ -1,11 +1,21 @@
 """Format detection by evidence: markup anywhere in the first 256 KB, the extension only as a tie-breaker,
 and every real presentation of a report (fragments, Word HTML as .doc, UTF-16, GB18030, Big5) read to its
 golden cells."""
+
 import pytest
 
 from ingest.model import Quarantine
 from ingest.readers import SNIFF_WINDOW, read, sniff
-from presentations import HTML_TRANSFORMS, MIXED_TRANSFORMS, PROSE, cell_mismatches, generated, parse, prose, shared_report
+from presentations import (
+    HTML_TRANSFORMS,
+    MIXED_TRANSFORMS,
+    PROSE,
+    cell_mismatches,
+    generated,
+    parse,
+    prose,
+    shared_report,
+)
 
 TABLE = "<table><tr><td>自然人</td><td>1</td></tr></table>"
 
@@ -15,27 +25,34 @@ def _fmt(data: bytes, name: str = "x") -> tuple[str, str]:
     return str(f), f.evidence
 
 
-@pytest.mark.parametrize("data,name,fmt", [
-    (b"%PDF-1.7 ...", "report.html", "pdf"),
-    (f"<div class=TRS_Editor><p>{prose(3)}</p>{TABLE}</div>".encode(), "x.txt", "html"),        # table after 3 KB
-    (f"{prose(3)}\n<ucapcontent>{TABLE}</ucapcontent>".encode(), "x", "html"),                  # bare prose first
-    (f"{prose(300)}\n<p>尾</p><table><tr><td>1</td></tr></table>".encode(), "x", "text"),        # markup past the window
-    (f"{prose(1)}\n第一段<br>\n".encode(), "report.html", "html"),                                # one tag + .html name
-    (f"{prose(1)}\n第一段<br>\n".encode(), "report.txt", "text"),                                 # one tag, no tie to break
-    ("\n".join([PROSE] * 200 + ["说明</p>", "备注</p>"]).encode(), "r.txt", "text"),              # stray tags in a dump
-    (f"{prose(1)}\n&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;\n".encode(), "r", "text"),          # entities alone
-    (f"{prose(1)}".encode(), "report.html", "text"),                                              # .html without markup
-    ("规章 | 1 |\n|---|---|\n".encode(), "r.txt", "markdown"),
-    ("规章 | 1 |\n".encode(), "r.txt", "text"),
-    ("{\\rtf1\\ansi 政府}".encode(), "r.doc", "doc"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le") + b"\x00" * 64, "noname", "doc"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "report.wps", "doc"),
-    (b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"b\"\r\n\r\n--b--\r\n", "x.doc", "mhtml"),
-    (b"From: <Saved by Blink>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\tboundary=\"b\"\r\n\r\n", "x", "mhtml"),
-    (b"\xff\xfe" + f"<div>{TABLE}</div>".encode("utf-16-le"), "x", "html"),
-    (f"<p>{prose(2)}</p>{TABLE}".encode("utf-16-be"), "x", "html"),
-    (f"{prose(2)}\n规章 | 1 |\n".encode("utf-16-le"), "x", "text"),
-])
+@pytest.mark.parametrize(
+    "data,name,fmt",
+    [
+        (b"%PDF-1.7 ...", "report.html", "pdf"),
+        (f"<div class=TRS_Editor><p>{prose(3)}</p>{TABLE}</div>".encode(), "x.txt", "html"),  # table after 3 KB
+        (f"{prose(3)}\n<ucapcontent>{TABLE}</ucapcontent>".encode(), "x", "html"),  # bare prose first
+        (f"{prose(300)}\n<p>尾</p><table><tr><td>1</td></tr></table>".encode(), "x", "text"),  # markup past the window
+        (f"{prose(1)}\n第一段<br>\n".encode(), "report.html", "html"),  # one tag + .html name
+        (f"{prose(1)}\n第一段<br>\n".encode(), "report.txt", "text"),  # one tag, no tie to break
+        ("\n".join([PROSE] * 200 + ["说明</p>", "备注</p>"]).encode(), "r.txt", "text"),  # stray tags in a dump
+        (f"{prose(1)}\n&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;\n".encode(), "r", "text"),  # entities alone
+        (f"{prose(1)}".encode(), "report.html", "text"),  # .html without markup
+        ("规章 | 1 |\n|---|---|\n".encode(), "r.txt", "markdown"),
+        ("规章 | 1 |\n".encode(), "r.txt", "text"),
+        ("{\\rtf1\\ansi 政府}".encode(), "r.doc", "doc"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "WordDocument".encode("utf-16-le") + b"\x00" * 64, "noname", "doc"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "report.wps", "doc"),
+        (b'MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary="b"\r\n\r\n--b--\r\n', "x.doc", "mhtml"),
+        (
+            b'From: <Saved by Blink>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\tboundary="b"\r\n\r\n',
+            "x",
+            "mhtml",
+        ),
+        (b"\xff\xfe" + f"<div>{TABLE}</div>".encode("utf-16-le"), "x", "html"),
+        (f"<p>{prose(2)}</p>{TABLE}".encode("utf-16-be"), "x", "html"),
+        (f"{prose(2)}\n规章 | 1 |\n".encode("utf-16-le"), "x", "text"),
+    ],
+)
 def test_sniff_rules(data, name, fmt):
     got, evidence = _fmt(data, name)
     assert got == fmt, evidence
@@ -45,15 +62,18 @@ def test_sniff_rules(data, name, fmt):
 def test_window_is_the_first_256_kb():
     assert SNIFF_WINDOW == 256 * 1024
     late = (PROSE * (SNIFF_WINDOW // len(PROSE.encode()) + 1)).encode()
-    assert _fmt(late[: SNIFF_WINDOW - 200] + TABLE.encode(), "x")[0] == "text_html"     # a table between plain lines
+    assert _fmt(late[: SNIFF_WINDOW - 200] + TABLE.encode(), "x")[0] == "text_html"  # a table between plain lines
     assert _fmt(late[: SNIFF_WINDOW + 200] + TABLE.encode(), "x")[0] == "text"
 
 
-@pytest.mark.parametrize("data,reason", [
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le"), "unsupported_format"),   # .xls
-    (b"PK\x03\x04 zip", "archive"),
-    (b"\x00\x01\x02binary" * 50, "binary"),
-])
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "Workbook".encode("utf-16-le"), "unsupported_format"),  # .xls
+        (b"PK\x03\x04 zip", "archive"),
+        (b"\x00\x01\x02binary" * 50, "binary"),
+    ],
+)
 def test_sniff_rejects(data, reason):
     with pytest.raises(Quarantine) as e:
         sniff(data, "x.doc" if reason == "archive" else "x")
@@ -80,6 +100,7 @@ def test_inspect_shows_the_evidence(tmp_path):
 
 
 # ---------------------------------------------------------------- presentations of whole reports
+
 
 def _sources():
     yield "generated", lambda: generated("html")
@@ -117,7 +138,7 @@ def test_html_tables_between_plain_lines_give_golden_cells(source, transform):
     presented, _, fmt, _ = _presented(source, MIXED_TRANSFORMS[transform])
     assert fmt == ("markdown_html" if transform.startswith("markdown") else "text_html"), fmt.evidence
     doc = read(presented, fmt)
-    assert "二、主动公开政府信息情况" in doc.lines()       # headings stay lines of their own
+    assert "二、主动公开政府信息情况" in doc.lines()  # headings stay lines of their own
 
 
 def test_table_spans_nested_and_unclosed():
@@ -159,6 +180,6 @@ def test_text_encodings_give_golden_cells(source, encoding):
     assert cell_mismatches(parsed, gold) == []
     doc = read(presented, fmt)
     assert ("script" in doc.meta) == ("traditional" in encoding)
-    if "traditional" in encoding:       # numbers keep their printed text
+    if "traditional" in encoding:  # numbers keep their printed text
         raw = [r for r in parsed.cell_columns["raw_text"] if r and r.strip().isdigit()]
         assert raw and all(r in presented.decode(parsed.report["encoding"]) for r in raw)

@@ -1,4 +1,5 @@
 """`xxgk sql` is safe to hand to anyone: denied statements, engine lock-down, limits, outputs, examples, prompt."""
+
 from __future__ import annotations
 
 import io
@@ -9,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from warehouse.cli import main
-from warehouse.serve import connect, list_examples, load_examples, query, repl
 from warehouse.errors import XxgkError
+from warehouse.serve import connect, list_examples, load_examples, query, repl
 from warehouse.sqlguard import Denied, check_sql
 
 DENIED = [
@@ -91,10 +92,20 @@ def test_the_engine_refuses_too(synthetic_home, sql):
 
 def test_allowed_read_queries(synthetic_home):
     home = synthetic_home["home"]
-    for sql in ["select count(*) from dim_report", "with a as (select * from fct_applications) select count(*) from a",
-                "from dim_agency limit 1", "describe dim_report", "show tables", "summarize dim_agency",
-                "explain select * from dim_report", "select * from range(3)", "select count(*) from duckdb_tables()",
-                "values (1, 2)", "select count(*) from stg_reports", "select count(*) from meta_refresh_runs"]:
+    for sql in [
+        "select count(*) from dim_report",
+        "with a as (select * from fct_applications) select count(*) from a",
+        "from dim_agency limit 1",
+        "describe dim_report",
+        "show tables",
+        "summarize dim_agency",
+        "explain select * from dim_report",
+        "select * from range(3)",
+        "select count(*) from duckdb_tables()",
+        "values (1, 2)",
+        "select count(*) from stg_reports",
+        "select count(*) from meta_refresh_runs",
+    ]:
         cols, rows, _ = query(home, sql)
         assert cols and rows, sql
     assert query(home, "select count(*) from stg_reports")[1][0][0] == len(synthetic_home["truth"])
@@ -107,8 +118,9 @@ def test_row_limit_and_timeout(synthetic_home, capsys):
     assert main(["sql", "--home", str(home.root), "--limit", "5", "--format", "csv", "select * from range(10)"]) == 0
     out = capsys.readouterr()
     assert out.out.split() == ["range", "0", "1", "2", "3", "4"] and "cut at 5 rows" in out.err
-    assert main(["sql", "--home", str(home.root), "--timeout", "0.3",
-                 "select sum(i) from range(10000000000) t(i)"]) == 2
+    assert (
+        main(["sql", "--home", str(home.root), "--timeout", "0.3", "select sum(i) from range(10000000000) t(i)"]) == 2
+    )
     assert "stopped after 0.3 s" in capsys.readouterr().err
 
 
@@ -135,8 +147,18 @@ def test_reads_stdin_when_not_a_terminal(synthetic_home, monkeypatch, capsys):
 
 
 def test_interactive_prompt(synthetic_home):
-    lines = iter(["select 40 + 2 as answer", ";", "copy dim_report to '/tmp/x.csv';", ".examples",
-                  ".example fees", "select * from nope;", ".quit", "select 'never';"])
+    lines = iter(
+        [
+            "select 40 + 2 as answer",
+            ";",
+            "copy dim_report to '/tmp/x.csv';",
+            ".examples",
+            ".example fees",
+            "select * from nope;",
+            ".quit",
+            "select 'never';",
+        ]
+    )
     out: list[str] = []
 
     def read(prompt):
@@ -166,6 +188,7 @@ def test_named_examples_run(synthetic_home, capsys):
 
 
 # --- hardening: parser errors, limits, terminal escapes, one check per statement, locks ----------------
+
 
 def _reader(lines: list[str]):
     """A prompt's input: the lines, then end of input."""
@@ -216,7 +239,7 @@ def test_memory_and_thread_limits_on_every_connection(synthetic_home, capsys):
 
     home = synthetic_home["home"]
     sql = "select current_setting('memory_limit') as m, current_setting('threads') as t"
-    assert query(home, sql)[1] == [("953.6 MiB", 2)]                       # the 1GB default
+    assert query(home, sql)[1] == [("953.6 MiB", 2)]  # the 1GB default
     assert query(home, sql, limits=Limits(memory="256MB"))[1] == [("244.1 MiB", 2)]
     assert main(["sql", "--home", str(home.root), "--memory", "512MB", "--format", "csv", sql]) == 0
     assert capsys.readouterr().out.splitlines() == ["m,t", "488.2 MiB,2"]
@@ -238,7 +261,9 @@ def test_results_are_bounded_in_bytes(synthetic_home, tmp_path, capsys):
     table, truncated = query_arrow(home, sql, limits=Limits(max_bytes=5_500_000))
     assert truncated and table.num_rows < 50 and table.nbytes <= 5_500_000
     assert query(home, "select * from range(50)", limits=Limits(max_bytes=5_500_000))[2] is False
-    assert main(["sql", "--home", str(home.root), "--format", "csv", "select repeat('x', 1000000) from range(100)"]) == 0
+    assert (
+        main(["sql", "--home", str(home.root), "--format", "csv", "select repeat('x', 1000000) from range(100)"]) == 0
+    )
     out = capsys.readouterr()
     assert 0 < len(out.out.splitlines()) - 1 < 100 and "output cut at" in out.err
 
@@ -258,7 +283,7 @@ def test_control_characters_are_escaped_on_the_terminal(synthetic_home, monkeypa
     shown = capsys.readouterr().out
     assert "\x1b" not in shown and "\x9b" not in shown and json.loads(shown)[0]["h\x07"] == "\x1b[2J\x9bx\ny"
     assert main(["sql", "--home", str(home.root), "--out", str(tmp_path / "r.csv"), sql]) == 0
-    assert "\x1b[2J\x9bx" in (tmp_path / "r.csv").read_text(encoding="utf-8")     # files keep the data as it is
+    assert "\x1b[2J\x9bx" in (tmp_path / "r.csv").read_text(encoding="utf-8")  # files keep the data as it is
 
 
 def test_each_statement_is_checked_once(synthetic_home, monkeypatch, capsys):
@@ -274,7 +299,10 @@ def test_each_statement_is_checked_once(synthetic_home, monkeypatch, capsys):
 
     monkeypatch.setattr(warehouse.sqlguard, "check_sql", counting)
     monkeypatch.setattr(warehouse.serve, "check_sql", counting)
-    assert main(["sql", "--home", str(synthetic_home["home"].root), "--format", "csv", "select 1 as a; select 2 as b"]) == 0
+    assert (
+        main(["sql", "--home", str(synthetic_home["home"].root), "--format", "csv", "select 1 as a; select 2 as b"])
+        == 0
+    )
     assert calls == ["select 1 as a; select 2 as b"] and capsys.readouterr().out.split() == ["a", "1", "b", "2"]
     calls.clear()
     repl(synthetic_home["home"], _reader(["select 1; select 2;"]), lambda text: None)
@@ -288,9 +316,17 @@ def test_a_writer_in_another_process_gives_one_line_and_exit_5(synthetic_home, t
 
     home = tmp_path / "home"
     shutil.copytree(synthetic_home["home"].root, home)
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time\n"
-                               f"con = duckdb.connect({str(home / 'xxgk.duckdb')!r})\nprint('ready', flush=True)\n"
-                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time\n"
+            f"con = duckdb.connect({str(home / 'xxgk.duckdb')!r})\nprint('ready', flush=True)\n"
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         assert main(["sql", "--home", str(home), "select 1"]) == 5
@@ -316,14 +352,22 @@ def test_one_huge_value_is_denied_not_given_the_machine(tmp_path):
     duckdb.connect(str(home / "xxgk.duckdb")).close()
     xxgk = Path(sys.executable).with_name("xxgk")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([str(xxgk), "sql", "--home", str(home), "--memory", "512MB",
-                           "select length(repeat('x', 3000000000)) as n"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(xxgk), "sql", "--home", str(home), "--memory", "512MB", "select length(repeat('x', 3000000000)) as n"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     assert proc.returncode == 2 and "memory" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert peak_mb < 2600, peak_mb
-    ok = subprocess.run([str(xxgk), "sql", "--home", str(home), "--memory", "512MB", "select 42 as n"],
-                        capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [str(xxgk), "sql", "--home", str(home), "--memory", "512MB", "select 42 as n"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0 and "42" in ok.stdout, ok.stderr
 
 
@@ -335,5 +379,5 @@ def test_only_checked_statements_run(tmp_path):
     with pytest.raises(TypeError):
         run_checked(Home(tmp_path), "select 1", Limits())
     (checked,) = check_sql("select 1")
-    with pytest.raises(XxgkError, match="no warehouse"):        # checked text gets as far as the connection
+    with pytest.raises(XxgkError, match="no warehouse"):  # checked text gets as far as the connection
         run_checked(Home(tmp_path), checked, Limits())

@@ -1,4 +1,5 @@
 """The generator: every format parses back to its truth, the truth obeys the rules, quirks are recorded."""
+
 from __future__ import annotations
 
 import csv
@@ -16,9 +17,26 @@ from ingest.synthetic.divisions import county_prefix, load_divisions, tree
 from ingest.template import select
 
 YEARS = range(2019, 2026)
-RATES = {"blank_zero": 0.3, "split_digits": 0.6, "missing_labels": 0.3, "annotated": 0.3, "broken_total": 0.15,
-         "carry_break": 0.15, "revision": 0.1, "renamed": 0.6, "missing_year": 0.3, "legacy_t3": 0.3}
-APPLICANTS = ("natural_person", "commercial_enterprise", "research_institution", "social_welfare_org", "legal_service_org", "other_org")
+RATES = {
+    "blank_zero": 0.3,
+    "split_digits": 0.6,
+    "missing_labels": 0.3,
+    "annotated": 0.3,
+    "broken_total": 0.15,
+    "carry_break": 0.15,
+    "revision": 0.1,
+    "renamed": 0.6,
+    "missing_year": 0.3,
+    "legacy_t3": 0.3,
+}
+APPLICANTS = (
+    "natural_person",
+    "commercial_enterprise",
+    "research_institution",
+    "social_welfare_org",
+    "legal_service_org",
+    "other_org",
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +71,16 @@ def test_every_cell_parses_to_its_truth(corpus):
 def test_metadata_layouts_and_marker(corpus):
     for rep in corpus["truth"]:
         r = corpus["parsed"][rep.file].report
-        assert (r["agency_name"], r["report_year"], r["published_on"].isoformat()) == (rep.agency, rep.year, rep.published)
-        assert (r["t2_layout"], r["t3_layout"], r["t4_layout"]) == (rep.layouts["t2"], rep.layouts["t3"], rep.layouts["t4"])
+        assert (r["agency_name"], r["report_year"], r["published_on"].isoformat()) == (
+            rep.agency,
+            rep.year,
+            rep.published,
+        )
+        assert (r["t2_layout"], r["t3_layout"], r["t4_layout"]) == (
+            rep.layouts["t2"],
+            rep.layouts["t3"],
+            rep.layouts["t4"],
+        )
         assert r["template_version"] == rep.layout == ("2019" if rep.year <= 2020 else "2021")
         assert r["source_format"] == rep.fmt
         assert r["is_synthetic"] is True, rep.file
@@ -71,8 +97,11 @@ def test_findings_are_exactly_the_injected_ones(corpus):
     for rep in corpus["truth"]:
         p = corpus["parsed"][rep.file]
         got = sorted((f["rule_id"], f["table_id"], f["row_key"], f["col_key"]) for f in p.findings)
-        expected = sorted((f["rule_id"], f["table_id"], f["row_key"], f["col_key"]) for f in rep.findings
-                          if f["rule_id"] != CARRY_BREAK_RULE)
+        expected = sorted(
+            (f["rule_id"], f["table_id"], f["row_key"], f["col_key"])
+            for f in rep.findings
+            if f["rule_id"] != CARRY_BREAK_RULE
+        )
         assert got == expected, (rep.file, rep.quirks, got, expected)
 
 
@@ -81,7 +110,11 @@ def _violations(rep) -> set[tuple[str, str, str, str]]:
     v = {k: (x or 0) for k, x in rep.cells.items()}
     out = set()
     rows = [k.key for k in select(rep.layouts["t3"], "t3", "row")]
-    leaves = [k.key for k in select(rep.layouts["t3"], "t3", "row") if k.group_key not in ("received", "total_processed", "carried_forward")]
+    leaves = [
+        k.key
+        for k in select(rep.layouts["t3"], "t3", "row")
+        if k.group_key not in ("received", "total_processed", "carried_forward")
+    ]
     for col in (*APPLICANTS, "total"):
         t = lambda r, col=col: v[f"t3|{r}|{col}"]
         if t("new_received") + t("carried_over") != t("total_processed") + t("carried_forward"):
@@ -100,7 +133,11 @@ def _violations(rep) -> set[tuple[str, str, str, str]]:
 def test_truth_obeys_every_rule_except_the_injected_breaks(corpus):
     truth = corpus["truth"]
     for rep in truth:
-        expected = {(f["rule_id"], f["table_id"], f["row_key"], f["col_key"]) for f in rep.findings if f["rule_id"] != CARRY_BREAK_RULE}
+        expected = {
+            (f["rule_id"], f["table_id"], f["row_key"], f["col_key"])
+            for f in rep.findings
+            if f["rule_id"] != CARRY_BREAK_RULE
+        }
         assert _violations(rep) == expected, rep.file
     # carry-over chains, per agency, over the current versions of consecutive years
     current = {(r.agency_uid, r.year): r for r in truth if r.is_current}
@@ -192,7 +229,9 @@ def test_distributions_look_like_real_reports(corpus):
     for r in truth:
         a = agencies[r.agency_uid]
         by_level["township" if a["level"] == "township" else a["kind"]].append(r.cells["t3|new_received|total"])
-    assert sum(by_level["government"]) / len(by_level["government"]) > 3 * sum(by_level["township"]) / len(by_level["township"])
+    assert sum(by_level["government"]) / len(by_level["government"]) > 3 * sum(by_level["township"]) / len(
+        by_level["township"]
+    )
     received = sum(r.cells["t3|new_received|total"] for r in truth)
     appeals = sum(r.cells[f"t4|{b}|total"] for r in truth for b in ("reconsideration", "litigation_direct"))
     assert 0 < appeals < 0.1 * received
@@ -207,16 +246,25 @@ def test_hierarchy_of_the_demo_size():
     assert len(agencies) == 300 and len({a.name for a in agencies}) == 300
     assert len({a.province_code for a in agencies}) >= 3
     levels = Counter(a.level for a in agencies)
-    assert levels["prefecture"] > levels["province"] and levels["county"] > levels["prefecture"] and 3 <= levels["township"] <= 15
+    assert (
+        levels["prefecture"] > levels["province"]
+        and levels["county"] > levels["prefecture"]
+        and 3 <= levels["township"] <= 15
+    )
     kinds = Counter(a.kind for a in agencies)
-    assert kinds["department"] > kinds["government"] > 20 and kinds["government"] == kinds["government_office"] + levels["township"]
+    assert (
+        kinds["department"] > kinds["government"] > 20
+        and kinds["government"] == kinds["government_office"] + levels["township"]
+    )
     uids = {a.uid for a in agencies}
     by_code = {d.code: d for d in divs}
     for a in agencies:
         assert a.parent_uid is None or a.parent_uid in uids
         place = a.county_code or a.prefecture_code or a.province_code
         assert by_code[place].name in a.name, (a.name, place)
-        assert a.name.startswith((a.province_name, a.prefecture_name or a.province_name, a.county_name or a.province_name))
+        assert a.name.startswith(
+            (a.province_name, a.prefecture_name or a.province_name, a.county_name or a.province_name)
+        )
 
 
 def test_format_plan_keeps_the_stated_proportions():
@@ -244,11 +292,19 @@ def test_progress_total_equals_the_files_written(tmp_path, workers):
     """Missing years write no file and revisions a second one: the announced total and the progress both count files."""
     rates = {"revision": 0.4, "missing_year": 0.6}
     totals, steps = [], []
-    truth = generate(tmp_path / "c", n_agencies=8, years=range(2020, 2024), seed=3, quirk_rates=rates,
-                     progress=steps.append, workers=workers, total=totals.append)
+    truth = generate(
+        tmp_path / "c",
+        n_agencies=8,
+        years=range(2020, 2024),
+        seed=3,
+        quirk_rates=rates,
+        progress=steps.append,
+        workers=workers,
+        total=totals.append,
+    )
     written = [p for p in (tmp_path / "c" / "reports").rglob("*") if p.is_file()]
     revisions = sum(r.version == 2 for r in truth)
     missing = sum(1 for a in load_agencies(tmp_path / "c" / "agencies.csv") if a.get("missing_year"))
-    assert revisions and missing                       # both cases occur
+    assert revisions and missing  # both cases occur
     assert totals == [len(truth)] == [len(written)] == [sum(steps)]
-    assert len(truth) == 8 * 4 - missing + revisions and len(steps) == 8   # one step per agency, by its files
+    assert len(truth) == 8 * 4 - missing + revisions and len(steps) == 8  # one step per agency, by its files

@@ -1,4 +1,5 @@
 """The web explorer without a browser: every route, its JSON API, downloads and bad input (Starlette TestClient)."""
+
 from __future__ import annotations
 
 import csv
@@ -9,12 +10,11 @@ import shutil
 import subprocess
 import sys
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
-from helpers import db
 from starlette.testclient import TestClient
 
+from helpers import db
 from warehouse.home import Home
 from warehouse.web import create_app
 
@@ -36,10 +36,13 @@ def ids(home):
     con = db(home)
     try:
         agency_id, report_id = con.execute(
-            "select agency_id, report_id from agency_year where received is not null order by agency_id, report_year limit 1").fetchone()
-        cell = con.execute("""select raw_text, match_method from stg_cells
+            "select agency_id, report_id from agency_year where received is not null order by agency_id, report_year limit 1"
+        ).fetchone()
+        cell = con.execute(
+            """select raw_text, match_method from stg_cells
                               where report_id = ? and table_id = 't3' and row_key = 'new_received' and col_key = 'total'""",
-                           [report_id]).fetchone()
+            [report_id],
+        ).fetchone()
         return {"agency": agency_id, "report": report_id, "raw_text": cell[0], "match_method": cell[1]}
     finally:
         con.close()
@@ -56,7 +59,9 @@ def test_home_coverage_and_trends_match_the_warehouse(client, home):
     con = db(home)
     try:
         by_year = dict(con.execute("select report_year, count(*) from agency_year group by 1").fetchall())
-        received = dict(con.execute("select report_year, sum(received) from agency_year where is_synthetic group by 1").fetchall())
+        received = dict(
+            con.execute("select report_year, sum(received) from agency_year where is_synthetic group by 1").fetchall()
+        )
     finally:
         con.close()
     assert {row["report_year"]: row["reports"] for row in api["tables"]["coverage_by_year"]["rows"]} == by_year
@@ -71,7 +76,7 @@ def test_search_finds_an_agency(client, home, ids):
     name = con.execute("select agency_name from dim_agency where agency_id = ?", [ids["agency"]]).fetchone()[0]
     con.close()
     r = client.get("/search", params={"q": name[-6:]})
-    assert r.status_code == 200 and f'/agency/{ids["agency"]}' in r.text
+    assert r.status_code == 200 and f"/agency/{ids['agency']}" in r.text
     found = client.get("/api/search", params={"q": name}).json()["tables"]["agencies"]["rows"]
     assert ids["agency"] in [a["agency_id"] for a in found]
     assert client.get("/api/search", params={"q": "不存在的机关名称xyz"}).json()["tables"]["agencies"]["rows"] == []
@@ -83,10 +88,18 @@ def test_agency_page_years_findings_peers_reports(client, home, ids):
     api = client.get(f"/api/agency/{ids['agency']}").json()["tables"]
     con = db(home)
     try:
-        years = [y for (y,) in con.execute("select report_year from agency_year where agency_id = ? order by 1", [ids["agency"]]).fetchall()]
+        years = [
+            y
+            for (y,) in con.execute(
+                "select report_year from agency_year where agency_id = ? order by 1", [ids["agency"]]
+            ).fetchall()
+        ]
         n_reports = con.execute("select count(*) from dim_report where agency_id = ?", [ids["agency"]]).fetchone()[0]
-        n_findings = con.execute("""select count(*) from stg_findings join dim_report using (report_id)
-                                    where agency_id = ? and is_current""", [ids["agency"]]).fetchone()[0]
+        n_findings = con.execute(
+            """select count(*) from stg_findings join dim_report using (report_id)
+                                    where agency_id = ? and is_current""",
+            [ids["agency"]],
+        ).fetchone()[0]
     finally:
         con.close()
     assert [m["report_year"] for m in api["measures"]["rows"]] == years
@@ -111,7 +124,9 @@ def test_report_numbers_link_to_their_provenance(client, ids):
 
 def test_original_file_only_from_recorded_path_with_same_bytes(client, home, tmp_path, ids):
     con = db(home)
-    path, sha = con.execute("select source_path, source_sha256 from dim_report where report_id = ?", [ids["report"]]).fetchone()
+    path, sha = con.execute(
+        "select source_path, source_sha256 from dim_report where report_id = ?", [ids["report"]]
+    ).fetchone()
     con.close()
     r = client.get(f"/report/{ids['report']}/file")
     assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == sha
@@ -137,11 +152,23 @@ def test_original_file_only_from_recorded_path_with_same_bytes(client, home, tmp
 def test_compare_agencies_and_regions(client, home, ids):
     con = db(home)
     try:
-        other, code = con.execute("""select agency_id, province_code from agency_year where agency_id <> ? and province_code is not null
-                                     limit 1""", [ids["agency"]]).fetchone()
-        expect = dict(con.execute("select report_year, disclosure_rate from agency_year where agency_id = ?", [ids["agency"]]).fetchall())
-        pooled = dict(con.execute("""select report_year, sum(disclosed) / nullif(sum(handled) filter (where disclosed is not null), 0)
-                                     from agency_year where province_code = ? group by 1""", [code]).fetchall())
+        other, code = con.execute(
+            """select agency_id, province_code from agency_year where agency_id <> ? and province_code is not null
+                                     limit 1""",
+            [ids["agency"]],
+        ).fetchone()
+        expect = dict(
+            con.execute(
+                "select report_year, disclosure_rate from agency_year where agency_id = ?", [ids["agency"]]
+            ).fetchall()
+        )
+        pooled = dict(
+            con.execute(
+                """select report_year, sum(disclosed) / nullif(sum(handled) filter (where disclosed is not null), 0)
+                                     from agency_year where province_code = ? group by 1""",
+                [code],
+            ).fetchall()
+        )
     finally:
         con.close()
     params = [("measure", "disclosure_rate"), ("agency", ids["agency"]), ("agency", other), ("region", code)]
@@ -155,7 +182,9 @@ def test_compare_agencies_and_regions(client, home, ids):
 def test_query_box_runs_examples_in_the_sandbox(client):
     r = client.get("/query", params={"example": "reports_by_year"})
     assert r.status_code == 200 and 'id="query-result"' in r.text
-    rows = client.get("/api/query", params={"sql": "select count(*) as n from dim_report"}).json()["tables"]["result"]["rows"]
+    rows = client.get("/api/query", params={"sql": "select count(*) as n from dim_report"}).json()["tables"]["result"][
+        "rows"
+    ]
     assert rows[0]["n"] > 0
     denied = client.get("/query", params={"sql": "copy dim_report to '/tmp/x.csv'"})
     assert denied.status_code == 403 and "denied" in denied.text
@@ -190,17 +219,29 @@ def test_language_switch(client):
     c = TestClient(client.app)
     en = c.get("/", params={"lang": "en"})
     assert 'lang="en"' in en.text and "Disclosure rate" in en.text and "公开率" not in en.text
-    assert 'lang="en"' in c.get("/downloads").text          # kept by a cookie
+    assert 'lang="en"' in c.get("/downloads").text  # kept by a cookie
 
 
-@pytest.mark.parametrize("url, status", [
-    ("/agency/ag_000000000000", 404), ("/agency/bad%20id;", 400), ("/report/0000000000000000", 404),
-    ("/report/not-hex", 400), ("/report/0000000000000000/file", 404),
-    ("/report/0000000000000000/cell/t9/granted/total", 400), ("/compare?measure=nope", 400),
-    ("/compare?measure=received&region=12", 400), ("/?scope=everything", 400), ("/?format=xml", 400),
-    ("/downloads?format=csv&table=nope", 400), ("/downloads/secrets.csv", 404), ("/no/such/page", 404),
-    ("/api/agency/ag_000000000000", 404), ("/static/../pyproject.toml", 404),
-])
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/agency/ag_000000000000", 404),
+        ("/agency/bad%20id;", 400),
+        ("/report/0000000000000000", 404),
+        ("/report/not-hex", 400),
+        ("/report/0000000000000000/file", 404),
+        ("/report/0000000000000000/cell/t9/granted/total", 400),
+        ("/compare?measure=nope", 400),
+        ("/compare?measure=received&region=12", 400),
+        ("/?scope=everything", 400),
+        ("/?format=xml", 400),
+        ("/downloads?format=csv&table=nope", 400),
+        ("/downloads/secrets.csv", 404),
+        ("/no/such/page", 404),
+        ("/api/agency/ag_000000000000", 404),
+        ("/static/../pyproject.toml", 404),
+    ],
+)
 def test_bad_input_gets_a_clear_answer(client, url, status):
     r = client.get(url)
     assert r.status_code == status
@@ -274,8 +315,8 @@ def test_compare_chart_leaves_out_rates_from_few_requests(client, home):
         con.close()
     params = {"measure": "disclosure_rate", "agency": agency}
     page = client.get("/compare", params=params).text
-    svg = page[page.index("<svg"):page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
     assert len(re.findall(r"<circle ", svg)) == enough and f"n ≥ {rules.MIN_RATE_N}" in svg
     rows = client.get("/api/compare", params=params).json()["tables"]["compare"]["rows"]
-    assert sum(r["value"] is not None for r in rows) == known     # the table keeps every rate, with its n
+    assert sum(r["value"] is not None for r in rows) == known  # the table keeps every rate, with its n
     assert all(r["n"] is not None for r in rows if r["value"] is not None)

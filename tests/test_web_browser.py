@@ -3,6 +3,7 @@
 Screenshots of every page go to test-output/web/ (git-ignored). Skips with the reason where
 chromium or Playwright is absent; Playwright's own browser download is never used.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,11 +14,20 @@ import time
 from pathlib import Path
 
 import pytest
+
 from helpers import ROOT, db
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = ROOT / "test-output" / "web"
 
 if not CHROMIUM.exists():
@@ -35,8 +45,11 @@ def server(synthetic_home):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(create_app(synthetic_home["home"], sql_timeout_s=0.5), host="127.0.0.1",
-                                        port=port, log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(
+            create_app(synthetic_home["home"], sql_timeout_s=0.5), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -69,7 +82,8 @@ def ids(synthetic_home):
     con = db(synthetic_home["home"])
     try:
         agency_id, name, report_id = con.execute(
-            "select agency_id, agency_name, report_id from agency_year order by agency_id, report_year limit 1").fetchone()
+            "select agency_id, agency_name, report_id from agency_year order by agency_id, report_year limit 1"
+        ).fetchone()
         return {"agency": agency_id, "name": name, "report": report_id}
     finally:
         con.close()
@@ -81,10 +95,16 @@ def shot(page, name: str) -> None:
 
 
 def test_every_page_opens_and_is_saved(page, server, ids):
-    pages = {"home": "/", "agency": f"/agency/{ids['agency']}", "report": f"/report/{ids['report']}",
-             "cell": f"/report/{ids['report']}/cell/t3/new_received/total",
-             "compare": f"/compare?measure=disclosure_rate&agency={ids['agency']}", "query": "/query?example=disclosure_rate",
-             "downloads": "/downloads", "search": "/search?q=" + ids["name"][:2]}
+    pages = {
+        "home": "/",
+        "agency": f"/agency/{ids['agency']}",
+        "report": f"/report/{ids['report']}",
+        "cell": f"/report/{ids['report']}/cell/t3/new_received/total",
+        "compare": f"/compare?measure=disclosure_rate&agency={ids['agency']}",
+        "query": "/query?example=disclosure_rate",
+        "downloads": "/downloads",
+        "search": "/search?q=" + ids["name"][:2],
+    }
     for name, url in pages.items():
         response = page.goto(server + url)
         assert response.status == 200, url
@@ -123,7 +143,7 @@ def test_run_an_example_query(page, server):
     page.locator("a.example[data-name=reports_by_year]").click()
     page.wait_for_selector("#query-result")
     assert page.locator("#query-result tbody tr").count() >= 1
-    assert "reports_by_year" not in page.locator("textarea").input_value()          # the SQL itself is shown
+    assert "reports_by_year" not in page.locator("textarea").input_value()  # the SQL itself is shown
     page.fill("textarea", "delete from dim_report")
     page.click("#query-form button")
     page.wait_for_selector("#error")
@@ -139,7 +159,8 @@ def test_download_a_csv_and_check_its_rows(page, server, ids, tmp_path):
     shutil.copy(d.value.path(), target)
     rows = list(csv.DictReader(target.open(encoding="utf-8-sig")))
     assert len(rows) == shown and {r["report_year"] for r in rows} == {
-        c.strip() for c in page.locator("#table-measures tbody tr td:first-child").all_inner_texts()}
+        c.strip() for c in page.locator("#table-measures tbody tr td:first-child").all_inner_texts()
+    }
 
 
 def test_switch_language(page, server):
@@ -150,13 +171,19 @@ def test_switch_language(page, server):
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("nav").inner_text().count("Home") == 1
     shot(page, "home-en")
-    page.goto(server + "/compare")           # the choice is kept
+    page.goto(server + "/compare")  # the choice is kept
     assert page.locator("html").get_attribute("lang") == "en"
 
 
-@pytest.mark.parametrize("url, status", [("/agency/ag_000000000000", 404), ("/compare?measure=nope", 400),
-                                         ("/query?sql=drop+table+dim_report", 403),
-                                         ("/query?sql=select+count(*)+from+range(100000000000)+a(i)+where+i%25+7+%3D+3", 408)])
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/agency/ag_000000000000", 404),
+        ("/compare?measure=nope", 400),
+        ("/query?sql=drop+table+dim_report", 403),
+        ("/query?sql=select+count(*)+from+range(100000000000)+a(i)+where+i%25+7+%3D+3", 408),
+    ],
+)
 def test_bad_input_is_a_clear_page(page, server, url, status):
     response = page.goto(server + url)
     assert response.status == status

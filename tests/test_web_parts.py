@@ -1,4 +1,5 @@
 """Parts of the web explorer that need no warehouse: bilingual labels and SVG charts."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -10,8 +11,13 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_bilingual_descriptions_split_into_english_and_chinese():
-    assert split_description("Disclosed in full (予以公开). 予以公开数。") == ("Disclosed in full (予以公开).", "予以公开数。")
-    en, zh = split_description("Administrative reconsiderations: the 总计 printed in table 四. 行政复议总计（表四所印）。")
+    assert split_description("Disclosed in full (予以公开). 予以公开数。") == (
+        "Disclosed in full (予以公开).",
+        "予以公开数。",
+    )
+    en, zh = split_description(
+        "Administrative reconsiderations: the 总计 printed in table 四. 行政复议总计（表四所印）。"
+    )
     assert en.endswith("table 四.") and zh == "行政复议总计（表四所印）。"
     assert split_description("English only.") == ("English only.", "")
 
@@ -31,10 +37,12 @@ def test_every_compared_measure_has_a_label_in_both_languages():
 
 
 def test_line_chart_is_valid_svg_with_a_point_per_known_value():
-    svg = charts.line_chart("公开率", {"甲": [(2020, 0.5), (2021, None), (2022, 0.7)], "乙": [(2020, 0.1)]}, percent=True)
+    svg = charts.line_chart(
+        "公开率", {"甲": [(2020, 0.5), (2021, None), (2022, 0.7)], "乙": [(2020, 0.1)]}, percent=True
+    )
     root = ET.fromstring(svg)
     circles = root.findall(f"{SVG}circle")
-    assert len(circles) == 3                                    # a gap for the unknown year
+    assert len(circles) == 3  # a gap for the unknown year
     assert "50%" in circles[0].find(f"{SVG}title").text
     assert "公开率" in svg and "<script" not in svg
     empty = ET.fromstring(charts.line_chart("x", {}))

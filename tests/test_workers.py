@@ -1,4 +1,5 @@
 """`xxgk ingest` and `xxgk refresh` run one parser process per core unless told otherwise."""
+
 from __future__ import annotations
 
 import os
@@ -53,7 +54,7 @@ def test_refresh_passes_workers(tmp_path, seen, monkeypatch):
     from warehouse.home import Home
     from warehouse.refresh import refresh
 
-    def no_build(*a, **k):                 # the build is not under test here
+    def no_build(*a, **k):  # the build is not under test here
         raise RuntimeError("build skipped by the test")
 
     monkeypatch.setattr(wr, "build", no_build)

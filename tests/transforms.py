@@ -6,6 +6,7 @@ appendix, and so on. Small renderers (HTML, Markdown, text, DOCX) draw a documen
 (``appendix``, ``full_width``, ``footers`` …) change it first. Merged cells are rebuilt from the reader's
 ``covered`` flags, so a renderer can print them as spans, repeated or left empty.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,6 +26,7 @@ NUMERALS = "一二三四五六七八九十"
 
 
 # ---------------------------------------------------------------- merged cells
+
 
 @dataclass
 class Span:
@@ -55,13 +57,13 @@ def grid_of(t: Table) -> tuple[list[list[str]], list[list[bool]]]:
     for r in trimmed:
         pad = width - len(r)
         tail = sum(1 for _ in itertools.takewhile(_value_like, reversed(r[1:])))
-        if not r[0].strip() or _value_like(r[0]):   # a row without its label: empty cells where the label was
+        if not r[0].strip() or _value_like(r[0]):  # a row without its label: empty cells where the label was
             rows.append([""] * pad + r)
             cov.append([False] * width)
-        elif tail >= 5:                             # a long value row (table 三): the label spans the gap
+        elif tail >= 5:  # a long value row (table 三): the label spans the gap
             rows.append([r[0]] * (pad + 1) + r[1:])
             cov.append([False] + [True] * pad + [False] * (len(r) - 1))
-        else:                                       # as the templates print table 二: the last cell spans
+        else:  # as the templates print table 二: the last cell spans
             rows.append(r + [r[-1]] * pad)
             cov.append([False] * len(r) + [True] * pad)
     return rows, cov
@@ -106,8 +108,16 @@ def once(t: Table) -> list[list[str]]:
 
 # ---------------------------------------------------------------- renderers
 
-def to_html(doc: Document, *, fragment: bool = False, charset: str = "utf-8", declare: bool = True,
-            word: bool = False, title: str | None = None) -> bytes:
+
+def to_html(
+    doc: Document,
+    *,
+    fragment: bool = False,
+    charset: str = "utf-8",
+    declare: bool = True,
+    word: bool = False,
+    title: str | None = None,
+) -> bytes:
     """A web page (or only its article ``<div>``), tables with rowspan/colspan; ``word``: Word's own HTML."""
     body = []
     for b in doc.blocks:
@@ -118,10 +128,15 @@ def to_html(doc: Document, *, fragment: bool = False, charset: str = "utf-8", de
         for row in spans_of(b):
             tds = []
             for s in row:
-                attrs = (f' rowspan="{s.rowspan}"' if s.rowspan > 1 else "") + (f' colspan="{s.colspan}"' if s.colspan > 1 else "")
+                attrs = (f' rowspan="{s.rowspan}"' if s.rowspan > 1 else "") + (
+                    f' colspan="{s.colspan}"' if s.colspan > 1 else ""
+                )
                 inner = escape(s.text).replace("\n", "<br>")
-                tds.append(f'<td{attrs}><p class="MsoNormal"><span>{inner}</span><o:p></o:p></p></td>' if word
-                           else f"<td{attrs}>{inner}</td>")
+                tds.append(
+                    f'<td{attrs}><p class="MsoNormal"><span>{inner}</span><o:p></o:p></p></td>'
+                    if word
+                    else f"<td{attrs}>{inner}</td>"
+                )
             body.append("<tr>" + "".join(tds) + "</tr>")
         body.append("</table>")
     article = '<div class="TRS_Editor">\n' + "\n".join(body) + "\n</div>"
@@ -130,10 +145,12 @@ def to_html(doc: Document, *, fragment: bool = False, charset: str = "utf-8", de
     meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">' if declare else ""
     head = f"<title>{escape(title or doc.meta.get('title', ''))}</title>{meta}"
     if word:
-        html = ('<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-                'xmlns:w="urn:schemas-microsoft-com:office:word" xmlns="http://www.w3.org/TR/REC-html40">'
-                f'<head>{meta}<meta name=ProgId content=Word.Document><meta name=Generator content="Microsoft Word 15">'
-                f'</head><body lang=ZH-CN><div class=WordSection1>{article}</div></body></html>')
+        html = (
+            '<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+            'xmlns:w="urn:schemas-microsoft-com:office:word" xmlns="http://www.w3.org/TR/REC-html40">'
+            f'<head>{meta}<meta name=ProgId content=Word.Document><meta name=Generator content="Microsoft Word 15">'
+            f"</head><body lang=ZH-CN><div class=WordSection1>{article}</div></body></html>"
+        )
     else:
         html = f"<!DOCTYPE html>\n<html><head>{head}</head><body>\n{article}\n</body></html>"
     return html.encode(charset)
@@ -178,7 +195,7 @@ def to_cells_per_line(doc: Document) -> bytes:
         for r in once(b):
             filled = [n for n, c in enumerate(r) if c.strip()]
             if filled:
-                lines += r[filled[0]:filled[-1] + 1]
+                lines += r[filled[0] : filled[-1] + 1]
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -208,10 +225,12 @@ def to_mhtml(html: bytes, charset: str = "gb18030") -> bytes:
     """A browser's "single file web page": the page, re-encoded, as a quoted-printable part of a MIME message."""
     page = html.decode("utf-8").replace("charset=utf-8", f"charset={charset}").encode(charset)
     boundary = "----=_NextPart_000_0000_01DA0000.00000000"
-    head = (f'From: <Saved by Blink>\r\nSnapshot-Content-Location: {LOCATION}\r\nSubject: report\r\nMIME-Version: 1.0\r\n'
-            f'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="{boundary}"\r\n\r\n'
-            f'--{boundary}\r\nContent-Type: text/html; charset="{charset}"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
-            f"Content-Location: {LOCATION}\r\n\r\n")
+    head = (
+        f"From: <Saved by Blink>\r\nSnapshot-Content-Location: {LOCATION}\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/related;\r\n\ttype="text/html";\r\n\tboundary="{boundary}"\r\n\r\n'
+        f'--{boundary}\r\nContent-Type: text/html; charset="{charset}"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+        f"Content-Location: {LOCATION}\r\n\r\n"
+    )
     body = quopri.encodestring(page).replace(b"\n", b"\r\n")
     return head.encode("ascii") + body + f"\r\n\r\n--{boundary}--\r\n".encode("ascii")
 
@@ -220,6 +239,7 @@ LOCATION = "http://www.example.gov.cn/art/2025/report.html"
 
 
 # ---------------------------------------------------------------- document edits
+
 
 def _tables(doc: Document) -> list[Table]:
     return [b for b in doc.blocks if isinstance(b, Table)]
@@ -245,11 +265,17 @@ def appendix(doc: Document, title_row: bool = False, reverse: bool = False) -> D
             groups[-1][1].append(copy.deepcopy(b))
     blocks: list = [b for b in doc.blocks if isinstance(b, Paragraph)] + [Paragraph("附件")]
     n = 0
-    for heading, tables in (reversed(groups) if reverse else groups):
+    for heading, tables in reversed(groups) if reverse else groups:
         for t in tables:
             if title_row:
                 rows, cov = grid_of(t)
-                t = Table([[heading] * len(rows[0])] + rows, t.index, False, t.page, [[False] + [True] * (len(rows[0]) - 1)] + cov)
+                t = Table(
+                    [[heading] * len(rows[0])] + rows,
+                    t.index,
+                    False,
+                    t.page,
+                    [[False] + [True] * (len(rows[0]) - 1)] + cov,
+                )
             else:
                 blocks.append(Paragraph(f"附表{NUMERALS[n % 10]}"))
             t.index = n
@@ -300,7 +326,9 @@ def footers(doc: Document) -> Document:
     for i, b in enumerate(out.blocks):
         if isinstance(b, Table) and len(b.rows) >= 6:
             width = len(grid_of(b)[0][0])
-            out.blocks[i] = _insert_rows(b, len(b.rows) // 2, [[f"— {i + 3} —"] * width], [[False] + [True] * (width - 1)])
+            out.blocks[i] = _insert_rows(
+                b, len(b.rows) // 2, [[f"— {i + 3} —"] * width], [[False] + [True] * (width - 1)]
+            )
     return out
 
 
@@ -316,8 +344,10 @@ def split_pages(doc: Document) -> Document:
     head = next((n for n, r in enumerate(rows) if _is_value_row(r)), 0)
     cut = head + (len(rows) - head) // 2
     first = Table(rows[:cut], t.index, False, t.page, cov[:cut])
-    second = Table(rows[:head] + rows[cut:], t.index, False, t.page, cov[:head] + [[False] * len(rows[cut])] + cov[cut + 1:])
-    out.blocks[i:i + 1] = [first, Paragraph("— 7 —"), second]
+    second = Table(
+        rows[:head] + rows[cut:], t.index, False, t.page, cov[:head] + [[False] * len(rows[cut])] + cov[cut + 1 :]
+    )
+    out.blocks[i : i + 1] = [first, Paragraph("— 7 —"), second]
     return out
 
 
@@ -327,15 +357,22 @@ def blank_columns(doc: Document) -> Document:
     for i, b in enumerate(out.blocks):
         if isinstance(b, Table):
             rows, cov = grid_of(b)
-            out.blocks[i] = Table([[""] + r + [""] for r in rows], b.index, False, b.page, [[False] + c + [False] for c in cov])
+            out.blocks[i] = Table(
+                [[""] + r + [""] for r in rows], b.index, False, b.page, [[False] + c + [False] for c in cov]
+            )
     return out
 
 
 def subtotal(doc: Document) -> Document:
     """A 小计 row after the rows of （三）不予公开 in table 三 (value rows 5 to 12), their column sums."""
     out = copy.deepcopy(doc)
-    value_rows = [(i, r) for i, b in enumerate(out.blocks) if isinstance(b, Table)
-                  for r, row in enumerate(grid_of(b)[0]) if _is_seven(row)]
+    value_rows = [
+        (i, r)
+        for i, b in enumerate(out.blocks)
+        if isinstance(b, Table)
+        for r, row in enumerate(grid_of(b)[0])
+        if _is_seven(row)
+    ]
     if len(value_rows) < 12:
         return out
     group = value_rows[4:12]
@@ -347,14 +384,19 @@ def subtotal(doc: Document) -> Document:
         vals = [parse_cell(grid_of(out.blocks[b])[0][r][k - len(last)]).value or 0 for b, r in group]
         sums.append(str(int(sum(vals))))
     label_w = len(last) - 7
-    out.blocks[bi] = _insert_rows(out.blocks[bi], ri + 1, [["不予公开小计"] * label_w + sums],
-                                  [[False] + [True] * (label_w - 1) + [False] * 7])
+    out.blocks[bi] = _insert_rows(
+        out.blocks[bi], ri + 1, [["不予公开小计"] * label_w + sums], [[False] + [True] * (label_w - 1) + [False] * 7]
+    )
     return out
 
 
 def _is_seven(row: list[str]) -> bool:
     tail = row[-7:]
-    return len(row) > 7 and all(parse_cell(c).value is not None or parse_cell(c).is_blank for c in tail) and _is_value_row(tail)
+    return (
+        len(row) > 7
+        and all(parse_cell(c).value is not None or parse_cell(c).is_blank for c in tail)
+        and _is_value_row(tail)
+    )
 
 
 def broken_labels(doc: Document) -> bytes:
@@ -371,7 +413,7 @@ def broken_labels(doc: Document) -> bytes:
                 cut = len(last) // 2
                 k = r.index(last)
                 lines.append(" | ".join(r[:k] + [last[:cut]]))
-                r = r[:k] + [last[cut:]] + r[k + 1:]
+                r = r[:k] + [last[cut:]] + r[k + 1 :]
             lines.append(" | ".join(r))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -411,8 +453,10 @@ def render_results(results: dict[tuple[str, str], str]) -> str:
         return ""
     reports = list(dict.fromkeys(r for _, r in sorted(results, key=lambda k: (k[1].startswith("synthetic"), k[1]))))
     short = {r: r.replace("synthetic-", "syn")[:14] for r in reports}
-    lines = ["exact/golden cells per transform (rows) and report (columns)",
-             f"{'transform':32}" + "".join(f"{short[r]:>16}" for r in reports)]
+    lines = [
+        "exact/golden cells per transform (rows) and report (columns)",
+        f"{'transform':32}" + "".join(f"{short[r]:>16}" for r in reports),
+    ]
     for t in sorted({t for t, _ in results}):
         lines.append(f"{t:32}" + "".join(f"{results.get((t, r), '-')[:15]:>16}" for r in reports))
     return "\n".join(lines)

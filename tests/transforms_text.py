@@ -5,6 +5,7 @@ the renderers (``one_cell_per_line``, ``browser_tab_text``) write a Document as 
 and browsers do. ``crlf`` turns line ends into CR LF. ``golden_diff`` compares parsed cells with
 expected ones.
 """
+
 from __future__ import annotations
 
 import copy
@@ -13,7 +14,9 @@ import re
 from ingest.model import Document, Paragraph, Table
 from ingest.numbers import parse_cell
 
-_NUMBERING = re.compile(r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．])")
+_NUMBERING = re.compile(
+    r"^(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}[、.．]|\d{1,2}[、.．])"
+)
 
 
 def _value(text: str) -> bool:
@@ -67,8 +70,11 @@ def double_spaced(data: bytes) -> bytes:
 def headings_dropped(doc: Document) -> Document:
     """The section headings of parts 二, 三 and 四 removed, so tables are known by their content only."""
     out = copy.deepcopy(doc)
-    out.blocks = [b for b in out.blocks if not (isinstance(b, Paragraph) and
-                                                re.match(r"^\s*[二三四]\s*[、.．]", b.text) and len(b.text) < 40)]
+    out.blocks = [
+        b
+        for b in out.blocks
+        if not (isinstance(b, Paragraph) and re.match(r"^\s*[二三四]\s*[、.．]", b.text) and len(b.text) < 40)
+    ]
     return out
 
 
@@ -79,7 +85,7 @@ def crlf(data: bytes) -> bytes:
 def _label_break(text: str) -> str:
     m = _NUMBERING.match(text)
     if m and m.end() < len(text):
-        return text[: m.end()] + "\n" + text[m.end():]
+        return text[: m.end()] + "\n" + text[m.end() :]
     half = len(text) // 2
     return text[:half] + "\n" + text[half:]
 
@@ -91,8 +97,15 @@ def labels_broken(doc: Document, min_chars: int = 4, header_chars: int = 10) -> 
     for t in out.tables:
         for row in t.rows:
             has_values = any(_value(c) for c in row)
-            row[:] = [_label_break(c) if min_chars <= len(c.strip()) and (has_values or len(c) <= header_chars)
-                      and not _value(c) and "\n" not in c else c for c in row]
+            row[:] = [
+                _label_break(c)
+                if min_chars <= len(c.strip())
+                and (has_values or len(c) <= header_chars)
+                and not _value(c)
+                and "\n" not in c
+                else c
+                for c in row
+            ]
     return out
 
 
@@ -115,8 +128,9 @@ def number_split(doc: Document, min_value: int = 10, nth: int = 0) -> tuple[Docu
                     seen += 1
                     if seen <= nth:
                         continue
-                    col = max(c for c, text in enumerate(t.rows[r]) if text == v and
-                              not (t.covered and t.covered[r][c]))
+                    col = max(
+                        c for c, text in enumerate(t.rows[r]) if text == v and not (t.covered and t.covered[r][c])
+                    )
                     s = v.strip()
                     t.rows[r][col] = s[:1] + "\n" + s[1:]
                     return out, s
@@ -131,11 +145,15 @@ def golden_diff(cells: list[dict], gold: dict) -> tuple[int, list, list]:
     for table in ("t2", "t3", "t4"):
         for key, expected in gold.get(table, {}).items():
             value = got.get(f"{table}|{key}")
-            if value is not None and ((expected is None and value[1]) or
-                                      (expected is not None and not value[1] and value[0] == expected)):
+            if value is not None and (
+                (expected is None and value[1]) or (expected is not None and not value[1] and value[0] == expected)
+            ):
                 exact += 1
             else:
                 bad.append((f"{table}|{key}", expected, value))
-    invented = [(k, v) for k, (v, blank) in got.items()
-                if k.split("|", 1)[1] not in gold.get(k.split("|", 1)[0], {}) and k not in unknown and not blank and v]
+    invented = [
+        (k, v)
+        for k, (v, blank) in got.items()
+        if k.split("|", 1)[1] not in gold.get(k.split("|", 1)[0], {}) and k not in unknown and not blank and v
+    ]
     return exact, bad, invented

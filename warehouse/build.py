@@ -12,6 +12,7 @@ warehouse, so dbt's incremental models only add what is new (see
 file after the tests passed and before the swap (it has no readers yet). The
 dbt child dies with its parent (Linux), so a killed build leaves no writer.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,34 +54,62 @@ def dbt_env(home: Home, db_path: Path) -> dict[str, str]:
 
 
 # dbt's events for a node that finished (with its index and the run's total), as `--log-format json` prints them
-NODE_DONE_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult",
-                              "LogNodeNoOpResult", "LogFreshnessResult", "SkippingDetails", "LogNodeResult"})
+NODE_DONE_EVENTS = frozenset(
+    {
+        "LogModelResult",
+        "LogTestResult",
+        "LogSeedResult",
+        "LogSnapshotResult",
+        "LogNodeNoOpResult",
+        "LogFreshnessResult",
+        "SkippingDetails",
+        "LogNodeResult",
+    }
+)
 NodeProgress = Callable[[int, int, str], None]
 
 
-def run_dbt(args: list[str], home: Home, db_path: Path, quiet: bool = True,
-            progress: NodeProgress | None = None) -> subprocess.CompletedProcess:
+def run_dbt(
+    args: list[str], home: Home, db_path: Path, quiet: bool = True, progress: NodeProgress | None = None
+) -> subprocess.CompletedProcess:
     """Run a dbt command in a child process (so the database file is closed and checkpointed when it ends).
 
     With ``progress``, dbt logs JSON events, read line by line as they come: ``progress(done, total, node)``
     hears each finished node; the output returned is the events' messages as text."""
     dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT),
-           "--log-path", str(home.dbt_target / "logs")]
+    cmd = [
+        str(dbt),
+        *args,
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+        "--log-path",
+        str(home.dbt_target / "logs"),
+    ]
     if progress is not None:
         cmd += ["--log-format", "json"]
     elif quiet:
         cmd.append("--quiet")
     env = {**os.environ, **dbt_env(home, db_path)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT,
-                            preexec_fn=_die_with_parent())
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+        preexec_fn=_die_with_parent(),
+    )
     if wanted("during_build"):
         _stop_mid_build(proc, db_path)
     if progress is None:
         out, err = proc.communicate()
         return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     errors: list[str] = []
-    drain = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+    assert proc.stderr is not None and proc.stdout is not None, "both are pipes"
+    stderr = proc.stderr
+    drain = threading.Thread(target=lambda: errors.extend(stderr), daemon=True)
     drain.start()
     out = _follow_events(proc.stdout, progress)
     proc.wait()
@@ -149,8 +178,12 @@ def _stop_mid_build(proc: subprocess.Popen, db_path: Path) -> None:
     pause_point("during_build", child_pid=proc.pid)
 
 
-def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None] | None = None,
-          progress: NodeProgress | None = None) -> BuildResult:
+def build(
+    home: Home,
+    incremental: bool = False,
+    finalize: Callable[[Path], None] | None = None,
+    progress: NodeProgress | None = None,
+) -> BuildResult:
     """Build with dbt into a fresh file and swap it in; ``progress(done, total, node)`` hears each finished node."""
     home.ensure()
     Lake(home.lake).init()
@@ -188,7 +221,9 @@ def build(home: Home, incremental: bool = False, finalize: Callable[[Path], None
     if failures or proc.returncode != 0:
         staging.unlink(missing_ok=True)
         detail = "; ".join(failures[:5]) or (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["unknown error"]
-        raise BuildError(f"the build failed and the previous warehouse was kept: {detail if isinstance(detail, str) else detail[0]}")
+        raise BuildError(
+            f"the build failed and the previous warehouse was kept: {detail if isinstance(detail, str) else detail[0]}"
+        )
     if finalize is not None:
         try:
             finalize(staging)

@@ -4,13 +4,14 @@ Shared by the notebook helpers (``warehouse.notebook``) and the web explorer's S
 (``warehouse.web``), so both say the same about the same data. Pure Python apart from
 :func:`coverage`, which reads an open DuckDB connection.
 """
+
 from __future__ import annotations
 
 import csv
 import math
 from dataclasses import asdict, dataclass
 
-from ingest.template import SEEDS
+from ingest.project import SEEDS
 
 # A rate k/n is drawn only with a denominator n of at least this; n is printed beside it.
 MIN_RATE_N = 10
@@ -60,9 +61,9 @@ class Coverage:
 
     reports: int
     agencies: int
-    provinces: int             # provincial-level divisions with a report in any year
+    provinces: int  # provincial-level divisions with a report in any year
     provinces_every_year: int  # ... in the year with fewest
-    provinces_total: int       # mainland provincial-level divisions (admin_divisions seed)
+    provinces_total: int  # mainland provincial-level divisions (admin_divisions seed)
     years: tuple[int, ...] = ()
 
     @property
@@ -73,9 +74,11 @@ class Coverage:
 
     def label(self) -> str:
         """'全国 national (…)' or what the data is: reports, agencies, provinces."""
-        counts = (f"{self.reports:,}份年报·{self.agencies:,}个机关·{self.provinces}个省级地区 "
-                  f"({self.reports:,} reports, {self.agencies:,} agencies in {self.provinces} of "
-                  f"{self.provinces_total} provinces)")
+        counts = (
+            f"{self.reports:,}份年报·{self.agencies:,}个机关·{self.provinces}个省级地区 "
+            f"({self.reports:,} reports, {self.agencies:,} agencies in {self.provinces} of "
+            f"{self.provinces_total} provinces)"
+        )
         return f"全国 national: {counts}" if self.national else counts
 
     def as_dict(self) -> dict:
@@ -94,7 +97,7 @@ def mainland_provinces(con=None) -> int:
         try:
             codes = [r[0] for r in con.execute("select code from admin_divisions where level = 'province'").fetchall()]
             return sum(str(c) not in OUTSIDE_TEMPLATE for c in codes)
-        except Exception:   # noqa: BLE001 - a warehouse without the seed: read the file
+        except Exception:  # noqa: BLE001 - a warehouse without the seed: read the file
             pass
     with open(SEEDS / "admin_divisions.csv", encoding="utf-8") as f:
         return sum(r["level"] == "province" and r["code"] not in OUTSIDE_TEMPLATE for r in csv.DictReader(f))
@@ -113,6 +116,11 @@ def coverage(con, where: str = "true", years=None) -> Coverage:
     reports, agencies, provinces = con.execute(f"""
         select count(*), count(distinct agency_id), count(distinct province_code)
         from agency_year where {cond}""").fetchone()
-    return Coverage(int(reports), int(agencies), int(provinces),
-                    min((int(p) for _, _, p in per_year), default=0), mainland_provinces(con),
-                    tuple(int(y) for y, _, _ in per_year))
+    return Coverage(
+        int(reports),
+        int(agencies),
+        int(provinces),
+        min((int(p) for _, _, p in per_year), default=0),
+        mainland_provinces(con),
+        tuple(int(y) for y, _, _ in per_year),
+    )

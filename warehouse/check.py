@@ -6,6 +6,7 @@ breaks. Rendered as text, Markdown or JSON. The exit code is non-zero only
 with ``strict`` and at least one error-severity finding, so a scheduled job
 can alert on it.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,9 @@ from .serve import connect, plain, render
 LIMIT = 20
 
 SECTIONS: dict[str, tuple[str, str]] = {
-    "status": ("Counts by status", """
+    "status": (
+        "Counts by status",
+        """
         select 'files seen' as status, count(distinct source_path) as n from stg_sources
         union all select 'reports (every version)', count(*) from dq_report_scorecard
         union all select 'reports current', count(*) from dq_report_scorecard where is_current
@@ -31,46 +34,67 @@ SECTIONS: dict[str, tuple[str, str]] = {
         union all select 'current: ok', count(*) from dq_report_scorecard where is_current and dq_status = 'ok'
         union all select 'current: warn', count(*) from dq_report_scorecard where is_current and dq_status = 'warn'
         union all select 'current: error', count(*) from dq_report_scorecard where is_current and dq_status = 'error'
-    """),
-    "severity": ("Findings of current reports by severity", """
+    """,
+    ),
+    "severity": (
+        "Findings of current reports by severity",
+        """
         select s.severity, count(f.severity) as findings, count(distinct f.report_id) as reports
         from (values ('error', 1), ('warn', 2), ('info', 3)) as s(severity, rank)
         left join dq_findings f using (severity)
         group by s.severity, s.rank order by s.rank
-    """),
-    "worst_reports": ("Worst reports", f"""
+    """,
+    ),
+    "worst_reports": (
+        "Worst reports",
+        f"""
         select agency_name, report_year, dq_status, n_error, n_warn, n_info, rules_failed, cells_read, tables_found, report_id
         from dq_report_scorecard
         where is_current and (n_error + n_warn + n_info) > 0
         order by n_error desc, n_warn desc, n_info desc, agency_name, report_year
         limit {LIMIT}
-    """),
-    "rules": ("Rules by failure count", """
+    """,
+    ),
+    "rules": (
+        "Rules by failure count",
+        """
         select rule_id, severity, count(*) as failures, count(distinct report_id) as reports
         from dq_findings
         group by rule_id, severity
         order by case severity when 'error' then 1 when 'warn' then 2 else 3 end, failures desc, rule_id
-    """),
-    "findings": ("Error and warn findings", f"""
+    """,
+    ),
+    "findings": (
+        "Error and warn findings",
+        f"""
         select agency_name, report_year, severity, rule_id, table_id, row_key, col_key, expected, actual, message
         from dq_findings
         where severity in ('error', 'warn')
         order by case severity when 'error' then 1 else 2 end, agency_name, report_year, rule_id, table_id, row_key, col_key
         limit {LIMIT * 5}
-    """),
-    "rejects": ("Rejects (quarantined files)", f"""
+    """,
+    ),
+    "rejects": (
+        "Rejects (quarantined files)",
+        f"""
         select reason_code, source_path, message, attempts, n_paths, parser_version
         from dq_rejects
         where not is_resolved
         order by reason_code, source_path
         limit {LIMIT * 5}
-    """),
-    "unresolved": ("Unresolved agency names: {n}", """
+    """,
+    ),
+    "unresolved": (
+        "Unresolved agency names: {n}",
+        """
         select agency_id, agency_name, first_year, last_year, unresolved_reason
         from dim_agency where unresolved
         order by agency_name nulls last, agency_id
-    """),
-    "continuity": ("Continuity breaks", f"""
+    """,
+    ),
+    "continuity": (
+        "Continuity breaks",
+        f"""
         select a.agency_name, a.years_covered, a.missing_years, a.continuity_breaks, a.carryover_breaks, a.in_force_breaks,
                coalesce(string_agg(distinct f.report_year::varchar || ' ' || f.col_key, ', '), '') as carryover_mismatches
         from dq_agency_scorecard a
@@ -80,7 +104,8 @@ SECTIONS: dict[str, tuple[str, str]] = {
                  a.in_force_breaks
         order by a.continuity_breaks desc, a.agency_name
         limit {LIMIT * 5}
-    """),
+    """,
+    ),
 }
 
 
@@ -90,8 +115,10 @@ class Check:
     errors: int = 0
 
     def as_json(self) -> dict:
-        return {"error_findings": self.errors,
-                **{k: [{c: plain(v) for c, v in zip(cols, r)} for r in rows] for k, (cols, rows) in self.sections.items()}}
+        return {
+            "error_findings": self.errors,
+            **{k: [{c: plain(v) for c, v in zip(cols, r)} for r in rows] for k, (cols, rows) in self.sections.items()},
+        }
 
 
 def gather(home: Home) -> Check:

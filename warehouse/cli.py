@@ -8,6 +8,7 @@ one line, ``xxgk: error: …``, and exit with a code of the one table in :mod:`w
 Layout: one ``cmd_<name>(args)`` function per command does the work with an ``args`` namespace (as argparse gave
 it); the Click command of the same name below it only declares the arguments and options.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -20,8 +21,16 @@ import click
 
 from ingest import __version__
 
-from .errors import (EXIT_FAILED, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, XxgkError,
-                     storage_error)
+from .errors import (
+    EXIT_FAILED,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    XxgkError,
+    storage_error,
+)
 from .home import Home
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -31,8 +40,15 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 def _progress(total: int, desc: str, quiet: bool = False):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="file", disable=quiet or total == 0, file=sys.stderr,
-                dynamic_ncols=True, leave=False)
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="file",
+        disable=quiet or total == 0,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
 
 def _render_format(fmt: str | None) -> str | None:
@@ -43,11 +59,14 @@ def _render_format(fmt: str | None) -> str | None:
 def _require_reports(home: Home, allow_empty: bool) -> None:
     """Refuse an empty lake (a mistyped --home) unless ``--allow-empty``."""
     if not allow_empty and not home.has_reports():
-        raise XxgkError(f"the lake of {home.root} holds no report (is --home right?); ingest reports first, "
-                        f"or give --allow-empty to build an empty warehouse")
+        raise XxgkError(
+            f"the lake of {home.root} holds no report (is --home right?); ingest reports first, "
+            f"or give --allow-empty to build an empty warehouse"
+        )
 
 
 # --- the commands --------------------------------------------------------------------------------------------
+
 
 def _executor(args, workers: int | None = None):
     """The ingest executor of ``--executor``/``--scheduler`` (a context: None is the local pool)."""
@@ -70,23 +89,31 @@ def cmd_ingest(args) -> int:
     home = Home.resolve(args.home).ensure()
     files = expand(args.paths, home.root)
     try:
-        with RefreshLock(home), _executor(args, args.workers) as executor, \
-                _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar:
-            s = ingest_paths(files, home, workers=args.workers, progress=bar.update, reparse=args.reparse,
-                             executor=executor)
+        with (
+            RefreshLock(home),
+            _executor(args, args.workers) as executor,
+            _progress(len(files) + len(files.refused), "ingest", args.quiet) as bar,
+        ):
+            s = ingest_paths(
+                files, home, workers=args.workers, progress=bar.update, reparse=args.reparse, executor=executor
+            )
     except ClusterError as exc:
         raise XxgkError(str(exc)) from None
-    except OSError as exc:             # writing the home failed; a file's own errors are its reject
+    except OSError as exc:  # writing the home failed; a file's own errors are its reject
         raise storage_error(exc) or exc from None
-    print(f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
-          f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}")
+    print(
+        f"files in: {s.files_in}  =  reports: {s.reports} (parsed {s.parsed}, with findings {s.parsed_with_findings})"
+        f"  +  quarantined: {s.quarantined}  +  duplicates: {s.duplicates}"
+    )
     if s.skipped_line():
         print(f"  not files: {s.skipped_line()}")
     if s.duplicates_of_rejects:
         print(f"  ({s.duplicates_of_rejects} of the duplicates were quarantined before by this parser version)")
     if s.reparsed:
-        print(f"  ({s.reparsed} files already in the lake were parsed again: new parser version, retried reader_error "
-              "or --reparse; their new rows supersede the old)")
+        print(
+            f"  ({s.reparsed} files already in the lake were parsed again: new parser version, retried reader_error "
+            "or --reparse; their new rows supersede the old)"
+        )
     for path, reason, message in s.rejects:
         print(f"  quarantined {path}: {reason}: {message}")
     return EXIT_PARTIAL if s.quarantined else EXIT_OK
@@ -100,8 +127,10 @@ def cmd_build(args) -> int:
     with RefreshLock(home.ensure()):
         _require_reports(home, args.allow_empty)
         res = build(home, progress=None if args.quiet else node_counter())
-    print(f"built {res.db_path}: {res.models} models and seeds, {res.tests_passed} tests passed, "
-          f"{res.tests_warned} warnings (source inconsistencies; see `xxgk check`)")
+    print(
+        f"built {res.db_path}: {res.models} models and seeds, {res.tests_passed} tests passed, "
+        f"{res.tests_warned} warnings (source inconsistencies; see `xxgk check`)"
+    )
     return EXIT_OK
 
 
@@ -111,7 +140,7 @@ def cmd_sql(args) -> int:
 
     home = Home.resolve(args.home)
     limits = Limits(row_limit=args.limit, timeout_s=args.timeout, memory=check_memory(args.memory))
-    fmt = format_for(args.out, _render_format(args.format))      # an unknown --out format is refused first
+    fmt = format_for(args.out, _render_format(args.format))  # an unknown --out format is refused first
     if args.example == "list":
         sys.stdout.write(list_examples())
         return EXIT_OK
@@ -120,14 +149,14 @@ def cmd_sql(args) -> int:
     elif args.query:
         sql = args.query
     elif sys.stdin.isatty():
-        with connect(home, memory=limits.memory):          # fail early when there is no warehouse
+        with connect(home, memory=limits.memory):  # fail early when there is no warehouse
             pass
         return repl(home, input, sys.stdout.write, limits)
     else:
         sql = sys.stdin.read()
     if not sql.strip():
         raise XxgkError("no query given")
-    statements = check_sql(sql)          # checked once here; run as checked below
+    statements = check_sql(sql)  # checked once here; run as checked below
     if args.out and len(statements) > 1:
         raise XxgkError(f"--out takes one statement ({len(statements)} given)")
     for statement in statements:
@@ -157,7 +186,7 @@ def cmd_trace(args) -> int:
     report, cols, rows = trace(Home.resolve(args.home), args.target, args.table, args.row, args.col)
     if fmt == "table":
         sys.stdout.write(format_header(report))
-    sys.stdout.write(render(cols, rows, fmt))
+    sys.stdout.write(render(cols, rows, fmt or "table"))
     return EXIT_OK
 
 
@@ -196,12 +225,20 @@ def _fetch_policy(args):
 
     timeout = args.net_timeout
     if args.legacy_timeout is not None:
-        print(f"xxgk: warning: `{args.command} --timeout` is now `--net-timeout` (`--timeout` limits one SQL "
-              "statement); it still works here for now", file=sys.stderr)
+        print(
+            f"xxgk: warning: `{args.command} --timeout` is now `--net-timeout` (`--timeout` limits one SQL "
+            "statement); it still works here for now",
+            file=sys.stderr,
+        )
         timeout = args.legacy_timeout
-    return FetchPolicy(timeout_s=timeout, retries=args.retries, backoff_s=args.backoff,
-                       min_interval_s=args.min_interval, max_bytes=int(args.max_mb * 2**20),
-                       allow_private=args.allow_private)
+    return FetchPolicy(
+        timeout_s=timeout,
+        retries=args.retries,
+        backoff_s=args.backoff,
+        min_interval_s=args.min_interval,
+        max_bytes=int(args.max_mb * 2**20),
+        allow_private=args.allow_private,
+    )
 
 
 def cmd_fetch(args) -> int:
@@ -212,7 +249,8 @@ def cmd_fetch(args) -> int:
     home = Home.resolve(args.home).ensure()
     with RefreshLock(home):
         s = fetch(home, args.sources, _fetch_policy(args), progress=lambda n: _progress(n, "fetch", args.quiet))
-    if args.quiet:                     # --quiet keeps the one-line summary
+    assert s is not None, "a required sources file is fetched or an error"
+    if args.quiet:  # --quiet keeps the one-line summary
         print(fetch_summary(s, home))
     return EXIT_PARTIAL if s.failed else EXIT_OK
 
@@ -226,17 +264,24 @@ def cmd_refresh(args) -> int:
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)      # a stopped service records its run as interrupted
+    previous = signal.signal(signal.SIGTERM, stop)  # a stopped service records its run as interrupted
     configure_logging(args.quiet, args.log_file)
     log = logging.getLogger("xxgk.refresh")
     home = Home.resolve(args.home)
     if not (args.home or os.environ.get("XXGK_HOME")):
-        home.require()           # the default ./data is never created by a refresh; a named home may be
+        home.require()  # the default ./data is never created by a refresh; a named home may be
     try:
         with _executor(args, args.workers) as executor:
-            run = refresh(home, sources=args.sources, full=args.full, fetch_policy=_fetch_policy(args),
-                          reparse=args.reparse, workers=args.workers, executor=executor)
-    except XxgkError as exc:           # the lock is held: nothing was done, nothing recorded
+            run = refresh(
+                home,
+                sources=args.sources,
+                full=args.full,
+                fetch_policy=_fetch_policy(args),
+                reparse=args.reparse,
+                workers=args.workers,
+                executor=executor,
+            )
+    except XxgkError as exc:  # the lock is held: nothing was done, nothing recorded
         log.error(f"xxgk: error: {exc}")
         return exc.exit_code
     finally:
@@ -247,7 +292,7 @@ def cmd_refresh(args) -> int:
         log.warning(summary_line(run))
     else:
         log.info(summary_line(run))
-        if args.quiet:                 # --quiet keeps the one-line summary
+        if args.quiet:  # --quiet keeps the one-line summary
             print(summary_line(run))
     return run.exit_code
 
@@ -255,8 +300,13 @@ def cmd_refresh(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    return run_demo(Home.resolve(args.home or os.environ.get("XXGK_HOME") or "data/demo"), agencies=args.agencies,
-                    years=args.years, seed=args.seed, workers=args.workers)
+    return run_demo(
+        Home.resolve(args.home or os.environ.get("XXGK_HOME") or "data/demo"),
+        agencies=args.agencies,
+        years=args.years,
+        seed=args.seed,
+        workers=args.workers,
+    )
 
 
 def cmd_docs(args) -> int:
@@ -295,6 +345,7 @@ def cmd_serve(args) -> int:
 
 # --- shared options: one meaning per name ---------------------------------------------------------------------
 
+
 class FormatChoice(click.Choice):
     """``--format``: the format of what the command writes. ``text`` is for people (``table`` is the same)."""
 
@@ -310,72 +361,134 @@ def home_option(f):
 
 
 def quiet_option(f):
-    return click.option("--quiet", is_flag=True,
-                        help="no progress bar and no progress lines; the one-line summary, warnings and errors "
-                             "still print")(f)
+    return click.option(
+        "--quiet",
+        is_flag=True,
+        help="no progress bar and no progress lines; the one-line summary, warnings and errors still print",
+    )(f)
 
 
 def format_option(*choices: str, default: str | None = None, extra: str = ""):
-    return click.option("--format", type=FormatChoice(*choices), default=default, show_default=default is not None,
-                        help="format of what the command writes" + extra)
+    return click.option(
+        "--format",
+        type=FormatChoice(*choices),
+        default=default,
+        show_default=default is not None,
+        help="format of what the command writes" + extra,
+    )
 
 
 def timeout_option(default: float):
-    return click.option("--timeout", type=float, default=default, show_default=True, metavar="SECONDS",
-                        help="time limit of one SQL statement, in seconds")
+    return click.option(
+        "--timeout",
+        type=float,
+        default=default,
+        show_default=True,
+        metavar="SECONDS",
+        help="time limit of one SQL statement, in seconds",
+    )
 
 
 def workers_option(default: int | None):
     """``--workers``; None: one per core (``ingest.batch.default_workers``)."""
-    return click.option("--workers", type=int, default=default, show_default=True if default else "one per core",
-                        help="parallel processes for parsing (and generation)")
+    return click.option(
+        "--workers",
+        type=int,
+        default=default,
+        show_default=True if default else "one per core",
+        help="parallel processes for parsing (and generation)",
+    )
 
 
 def executor_options(f):
     """``--executor`` and ``--scheduler``: where ingest and refresh parse files (docs/scaling.md)."""
-    f = click.option("--scheduler", metavar="ADDRESS", default=None,
-                     help="with --executor dask: the scheduler to join, e.g. tcp://host:8786 (default: "
-                          "$XXGK_DASK_SCHEDULER, else a local cluster on this machine); every worker must see "
-                          "the home and the files at the same paths")(f)
-    return click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-                        help="where files are parsed: local worker processes or a Dask cluster")(f)
+    f = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="with --executor dask: the scheduler to join, e.g. tcp://host:8786 (default: "
+        "$XXGK_DASK_SCHEDULER, else a local cluster on this machine); every worker must see "
+        "the home and the files at the same paths",
+    )(f)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="where files are parsed: local worker processes or a Dask cluster",
+    )(f)
 
 
 def reparse_option(f):
-    return click.option("--reparse", is_flag=True,
-                        help="parse files again even if this parser version read them (by default only files "
-                             "read by another parser version or quarantined for a program error)")(f)
+    return click.option(
+        "--reparse",
+        is_flag=True,
+        help="parse files again even if this parser version read them (by default only files "
+        "read by another parser version or quarantined for a program error)",
+    )(f)
 
 
 def allow_empty_option(f):
-    return click.option("--allow-empty", is_flag=True,
-                        help="go on when the lake holds no report (refused by default: a mistyped --home)")(f)
+    return click.option(
+        "--allow-empty",
+        is_flag=True,
+        help="go on when the lake holds no report (refused by default: a mistyped --home)",
+    )(f)
 
 
 def fetch_options(f):
-    for decorator in reversed([
-        click.option("--sources", metavar="CSV", help="CSV of agency, year, url[, format] (default: <home>/sources.csv)"),
-        click.option("--net-timeout", type=float, default=30.0, show_default=True, metavar="SECONDS",
-                     help="time limit of one network operation, in seconds"),
-        click.option("--timeout", "legacy_timeout", type=float, default=None, hidden=True,
-                     help="old name of --net-timeout"),
-        click.option("--retries", type=int, default=3, show_default=True, help="retries on network errors, 5xx and 429"),
-        click.option("--backoff", type=float, default=2.0, show_default=True, metavar="SECONDS",
-                     help="first retry wait, doubling"),
-        click.option("--min-interval", type=float, default=1.0, show_default=True, metavar="SECONDS",
-                     help="time between requests to one host"),
-        click.option("--max-mb", type=float, default=50.0, show_default=True, help="largest download in MB"),
-        click.option("--allow-private", is_flag=True,
-                     help="allow hosts and redirects that resolve to loopback, private, link-local or reserved "
-                          "addresses (refused by default)"),
-        quiet_option,
-        click.option("--log-file", metavar="FILE", help="append a timestamped log to this file"),
-    ]):
+    for decorator in reversed(
+        [
+            click.option(
+                "--sources", metavar="CSV", help="CSV of agency, year, url[, format] (default: <home>/sources.csv)"
+            ),
+            click.option(
+                "--net-timeout",
+                type=float,
+                default=30.0,
+                show_default=True,
+                metavar="SECONDS",
+                help="time limit of one network operation, in seconds",
+            ),
+            click.option(
+                "--timeout", "legacy_timeout", type=float, default=None, hidden=True, help="old name of --net-timeout"
+            ),
+            click.option(
+                "--retries", type=int, default=3, show_default=True, help="retries on network errors, 5xx and 429"
+            ),
+            click.option(
+                "--backoff",
+                type=float,
+                default=2.0,
+                show_default=True,
+                metavar="SECONDS",
+                help="first retry wait, doubling",
+            ),
+            click.option(
+                "--min-interval",
+                type=float,
+                default=1.0,
+                show_default=True,
+                metavar="SECONDS",
+                help="time between requests to one host",
+            ),
+            click.option("--max-mb", type=float, default=50.0, show_default=True, help="largest download in MB"),
+            click.option(
+                "--allow-private",
+                is_flag=True,
+                help="allow hosts and redirects that resolve to loopback, private, link-local or reserved "
+                "addresses (refused by default)",
+            ),
+            quiet_option,
+            click.option("--log-file", metavar="FILE", help="append a timestamped log to this file"),
+        ]
+    ):
         f = decorator(f)
     return f
 
 
 # --- the command tree -----------------------------------------------------------------------------------------
+
 
 class XxgkGroup(click.Group):
     """Commands in the order they are declared; a mistyped command name gets suggestions."""
@@ -431,8 +544,11 @@ def build_command(**params):
     return _run(cmd_build, **params)
 
 
-@cli.command("sql", help="run read-only SQL against the warehouse (no query: a prompt on a terminal, else stdin; "
-                         "at the prompt .help lists .tables, .schema and the other dot commands)")
+@cli.command(
+    "sql",
+    help="run read-only SQL against the warehouse (no query: a prompt on a terminal, else stdin; "
+    "at the prompt .help lists .tables, .schema and the other dot commands)",
+)
 @click.argument("query", required=False)
 @home_option
 @format_option("text", "csv", "json", "parquet", extra=" (default: from the --out extension, else text)")
@@ -452,7 +568,9 @@ def sql_command(**params):
 @cli.command("serve", help="read-only web explorer over the warehouse (pages, JSON API, CSV/Parquet downloads)")
 @home_option
 @click.option("--port", type=int, default=8001, show_default=True, help="port")
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (default: this machine only)")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="address to listen on (default: this machine only)"
+)
 @timeout_option(10.0)
 def serve_command(**params):
     if _own_process():
@@ -469,8 +587,10 @@ def inspect_command(**params):
     return _run(cmd_inspect, **params)
 
 
-@cli.command("trace", help="trace a report's numbers to their printed cells: file, page, table, row, column, "
-                           "printed text, match method")
+@cli.command(
+    "trace",
+    help="trace a report's numbers to their printed cells: file, page, table, row, column, printed text, match method",
+)
 @click.argument("target")
 @click.argument("table", required=False)
 @click.argument("row", required=False)
@@ -489,8 +609,9 @@ def export_command(**params):
     return _run(cmd_export, **params)
 
 
-@cli.command("score", help="compare files with golden cell values (exact, wrong, missing, invented); exit 1 below "
-                           "--min-exact")
+@cli.command(
+    "score", help="compare files with golden cell values (exact, wrong, missing, invented); exit 1 below --min-exact"
+)
 @click.argument("files", nargs=-1, required=True)
 @home_option
 @click.option("--golden", required=True, metavar="DIR", help="folder of <name>.json golden files")
@@ -515,16 +636,20 @@ def docs_command(**params):
     return _run(cmd_docs, **params)
 
 
-@cli.command("fetch", help="download the reports listed in a sources file into the inbox (exit 4 when downloads "
-                           "failed)")
+@cli.command(
+    "fetch", help="download the reports listed in a sources file into the inbox (exit 4 when downloads failed)"
+)
 @home_option
 @fetch_options
 def fetch_command(**params):
     return _run(cmd_fetch, **params)
 
 
-@cli.command("refresh", help="fetch, ingest new and changed inbox files, build incrementally, swap, record the run "
-                             "(exit 0 ok, 3 failed, 4 partial, 5 locked)")
+@cli.command(
+    "refresh",
+    help="fetch, ingest new and changed inbox files, build incrementally, swap, record the run "
+    "(exit 0 ok, 3 failed, 4 partial, 5 locked)",
+)
 @home_option
 @fetch_options
 @click.option("--full", is_flag=True, help="rebuild every model from scratch")
@@ -545,8 +670,9 @@ def demo_command(**params):
     return _run(cmd_demo, **params)
 
 
-@cli.command("notebooks", help="run notebooks/ against the warehouse into <home>/reports (HTML and PNG; home default: "
-                               "data/demo)")
+@cli.command(
+    "notebooks", help="run notebooks/ against the warehouse into <home>/reports (HTML and PNG; home default: data/demo)"
+)
 @home_option
 @click.option("--only", multiple=True, metavar="WORD", help="run only notebooks whose name contains WORD (repeatable)")
 @click.option("--strip", is_flag=True, help="clear the outputs of notebooks/ in place instead (before committing)")
@@ -555,6 +681,7 @@ def notebooks_command(**params):
 
 
 # --- entry points ---------------------------------------------------------------------------------------------
+
 
 class _Parser:
     """Parse without running (``parser().parse_args(argv)``): the command and its options as a namespace."""

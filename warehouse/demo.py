@@ -1,4 +1,5 @@
 """`xxgk demo`: synthetic reports → lake → warehouse → a summary, end to end."""
+
 from __future__ import annotations
 
 import shutil
@@ -61,9 +62,11 @@ def _reset_demo_home(home: Home) -> None:
     reports = home.lake / "reports"
     if reports.exists() and any(reports.rglob("*.parquet")):
         glob = str(reports / "*" / "*.parquet").replace("'", "''")
-        real = duckdb.connect().execute(
-            f"select count(*) from read_parquet('{glob}', union_by_name = true) where not is_synthetic"
-        ).fetchone()[0]
+        real = (
+            duckdb.connect()
+            .execute(f"select count(*) from read_parquet('{glob}', union_by_name = true) where not is_synthetic")
+            .fetchone()[0]
+        )
         if real:
             raise XxgkError(f"{home.root} holds {real} real reports; the demo needs a home of its own (--home)")
     for folder in (home.synthetic, home.lake, home.quarantine, home.build_dir, home.dbt_target):
@@ -79,19 +82,33 @@ def run_demo(home: Home, agencies: int = 300, years: str = "2019-2025", seed: in
     span = _years(years)
     print(f"SYNTHETIC DEMO DATA: generating {agencies} agencies x years {years} (seed {seed}) into {corpus}")
     with _bar(None, "generate") as bar:
-        truth = generate(corpus, n_agencies=agencies, years=span, seed=seed, formats=DEMO_FORMATS,
-                         progress=bar.update, workers=workers, total=lambda n: setattr(bar, "total", n))
+        truth = generate(
+            corpus,
+            n_agencies=agencies,
+            years=span,
+            seed=seed,
+            formats=DEMO_FORMATS,
+            progress=bar.update,
+            workers=workers,
+            total=lambda n: setattr(bar, "total", n),
+        )
     print(f"generated {len(truth)} synthetic reports: {_counts(Counter(r.fmt for r in truth))}")
-    print(f"quirks injected (truth in {corpus / 'truth.jsonl'}): {_counts(Counter(q for r in truth for q in r.quirks))}")
+    print(
+        f"quirks injected (truth in {corpus / 'truth.jsonl'}): {_counts(Counter(q for r in truth for q in r.quirks))}"
+    )
     files = expand([corpus / "reports"])
     with _bar(len(files), "ingest") as bar:
         s = ingest_paths(files, home, workers=workers, progress=bar.update)
-    print(f"ingest: files in {s.files_in} = reports {s.reports} + quarantined {s.quarantined} + duplicates {s.duplicates}")
+    print(
+        f"ingest: files in {s.files_in} = reports {s.reports} + quarantined {s.quarantined} + duplicates {s.duplicates}"
+    )
     res = build(home)
-    print(f"build: {res.models} models and seeds, {res.tests_passed} tests passed, {res.tests_warned} warnings -> {res.db_path}")
+    print(
+        f"build: {res.models} models and seeds, {res.tests_passed} tests passed, {res.tests_warned} warnings -> {res.db_path}"
+    )
     print(f"\nApplications by year (all {len(truth)} reports are synthetic):")
     print(render(*query(home, SUMMARY_SQL)[:2]))
     print("Sample query: most requests refused as state secrets")
     print(render(*query(home, SAMPLE_SQL)[:2]))
-    print(f"Try: xxgk sql --home {home.root} \"select * from dim_report limit 5\"")
+    print(f'Try: xxgk sql --home {home.root} "select * from dim_report limit 5"')
     return 0

@@ -4,6 +4,7 @@
 column's type and the warehouse itself is never opened for writing); without a warehouse the site
 is built from the project alone (``--empty-catalog``).
 """
+
 from __future__ import annotations
 
 import shutil

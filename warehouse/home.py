@@ -8,6 +8,7 @@ without a rebuild and a copied one reads its own lake. Another tool opening
 ``xxgk.duckdb`` does the same with ``SET file_search_path = '<home>'`` (or by
 starting in the home folder).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,31 +21,35 @@ from ingest.project import PROJECT_ROOT  # noqa: F401  (the checkout, or the ins
 from .errors import XxgkError
 
 
-
 @dataclass(frozen=True)
 class Home(HomeLayout):
     """A home: its layout (:class:`ingest.home.HomeLayout`), where it is, and how DuckDB opens it."""
 
     @classmethod
-    def resolve(cls, home: str | os.PathLike | None = None) -> "Home":
+    def resolve(cls, home: str | os.PathLike | None = None) -> Home:
         return cls(Path(home or os.environ.get("XXGK_HOME") or "data").expanduser().resolve())
 
     def duckdb_config(self) -> dict:
         """Settings every DuckDB connection on this home starts with (relative lake paths resolve here)."""
-        if "," in str(self.root):     # file_search_path is a comma-separated list
+        if "," in str(self.root):  # file_search_path is a comma-separated list
             raise XxgkError(f"the home path may not contain a comma: {self.root}")
-        return {"file_search_path": str(self.root), "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False}
+        return {
+            "file_search_path": str(self.root),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
 
     def has_reports(self) -> bool:
         """True when the lake holds at least one report file (an empty lake is most likely a mistyped home)."""
         return any(not p.name.startswith("_empty") for p in (self.lake / "reports").rglob("*.parquet"))
 
-    def require(self) -> "Home":
+    def require(self) -> Home:
         """The home, which must exist already (commands that only read or build never create one)."""
         if not self.root.is_dir():
-            raise XxgkError(f"no xxgk home at {self.root}; give --home (or set XXGK_HOME), "
-                            f"or create one with `xxgk ingest` or `xxgk fetch`")
+            raise XxgkError(
+                f"no xxgk home at {self.root}; give --home (or set XXGK_HOME), "
+                f"or create one with `xxgk ingest` or `xxgk fetch`"
+            )
         return self
 
 

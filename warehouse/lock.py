@@ -10,6 +10,7 @@ stale by construction and is taken over (and reported) by the next run. The
 file is never deleted, only emptied on release, so two processes can never
 hold locks on two different files of the same name.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -17,7 +18,7 @@ import json
 import os
 import socket
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .errors import EXIT_LOCKED, XxgkError
 from .home import Home
@@ -31,9 +32,9 @@ class RefreshLock:
     def __init__(self, home: Home):
         self.path = home.lock
         self.fd: int | None = None
-        self.stale: dict | None = None       # what a dead holder had written, when one was recovered
+        self.stale: dict | None = None  # what a dead holder had written, when one was recovered
 
-    def acquire(self) -> "RefreshLock":
+    def acquire(self) -> RefreshLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -44,14 +45,24 @@ class RefreshLock:
             who = f"pid {holder.get('pid', '?')}" + (f" on {holder['host']}" if holder.get("host") else "")
             since = f", since {holder['started_at']}" if holder.get("started_at") else ""
             what = f": {holder['command']}" if holder.get("command") else ""
-            raise LockHeld(f"another refresh or ingest is running ({who}{since}{what}); nothing was done. "
-                           f"Lock: {self.path}") from None
+            raise LockHeld(
+                f"another refresh or ingest is running ({who}{since}{what}); nothing was done. Lock: {self.path}"
+            ) from None
         previous = _read(fd)
         self.stale = previous if previous.get("pid") else None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                  "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                  "command": " ".join(sys.argv)}).encode(), 0)
+        os.pwrite(
+            fd,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "command": " ".join(sys.argv),
+                }
+            ).encode(),
+            0,
+        )
         os.fsync(fd)
         self.fd = fd
         return self
@@ -64,7 +75,7 @@ class RefreshLock:
         os.close(self.fd)
         self.fd = None
 
-    def __enter__(self) -> "RefreshLock":
+    def __enter__(self) -> RefreshLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

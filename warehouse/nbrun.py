@@ -4,6 +4,7 @@ Each notebook runs top to bottom in a fresh kernel with ``XXGK_HOME`` set to the
 executed copy is written as HTML (figures inline) beside the PNG files the notebook saves.
 The notebooks in the checkout are never modified.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,7 @@ class Rendered:
     html: Path
     figures: list[Path] = field(default_factory=list)
     error: str | None = None
-    executed: object = None   # the executed notebook (nbformat node), outputs included
+    executed: object = None  # the executed notebook (nbformat node), outputs included
 
 
 def notebook_paths(notebooks_dir: Path = NOTEBOOKS_DIR, only: list[str] | None = None) -> list[Path]:
@@ -41,11 +42,15 @@ def execute(path: Path, home: Home, timeout: int = CELL_TIMEOUT_S):
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}},
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    )
     saved = os.environ.get("XXGK_HOME")
-    os.environ["XXGK_HOME"] = str(home.root)   # the kernel inherits the environment
+    os.environ["XXGK_HOME"] = str(home.root)  # the kernel inherits the environment
     try:
         client.execute()
         return nb, None
@@ -81,8 +86,13 @@ def to_html(nb, out: Path) -> Path:
     return out
 
 
-def render_all(home: Home, notebooks_dir: Path = NOTEBOOKS_DIR, only: list[str] | None = None,
-               timeout: int = CELL_TIMEOUT_S, progress=print) -> list[Rendered]:
+def render_all(
+    home: Home,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    only: list[str] | None = None,
+    timeout: int = CELL_TIMEOUT_S,
+    progress=print,
+) -> list[Rendered]:
     """Execute every notebook into ``<home>/reports/<name>.html``; a failing notebook is still written
     (up to its failing cell) and its error returned."""
     if not home.db.exists():

@@ -7,6 +7,7 @@ the file while ``xxgk build`` swaps in a new warehouse. Charts use Noto Sans
 CJK SC, shipped as a file by the PyPI package mplfonts and registered with
 matplotlib at run time (nothing is installed into matplotlib itself).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,11 +17,11 @@ import re
 import struct
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from . import chartrules as rules
-from .chartrules import MIN_RANK_N, MIN_RATE_N
 from .home import PROJECT_ROOT, Home
 from .serve import connect
 
@@ -50,6 +51,7 @@ def reports_dir() -> Path:
 
 # --- data caveats ---------------------------------------------------------------------------------
 
+
 def provenance() -> dict:
     """Current reports, how many are synthetic, the years and agencies covered."""
     row = sql("""
@@ -72,11 +74,15 @@ def data_note() -> str:
     span = f"{p['first_year']}–{p['last_year']}" if p["first_year"] != p["last_year"] else f"{p['first_year']}"
     text = f"The warehouse at `{home().root}` holds {p['reports']:,} current reports of {p['agencies']:,} agencies, {span}."
     if p["synthetic"] == p["reports"]:
-        return (f"**SYNTHETIC DATA（合成数据）.** {text} Every one was made by xxgk's generator: the charts show "
-                "what the notebook computes, not how any real agency behaves.")
+        return (
+            f"**SYNTHETIC DATA（合成数据）.** {text} Every one was made by xxgk's generator: the charts show "
+            "what the notebook computes, not how any real agency behaves."
+        )
     if p["synthetic"]:
-        return (f"**Partly synthetic（含合成数据）.** {text} {p['synthetic']:,} of them were made by xxgk's "
-                "generator and are mixed into every total below; filter on `is_synthetic` before drawing conclusions.")
+        return (
+            f"**Partly synthetic（含合成数据）.** {text} {p['synthetic']:,} of them were made by xxgk's "
+            "generator and are mixed into every total below; filter on `is_synthetic` before drawing conclusions."
+        )
     return f"{text} Figures are as the agencies printed them (self-reported), read cell by cell."
 
 
@@ -128,40 +134,86 @@ def draw_spread(ax, values: pd.DataFrame, x: str = "report_year", y: str = "rate
     (:func:`warehouse.chartrules.bands_for`), the single values as dots elsewhere, ``n`` under every year."""
     import numpy as np
 
-    per = []
+    per: list[dict[str, Any]] = []
     for xv, g in values.groupby(x):
         v = g[y].dropna().to_numpy()
-        per.append({"year": int(xv), "n": len(v), "bands": [f"{lo}-{hi}" for lo, hi in rules.bands_for(len(v))],
-                    "median": rules.median_ok(len(v)), **{f"p{q}": float(np.percentile(v, q)) if len(v) else math.nan
-                                                           for q in (10, 25, 50, 75, 90)}})
+        per.append(
+            {
+                "year": int(xv),
+                "n": len(v),
+                "bands": [f"{lo}-{hi}" for lo, hi in rules.bands_for(len(v))],
+                "median": rules.median_ok(len(v)),
+                **{f"p{q}": float(np.percentile(v, q)) if len(v) else math.nan for q in (10, 25, 50, 75, 90)},
+            }
+        )
     if not per:
         return []
     xs = np.array([p["year"] for p in per], dtype=float)
     for (lo, hi), alpha in [((10, 90), 0.15), ((25, 75), 0.3)]:
         ok = np.array([f"{lo}-{hi}" in p["bands"] for p in per])
         if ok.any():
-            ax.fill_between(xs, [p[f"p{lo}"] for p in per], [p[f"p{hi}"] for p in per], where=ok, color=color,
-                            alpha=alpha, label=f"{lo}%–{hi}% 的机构 of agencies (n≥{rules.MIN_WIDE_BAND_N if lo == 10 else rules.MIN_BAND_N})")
-            for xi in xs[ok & ~np.r_[False, ok[:-1]] & ~np.r_[ok[1:], False]]:   # a lone year: a bar, not a sliver
+            ax.fill_between(
+                xs,
+                [p[f"p{lo}"] for p in per],
+                [p[f"p{hi}"] for p in per],
+                where=ok,
+                color=color,
+                alpha=alpha,
+                label=f"{lo}%–{hi}% 的机构 of agencies (n≥{rules.MIN_WIDE_BAND_N if lo == 10 else rules.MIN_BAND_N})",
+            )
+            for xi in xs[ok & ~np.r_[False, ok[:-1]] & ~np.r_[ok[1:], False]]:  # a lone year: a bar, not a sliver
                 p = per[list(xs).index(xi)]
                 ax.plot([xi, xi], [p[f"p{lo}"], p[f"p{hi}"]], color=color, alpha=alpha + 0.2, lw=6)
     med = np.array([p["median"] for p in per])
     if med.any():
-        ax.plot(xs, np.where(med, [p["p50"] for p in per], np.nan), color=color, marker="o",
-                label=f"中位机构 median agency (n≥{rules.MIN_MEDIAN_N})")
+        ax.plot(
+            xs,
+            np.where(med, [p["p50"] for p in per], np.nan),
+            color=color,
+            marker="o",
+            label=f"中位机构 median agency (n≥{rules.MIN_MEDIAN_N})",
+        )
     few = values[values[x].isin(xs[~med])]
     if not few.empty:
-        ax.scatter(few[x], few[y], s=16, color=color, alpha=0.7, marker="x",
-                   label=f"单个机构 single agencies (n<{rules.MIN_MEDIAN_N}: no median, no band)")
+        ax.scatter(
+            few[x],
+            few[y],
+            s=16,
+            color=color,
+            alpha=0.7,
+            marker="x",
+            label=f"单个机构 single agencies (n<{rules.MIN_MEDIAN_N}: no median, no band)",
+        )
     for p in per:
-        ax.annotate(f"n={p['n']}", (p["year"], 0), xytext=(0, 4), textcoords="offset points", ha="center",
-                    fontsize=8, color="grey")
+        ax.annotate(
+            f"n={p['n']}",
+            (p["year"], 0),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            color="grey",
+        )
     record(ax.figure, bands=[{k: p[k] for k in ("year", "n", "bands", "median")} for p in per])
     return per
 
 
-OFFSETS = [(4, 4), (4, -12), (-4, 4), (-4, -12), (0, 14), (0, -20), (10, 14), (-10, -20), (14, 0), (-14, 0),
-           (18, 24), (-18, 24), (18, -30), (-18, -30)]
+OFFSETS = [
+    (4, 4),
+    (4, -12),
+    (-4, 4),
+    (-4, -12),
+    (0, 14),
+    (0, -20),
+    (10, 14),
+    (-10, -20),
+    (14, 0),
+    (-14, 0),
+    (18, 24),
+    (-18, 24),
+    (18, -30),
+    (-18, -30),
+]
 
 
 def place_labels(ax, items, fontsize: float = 7) -> dict:
@@ -171,30 +223,42 @@ def place_labels(ax, items, fontsize: float = 7) -> dict:
     from matplotlib.transforms import Bbox
 
     fig = ax.figure
-    fig.canvas.draw()   # settle the layout, so display positions are final
+    fig.canvas.draw()  # settle the layout, so display positions are final
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     points = [xy for c in ax.collections for xy in c.get_offset_transform().transform(c.get_offsets())]
     marks = [Bbox.from_extents(px - 3, py - 3, px + 3, py + 3) for px, py in points]
-    boxes, placed, left_out = [], 0, []
+    boxes: list[Bbox] = []
+    placed, left_out = 0, []
     for x, y, text in items:
         # first a place clear of labels and points, else one clear of labels only
         spots = [(dx, dy, strict) for strict in (True, False) for dx, dy in OFFSETS]
         for dx, dy, strict in spots:
-            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
-                              ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
-                              arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5} if abs(dx) + abs(dy) > 16 else None)
+            ann = ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                fontsize=fontsize,
+                ha="left" if dx >= 0 else "right",
+                va="bottom" if dy >= 0 else "top",
+                arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5} if abs(dx) + abs(dy) > 16 else None,
+            )
             ann.set_in_layout(False)
             box = ann.get_window_extent(renderer)
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-            if inside and not any(box.overlaps(b) for b in boxes) and not (strict and any(box.overlaps(m) for m in marks)):
+            if (
+                inside
+                and not any(box.overlaps(b) for b in boxes)
+                and not (strict and any(box.overlaps(m) for m in marks))
+            ):
                 boxes.append(box)
                 placed += 1
                 break
             ann.remove()
         else:
             left_out.append(text)
-    overlaps = int(sum(bool(a.overlaps(b)) for i, a in enumerate(boxes) for b in boxes[i + 1:]))
+    overlaps = int(sum(bool(a.overlaps(b)) for i, a in enumerate(boxes) for b in boxes[i + 1 :]))
     return record(fig, labels={"placed": placed, "left_out": left_out, "overlaps": overlaps})["labels"]
 
 
@@ -204,10 +268,19 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
-LEVELS = {"central": "中央 central", "provincial": "省级 provincial", "prefecture": "地级 prefecture",
-          "county": "县级 county", "township": "乡镇 township"}
-KINDS = {"government": "人民政府 government", "government_office": "政府办公室 government office",
-         "department": "部门 department", "other": "其他 other"}
+LEVELS = {
+    "central": "中央 central",
+    "provincial": "省级 provincial",
+    "prefecture": "地级 prefecture",
+    "county": "县级 county",
+    "township": "乡镇 township",
+}
+KINDS = {
+    "government": "人民政府 government",
+    "government_office": "政府办公室 government office",
+    "department": "部门 department",
+    "other": "其他 other",
+}
 
 
 def label(value, names: dict) -> str:
@@ -225,6 +298,7 @@ def change(a, b) -> str:
 
 
 # --- statistics -----------------------------------------------------------------------------------
+
 
 def wilson(k, n, z: float = 1.96):
     """Wilson score interval of the proportion k/n, element-wise; NaN where n is 0 or unknown."""
@@ -259,6 +333,7 @@ def pooled(df: pd.DataFrame, num: str, den: str) -> float:
 
 # --- charts ---------------------------------------------------------------------------------------
 
+
 def cjk_font_path() -> Path:
     """The Noto Sans CJK SC file shipped by mplfonts."""
     import mplfonts
@@ -283,22 +358,24 @@ def setup_charts() -> str:
     import matplotlib as mpl
 
     name = _register_cjk_font()
-    mpl.rcParams.update({
-        "font.family": "sans-serif",
-        "font.sans-serif": [name, "DejaVu Sans"],
-        "axes.unicode_minus": False,          # the CJK font has no U+2212 minus
-        "figure.figsize": (9, 4.8),
-        "figure.dpi": 100,
-        "figure.constrained_layout.use": True,  # long CJK tick labels never overlap the next panel
-        "savefig.dpi": 150,
-        "savefig.bbox": "tight",
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.titlepad": 16,                  # room for the layout-change label above the plot
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "legend.frameon": False,
-    })
+    mpl.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": [name, "DejaVu Sans"],
+            "axes.unicode_minus": False,  # the CJK font has no U+2212 minus
+            "figure.figsize": (9, 4.8),
+            "figure.dpi": 100,
+            "figure.constrained_layout.use": True,  # long CJK tick labels never overlap the next panel
+            "savefig.dpi": 150,
+            "savefig.bbox": "tight",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlepad": 16,  # room for the layout-change label above the plot
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "legend.frameon": False,
+        }
+    )
     return name
 
 
@@ -318,8 +395,17 @@ def mark_layout_change(ax, label: bool = True) -> None:
         return
     ax.axvline(x, color="grey", linestyle="--", linewidth=1, zorder=0)
     if label:
-        ax.annotate("2021 新模板 new layout", xy=(x, 1), xycoords=("data", "axes fraction"), xytext=(0, 2),
-                    textcoords="offset points", ha="center", va="bottom", fontsize=8, color="grey")
+        ax.annotate(
+            "2021 新模板 new layout",
+            xy=(x, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="grey",
+        )
 
 
 def year_axis(ax, years) -> None:
@@ -351,9 +437,13 @@ def save(fig, name: str) -> Path:
         raise ValueError(f"not a file name: {name!r}")
     path = reports_dir() / f"{name}.png"
     fig.savefig(path)
-    meta = {**_FIGURES.pop(id(fig), {}), "name": name, "size_px": list(png_size(path)),
-            "titles": [a.get_title() for a in fig.axes if a.get_title()],
-            "texts": sorted({t.get_text() for t in fig.findobj(_text_class()) if t.get_text().strip()})}
+    meta = {
+        **_FIGURES.pop(id(fig), {}),
+        "name": name,
+        "size_px": list(png_size(path)),
+        "titles": [a.get_title() for a in fig.axes if a.get_title()],
+        "texts": sorted({t.get_text() for t in fig.findobj(_text_class()) if t.get_text().strip()}),
+    }
     path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return path
 

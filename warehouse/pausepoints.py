@@ -9,6 +9,7 @@ Points: ``after_fetch``, ``after_ingest``, ``during_build`` (the dbt child is
 stopped mid-build), ``before_swap`` (built, tested, not yet swapped in),
 ``after_swap`` (swapped in, run not yet recorded).
 """
+
 from __future__ import annotations
 
 import json

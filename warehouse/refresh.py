@@ -20,6 +20,7 @@ Exit codes: 0 ok; 3 failed (the previous warehouse is kept); 4 partial (the
 warehouse was refreshed, but files were quarantined or downloads failed);
 5 another refresh holds the lock (nothing done); 2 bad usage or configuration.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,7 +33,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -45,8 +46,7 @@ from ingest.manifest import Manifest
 from ingest.versions import ParsePlan, parser_version
 
 from .build import build
-from .errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE  # noqa: F401  (re-exported)
-from .errors import XxgkError, storage_error
+from .errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, XxgkError, storage_error  # noqa: F401  (re-exported)
 from .home import PROJECT_ROOT, Home
 from .lock import RefreshLock
 from .pausepoints import pause_point
@@ -58,7 +58,7 @@ BUILD_TABLES = ("reports", "cells", "sections", "findings", "statements", "rejec
 # hashed under their checkout names wherever the package is installed.
 DBT_PYTHON_MODULES = (agency_names, model, project)  # agency_names normalises with model, finds seeds by project
 PROJECT_FILES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
-PROJECT_CODE = {f"ingest/{Path(m.__file__).name}": Path(m.__file__) for m in DBT_PYTHON_MODULES}
+PROJECT_CODE = {f"ingest/{Path(str(m.__file__)).name}": Path(str(m.__file__)) for m in DBT_PYTHON_MODULES}
 
 log = logging.getLogger("xxgk.refresh")
 fetch_log = logging.getLogger("xxgk.fetch")
@@ -86,24 +86,28 @@ class RunRecord:
     error: str | None = None
     pid: int = field(default_factory=os.getpid)
     host: str = field(default_factory=socket.gethostname)
-    parsed: int = 0                      # not recorded: files parsed by this run
-    reparsed: int = 0                    # not recorded: files already in the lake parsed again
-    test_warnings: list[str] = field(default_factory=list)   # not recorded: warn-severity tests that failed
+    parsed: int = 0  # not recorded: files parsed by this run
+    reparsed: int = 0  # not recorded: files already in the lake parsed again
+    test_warnings: list[str] = field(default_factory=list)  # not recorded: warn-severity tests that failed
 
     def row(self) -> dict:
         r = asdict(self)
         r.pop("parsed")
         r.pop("reparsed")
         r.pop("test_warnings")
-        r["recorded_at"] = datetime.now(timezone.utc)
+        r["recorded_at"] = datetime.now(UTC)
         return r
 
 
 def lake_fingerprint(lake: Lake) -> str:
     """A hash of the committed lake files that feed the warehouse tables."""
     done = lake.committed_batches()
-    files = sorted(str(p.relative_to(lake.root)) for t in BUILD_TABLES for p in (lake.root / t).rglob("*.parquet")
-                   if p.name.split(".")[0] in done)
+    files = sorted(
+        str(p.relative_to(lake.root))
+        for t in BUILD_TABLES
+        for p in (lake.root / t).rglob("*.parquet")
+        if p.name.split(".")[0] in done
+    )
     return hashlib.sha256("\n".join(files).encode()).hexdigest()
 
 
@@ -158,9 +162,11 @@ def _finalize(run: RunRecord, home: Home, lake_fp: str, project_fp: str):
                     where d.report_id not in (select report_id from prev.dim_report)""").fetchone()
                 con.execute("detach prev")
             run.reports_added, run.reports_revised = int(added), int(revised)
-            con.execute("create or replace table meta_build as select ? as run_id, ? as built_at, ? as build, "
-                        "? as lake_fingerprint, ? as project_fingerprint",
-                        [run.run_id, datetime.now(timezone.utc), run.build, lake_fp, project_fp])
+            con.execute(
+                "create or replace table meta_build as select ? as run_id, ? as built_at, ? as build, "
+                "? as lake_fingerprint, ? as project_fingerprint",
+                [run.run_id, datetime.now(UTC), run.build, lake_fp, project_fp],
+            )
         finally:
             con.close()
         pause_point("before_swap")
@@ -186,29 +192,45 @@ def _close_interrupted(lake: Lake) -> int:
                 latest[r["run_id"]] = r
     stale = [r for r in latest.values() if r["status"] == "running"]
     if stale:
-        now = datetime.now(timezone.utc)
-        lake.write_batch({"refresh_runs": [{**r, "status": "interrupted", "recorded_at": now,
-                                            "error": "the run was killed before it finished"} for r in stale]})
+        now = datetime.now(UTC)
+        lake.write_batch(
+            {
+                "refresh_runs": [
+                    {**r, "status": "interrupted", "recorded_at": now, "error": "the run was killed before it finished"}
+                    for r in stale
+                ]
+            }
+        )
     return len(stale)
 
 
-def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
-            fetch_policy: FetchPolicy = FetchPolicy(), reparse: bool = False, workers: int | None = None,
-            executor=None) -> RunRecord:
+def refresh(
+    home: Home,
+    sources: str | Path | None = None,
+    full: bool = False,
+    fetch_policy: FetchPolicy = FetchPolicy(),
+    reparse: bool = False,
+    workers: int | None = None,
+    executor=None,
+) -> RunRecord:
     """One refresh under the lock; returns the run as recorded. Raises LockHeld if another run holds the lock.
     ``reparse`` parses every inbox file again (and builds from scratch); ``workers`` parser processes run
     at once (None: one per core); ``executor`` is where new files are parsed (:func:`ingest.batch.ingest_paths`)."""
     home.ensure()
     with RefreshLock(home) as lock:
         if lock.stale:
-            log.info(f"recovered a stale lock left by pid {lock.stale.get('pid')} (started {lock.stale.get('started_at')})")
+            log.info(
+                f"recovered a stale lock left by pid {lock.stale.get('pid')} (started {lock.stale.get('started_at')})"
+            )
         lake = Lake(home.lake)
         lake.init()
         n = _close_interrupted(lake)
         if n:
             log.info(f"recorded {n} earlier run(s) as interrupted")
-        run = RunRecord(run_id=datetime.now(timezone.utc).strftime("r%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6],
-                        started_at=datetime.now(timezone.utc))
+        run = RunRecord(
+            run_id=datetime.now(UTC).strftime("r%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6],
+            started_at=datetime.now(UTC),
+        )
         lake.write_batch({"refresh_runs": [run.row()]})
         t0 = time.monotonic()
         try:
@@ -219,7 +241,11 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
             run.status, run.exit_code, run.error = "failed", EXIT_FAILED, str(exc)
         except Exception as exc:  # recorded, then reported as a failure with its type
             err = storage_error(exc) if isinstance(exc, OSError) else None
-            run.status, run.exit_code, run.error = "failed", EXIT_FAILED, str(err) if err else f"{type(exc).__name__}: {exc}"
+            run.status, run.exit_code, run.error = (
+                "failed",
+                EXIT_FAILED,
+                str(err) if err else f"{type(exc).__name__}: {exc}",
+            )
             log.debug("refresh failed", exc_info=True)
         except BaseException:
             run.status, run.exit_code, run.error = "interrupted", 130, "interrupted (signal)"
@@ -230,16 +256,21 @@ def refresh(home: Home, sources: str | Path | None = None, full: bool = False,
 
 
 def _record_end(lake: Lake, run: RunRecord, t0: float) -> None:
-    run.finished_at = datetime.now(timezone.utc)
+    run.finished_at = datetime.now(UTC)
     run.duration_s = round(time.monotonic() - t0, 3)
     try:
         lake.write_batch({"refresh_runs": [run.row()]})
-    except OSError as exc:    # a full or read-only home: the run's end goes unrecorded, its outcome is still reported
+    except OSError as exc:  # a full or read-only home: the run's end goes unrecorded, its outcome is still reported
         log.warning(f"the end of the run could not be recorded: {storage_error(exc) or exc}")
 
 
-def fetch(home: Home, sources: str | Path | None, policy: FetchPolicy = FetchPolicy(), required: bool = True,
-          progress: Callable[[int], AbstractContextManager] | None = None) -> FetchSummary | None:
+def fetch(
+    home: Home,
+    sources: str | Path | None,
+    policy: FetchPolicy = FetchPolicy(),
+    required: bool = True,
+    progress: Callable[[int], AbstractContextManager] | None = None,
+) -> FetchSummary | None:
     """Download the reports of a sources file (default ``<home>/sources.csv``) into the inbox and log
     the outcome: `xxgk fetch` and the first step of `xxgk refresh`. The caller holds the lock.
 
@@ -252,7 +283,7 @@ def fetch(home: Home, sources: str | Path | None, policy: FetchPolicy = FetchPol
         rows = read_sources(path)
     except (OSError, ValueError) as exc:
         raise XxgkError(f"cannot read the sources file: {exc}") from None
-    with (progress(len(rows)) if progress else contextlib.nullcontext()) as bar:
+    with progress(len(rows)) if progress else contextlib.nullcontext() as bar:
         f = Fetcher(home, policy).fetch_all(rows, progress=getattr(bar, "update", None))
     fetch_log.info(fetch_summary(f, home))
     for r in f.failures:
@@ -262,15 +293,30 @@ def fetch(home: Home, sources: str | Path | None, policy: FetchPolicy = FetchPol
 
 def fetch_summary(f: FetchSummary, home: Home) -> str:
     """The one line a fetch logs (and `xxgk fetch --quiet` prints)."""
-    return (f"fetch: {len(f.rows)} sources into {home.inbox}: {f.ok} new or "
-            f"changed, {f.unchanged} same bytes, {f.not_modified} not modified (304), {f.failed} failed")
+    return (
+        f"fetch: {len(f.rows)} sources into {home.inbox}: {f.ok} new or "
+        f"changed, {f.unchanged} same bytes, {f.not_modified} not modified (304), {f.failed} failed"
+    )
 
 
-def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: FetchPolicy, reparse: bool = False,
-         workers: int | None = None, executor=None) -> None:
+def _run(
+    home: Home,
+    lake: Lake,
+    run: RunRecord,
+    sources,
+    full: bool,
+    policy: FetchPolicy,
+    reparse: bool = False,
+    workers: int | None = None,
+    executor=None,
+) -> None:
     f = fetch(home, sources, policy, required=False)
     if f is not None:
-        run.downloads_ok, run.downloads_not_modified, run.downloads_failed = f.ok + f.unchanged, f.not_modified, f.failed
+        run.downloads_ok, run.downloads_not_modified, run.downloads_failed = (
+            f.ok + f.unchanged,
+            f.not_modified,
+            f.failed,
+        )
         pause_point("after_fetch")
 
     manifest = Manifest(home.state / "inbox_manifest.json")
@@ -279,8 +325,14 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
     run.files_new, run.files_changed, run.files_unchanged = len(scan.new), len(scan.changed), len(scan.unchanged)
     todo = scan.todo + stale_files(lake, scan, reparse)
     if todo or files.refused:
-        s = ingest_paths(files.only(todo), home, hashes={k: e["sha256"] for k, e in scan.entries.items()},
-                         reparse=reparse, workers=workers, executor=executor)
+        s = ingest_paths(
+            files.only(todo),
+            home,
+            hashes={k: e["sha256"] for k, e in scan.entries.items()},
+            reparse=reparse,
+            workers=workers,
+            executor=executor,
+        )
         run.files_quarantined, run.files_duplicate, run.parsed = s.quarantined, s.duplicates, s.reports + s.quarantined
         run.reparsed = s.reparsed
         for path, reason, message in s.rejects:
@@ -288,11 +340,17 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
     if files.skipped.get("dangling_links") or files.skipped.get("special") or files.skipped.get("unreadable_folders"):
         log.warning(f"  inbox entries that are not files: {Summary(skipped=dict(files.skipped)).skipped_line()}")
     manifest.commit(scan)
-    log.info(f"inbox: {len(scan.new)} new, {len(scan.changed)} changed, {len(scan.unchanged)} unchanged "
-             f"({scan.hashed} hashed, {run.parsed} parsed, {run.files_duplicate} already in the lake, "
-             f"{run.files_quarantined} quarantined)"
-             + (f"; {run.reparsed} parsed again (new parser version, retried reader_error or --reparse)" if run.reparsed else "")
-             + (f"; {len(scan.removed)} gone from the inbox (their reports stay)" if scan.removed else ""))
+    log.info(
+        f"inbox: {len(scan.new)} new, {len(scan.changed)} changed, {len(scan.unchanged)} unchanged "
+        f"({scan.hashed} hashed, {run.parsed} parsed, {run.files_duplicate} already in the lake, "
+        f"{run.files_quarantined} quarantined)"
+        + (
+            f"; {run.reparsed} parsed again (new parser version, retried reader_error or --reparse)"
+            if run.reparsed
+            else ""
+        )
+        + (f"; {len(scan.removed)} gone from the inbox (their reports stay)" if scan.removed else "")
+    )
     pause_point("after_ingest")
 
     lake_fp, project_fp = lake_fingerprint(lake), project_fingerprint()
@@ -306,9 +364,11 @@ def _run(home: Home, lake: Lake, run: RunRecord, sources, full: bool, policy: Fe
     run.build = "incremental" if same_project and not full and not run.reparsed else "full"
     res = build(home, incremental=run.build == "incremental", finalize=_finalize(run, home, lake_fp, project_fp))
     run.test_warnings = res.warnings
-    log.info(f"build ({run.build}): {res.models} models and seeds, {res.tests_passed} tests passed, "
-             f"{res.tests_warned} warnings; {run.reports_added} reports added, {run.reports_revised} revised "
-             f"-> {res.db_path}")
+    log.info(
+        f"build ({run.build}): {res.models} models and seeds, {res.tests_passed} tests passed, "
+        f"{res.tests_warned} warnings; {run.reports_added} reports added, {run.reports_revised} revised "
+        f"-> {res.db_path}"
+    )
     pause_point("after_swap")
 
 
@@ -350,7 +410,9 @@ def configure_logging(quiet: bool = False, log_file: str | Path | None = None) -
 
 
 def summary_line(run: RunRecord) -> str:
-    return (f"refresh {run.run_id}: {run.status} (exit {run.exit_code}) in {run.duration_s:.1f} s: "
-            f"files {run.files_new} new, {run.files_changed} changed, {run.files_unchanged} unchanged, "
-            f"{run.files_quarantined} quarantined; reports {run.reports_added} added, {run.reports_revised} revised; "
-            f"build {run.build or 'not reached'}" + (f"; error: {run.error}" if run.error else ""))
+    return (
+        f"refresh {run.run_id}: {run.status} (exit {run.exit_code}) in {run.duration_s:.1f} s: "
+        f"files {run.files_new} new, {run.files_changed} changed, {run.files_unchanged} unchanged, "
+        f"{run.files_quarantined} quarantined; reports {run.reports_added} added, {run.reports_revised} revised; "
+        f"build {run.build or 'not reached'}" + (f"; error: {run.error}" if run.error else "")
+    )

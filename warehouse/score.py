@@ -10,6 +10,7 @@ when the golden name contains, or is contained in, the name read or its
 canonical full name (dim_agency.canonical_name); a report without an agency
 has it wrong.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,9 +27,11 @@ from .serve import connect
 
 # Where each table's cells stand in the marts: (fact, row key column, column key column, value expression).
 # The value expression reads the fact under the alias ``f``.
-FACTS = {"t2": ("fct_disclosures", "item", "measure", "coalesce(f.quantity, f.amount)"),
-         "t3": ("fct_applications", "outcome", "applicant_type", "f.requests"),
-         "t4": ("fct_appeals", "proceeding", "result", "f.cases")}
+FACTS = {
+    "t2": ("fct_disclosures", "item", "measure", "coalesce(f.quantity, f.amount)"),
+    "t3": ("fct_applications", "outcome", "applicant_type", "f.requests"),
+    "t4": ("fct_appeals", "proceeding", "result", "f.cases"),
+}
 
 
 @dataclass
@@ -85,13 +88,20 @@ def _score_one(con, f: Path, golden_dir: Path) -> Score:
     unknown = set(gold.get("unknown", []))
     found = con.execute("select count(*) from dim_report where source_sha256 = ?", [sha]).fetchone()[0]
     if not found:
-        reason = con.execute("select reason_code || ': ' || message from stg_rejects where source_sha256 = ?", [sha]).fetchone()
+        reason = con.execute(
+            "select reason_code || ': ' || message from stg_rejects where source_sha256 = ?", [sha]
+        ).fetchone()
         s.status = f"quarantined ({reason[0]})" if reason else "not in the warehouse"
     _score_metadata(con, s, gold, sha)
     for table, (fct, rk, ck, val) in FACTS.items():
-        got = {f"{r}|{c}": (v, b) for r, c, v, b in con.execute(
-            f"select f.{rk}, f.{ck}, {val}, f.is_blank from {fct} f join dim_report d using (report_id) "
-            f"where d.source_sha256 = ?", [sha]).fetchall()}
+        got = {
+            f"{r}|{c}": (v, b)
+            for r, c, v, b in con.execute(
+                f"select f.{rk}, f.{ck}, {val}, f.is_blank from {fct} f join dim_report d using (report_id) "
+                f"where d.source_sha256 = ?",
+                [sha],
+            ).fetchall()
+        }
         for key, expected in gold.get(table, {}).items():
             s.golden_cells += 1
             if key not in got:
@@ -112,9 +122,12 @@ def agency_matches(expected: str, *got: str | None) -> bool:
 
 
 def _score_metadata(con, s: Score, gold: dict, sha: str) -> None:
-    row = con.execute("""select d.agency_name, a.canonical_name, d.report_year
+    row = con.execute(
+        """select d.agency_name, a.canonical_name, d.report_year
                          from dim_report d left join dim_agency a using (agency_id)
-                         where d.source_sha256 = ? order by d.is_current desc limit 1""", [sha]).fetchone()
+                         where d.source_sha256 = ? order by d.is_current desc limit 1""",
+        [sha],
+    ).fetchone()
     if "agency" in gold:
         s.golden_cells += 1
         if row is None:
@@ -134,11 +147,15 @@ def _score_metadata(con, s: Score, gold: dict, sha: str) -> None:
 
 
 def render_scores(scores: list[Score], verbose: bool = False) -> str:
-    lines = [f"{'report':40} {'cells':>5} {'exact':>5} {'wrong':>5} {'missing':>7} {'invented':>8} {'exact%':>7}  status"]
+    lines = [
+        f"{'report':40} {'cells':>5} {'exact':>5} {'wrong':>5} {'missing':>7} {'invented':>8} {'exact%':>7}  status"
+    ]
     tot = Score("TOTAL")
     for s in scores:
-        lines.append(f"{s.report[:40]:40} {s.golden_cells:5} {s.exact:5} {len(s.wrong):5} {len(s.missing):7} "
-                     f"{len(s.invented):8} {s.exact_pct:7.2f}  {s.status}")
+        lines.append(
+            f"{s.report[:40]:40} {s.golden_cells:5} {s.exact:5} {len(s.wrong):5} {len(s.missing):7} "
+            f"{len(s.invented):8} {s.exact_pct:7.2f}  {s.status}"
+        )
         if verbose:
             lines += [f"    wrong {k}: expected {e!r}, got {g!r}" for k, e, g in s.wrong]
             lines += [f"    missing {k}" for k in s.missing]
@@ -148,6 +165,8 @@ def render_scores(scores: list[Score], verbose: bool = False) -> str:
         tot.wrong += s.wrong
         tot.missing += s.missing
         tot.invented += s.invented
-    lines.append(f"{'TOTAL':40} {tot.golden_cells:5} {tot.exact:5} {len(tot.wrong):5} {len(tot.missing):7} "
-                 f"{len(tot.invented):8} {tot.exact_pct:7.2f}")
+    lines.append(
+        f"{'TOTAL':40} {tot.golden_cells:5} {tot.exact:5} {len(tot.wrong):5} {len(tot.missing):7} "
+        f"{len(tot.invented):8} {tot.exact_pct:7.2f}"
+    )
     return "\n".join(lines) + "\n"

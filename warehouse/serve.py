@@ -8,6 +8,7 @@ timeout, a row limit and a byte limit on the result. Named example queries
 live in ``examples.sql``. Text shown on a terminal has its control characters
 escaped, so report text cannot drive the terminal.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,7 +34,7 @@ DEFAULT_ROW_LIMIT = 10_000
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MEMORY = "1GB"
 DEFAULT_THREADS = 2
-DEFAULT_MAX_BYTES = 64 * 2**20          # result text held for output, whatever the row count
+DEFAULT_MAX_BYTES = 64 * 2**20  # result text held for output, whatever the row count
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.I)
 
 
@@ -48,7 +49,7 @@ class Limits:
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
-ADDRESS_HEADROOM = 2 * 1024**3     # interpreter, libraries, thread stacks and DuckDB's own reservations
+ADDRESS_HEADROOM = 2 * 1024**3  # interpreter, libraries, thread stacks and DuckDB's own reservations
 
 
 def memory_bytes(memory: str) -> int:
@@ -93,8 +94,10 @@ def connect(home: Home, lock_down: bool = True, memory: str = DEFAULT_MEMORY, th
         con = connect_db(home, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise LockHeld(f"the warehouse {home.db} is open for writing by another process; "
-                           f"close it there (other tools can open it read-only)") from None
+            raise LockHeld(
+                f"the warehouse {home.db} is open for writing by another process; "
+                f"close it there (other tools can open it read-only)"
+            ) from None
         raise XxgkError(first_line(str(exc))) from None
     try:
         if lock_down:
@@ -108,14 +111,24 @@ def connect(home: Home, lock_down: bool = True, memory: str = DEFAULT_MEMORY, th
         con.close()
 
 
-def query(home: Home, sql: str, row_limit: int = DEFAULT_ROW_LIMIT, timeout_s: float = DEFAULT_TIMEOUT_S,
-          limits: Limits | None = None):
+def query(
+    home: Home,
+    sql: str,
+    row_limit: int = DEFAULT_ROW_LIMIT,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    limits: Limits | None = None,
+):
     """Check and run one read query; return (column names, rows, truncated)."""
     return run_checked(home, _one(sql), limits or Limits(row_limit, timeout_s))
 
 
-def query_arrow(home: Home, sql: str, row_limit: int = DEFAULT_ROW_LIMIT, timeout_s: float = DEFAULT_TIMEOUT_S,
-                limits: Limits | None = None):
+def query_arrow(
+    home: Home,
+    sql: str,
+    row_limit: int = DEFAULT_ROW_LIMIT,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    limits: Limits | None = None,
+):
     """Check and run one read query; return (Arrow table, truncated), types kept (for Parquet output)."""
     cols, table, truncated = _run(home, _one(sql), limits or Limits(row_limit, timeout_s), _fetch_arrow)
     return table, truncated
@@ -134,7 +147,9 @@ def _one(sql: str) -> Checked:
 
 
 def _size(v) -> int:
-    return len(v) if isinstance(v, (str, bytes)) else 8 if v is None or isinstance(v, (int, float, bool)) else len(str(v))
+    return (
+        len(v) if isinstance(v, (str, bytes)) else 8 if v is None or isinstance(v, (int, float, bool)) else len(str(v))
+    )
 
 
 def _fetch_rows(con, statement: str, limits: Limits):
@@ -154,7 +169,7 @@ def _fetch_rows(con, statement: str, limits: Limits):
             if size > limits.max_bytes:
                 return cols, rows, True
             rows.append(r)
-    return cols, rows[:limits.row_limit], True
+    return cols, rows[: limits.row_limit], True
 
 
 def _fetch_arrow(con, statement: str, limits: Limits):
@@ -187,8 +202,10 @@ def _run(home: Home, statement: Checked, limits: Limits, fetch):
         except duckdb.InterruptException:
             raise XxgkError(f"the query was stopped after {limits.timeout_s:g} s (statement timeout)") from None
         except duckdb.OutOfMemoryException as exc:
-            raise XxgkError(f"the query needs more than the memory limit of {limits.memory} (--memory): "
-                            f"{escape_text(first_line(str(exc)))}") from None
+            raise XxgkError(
+                f"the query needs more than the memory limit of {limits.memory} (--memory): "
+                f"{escape_text(first_line(str(exc)))}"
+            ) from None
         except duckdb.Error as exc:
             raise XxgkError(error_text(str(exc))) from None
         finally:
@@ -217,8 +234,11 @@ def render(cols: list[str], rows: list[tuple], fmt: str = "table", terminal: boo
     if fmt == "json":
         text = json.dumps([{c: plain(v) for c, v in zip(cols, r)} for r in rows], ensure_ascii=False, indent=1) + "\n"
         # JSON escapes C0 in strings itself (a raw newline is layout); on a terminal the rest becomes \\uXXXX too (still valid JSON)
-        return CONTROL.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text) \
-            if terminal else text
+        return (
+            CONTROL.sub(lambda m: m.group() if m.group() == "\n" else f"\\u{ord(m.group()):04x}", text)
+            if terminal
+            else text
+        )
     cols = [escape_text(c) for c in cols]
     cells = [[("" if v is None else escape_text(str(plain(v)))) for v in r] for r in rows]
     widths = [max([_width(c)] + [_width(r[i]) for r in cells]) for i, c in enumerate(cols)]
@@ -250,9 +270,11 @@ def format_for(out: str | None, fmt: str | None) -> str:
     if fmt and known and known != fmt:
         raise XxgkError(f"--out {out} is {known} by its extension, but --format says {fmt}")
     if not fmt and not known:
-        raise XxgkError(f"--out {out}: unknown output format {suffix or '(no extension)'!r}; "
-                        f"use {', '.join(OUT_FORMATS)} or give --format")
-    return fmt or known
+        raise XxgkError(
+            f"--out {out}: unknown output format {suffix or '(no extension)'!r}; "
+            f"use {', '.join(OUT_FORMATS)} or give --format"
+        )
+    return str(fmt or known)
 
 
 def write_result(home: Home, statement: Checked, fmt: str, out: str | None, limits: Limits) -> tuple[int, bool]:
@@ -347,7 +369,7 @@ def repl(home: Home, read_line, write, limits: Limits = Limits()) -> int:
         except EOFError:
             write("\n")
             return 0
-        except KeyboardInterrupt:           # Ctrl-C drops the statement being typed, not the prompt
+        except KeyboardInterrupt:  # Ctrl-C drops the statement being typed, not the prompt
             write("\n")
             buf = []
             continue
@@ -383,7 +405,8 @@ def _dot_command(home: Home, line: str, limits: Limits) -> str:
         with connect(home, memory=limits.memory, threads=limits.threads) as con:
             tables = con.execute(
                 "select table_name, lower(table_type) from information_schema.tables "
-                "where table_schema = 'main' order by 1").fetchall()
+                "where table_schema = 'main' order by 1"
+            ).fetchall()
             if line == ".tables":
                 return render(["name", "kind"], [(n, "view" if "view" in k else "table") for n, k in tables])
             name = line.split(None, 1)[1].strip().strip(";").strip() if " " in line else None
@@ -397,13 +420,18 @@ def _dot_command(home: Home, line: str, limits: Limits) -> str:
             cols = con.execute(
                 "select table_name, column_name, data_type, coalesce(comment, '') from duckdb_columns() "
                 "where schema_name = 'main' and (? is null or table_name = ?) order by table_name, column_index",
-                [name, name]).fetchall()
+                [name, name],
+            ).fetchall()
     except XxgkError as exc:
         return f"error: {error_text(str(exc))}\n"
     out = []
     for table in dict.fromkeys(c[0] for c in cols):
-        out.append(f"{table}\n" + render(["column", "type", "description"],
-                                         [(c[1], c[2], " ".join(c[3].split())) for c in cols if c[0] == table]))
+        out.append(
+            f"{table}\n"
+            + render(
+                ["column", "type", "description"], [(c[1], c[2], " ".join(c[3].split())) for c in cols if c[0] == table]
+            )
+        )
     return "\n".join(out)
 
 
@@ -416,5 +444,5 @@ def _repl_run(home: Home, sql: str, write, limits: Limits) -> None:
             write(f"({len(rows)} rows{', cut at the row or byte limit' if truncated else ''})\n")
     except XxgkError as exc:
         write(f"error: {error_text(str(exc))}\n")
-    except duckdb.Error as exc:             # the guard turns these into XxgkError; this is the last net
+    except duckdb.Error as exc:  # the guard turns these into XxgkError; this is the last net
         write(f"error: {error_text(str(exc))}\n")

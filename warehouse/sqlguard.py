@@ -12,6 +12,7 @@ transactions) is denied with a one-line reason.
 The connection settings in :mod:`warehouse.serve` (read-only, files limited to
 the lake, no extension loading, configuration locked) are the second line.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,9 +75,14 @@ class Denied(XxgkError):
 
 
 def _parser() -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
-                                              "autoload_known_extensions": False,
-                                              "enable_external_access": False})
+    return duckdb.connect(
+        ":memory:",
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "enable_external_access": False,
+        },
+    )
 
 
 def check_sql(sql: str) -> list[Checked]:
@@ -111,7 +117,7 @@ def _statements(con, sql: str) -> list:
 def _kind(statement) -> str:
     try:
         return statement.type.name
-    except ValueError:          # a statement type the Python enum does not know (UPDATE EXTENSIONS, …)
+    except ValueError:  # a statement type the Python enum does not know (UPDATE EXTENSIONS, …)
         return "UNKNOWN"
 
 
@@ -145,7 +151,9 @@ def _walk(node, text: str) -> None:
     if kind == "TABLE_FUNCTION":
         fn = (node.get("function") or {}).get("function_name", "").lower()
         if fn not in ALLOWED_TABLE_FUNCTIONS and not fn.startswith(ALLOWED_TABLE_FUNCTION_PREFIXES):
-            raise Denied(f"the table function {fn}() is not allowed: queries read the warehouse's tables and views only", text)
+            raise Denied(
+                f"the table function {fn}() is not allowed: queries read the warehouse's tables and views only", text
+            )
     elif kind == "BASE_TABLE":
         name = node.get("table_name", "")
         if PATH_CHARS.search(name):
@@ -159,8 +167,12 @@ def _walk(node, text: str) -> None:
 
 def escape_text(s: str) -> str:
     """``s`` with control characters shown as escapes (``\\x1b``, ``\\n``), safe to print on a terminal."""
-    return CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
-                                             else f"\\u{ord(m.group()):04x}"), s)
+    return CONTROL.sub(
+        lambda m: _NAMED.get(
+            m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
+        ),
+        s,
+    )
 
 
 def error_text(msg: str) -> str:

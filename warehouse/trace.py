@@ -4,6 +4,7 @@
 each cell's file, page, table, row, column, printed text, value and how its row was matched.
 Source indices (table, row, column) are 0-based; pages are 1-based.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,19 @@ from .errors import XxgkError
 from .home import Home
 from .serve import connect
 
-COLUMNS = ("table_id", "row_key", "col_key", "value", "is_blank", "raw_text", "src_page", "src_table_index",
-           "src_row", "src_col", "match_method")
+COLUMNS = (
+    "table_id",
+    "row_key",
+    "col_key",
+    "value",
+    "is_blank",
+    "raw_text",
+    "src_page",
+    "src_table_index",
+    "src_row",
+    "src_col",
+    "match_method",
+)
 
 
 def resolve_report(con, target: str) -> tuple:
@@ -26,20 +38,26 @@ def resolve_report(con, target: str) -> tuple:
         where, arg = "source_sha256 = ?", sha
     else:
         where, arg = "report_id = ?", target
-    row = con.execute(f"""select report_id, source_path, source_sha256, agency_name, report_year, source_format, is_current
-                          from dim_report where {where} order by is_current desc limit 1""", [arg]).fetchone()
+    row = con.execute(
+        f"""select report_id, source_path, source_sha256, agency_name, report_year, source_format, is_current
+                          from dim_report where {where} order by is_current desc limit 1""",
+        [arg],
+    ).fetchone()
     if row:
         return row
     if path.is_file():
-        reject = con.execute("select reason_code, message from stg_rejects where source_sha256 = ? limit 1", [sha]).fetchone()
+        reject = con.execute(
+            "select reason_code, message from stg_rejects where source_sha256 = ? limit 1", [sha]
+        ).fetchone()
         if reject:
             raise XxgkError(f"{target} was quarantined ({reject[0]}: {reject[1]}); it has no cells")
         raise XxgkError(f"{target} is not in the warehouse (ingest and build it first)")
     raise XxgkError(f"no report with id {target!r} (give a report_id from dim_report, or a report file)")
 
 
-def trace(home: Home, target: str, table: str | None = None, row: str | None = None,
-          col: str | None = None) -> tuple[tuple, list[str], list[tuple]]:
+def trace(
+    home: Home, target: str, table: str | None = None, row: str | None = None, col: str | None = None
+) -> tuple[tuple, list[str], list[tuple]]:
     """The report's identity and its cells (optionally one table, row and column), in source order."""
     with connect(home) as con:
         report = resolve_report(con, target)
@@ -48,8 +66,11 @@ def trace(home: Home, target: str, table: str | None = None, row: str | None = N
             if value is not None:
                 filters.append(f"{name} = ?")
                 args.append(value)
-        rows = con.execute(f"""select {', '.join(COLUMNS)} from fct_cells_history where {' and '.join(filters)}
-                               order by table_id, src_table_index nulls first, src_row, src_col""", args).fetchall()
+        rows = con.execute(
+            f"""select {", ".join(COLUMNS)} from fct_cells_history where {" and ".join(filters)}
+                               order by table_id, src_table_index nulls first, src_row, src_col""",
+            args,
+        ).fetchall()
     if not rows and (table or row or col):
         raise XxgkError(f"report {report[0]} has no cell {'|'.join(v for v in (table, row, col) if v)}")
     return report, list(COLUMNS), rows
@@ -57,6 +78,8 @@ def trace(home: Home, target: str, table: str | None = None, row: str | None = N
 
 def format_header(report: tuple) -> str:
     rid, path, sha, agency, year, fmt, current = report
-    return (f"report {rid}: {agency or '(agency unknown)'} {year}{'' if current else ' (superseded version)'}\n"
-            f"file   {path}  ({fmt})\nsha256 {sha}\n"
-            "indices: table, row and column are 0-based; page is 1-based\n\n")
+    return (
+        f"report {rid}: {agency or '(agency unknown)'} {year}{'' if current else ' (superseded version)'}\n"
+        f"file   {path}  ({fmt})\nsha256 {sha}\n"
+        "indices: table, row and column are 0-based; page is 1-based\n\n"
+    )

@@ -8,6 +8,7 @@ normalisation (:func:`ingest.model.normalise_document`) to whatever a reader
 returns, so readers do not normalise and no step after them does again. New
 formats (an OCR reader, say) plug in with :func:`register`.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,7 @@ _READERS: dict[str, Reader] = {}
 
 HTML_EXTENSIONS = (".html", ".htm", ".shtml", ".xhtml", ".mht", ".mhtml")
 WORD_EXTENSIONS = (".doc", ".dot", ".wps", ".wpt")
-SNIFF_WINDOW = 256 * 1024      # bytes of a file that are searched for markup
+SNIFF_WINDOW = 256 * 1024  # bytes of a file that are searched for markup
 
 
 class Format(str):
@@ -58,10 +59,14 @@ def reader(fmt: str) -> Reader:
 
 _OPEN_TAG = re.compile(
     rb"<(?:p|div|span|td|th|tr|table|tbody|font|br|b|strong|a|img|li|ul|ol|h[1-6]|ucapcontent|section|article"
-    rb"|center|em|i|u|sup|sub|hr|o:p|meta|link|title|style|script)(?=[\s>/])", re.I)
+    rb"|center|em|i|u|sup|sub|hr|o:p|meta|link|title|style|script)(?=[\s>/])",
+    re.I,
+)
 _CLOSE_TAG = re.compile(
     rb"</(?:p|div|span|td|th|tr|table|tbody|font|b|strong|a|li|ul|ol|h[1-6]|ucapcontent|section|article|center"
-    rb"|em|u|o:p|title|style|script|body|html|head)\s*>", re.I)
+    rb"|em|u|o:p|title|style|script|body|html|head)\s*>",
+    re.I,
+)
 _ENTITY = re.compile(rb"&(?:nbsp|lt|gt|amp|quot|ldquo|rdquo|mdash|emsp|ensp|middot|#\d{2,6}|#x[0-9a-f]{2,5});", re.I)
 _DOC_MARK = re.compile(rb"<!doctype\s+html|<html[\s>]|<body[\s>]|<head[\s>]|<table[\s>]", re.I)
 _MIME_HEAD = re.compile(rb"(?:[A-Za-z][A-Za-z0-9-]*:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r?\n)*){1,40}")
@@ -72,10 +77,12 @@ _MIME_HEAD = re.compile(rb"(?:[A-Za-z][A-Za-z0-9-]*:[^\r\n]*\r?\n(?:[ \t][^\r\n]
 # those of _OPEN_TAG and _CLOSE_TAG.
 _ANY_OPEN = re.compile(rb"<([^\s>/<]+)(?=[\s>/])")
 _ANY_CLOSE = re.compile(rb"</([^\s>/<]+)\s*>")
-_OPEN_NAMES = frozenset(_OPEN_TAG.pattern[4:_OPEN_TAG.pattern.index(b")")].replace(b"h[1-6]", b"h1|h2|h3|h4|h5|h6")
-                        .split(b"|"))
-_CLOSE_NAMES = frozenset(_CLOSE_TAG.pattern[5:_CLOSE_TAG.pattern.index(b")")].replace(b"h[1-6]", b"h1|h2|h3|h4|h5|h6")
-                         .split(b"|"))
+_OPEN_NAMES = frozenset(
+    _OPEN_TAG.pattern[4 : _OPEN_TAG.pattern.index(b")")].replace(b"h[1-6]", b"h1|h2|h3|h4|h5|h6").split(b"|")
+)
+_CLOSE_NAMES = frozenset(
+    _CLOSE_TAG.pattern[5 : _CLOSE_TAG.pattern.index(b")")].replace(b"h[1-6]", b"h1|h2|h3|h4|h5|h6").split(b"|")
+)
 
 
 def _count_names(pattern: re.Pattern, window: bytes, names: frozenset) -> int:
@@ -84,8 +91,12 @@ def _count_names(pattern: re.Pattern, window: bytes, names: frozenset) -> int:
 
 def _markup(window: bytes) -> tuple[int, int, int, bool]:
     """Counts of known opening tags, closing tags and entities, and whether a document-level tag occurs."""
-    return (_count_names(_ANY_OPEN, window, _OPEN_NAMES), _count_names(_ANY_CLOSE, window, _CLOSE_NAMES),
-            len(_ENTITY.findall(window)), _DOC_MARK.search(window) is not None)
+    return (
+        _count_names(_ANY_OPEN, window, _OPEN_NAMES),
+        _count_names(_ANY_CLOSE, window, _CLOSE_NAMES),
+        len(_ENTITY.findall(window)),
+        _DOC_MARK.search(window) is not None,
+    )
 
 
 def _ole2_evidence(data: bytes, lower_name: str) -> str | None:
@@ -134,7 +145,9 @@ def sniff(data: bytes, name: str = "") -> Format:
         ole = _ole2_evidence(data, lower)
         if ole:
             return Format("doc", ole)
-        raise Quarantine("unsupported_format", "ole2 files other than Word/WPS documents (.xls, .ppt) are not supported")
+        raise Quarantine(
+            "unsupported_format", "ole2 files other than Word/WPS documents (.xls, .ppt) are not supported"
+        )
     for magic, kind in ((b"\x1f\x8b", "gzip"), (b"Rar!", "rar"), (b"7z\xbc\xaf", "7z")):
         if head.startswith(magic):
             raise Quarantine("unsupported_format", f"{kind} files are not supported")
@@ -216,7 +229,7 @@ def read(data: bytes, fmt: str) -> Document:
         reader = _READERS[fmt]
     except KeyError:
         raise Quarantine("unsupported_format", f"no reader for format {fmt!r}") from None
-    doc = normalise_document(reader(data))     # the one normalisation of every document's text
+    doc = normalise_document(reader(data))  # the one normalisation of every document's text
     evidence = getattr(fmt, "evidence", "")
     if evidence:
         doc.meta.setdefault("format_evidence", evidence)
@@ -225,7 +238,7 @@ def read(data: bytes, fmt: str) -> Document:
 
 
 _CJK = re.compile("[\u4e00-\u9fff]")
-TRADITIONAL_SHARE = 0.03       # share of CJK characters that t2s changes, above which a text is traditional
+TRADITIONAL_SHARE = 0.03  # share of CJK characters that t2s changes, above which a text is traditional
 
 
 def simplify_traditional(doc: Document) -> None:
@@ -241,7 +254,7 @@ def simplify_traditional(doc: Document) -> None:
         return
     convert = _t2s()
     simplified = convert(sample)
-    changed = 0 if simplified == sample else sum(map(str.__ne__, sample, simplified))   # position by position
+    changed = 0 if simplified == sample else sum(map(str.__ne__, sample, simplified))  # position by position
     if changed < 5 or changed < cjk * TRADITIONAL_SHARE:
         return
     for b in doc.blocks:
@@ -265,7 +278,7 @@ def _t2s() -> Callable[[str], str]:
 # Register the built-in readers.
 from . import docx, html, legacy, mhtml, mixed, pdf, text  # noqa: E402,F401
 
-try:    # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
+try:  # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
     from . import ocr  # noqa: E402,F401
 except ImportError:
     pass

@@ -9,6 +9,7 @@ and its text is not part of the outer cell. Paragraphs in a cell are joined
 without separator, as are lines broken inside a paragraph; body paragraphs
 are split at line breaks.
 """
+
 from __future__ import annotations
 
 import io
@@ -33,6 +34,7 @@ _WORD_MAIN = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 # ---------------------------------------------------------------- text
 
+
 def _runs_text(el) -> str:
     """Text of a paragraph element; line breaks as '\\n'. Alternate-content fallbacks are skipped."""
     parts: list[str] = []
@@ -51,7 +53,7 @@ def _runs_text(el) -> str:
         elif tag == _W_NBH:
             parts.append("-")
         elif tag == _W_P and node is not el:
-            parts.append("\n")      # a paragraph in a text box
+            parts.append("\n")  # a paragraph in a text box
         stack.extend(reversed(list(node)))
     return "".join(parts)
 
@@ -103,6 +105,7 @@ def _vmerge_continues(tc) -> bool:
 
 # ---------------------------------------------------------------- tables
 
+
 def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[list[bool]]]:
     """Grid texts and covered flags of one ``w:tbl``; nested tables are appended to ``nested``.
 
@@ -110,9 +113,9 @@ def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[lis
     of the cell above it. A grid past the cell limits (``total`` cells read before it) is quarantined
     ``too_many_cells``."""
     cells: list[SpanCell] = []
-    texts: dict[int, str] = {}                       # id(first w:tc of a merged cell) -> cell text
-    alive: list = []                                 # those w:tc, held so that no id is reused
-    above: dict[int, object] = {}                    # grid column -> the w:tc filling it in the row above
+    texts: dict[int, str] = {}  # id(first w:tc of a merged cell) -> cell text
+    alive: list = []  # those w:tc, held so that no id is reused
+    above: dict[int, object] = {}  # grid column -> the w:tc filling it in the row above
     n_rows = width = 0
     for r, tr in enumerate(_children(tbl, _W_TR)):
         n_rows = r + 1
@@ -141,7 +144,7 @@ def _table(tbl, nested: list, total: int = 0) -> tuple[list[list[str]], list[lis
     return grid.rows, grid.covered
 
 
-SLIVER_TWIPS = 20       # a grid column narrower than this (1/72 inch) is an artefact of misaligned cell edges
+SLIVER_TWIPS = 20  # a grid column narrower than this (1/72 inch) is an artefact of misaligned cell edges
 
 
 def _sliver_columns(tbl, width: int) -> set[int]:
@@ -171,7 +174,7 @@ def parse_body(body) -> list:
                     blocks.append(Paragraph(line))
             continue
         pending = [el]
-        while pending:      # the table, then the tables nested in it, in document order
+        while pending:  # the table, then the tables nested in it, in document order
             tbl = pending.pop(0)
             nested: list = []
             grid, covered = _table(tbl, nested, n_cells)
@@ -185,6 +188,7 @@ def parse_body(body) -> list:
 
 # ---------------------------------------------------------------- entry point
 
+
 def _core_meta(document) -> dict[str, str]:
     meta: dict[str, str] = {}
     try:
@@ -197,7 +201,7 @@ def _core_meta(document) -> dict[str, str]:
             value = getattr(props, key, None)
             if value is not None:
                 meta[f"docx:{key}"] = value.date().isoformat()
-    except Exception:   # noqa: BLE001 - metadata is optional; a bad core.xml must not lose the body
+    except Exception:  # noqa: BLE001 - metadata is optional; a bad core.xml must not lose the body
         pass
     return meta
 
@@ -245,8 +249,11 @@ def check_package(data: bytes) -> None:
 
 
 def _too_large_part(name: str, size: int) -> Quarantine:
-    return Quarantine("too_large_unzipped", f"{name} decompresses to over {size / 2**20:.0f} MB (limits "
-                      f"{limits.MAX_PART_BYTES // 2**20} MB a part, {limits.MAX_UNZIPPED_BYTES // 2**20} MB in all)")
+    return Quarantine(
+        "too_large_unzipped",
+        f"{name} decompresses to over {size / 2**20:.0f} MB (limits "
+        f"{limits.MAX_PART_BYTES // 2**20} MB a part, {limits.MAX_UNZIPPED_BYTES // 2**20} MB in all)",
+    )
 
 
 @register("docx")
@@ -265,6 +272,6 @@ def read_docx(data: bytes) -> Document:
         blocks = parse_body(body)
     except Quarantine:
         raise
-    except Exception as exc:   # noqa: BLE001 - zip, package and XML errors alike
+    except Exception as exc:  # noqa: BLE001 - zip, package and XML errors alike
         raise Quarantine("corrupt_docx", f"the DOCX could not be read: {type(exc).__name__}: {exc}") from None
     return Document(blocks=blocks, format="docx", meta=meta)

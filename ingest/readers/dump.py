@@ -35,11 +35,12 @@ Rules of the one-cell-per-line rebuilder:
    and a row of table 二 with more values than its columns (nothing settles a split
    there) are kept as text, unread, with a ``values_unread`` note.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ..model import Block, Paragraph, Table, normalise_text
 from ..numbers import parse_cell
@@ -48,8 +49,10 @@ from ..template import LAYOUTS, distinctive_labels, keys, norm_label, section_ma
 T3_WIDTH = 7
 T4_BLOCK = 5
 T4_VALUES = 15
-_NUMBERED = re.compile(r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])")
-_MARKER = re.compile(_NUMBERED.pattern + r"\s*$")     # a numbering alone on its line
+_NUMBERED = re.compile(
+    r"^(?:[(（]\s*[一二三四五六七八九十\d]{1,3}\s*[)）]|[一二三四五六七八九十]{1,3}\s*[、.．]|\d{1,2}\s*[、.．])"
+)
+_MARKER = re.compile(_NUMBERED.pattern + r"\s*$")  # a numbering alone on its line
 _DIGITS = re.compile(r"^\d+$")
 
 
@@ -144,6 +147,7 @@ def label_units(lines: list[str]) -> list[str]:
 
 # ------------------------------------------------------------------ splitting runs of values
 
+
 def _num(text: str) -> float | None:
     p = parse_cell(text)
     return 0.0 if p.is_blank else p.value
@@ -162,12 +166,12 @@ class Cut:
     """How a run of values was cut into rows."""
 
     rows: list[list[str]]
-    joined: tuple[int, str] | None = None      # (row index, printed join) where a split number was joined
-    fits: bool = True                          # False: the run fits no row shape (kept whole, unread)
+    joined: tuple[int, str] | None = None  # (row index, printed join) where a split number was joined
+    fits: bool = True  # False: the run fits no row shape (kept whole, unread)
 
 
 def _chunks(run: list[str], width: int) -> list[list[str]]:
-    return [run[i:i + width] for i in range(0, len(run), width)]
+    return [run[i : i + width] for i in range(0, len(run), width)]
 
 
 def join_split(run: list[str], width: int) -> Cut | None:
@@ -178,8 +182,8 @@ def join_split(run: list[str], width: int) -> Cut | None:
     for p in range(len(run) - 1):
         a, b = run[p].strip(), run[p + 1].strip()
         if not (_DIGITS.match(a) and _DIGITS.match(b)) or a.startswith("0"):
-            continue    # only digits join, and no number starts with 0
-        joined = run[:p] + [f"{a} {b}"] + run[p + 2:]
+            continue  # only digits join, and no number starts with 0
+        joined = run[:p] + [f"{a} {b}"] + run[p + 2 :]
         rows = _chunks(joined, width)
         r = p // width
         if _balances(rows[r], width):
@@ -199,7 +203,7 @@ def rows_with_gaps(run: list[str], width: int) -> list[list[str]] | None:
         if not run[i].strip():
             steps.append((i + 1, gaps + 1, unbalanced, rows))
         if i + width <= len(run):
-            row = run[i:i + width]
+            row = run[i : i + width]
             steps.append((i + width, gaps, unbalanced - _balances(row, width), rows + [row]))
         for j, g, u, r in steps:
             if j not in best or (g, u) < best[j][:2]:
@@ -236,7 +240,7 @@ def cut_run(run: list[str], context: str | None) -> Cut | None:
         if rows is not None:
             return Cut(rows)
     if len(run) == T4_VALUES:
-        return Cut([run])     # table 四 under a heading that was not recognised
+        return Cut([run])  # table 四 under a heading that was not recognised
     return None
 
 
@@ -252,10 +256,11 @@ def cut_with_edges(lead: int, core: list[str], trail: int, context: str | None) 
 
 # ------------------------------------------------------------------ the rebuilder
 
+
 @dataclass
 class Rebuilt:
     blocks: list[Block] = field(default_factory=list)
-    notes: list[tuple[str, str, str]] = field(default_factory=list)   # (table_id, code, message)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (table_id, code, message)
 
 
 def _is_header(unit: str) -> bool:
@@ -265,7 +270,7 @@ def _is_header(unit: str) -> bool:
 
 def rebuild(lines: list[str]) -> Rebuilt:
     """One-cell-per-line text -> paragraphs and tables, by the rules of this module."""
-    items: list[tuple[str, list[str]]] = []      # ("row", cells) | ("text", [line])
+    items: list[tuple[str, list[str]]] = []  # ("row", cells) | ("text", [line])
     notes: list[tuple[str, str, str]] = []
     context: str | None = None
     lines = undouble([ln.strip() for ln in lines])
@@ -301,7 +306,7 @@ def rebuild(lines: list[str]) -> Rebuilt:
             back -= 1
         units = label_units(pending)
         pending = []
-        for unit in units:      # labels only one table prints tell the table (broken labels joined first)
+        for unit in units:  # labels only one table prints tell the table (broken labels joined first)
             hint = _table_of_label().get(norm_label(unit))
             context = hint or context
         label = units.pop() if units and not _is_header(units[-1]) else ""
@@ -317,14 +322,26 @@ def _emit_run(label: str, cut: Cut, context: str | None, t2_layout: str | None, 
     settle), are kept as text, unread, with a ``values_unread`` note: missing, never misread."""
     width = _t2_widths(t2_layout).get(norm_label(label)) if label and context not in ("t3", "t4") else None
     if width is not None and len(cut.rows) == 1 and len(cut.rows[0]) > width:
-        notes.append(("t2", "values_unread", f"row {label!r}: {len(cut.rows[0])} values printed for {width} "
-                      "column(s); a number split over lines cannot be told without a total, so the row is not read"))
+        notes.append(
+            (
+                "t2",
+                "values_unread",
+                f"row {label!r}: {len(cut.rows[0])} values printed for {width} "
+                "column(s); a number split over lines cannot be told without a total, so the row is not read",
+            )
+        )
         items.append(("text", [f"{label}：{'、'.join(cut.rows[0])}"]))
         return
     if not cut.fits:
         table = context if context in ("t3", "t4") else "t3"
-        notes.append((table, "values_unread", f"row {label or '(no label)'!r}: {len(cut.rows[0])} values fit no row "
-                      "of the table (a cell lost, or a split number no total settles); not read"))
+        notes.append(
+            (
+                table,
+                "values_unread",
+                f"row {label or '(no label)'!r}: {len(cut.rows[0])} values fit no row "
+                "of the table (a cell lost, or a split number no total settles); not read",
+            )
+        )
         items.append(("text", [f"{label}：{'、'.join(cut.rows[0])}"]))
         return
     for r, row in enumerate(cut.rows):
@@ -332,9 +349,13 @@ def _emit_run(label: str, cut: Cut, context: str | None, t2_layout: str | None, 
     if cut.joined is not None:
         r, printed = cut.joined
         where = label if label and r == 0 else "(no label)"
-        notes.append((context or ("t4" if len(cut.rows[r]) == T4_BLOCK else "t3"), "digits_joined",
-                      f"row {where!r}: a number printed over two lines was joined ({printed!r}); "
-                      "the row total confirms it"))
+        notes.append(
+            (
+                context or ("t4" if len(cut.rows[r]) == T4_BLOCK else "t3"),
+                "digits_joined",
+                f"row {where!r}: a number printed over two lines was joined ({printed!r}); the row total confirms it",
+            )
+        )
 
 
 def t2_layout_of(lines: list[str]) -> str | None:
@@ -345,11 +366,11 @@ def t2_layout_of(lines: list[str]) -> str | None:
     return next(lay for lay, h in hits.items() if h == top) if list(hits.values()).count(top) == 1 else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _t2_widths(layout: str | None) -> dict[str, int]:
     """Normalised label of each row of table 二 -> its number of value columns (None: the widest layout)."""
     out: dict[str, int] = {}
-    for lay in ((layout,) if layout else LAYOUTS):
+    for lay in (layout,) if layout else LAYOUTS:
         for key in select(lay, "t2", "row"):
             for lab in key.labels:
                 out[lab] = max(out.get(lab, 0), len(t2_columns_for(lay, key)))
@@ -376,6 +397,7 @@ def _assemble(items: list[tuple[str, list[str]]]) -> list[Block]:
 
 
 # ------------------------------------------------------------------ detection and the tab form
+
 
 def looks_like_cell_dump(lines: list[str]) -> bool:
     """A run of seven or more value lines (a row of table 三 or 四; empty lines among them count as
@@ -409,8 +431,14 @@ def tab_blocks(lines: list[str]) -> list[Block]:
             # do not line up with the value columns: kept as text, it cannot pass for a grid header
             items.append(("text", [" ".join(c for c in cells if c)]))
         elif "\t" in raw.strip():
-            if items and items[-1][0] == "text" and cells and cells[0] and not is_value_line(cells[0]) \
-                    and _continues(items[-1][1][0], cells[0]):
+            if (
+                items
+                and items[-1][0] == "text"
+                and cells
+                and cells[0]
+                and not is_value_line(cells[0])
+                and _continues(items[-1][1][0], cells[0])
+            ):
                 cells[0] = items.pop()[1][0] + cells[0]
             items.append(("row", cells))
         elif raw.strip():

@@ -5,6 +5,7 @@ rowspan and colspan resolved; all other text becomes paragraphs at block
 boundaries. Text inside a cell is joined without separators, so digits split
 across inline elements (``20</span><span>23``) read as one number.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,15 +18,39 @@ from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid
 from . import register
 
 _BLOCK_TAGS = {
-    "p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr", "td", "th",
-    "table", "section", "article", "header", "footer", "blockquote", "pre", "hr", "title", "dt", "dd",
+    "p",
+    "div",
+    "br",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "hr",
+    "title",
+    "dt",
+    "dd",
 }
 _SKIP_TAGS = {"script", "style", "noscript", "head", "template", "iframe", "object", "svg"}
 _WS = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
-    if _WS.search(text) is None:      # most cell texts: nothing to collapse (no-break spaces count as \s)
+    if _WS.search(text) is None:  # most cell texts: nothing to collapse (no-break spaces count as \s)
         return text
     return _WS.sub(" ", text.replace("\xa0", " ").replace("\u3000", " ")).strip()
 
@@ -37,7 +62,7 @@ def _cell_text(el) -> str:
     return _clean(etree.tostring(el, method="text", encoding="unicode", with_tail=False))
 
 
-_SEP = "\ue000"     # a private-use character stands between the cells of a row read in one pass
+_SEP = "\ue000"  # a private-use character stands between the cells of a row read in one pass
 
 
 def _row_cells(tr) -> list:
@@ -53,7 +78,7 @@ def _row_cells(tr) -> list:
     lead = tr.text or ""
     if len(parts) != len(cells) + 1 or not parts[0].startswith(lead):
         return [(td, _cell_text(td)) for td in cells]
-    parts[0] = parts[0][len(lead):]
+    parts[0] = parts[0][len(lead) :]
     return [(td, _clean(text)) for td, text in zip(cells, parts)]
 
 
@@ -73,17 +98,25 @@ def table_grid(table, total: int = 0) -> tuple[list[list[str]], list[list[bool]]
     :data:`limits.MAX_COLSPAN`), and a grid past the cell limits (``total`` cells read before it) is
     quarantined ``too_many_cells`` before it is built."""
     rows = []
-    for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):    # document order
+    for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):  # document order
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
-    cells = (SpanCell(r, None, text, _span(td.get("rowspan"), min(limits.MAX_ROWSPAN, len(rows) - r)),
-                      _span(td.get("colspan"), limits.MAX_COLSPAN))
-             for r, tr in enumerate(rows) for td, text in _row_cells(tr))
+    cells = (
+        SpanCell(
+            r,
+            None,
+            text,
+            _span(td.get("rowspan"), min(limits.MAX_ROWSPAN, len(rows) - r)),
+            _span(td.get("colspan"), limits.MAX_COLSPAN),
+        )
+        for r, tr in enumerate(rows)
+        for td, text in _row_cells(tr)
+    )
     grid = build_grid(cells, len(rows), check=lambda n, width: limits.check_cells(n, width, total))
     return grid.rows, grid.covered
 
 
 def parse_html(text: str) -> Document:
-    limits.check_elements(text.count("<"), "the HTML")       # the tree costs memory by the tag
+    limits.check_elements(text.count("<"), "the HTML")  # the tree costs memory by the tag
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     parser = etree.HTMLParser(huge_tree=True, recover=True, remove_comments=True, remove_pis=True)
     try:
@@ -111,8 +144,8 @@ def parse_html(text: str) -> Document:
     return Document(blocks=blocks, format="html", meta=meta)
 
 
-_BREAK = "\ue001"       # stands at each block boundary in the page's text
-_TABLE = "\ue002"       # a leaf table's place in the page's text, followed by its number
+_BREAK = "\ue001"  # stands at each block boundary in the page's text
+_TABLE = "\ue002"  # a leaf table's place in the page's text, followed by its number
 
 
 def _blocks(start, source: str) -> list:
@@ -211,7 +244,7 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
     if declared:
         declared = declared.strip().lower()
         if declared in _CHARSET_ALIASES and not data.isascii():
-            try:        # a crawler re-encoded the page to UTF-8 and kept its old declaration
+            try:  # a crawler re-encoded the page to UTF-8 and kept its old declaration
                 return data.decode("utf-8"), "utf-8"
             except UnicodeDecodeError:
                 pass
@@ -225,6 +258,11 @@ def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
 
 # declared names and the codecs that read them, wider ones after the exact one
 _CHARSET_ALIASES = {
-    "gb2312": ("gb18030",), "gbk": ("gb18030",), "gb18030": ("gb18030",), "x-gbk": ("gb18030",),
-    "big5": BIG5_CODECS, "x-x-big5": BIG5_CODECS, "big5-hkscs": ("big5hkscs",),
+    "gb2312": ("gb18030",),
+    "gbk": ("gb18030",),
+    "gb18030": ("gb18030",),
+    "x-gbk": ("gb18030",),
+    "big5": BIG5_CODECS,
+    "x-x-big5": BIG5_CODECS,
+    "big5-hkscs": ("big5hkscs",),
 }

@@ -6,6 +6,7 @@ temporary directory with its own user profile (so concurrent conversions do not
 share one) and a time limit; the result is read by the DOCX reader. Without
 LibreOffice on the PATH the file is quarantined ``needs_libreoffice``.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,18 +32,37 @@ def convert(data: bytes, suffix: str, target: str = "docx", timeout: float = CON
     """``data`` converted by LibreOffice to ``target``; Quarantine when LibreOffice is missing or fails."""
     exe = soffice()
     if exe is None:
-        raise Quarantine("needs_libreoffice", "needs LibreOffice: legacy Word/WPS/RTF files are converted with "
-                         "soffice, which is not installed (Debian package libreoffice-writer-nogui)")
+        raise Quarantine(
+            "needs_libreoffice",
+            "needs LibreOffice: legacy Word/WPS/RTF files are converted with "
+            "soffice, which is not installed (Debian package libreoffice-writer-nogui)",
+        )
     with tempfile.TemporaryDirectory(prefix="xxgk-soffice-") as tmp:
         work = Path(tmp)
         src = work / f"source{suffix}"
         src.write_bytes(data)
         out = work / "out"
-        cmd = [exe, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
-               "--nolockcheck", "--convert-to", target, "--outdir", str(out), str(src)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={(work / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out),
+            str(src),
+        ]
         env = {**os.environ, "HOME": str(work), "SAL_USE_VCLPLUGIN": "svp"}
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)     # its own process group, stopped whole on timeout
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )  # its own process group, stopped whole on timeout
         try:
             stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -53,7 +73,9 @@ def convert(data: bytes, suffix: str, target: str = "docx", timeout: float = CON
         if not result.is_file():
             lines = [ln for ln in (stderr + stdout).decode("utf-8", "replace").splitlines() if ln.strip()]
             detail = next((ln for ln in lines if "rror" in ln), lines[-1] if lines else "no output")[-300:]
-            raise Quarantine("corrupt_doc", f"LibreOffice could not convert the file (exit {proc.returncode}): {detail}")
+            raise Quarantine(
+                "corrupt_doc", f"LibreOffice could not convert the file (exit {proc.returncode}): {detail}"
+            )
         return result.read_bytes()
 
 

@@ -5,6 +5,7 @@ base64 alike); the first ``text/html`` part is the page. Its charset parameter
 is honoured (a ``<meta>`` charset inside the page is the fallback), and the
 page is read by the HTML reader.
 """
+
 from __future__ import annotations
 
 import email
@@ -19,8 +20,10 @@ def html_part(data: bytes) -> tuple[bytes, str | None]:
     """The payload bytes and declared charset of the message's first text/html part."""
     try:
         msg = email.message_from_bytes(data, policy=email.policy.compat32)
-    except Exception as exc:   # noqa: BLE001 - the email parser is lenient; anything it raises is a bad file
-        raise Quarantine("corrupt_mhtml", f"the MHTML message could not be parsed: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the email parser is lenient; anything it raises is a bad file
+        raise Quarantine(
+            "corrupt_mhtml", f"the MHTML message could not be parsed: {type(exc).__name__}: {exc}"
+        ) from None
     for part in msg.walk():
         if part.is_multipart() or part.get_content_type() != "text/html":
             continue

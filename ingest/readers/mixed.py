@@ -4,6 +4,7 @@
 The HTML tables are read by the HTML reader (spans resolved); the lines between them by the text or
 Markdown reader, so headings and paragraphs stay one per line.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,11 @@ def _read_mixed(data: bytes, lines_fmt: str) -> Document:
         if isinstance(b, Table):
             b.index = n
             n += 1
-    return Document(blocks=[b for b in blocks if isinstance(b, Table) or (isinstance(b, Paragraph) and b.text)],
-                    format=f"{lines_fmt}_html", encoding=enc)
+    return Document(
+        blocks=[b for b in blocks if isinstance(b, Table) or (isinstance(b, Paragraph) and b.text)],
+        format=f"{lines_fmt}_html",
+        encoding=enc,
+    )
 
 
 @register("markdown_html")

@@ -18,6 +18,7 @@ Image files (JPG, PNG, TIFF, multi-page TIFF) are read here as format
 ``image``; PDF pages without a text layer are handed over by the PDF reader
 (:data:`.pdf.OCR_PAGE`).
 """
+
 from __future__ import annotations
 
 import io
@@ -29,8 +30,8 @@ import numpy as np
 from ..model import Block, Document, Paragraph, Quarantine, SpanCell, Table, build_grid
 from . import ocr_table, pdf, register
 
-DPI = 200                # PDF pages are rendered at this resolution
-THREADS = int(os.environ.get("XXGK_OCR_THREADS", "1"))   # onnxruntime threads per process
+DPI = 200  # PDF pages are rendered at this resolution
+THREADS = int(os.environ.get("XXGK_OCR_THREADS", "1"))  # onnxruntime threads per process
 _ENGINE = None
 _LOCK = threading.Lock()
 
@@ -57,16 +58,19 @@ def engine():
         if _ENGINE is None:
             try:
                 from rapidocr_onnxruntime import RapidOCR
-            except ImportError as exc:   # the engine is an optional install
-                raise Quarantine("no_text_layer", f"the file needs OCR and the OCR engine is not installed ({exc})") from None
-            _ENGINE = RapidOCR(text_score=0.0, intra_op_num_threads=THREADS, inter_op_num_threads=1,
-                               print_verbose=False)
+            except ImportError as exc:  # the engine is an optional install
+                raise Quarantine(
+                    "no_text_layer", f"the file needs OCR and the OCR engine is not installed ({exc})"
+                ) from None
+            _ENGINE = RapidOCR(
+                text_score=0.0, intra_op_num_threads=THREADS, inter_op_num_threads=1, print_verbose=False
+            )
         return _ENGINE
 
 
 REC_BATCH = 8
-SHORT_CELL = 6           # a one-line cell at most this many times as wide as high is read with its row
-DET_SCALE = 0.5          # text is found on a half-size page (about 100 dpi), then read at full size
+SHORT_CELL = 6  # a one-line cell at most this many times as wide as high is read with its row
+DET_SCALE = 0.5  # text is found on a half-size page (about 100 dpi), then read at full size
 
 
 def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
@@ -90,7 +94,7 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
     digit_idx = [charset.index(d) for d in "0123456789"]
     digits = set(digit_idx)
     for start in range(0, len(order), REC_BATCH):
-        idx = order[start:start + REC_BATCH]
+        idx = order[start : start + REC_BATCH]
         max_ratio = max(max(ratios[i] for i in idx), 1.0)
         batch = np.stack([rec.resize_norm_img(rgb[i], max_ratio) for i in idx]).astype(np.float32)
         preds = rec.session(batch)[0]
@@ -106,7 +110,7 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
             for t in range(steps):
                 a = int(best[t])
                 p = float(prob[t])
-                if a in digits:     # a digit's confidence: its share among the ten digits at this step
+                if a in digits:  # a digit's confidence: its share among the ten digits at this step
                     p = p / max(float(preds[k][t, digit_idx].sum()), p)
                 if a and a == prev and chars:
                     chars[-1][1] = max(chars[-1][1], p)
@@ -121,8 +125,7 @@ def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     """Text of each single-line crop, with the lowest probability among its characters."""
     if not crops:
         return []
-    return [("".join(c for c, _, _ in chars), min((p for _, p, _ in chars), default=0.0))
-            for chars in _decode(crops)]
+    return [("".join(c for c, _, _ in chars), min((p for _, p, _ in chars), default=0.0)) for chars in _decode(crops)]
 
 
 def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
@@ -139,7 +142,7 @@ def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     for c in crops:
         top = (h - c.shape[0]) // 2
         part = np.full((h, c.shape[1]), 255, np.uint8)
-        part[top:top + c.shape[0]] = c
+        part[top : top + c.shape[0]] = c
         if parts:
             parts.append(gap)
             x += h
@@ -149,8 +152,12 @@ def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     (chars,) = _decode([np.hstack(parts)])
     got: list[list[tuple[str, float]]] = [[] for _ in crops]
     for ch, p, cx in chars:
-        k = min(range(len(bounds)), key=lambda j: 0 if bounds[j][0] <= cx <= bounds[j][1]
-                else min(abs(cx - bounds[j][0]), abs(cx - bounds[j][1])))
+        k = min(
+            range(len(bounds)),
+            key=lambda j: (
+                0 if bounds[j][0] <= cx <= bounds[j][1] else min(abs(cx - bounds[j][0]), abs(cx - bounds[j][1]))
+            ),
+        )
         got[k].append((ch, p))
     return [("".join(c for c, _ in g), min((p for _, p in g), default=0.0)) for g in got]
 
@@ -159,7 +166,7 @@ def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], st
     """Text boxes (x0, y0, x1, y1), texts and confidences of a page."""
     import cv2
 
-    if (grey < 128).mean() < 1e-4:       # nothing printed outside the tables
+    if (grey < 128).mean() < 1e-4:  # nothing printed outside the tables
         return []
     small = cv2.resize(grey, None, fx=DET_SCALE, fy=DET_SCALE, interpolation=cv2.INTER_AREA)
     boxes, _ = engine().text_det(np.stack([small] * 3, axis=-1))
@@ -180,6 +187,7 @@ def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], st
 
 # ---------------------------------------------------------------- page reading
 
+
 def _join(parts: list[str]) -> str:
     """Lines of one cell joined without separator; a space between two Latin letters or digits (unlike
     :func:`~ingest.model.join_lines`, digits on two lines stay apart)."""
@@ -188,7 +196,7 @@ def _join(parts: list[str]) -> str:
         if out and out[-1].isascii() and out[-1].isalnum() and p[:1].isascii() and p[:1].isalnum():
             out += " "
         out += p
-    return out      # normalised when the Document is made
+    return out  # normalised when the Document is made
 
 
 def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | None]:
@@ -212,12 +220,12 @@ def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | N
 def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
     nr, nc = grid.shape
     texts: dict[tuple, list[tuple[str, float]]] = {}
-    singles: dict[int, list[tuple[tuple, np.ndarray]]] = {}   # grid row -> one-line cells starting there
+    singles: dict[int, list[tuple[tuple, np.ndarray]]] = {}  # grid row -> one-line cells starting there
     crops, owners = [], []
     joined = _cut_glyphs(grey, grid)
     for span in grid.spans:
         if span in joined and joined[span] is None:
-            continue                   # its ink is read with the cell to its left
+            continue  # its ink is read with the cell to its left
         if span in joined:
             box = grid.cell_box(joined[span])
             lines = ocr_table.text_lines(ocr_table.without_rules(grey, box), box)
@@ -274,7 +282,7 @@ def _line_text(line: list[tuple]) -> str:
             out += " " if gap > (y1 - y0) * 0.8 else ""
         out += text
         prev = x1
-    return " ".join(out.split())       # normalised further when the Document is made
+    return " ".join(out.split())  # normalised further when the Document is made
 
 
 def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
@@ -286,7 +294,7 @@ def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
     rest = grey.copy()
     for g in grids:
         x0, y0, x1, y1 = g.bbox
-        rest[max(0, y0 - 3):y1 + 4, max(0, x0 - 3):x1 + 4] = 255
+        rest[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
         items.append((float(y0), _read_grid(grey, g, pno)))
     height = grey.shape[0]
     for line in _lines(detect(rest)):

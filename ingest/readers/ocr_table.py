@@ -13,6 +13,7 @@ their cells are, then recognises the text inside each cell.
   stretch of line between two grid positions joins them).
 * :func:`text_lines` splits the ink of one cell into text-line crops.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-MAX_SKEW = 1.5          # degrees searched either way
+MAX_SKEW = 1.5  # degrees searched either way
 SKEW_STEP = 0.05
 
 
@@ -28,8 +29,8 @@ SKEW_STEP = 0.05
 class Grid:
     """A ruled table: line positions in page pixels and its cells as (r0, c0, r1, c1) spans."""
 
-    ys: list[int]                     # horizontal rule positions, top to bottom
-    xs: list[int]                     # vertical rule positions, left to right
+    ys: list[int]  # horizontal rule positions, top to bottom
+    xs: list[int]  # vertical rule positions, left to right
     spans: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1 (excl), c1 (excl)
 
     @property
@@ -52,7 +53,7 @@ def prepare(img: np.ndarray) -> np.ndarray:
     rgb = img[..., :3].astype(np.int16)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     grey = cv2.cvtColor(img[..., :3], cv2.COLOR_RGB2GRAY)
-    red = (r - np.maximum(g, b) > 40)
+    red = r - np.maximum(g, b) > 40
     # seal ink over black text: keep the darkest channel where the red dominates, so text beneath survives
     grey = np.where(red, np.maximum(g, b).clip(0, 255).astype(np.uint8), grey)
     return grey.astype(np.uint8)
@@ -121,7 +122,7 @@ def line_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     h, w = ink.shape
     # close one-pixel gaps left by JPEG and binarisation before looking for long strokes
     hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 40, 20), 1))
-    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 50, 20)))   # taller than any digit
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 50, 20)))  # taller than any digit
     hor = cv2.morphologyEx(cv2.dilate(ink, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, hk)
     ver = cv2.morphologyEx(cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, vk)
     return hor, ver
@@ -143,7 +144,7 @@ def find_grids(grey: np.ndarray) -> list[Grid]:
         x, y, bw, bh, _ = stats[i]
         if bw < w * 0.2 or bh < h * 0.02:
             continue
-        sub_h, sub_v = hor[y:y + bh, x:x + bw], ver[y:y + bh, x:x + bw]
+        sub_h, sub_v = hor[y : y + bh, x : x + bw], ver[y : y + bh, x : x + bw]
         tol = max(3, round(h / 400))
         ys = _merge_close(_line_positions((sub_h > 0).sum(axis=1), bw * 0.08), tol * 2)
         xs = _merge_close(_line_positions((sub_v > 0).sum(axis=0), bh * 0.08), tol * 2)
@@ -186,14 +187,14 @@ def _spans(grid: Grid, hor: np.ndarray, ver: np.ndarray, tol: int) -> list[tuple
         inset = max(tol, (y1 - y0) // 6)
         for c in range(nc - 1):
             x = grid.xs[c + 1]
-            if _coverage(ver[y0 + inset:y1 - inset, x - tol:x + tol + 1].max(axis=1, initial=0)) < 0.5:
+            if _coverage(ver[y0 + inset : y1 - inset, x - tol : x + tol + 1].max(axis=1, initial=0)) < 0.5:
                 union(r * nc + c, r * nc + c + 1)
     for c in range(nc):
         x0, x1 = grid.xs[c], grid.xs[c + 1]
         inset = max(tol, (x1 - x0) // 6)
         for r in range(nr - 1):
             y = grid.ys[r + 1]
-            if _coverage(hor[y - tol:y + tol + 1, x0 + inset:x1 - inset].max(axis=0, initial=0)) < 0.5:
+            if _coverage(hor[y - tol : y + tol + 1, x0 + inset : x1 - inset].max(axis=0, initial=0)) < 0.5:
                 union(r * nc + c, (r + 1) * nc + c)
     groups: dict[int, list[tuple[int, int]]] = {}
     for r in range(nr):
@@ -247,17 +248,16 @@ def text_lines(grey: np.ndarray, box: tuple[int, int, int, int], pad: int = 4) -
     for a, b in merged:
         if b - a < 6:
             continue
-        inked = np.where(ink[a:b].any(axis=1))[0]     # tight to the ink: a 0 that fills little of its crop reads as o
+        inked = np.where(ink[a:b].any(axis=1))[0]  # tight to the ink: a 0 that fills little of its crop reads as o
         cols = np.where(ink[a:b].any(axis=0))[0]
         if not len(cols) or not len(inked):
             continue
         a, b = a + inked[0], a + inked[-1] + 1
         ca, cb = cols[0], cols[-1] + 1
         v = max(2, (b - a) // 8)
-        part = crop[max(0, a - v):b + v, max(0, ca - v):cb + v]
+        part = crop[max(0, a - v) : b + v, max(0, ca - v) : cb + v]
         out.append(cv2.copyMakeBorder(part, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=255))
     return out
-
 
 
 def cut_by_rule(grey: np.ndarray, grid: Grid, r: int, c: int) -> bool:
@@ -265,7 +265,7 @@ def cut_by_rule(grey: np.ndarray, grid: Grid, r: int, c: int) -> bool:
     x = grid.xs[c + 1]
     y0, y1 = grid.ys[r], grid.ys[r + 1]
     m = max(3, (y1 - y0) // 6)
-    band = grey[y0 + m:y1 - m]
+    band = grey[y0 + m : y1 - m]
     if band.size == 0:
         return False
     cols = (band < 140).mean(axis=0)
@@ -273,8 +273,8 @@ def cut_by_rule(grey: np.ndarray, grid: Grid, r: int, c: int) -> bool:
     if not rule:
         return False
     left, right = min(rule), max(rule)
-    ink_l = band[:, max(0, left - 3):left] < 140
-    ink_r = band[:, right + 1:right + 4] < 140
+    ink_l = band[:, max(0, left - 3) : left] < 140
+    ink_r = band[:, right + 1 : right + 4] < 140
     return bool(ink_l.any() and ink_r.any() and (ink_l.any(axis=1) & ink_r.any(axis=1)).any())
 
 
@@ -283,7 +283,7 @@ def without_rules(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarra
     x0, y0, x1, y1 = box
     m = max(3, (y1 - y0) // 6)
     out = grey.copy()
-    band = grey[y0 + m:y1 - m, x0:x1]
+    band = grey[y0 + m : y1 - m, x0:x1]
     cols = (band < 140).mean(axis=0)
     for i in np.where(cols > 0.8)[0]:
         out[y0:y1, x0 + i] = 255

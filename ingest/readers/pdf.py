@@ -13,6 +13,7 @@ one is installed and quarantined as ``no_text_layer`` otherwise; encrypted and
 corrupt files are quarantined as ``encrypted`` and ``corrupt_pdf``. A file with only an owner password
 (printing or copying restricted) opens with the empty user password and is read.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -42,20 +43,21 @@ from . import register
 OCR_FALLBACK: Callable[[bytes], Document] | None = None
 OCR_PAGE: Callable[[bytes, int], list[tuple[float, object]]] | None = None
 
-MIN_TEXT_CHARS = 20        # fewer non-space characters in the whole file: no text layer
-_MARGIN = 0.08             # share of the page height treated as header/footer band
+MIN_TEXT_CHARS = 20  # fewer non-space characters in the whole file: no text layer
+_MARGIN = 0.08  # share of the page height treated as header/footer band
 
 _FOOTER = re.compile(
-    r"^(?:[-—–―─－~〜]+\s*\d{1,4}\s*[-—–―─－~〜]+"          # - 5 -  — 5 —
-    r"|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"   # 第 5 页 (共 12 页)
-    r"|\d{1,4}\s*/\s*\d{1,4}"                               # 5/12
+    r"^(?:[-—–―─－~〜]+\s*\d{1,4}\s*[-—–―─－~〜]+"  # - 5 -  — 5 —
+    r"|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"  # 第 5 页 (共 12 页)
+    r"|\d{1,4}\s*/\s*\d{1,4}"  # 5/12
     r"|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?)$",  # Page 5 of 12
     re.I,
 )
-_BARE_NUMBER = re.compile(r"^\d{1,4}$")   # a page number, only inside the margin bands
+_BARE_NUMBER = re.compile(r"^\d{1,4}$")  # a page number, only inside the margin bands
 
 
 # ---------------------------------------------------------------- page headers and footers
+
 
 def is_footer(text: str, top: float, bottom: float, height: float) -> bool:
     compact = text.replace(" ", "")
@@ -66,6 +68,7 @@ def is_footer(text: str, top: float, bottom: float, height: float) -> bool:
 
 
 # ---------------------------------------------------------------- metadata
+
 
 def _decode_meta(value) -> str | None:
     """A metadata value as clean text, or None where it cannot be decoded cleanly."""
@@ -111,19 +114,19 @@ def _metadata(pdf) -> dict[str, str]:
     meta: dict[str, str] = {}
     try:
         infos = pdf.doc.info
-    except Exception:   # noqa: BLE001 - metadata is optional
+    except Exception:  # noqa: BLE001 - metadata is optional
         return meta
     for info in infos:
         for key, raw in info.items():
             try:
                 raw = resolve1(raw)
-            except Exception:   # noqa: BLE001
+            except Exception:  # noqa: BLE001
                 continue
             text = _decode_meta(raw)
             if text is None:
                 continue
             if key in ("CreationDate", "ModDate") or text.startswith("D:"):
-                text = _pdf_date(text)     # PDF dates as ISO dates (YYYY-MM-DD)
+                text = _pdf_date(text)  # PDF dates as ISO dates (YYYY-MM-DD)
                 if text is None:
                     continue
             meta[f"pdf:{key}"] = text
@@ -131,6 +134,7 @@ def _metadata(pdf) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- page reading
+
 
 def _frame_row(table, r: int) -> bool:
     """True where row ``r`` is one cell spanning the table's full width (a line of framed body text)."""
@@ -160,8 +164,8 @@ def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]
             rs = cs = 1
             bbox = table.rows[r].cells[c] if geometry else None
             if bbox is not None:
-                rs += _run_inside(row_mid[r + 1:], bbox[1], bbox[3])
-                cs += _run_inside(col_mid[c + 1:], bbox[0], bbox[2])
+                rs += _run_inside(row_mid[r + 1 :], bbox[1], bbox[3])
+                cs += _run_inside(col_mid[c + 1 :], bbox[0], bbox[2])
             cells.append(SpanCell(r, c, join_lines(raw.splitlines()), rs, cs))
     grid = build_grid(cells, len(rows), width, holes_covered=True)
     return grid.rows, grid.covered
@@ -219,7 +223,7 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     n_cid = sum(1 for c in chars if c["text"].startswith("(cid:"))
     if not n_chars:
         return [], 0, 0, 0
-    page = page.dedupe_chars()      # drops glyphs overprinted for a bold effect
+    page = page.dedupe_chars()  # drops glyphs overprinted for a bold effect
     items: list[tuple[float, object]] = []
     boxes = []
     for table in page.find_tables():
@@ -247,7 +251,9 @@ def _open_error(exc: Exception) -> Quarantine:
     """The quarantine for an error raised while opening; pdfplumber wraps pdfminer's errors."""
     cause = exc.args[0] if isinstance(exc, PdfminerException) and exc.args else exc
     if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
-        return Quarantine("encrypted", f"the PDF is encrypted and cannot be opened without a password ({type(cause).__name__})")
+        return Quarantine(
+            "encrypted", f"the PDF is encrypted and cannot be opened without a password ({type(cause).__name__})"
+        )
     detail = f"{type(cause).__name__}: {cause}" if isinstance(cause, BaseException) else str(cause)
     return Quarantine("corrupt_pdf", f"the PDF could not be parsed: {detail}")
 
@@ -283,14 +289,14 @@ def _without_owner_security(data: bytes) -> bytes | None:
     import pypdfium2.raw as pdfium_c
 
     try:
-        doc = pypdfium2.PdfDocument(data)       # fails when a user password is needed
-    except Exception:   # noqa: BLE001 - PdfiumError and friends: not openable without a password
+        doc = pypdfium2.PdfDocument(data)  # fails when a user password is needed
+    except Exception:  # noqa: BLE001 - PdfiumError and friends: not openable without a password
         return None
     try:
         buf = io.BytesIO()
         doc.save(buf, flags=pdfium_c.FPDF_REMOVE_SECURITY)
         plain = buf.getvalue()
-    except Exception:   # noqa: BLE001
+    except Exception:  # noqa: BLE001
         return None
     finally:
         doc.close()
@@ -326,9 +332,13 @@ def _quiet_pdfminer():
     """While a PDF is read, pdfminer's and pdfplumber's loggers that would drop debug records anyway skip the
     call: pdfminer logs at debug level for every token of a content stream, and the calls alone cost about a
     tenth of the reading time. A logger enabled for debug keeps its records."""
-    quiet = [lg for name, lg in list(logging.root.manager.loggerDict.items())
-             if name.startswith(("pdfminer", "pdfplumber")) and isinstance(lg, logging.Logger)
-             and not lg.isEnabledFor(logging.DEBUG)]
+    quiet = [
+        lg
+        for name, lg in list(logging.root.manager.loggerDict.items())
+        if name.startswith(("pdfminer", "pdfplumber"))
+        and isinstance(lg, logging.Logger)
+        and not lg.isEnabledFor(logging.DEBUG)
+    ]
     for lg in quiet:
         lg.debug = _silent
     try:
@@ -349,12 +359,12 @@ def _read_pdf(data: bytes) -> Document:
         raise Quarantine("corrupt_pdf", "the file is truncated (no %%EOF marker at its end)")
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
-    except Exception as exc:   # noqa: BLE001 - pdfminer raises many kinds of parse errors
+    except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds of parse errors
         q = _open_error(exc)
         plain = _without_owner_security(data) if q.reason == "encrypted" and b"/Encrypt" in data else None
         if plain is None:
             raise q from None
-        return _read_pdf(plain)     # saved without its security handler: no /Encrypt, no second retry
+        return _read_pdf(plain)  # saved without its security handler: no /Encrypt, no second retry
     with pdf:
         _lenient_decryption(pdf.doc)
         _check_pages(pdf)
@@ -372,8 +382,9 @@ def _read_pdf(data: bytes) -> Document:
                 if not n_glyphs and OCR_PAGE is not None:
                     items = OCR_PAGE(data, pno)
                     ocr_pages.append(pno)
-                    n_text = sum(len(b.text) if isinstance(b, Paragraph) else sum(map(len, sum(b.rows, [])))
-                                 for _, b in items)
+                    n_text = sum(
+                        len(b.text) if isinstance(b, Paragraph) else sum(map(len, sum(b.rows, []))) for _, b in items
+                    )
                 total_text += n_text
                 total_glyphs += n_glyphs
                 total_cid += n_cid
@@ -382,11 +393,11 @@ def _read_pdf(data: bytes) -> Document:
                         block.index = n_tables
                         n_tables += 1
                     blocks.append(block)
-                page.close()        # frees the page's cached layout objects
+                page.close()  # frees the page's cached layout objects
             meta = _metadata(pdf)
         except Quarantine:
             raise
-        except Exception as exc:   # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001
             raise _open_error(exc) from None
     if not n_pages:
         raise Quarantine("corrupt_pdf", "the PDF has no pages")

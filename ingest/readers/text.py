@@ -7,6 +7,7 @@ are not reliable. Plain text without ``|`` rows may be a dump of a page: tab-
 separated (a browser's copy) or one cell per line; :mod:`.dump` rebuilds its
 rows. Other text is paragraphs, one per line.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,17 +18,20 @@ from ..model import Document, Paragraph, Quarantine, Table
 from . import register
 from .dump import looks_like_cell_dump, rebuild, tab_blocks
 
-MIN_ROWS = 3   # lines with a separator needed before a text is read as a table of that kind
+MIN_ROWS = 3  # lines with a separator needed before a text is read as a table of that kind
 
 _BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
 def parse_lines(text: str, fmt: str, encoding: str | None) -> Document:
-    lines = 1 + sum(text.count(ch) for ch in _BREAKS) - text.count("\r\n")     # as str.splitlines splits
+    lines = 1 + sum(text.count(ch) for ch in _BREAKS) - text.count("\r\n")  # as str.splitlines splits
     if lines > limits.MAX_LINES:
-        raise Quarantine("too_many_lines", f"the text has {lines:,} lines (limit {limits.MAX_LINES:,}); reports have "
-                                           f"a few thousand, and each costs memory to read")
+        raise Quarantine(
+            "too_many_lines",
+            f"the text has {lines:,} lines (limit {limits.MAX_LINES:,}); reports have "
+            f"a few thousand, and each costs memory to read",
+        )
     blocks: list = []
     rows: list[list[str]] = []
     n_tables = n_cells = 0
@@ -52,8 +56,11 @@ def parse_lines(text: str, fmt: str, encoding: str | None) -> Document:
             rows.append([c.strip() for c in cells])
             n_cells += len(cells)
             if n_cells > limits.MAX_DOC_CELLS:
-                raise Quarantine("too_many_cells", f"the tables hold over {limits.MAX_DOC_CELLS:,} cells together "
-                                                   f"(limit {limits.MAX_DOC_CELLS:,} per document)")
+                raise Quarantine(
+                    "too_many_cells",
+                    f"the tables hold over {limits.MAX_DOC_CELLS:,} cells together "
+                    f"(limit {limits.MAX_DOC_CELLS:,} per document)",
+                )
             continue
         flush()
         if stripped:

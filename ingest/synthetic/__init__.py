@@ -26,9 +26,20 @@ inconsistencies among them in ``findings``:
 * ``missing_year`` (per agency): a year without a report (recorded on the next report);
 * ``legacy_t3`` (per agency): table 三 keeps the 2019 row （六）其他处理 after 2021.
 """
+
 from .corpus import DEFAULT_QUIRK_RATES, DEMO_FORMATS, MARKER, format_plan, generate
 from .render import EXTENSIONS
 from .truth import CARRY_BREAK_RULE, SynthReport, load_agencies, load_truth
 
-__all__ = ["CARRY_BREAK_RULE", "DEFAULT_QUIRK_RATES", "DEMO_FORMATS", "EXTENSIONS", "MARKER", "SynthReport", "format_plan",
-           "generate", "load_agencies", "load_truth"]
+__all__ = [
+    "CARRY_BREAK_RULE",
+    "DEFAULT_QUIRK_RATES",
+    "DEMO_FORMATS",
+    "EXTENSIONS",
+    "MARKER",
+    "SynthReport",
+    "format_plan",
+    "generate",
+    "load_agencies",
+    "load_truth",
+]

@@ -6,6 +6,7 @@ second file for the same agency-year, published later, that corrects a
 mistyped cell of the first. Everything is drawn from random generators seeded
 by ``seed`` and the agency (and year), so a seed always gives the same bytes.
 """
+
 from __future__ import annotations
 
 import random
@@ -14,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
-from ..template import layout_for, select, t2_columns_for
+from ..template import layout_for, select
 from . import figures
 from .agencies import Agency, build_agencies, draw_traits
 from .divisions import DIVISIONS_CSV, county_prefix, load_divisions, tree
@@ -26,8 +27,18 @@ MARKER = "XXGK-SYNTHETIC：本报告由 xxgk 生成器合成，仅供演示与�
 
 # Per report: blank_zero, split_digits (HTML, DOCX), missing_labels, annotated, broken_total, carry_break, revision.
 # Per agency: renamed, missing_year, legacy_t3 (the 2019 row （六）其他处理 kept after 2021).
-DEFAULT_QUIRK_RATES = {"blank_zero": 0.15, "split_digits": 0.2, "missing_labels": 0.2, "annotated": 0.1, "broken_total": 0.03,
-                       "carry_break": 0.03, "revision": 0.03, "renamed": 0.05, "missing_year": 0.03, "legacy_t3": 0.05}
+DEFAULT_QUIRK_RATES = {
+    "blank_zero": 0.15,
+    "split_digits": 0.2,
+    "missing_labels": 0.2,
+    "annotated": 0.1,
+    "broken_total": 0.03,
+    "carry_break": 0.03,
+    "revision": 0.03,
+    "renamed": 0.05,
+    "missing_year": 0.03,
+    "legacy_t3": 0.05,
+}
 DEMO_FORMATS = {"html": 0.4, "pdf": 0.2, "docx": 0.15, "markdown": 0.1, "text": 0.15}
 SPLIT_FORMATS = ("html", "docx")
 
@@ -66,8 +77,13 @@ def _published(rng: random.Random, year: int) -> date:
 def _fee_sentence(rng: random.Random, year: int, fee: float, cases: int) -> str:
     if fee:
         return f"{year}年度，本机关共收取政府信息公开信息处理费{_num(fee)}元，涉及{cases}件申请。"
-    return rng.choice([f"{year}年度，本机关未收取政府信息公开信息处理费。", "本年度未发生政府信息公开收费情况。",
-                       f"本机关{year}年未收取信息处理费。"])
+    return rng.choice(
+        [
+            f"{year}年度，本机关未收取政府信息公开信息处理费。",
+            "本年度未发生政府信息公开收费情况。",
+            f"本机关{year}年未收取信息处理费。",
+        ]
+    )
 
 
 def _title(rng: random.Random, agency: str, year: int) -> str:
@@ -77,10 +93,16 @@ def _title(rng: random.Random, agency: str, year: int) -> str:
     return f"{agency}{year}年度政府信息公开工作报告" if r < 0.9 else f"{year}年{agency}政府信息公开工作年度报告"
 
 
-OVERVIEW = ["围绕中心工作，不断完善政务公开制度，规范依申请公开办理流程。", "加强政策解读和回应关切，提升政务公开质量。",
-            "持续推进基层政务公开标准化规范化建设。", "做好政府信息管理，及时更新政府信息公开指南和目录。"]
-PROBLEMS = ["存在的主要问题：政策解读形式还不够丰富，依申请公开答复的规范性有待提高。改进措施：加强业务培训，完善工作机制。",
-            "一是主动公开的及时性有待加强；二是公开平台建设仍需完善。下一步将压实工作责任，强化监督考核。"]
+OVERVIEW = [
+    "围绕中心工作，不断完善政务公开制度，规范依申请公开办理流程。",
+    "加强政策解读和回应关切，提升政务公开质量。",
+    "持续推进基层政务公开标准化规范化建设。",
+    "做好政府信息管理，及时更新政府信息公开指南和目录。",
+]
+PROBLEMS = [
+    "存在的主要问题：政策解读形式还不够丰富，依申请公开答复的规范性有待提高。改进措施：加强业务培训，完善工作机制。",
+    "一是主动公开的及时性有待加强；二是公开平台建设仍需完善。下一步将压实工作责任，强化监督考核。",
+]
 
 
 def compose(rep: SynthReport, printed: Printed, rng: random.Random, revision_note: bool) -> list[Block]:
@@ -94,12 +116,18 @@ def compose(rep: SynthReport, printed: Printed, rng: random.Random, revision_not
         Para("一、总体情况", "heading"),
         Para(f"{y}年，{agency}认真贯彻落实政府信息公开各项要求。"),
         Para(rng.choice(OVERVIEW)),
-        Para("二、主动公开政府信息情况", "heading"), t2_grid(printed),
-        Para("三、收到和处理政府信息公开申请情况", "heading"), t3_grid(printed),
-        Para("四、政府信息公开行政复议、行政诉讼情况", "heading"), t4_grid(printed),
-        Para("五、存在的主要问题及改进情况", "heading"), Para(rng.choice(PROBLEMS)),
-        Para("六、其他需要报告的事项", "heading"), Para(rep.info_fee["stated"]),
-        Para(agency, "sign"), Para(f"{rep.published[:4]}年{int(rep.published[5:7])}月{int(rep.published[8:10])}日", "sign"),
+        Para("二、主动公开政府信息情况", "heading"),
+        t2_grid(printed),
+        Para("三、收到和处理政府信息公开申请情况", "heading"),
+        t3_grid(printed),
+        Para("四、政府信息公开行政复议、行政诉讼情况", "heading"),
+        t4_grid(printed),
+        Para("五、存在的主要问题及改进情况", "heading"),
+        Para(rng.choice(PROBLEMS)),
+        Para("六、其他需要报告的事项", "heading"),
+        Para(rep.info_fee["stated"]),
+        Para(agency, "sign"),
+        Para(f"{rep.published[:4]}年{int(rep.published[5:7])}月{int(rep.published[8:10])}日", "sign"),
     ]
     return out
 
@@ -134,7 +162,11 @@ class _Report:
 
 
 def _leaf_rows(layout: str) -> list[str]:
-    return [k.key for k in select(layout, "t3", "row") if k.group_key not in ("received", "total_processed", "carried_forward")]
+    return [
+        k.key
+        for k in select(layout, "t3", "row")
+        if k.group_key not in ("received", "total_processed", "carried_forward")
+    ]
 
 
 def _broken_total(rng: random.Random, r: _Report, t3_layout: str, detail: dict) -> None:
@@ -164,10 +196,18 @@ def _mistype(rng: random.Random, r: _Report, t3_layout: str, avoid: str | None) 
     return {"row": row, "col": "natural_person", "printed": wrong, "corrected": true}
 
 
-def generate(out_dir: str | Path, n_agencies: int = 50, years: range | list[int] = range(2021, 2026), seed: int = 0,
-             formats: Mapping[str, float] | tuple[str, ...] = ("text", "html"), quirk_rates: Mapping[str, float] | None = None,
-             divisions: str | Path = DIVISIONS_CSV, progress: Callable[[int], None] | None = None,
-             workers: int = 1, total: Callable[[int], None] | None = None) -> list[SynthReport]:
+def generate(
+    out_dir: str | Path,
+    n_agencies: int = 50,
+    years: range | list[int] = range(2021, 2026),
+    seed: int = 0,
+    formats: Mapping[str, float] | tuple[str, ...] = ("text", "html"),
+    quirk_rates: Mapping[str, float] | None = None,
+    divisions: str | Path = DIVISIONS_CSV,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    total: Callable[[int], None] | None = None,
+) -> list[SynthReport]:
     """Write the reports of ``n_agencies`` agencies over ``years`` under ``out_dir/reports/<year>/`` and the truth
     beside them (``truth.jsonl``, ``agencies.csv``, ``renames.csv``); return the truth, one entry per file.
 
@@ -216,7 +256,7 @@ def _agency_reports(job) -> list[SynthReport]:
     arng = random.Random(f"{seed}|{a.uid}")
     st = figures.initial_state(arng, a)
     reports: list[SynthReport] = []
-    prev: int | None = None          # the last reported year
+    prev: int | None = None  # the last reported year
     for y in years:
         if y != a.missing_year:
             reports += _agency_year(a, y, st, arng, random.Random(f"{seed}|{a.uid}|{y}"), plan[y], rates, prev, out)
@@ -232,14 +272,15 @@ def _report_quirks(rrng: random.Random, rates: Mapping[str, float]) -> list[str]
     return [q for q in REPORT_QUIRKS if rrng.random() < rates.get(q, 0.0)]
 
 
-def _draw_quirks(a: Agency, y: int, rrng: random.Random, fmt: str, rates: Mapping[str, float], prev: int | None,
-                 detail: dict) -> list[str]:
+def _draw_quirks(
+    a: Agency, y: int, rrng: random.Random, fmt: str, rates: Mapping[str, float], prev: int | None, detail: dict
+) -> list[str]:
     """The report's own quirks at their rates, where they apply, and the agency's quirks that show in this year."""
     quirks = _report_quirks(rrng, rates)
     if "split_digits" in quirks and fmt not in SPLIT_FORMATS:
         quirks.remove("split_digits")
     if "carry_break" in quirks and not (prev == y - 1 and a.name_in(y) == a.name_in(y - 1)):
-        quirks.remove("carry_break")     # only where last year's report exists, under the same name
+        quirks.remove("carry_break")  # only where last year's report exists, under the same name
     if a.renamed_in == y:
         quirks.append("renamed")
         detail["renamed"] = {"old": a.old_name, "new": a.name}
@@ -258,11 +299,22 @@ def _break_carry(rrng: random.Random, st: figures.AgencyState, detail: dict) -> 
     total_before = sum(st.carry.values())
     st.carry["natural_person"] = before + delta
     detail["carry_break"] = {"previous_carried_forward": before, "printed_carried_over": before + delta}
-    return [{"rule_id": CARRY_BREAK_RULE, "table_id": "t3", "row_key": "carried_over", "col_key": col,
-             "expected": exp, "actual": exp + delta} for col, exp in (("natural_person", before), ("total", total_before))]
+    return [
+        {
+            "rule_id": CARRY_BREAK_RULE,
+            "table_id": "t3",
+            "row_key": "carried_over",
+            "col_key": col,
+            "expected": exp,
+            "actual": exp + delta,
+        }
+        for col, exp in (("natural_person", before), ("total", total_before))
+    ]
 
 
-def _print_quirks(r: _Report, quirks: list[str], rrng: random.Random, layout: str, t3_layout: str, detail: dict) -> set[str]:
+def _print_quirks(
+    r: _Report, quirks: list[str], rrng: random.Random, layout: str, t3_layout: str, detail: dict
+) -> set[str]:
     """Apply the printing quirks to the cells; returns the table 三 rows whose labels are lost."""
     if "blank_zero" in quirks:
         for (t, row, col), v in list(r.values.items()):
@@ -279,7 +331,7 @@ def _print_quirks(r: _Report, quirks: list[str], rrng: random.Random, layout: st
         if n_split:
             detail["split_digits"] = n_split
         else:
-            quirks.remove("split_digits")    # no number of two digits or more to split
+            quirks.remove("split_digits")  # no number of two digits or more to split
     if "missing_labels" not in quirks:
         return set()
     rows = [k.key for k in select(t3_layout, "t3", "row")]
@@ -288,10 +340,19 @@ def _print_quirks(r: _Report, quirks: list[str], rrng: random.Random, layout: st
     return lost
 
 
-def _agency_year(a: Agency, y: int, st: figures.AgencyState, arng: random.Random, rrng: random.Random, fmt: str,
-                 rates: Mapping[str, float], prev: int | None, out: Path) -> list[SynthReport]:
+def _agency_year(
+    a: Agency,
+    y: int,
+    st: figures.AgencyState,
+    arng: random.Random,
+    rrng: random.Random,
+    fmt: str,
+    rates: Mapping[str, float],
+    prev: int | None,
+    out: Path,
+) -> list[SynthReport]:
     """The file (two for a revision) of one agency-year, written under ``out``; returns their truth."""
-    layout = layout_for("t2", y)      # seed layouts: 2019 for report years up to 2020
+    layout = layout_for("t2", y)  # seed layouts: 2019 for report years up to 2020
     t3_layout = "2019" if a.legacy_t3 else layout
     name = a.name_in(y)
     detail: dict = {}
@@ -315,12 +376,28 @@ def _agency_year(a: Agency, y: int, st: figures.AgencyState, arng: random.Random
         versions = [(first, pub, 1), (r, pub + timedelta(days=rrng.randint(20, 150)), 2)]
     reps = []
     for cells, published, version in versions:
-        rq = [q for q in quirks if q != "revision"] + (["revision"] if version == 2 else ["revised_later"] if len(versions) > 1 else [])
+        rq = [q for q in quirks if q != "revision"] + (
+            ["revision"] if version == 2 else ["revised_later"] if len(versions) > 1 else []
+        )
         rep = SynthReport(
-            file=f"reports/{y}/{name}_{y}{'_修订版' if version == 2 else ''}.{EXTENSIONS[fmt]}", title=title, agency=name,
-            year=y, layout=layout, fmt=fmt, published=published.isoformat(), cells=cells.truth(), quirks=rq, info_fee=info,
-            agency_uid=a.uid, agency_current=a.name, layouts={"t2": layout, "t3": t3_layout, "t4": layout_for("t4", y)}, version=version,
-            is_current=version == len(versions), findings=cells.findings, quirk_detail=dict(detail))
+            file=f"reports/{y}/{name}_{y}{'_修订版' if version == 2 else ''}.{EXTENSIONS[fmt]}",
+            title=title,
+            agency=name,
+            year=y,
+            layout=layout,
+            fmt=fmt,
+            published=published.isoformat(),
+            cells=cells.truth(),
+            quirks=rq,
+            info_fee=info,
+            agency_uid=a.uid,
+            agency_current=a.name,
+            layouts={"t2": layout, "t3": t3_layout, "t4": layout_for("t4", y)},
+            version=version,
+            is_current=version == len(versions),
+            findings=cells.findings,
+            quirk_detail=dict(detail),
+        )
         printed = Printed(cells.text, layout, t3_layout, lost, "split_digits" in quirks)
         blocks = compose(rep, printed, random.Random(f"{a.uid}|{y}|text"), version == 2)
         path = out / rep.file

@@ -5,6 +5,7 @@ that have county-level divisions are used, so every generated agency sits in a
 full province → prefecture → county chain. Any file with the seed's columns
 works; a small one just yields fewer places.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..template import SEEDS
+from ..project import SEEDS
 
 DIVISIONS_CSV = SEEDS / "admin_divisions.csv"
 
@@ -22,7 +23,7 @@ DIVISIONS_CSV = SEEDS / "admin_divisions.csv"
 class Division:
     code: str
     name: str
-    level: str              # province | prefecture | county
+    level: str  # province | prefecture | county
     parent_code: str
     province_code: str
     province_name: str
@@ -44,7 +45,9 @@ class Prefecture:
 
 def load_divisions(path: str | Path = DIVISIONS_CSV) -> list[Division]:
     with open(path, encoding="utf-8", newline="") as f:
-        return [Division(**{k: (r.get(k) or "").strip() for k in Division.__dataclass_fields__}) for r in csv.DictReader(f)]
+        return [
+            Division(**{k: (r.get(k) or "").strip() for k in Division.__dataclass_fields__}) for r in csv.DictReader(f)
+        ]
 
 
 def _usable_prefecture(d: Division) -> bool:
@@ -89,14 +92,24 @@ def county_prefix(divisions: list[Division]) -> dict[str, str]:
     return out
 
 
-def pick(rng: random.Random, provinces: list[Province], n_provinces: int, n_prefectures: int,
-         n_counties: int) -> list[tuple[Province, list[tuple[Prefecture, list[Division]]]]]:
+def pick(
+    rng: random.Random, provinces: list[Province], n_provinces: int, n_prefectures: int, n_counties: int
+) -> list[tuple[Province, list[tuple[Prefecture, list[Division]]]]]:
     """A random selection: ``n_provinces`` provinces, up to ``n_prefectures`` each, up to ``n_counties`` counties each."""
     chosen = rng.sample(provinces, min(n_provinces, len(provinces)))
     chosen.sort(key=lambda p: p.division.code)
     out = []
     for prov in chosen:
-        prefs = sorted(rng.sample(prov.prefectures, min(n_prefectures, len(prov.prefectures))), key=lambda p: p.division.code)
-        out.append((prov, [(pref, sorted(rng.sample(pref.counties, min(n_counties, len(pref.counties))), key=lambda d: d.code))
-                           for pref in prefs]))
+        prefs = sorted(
+            rng.sample(prov.prefectures, min(n_prefectures, len(prov.prefectures))), key=lambda p: p.division.code
+        )
+        out.append(
+            (
+                prov,
+                [
+                    (pref, sorted(rng.sample(pref.counties, min(n_counties, len(pref.counties))), key=lambda d: d.code))
+                    for pref in prefs
+                ],
+            )
+        )
     return out

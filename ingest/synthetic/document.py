@@ -8,6 +8,7 @@ columns) and its label columns merged down the groups (三、本年度办理结�
 (``render.py``) draws the same blocks, so the formats differ only as real
 publishing tools make them differ.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,8 +16,13 @@ from dataclasses import dataclass, field
 from ..template import select, t2_columns_for
 
 T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
-ARTICLES = {"art20_1": "第二十条第（一）项", "art20_5": "第二十条第（五）项", "art20_6": "第二十条第（六）项",
-            "art20_8": "第二十条第（八）项", "art20_9": "第二十条第（九）项"}
+ARTICLES = {
+    "art20_1": "第二十条第（一）项",
+    "art20_5": "第二十条第（五）项",
+    "art20_6": "第二十条第（六）项",
+    "art20_8": "第二十条第（八）项",
+    "art20_9": "第二十条第（九）项",
+}
 
 
 @dataclass
@@ -25,20 +31,20 @@ class Cell:
     rowspan: int = 1
     colspan: int = 1
     header: bool = False
-    split: bool = False       # a number that some formats print split across runs or spans
+    split: bool = False  # a number that some formats print split across runs or spans
 
 
 @dataclass
 class Grid:
     table_id: str
-    rows: list[list[Cell]]    # origin cells only, as in HTML: spans cover later positions
-    widths: list[float]       # relative column widths
+    rows: list[list[Cell]]  # origin cells only, as in HTML: spans cover later positions
+    widths: list[float]  # relative column widths
 
 
 @dataclass
 class Para:
     text: str
-    style: str = "body"       # marker | title | heading | body | note | sign
+    style: str = "body"  # marker | title | heading | body | note | sign
 
 
 Block = Para | Grid
@@ -99,12 +105,16 @@ def _spread(texts: list[str], header: bool = False, split: bool = False) -> list
 def t3_grid(p: Printed) -> Grid:
     layout = p.t3_layout
     cols = select(layout, "t3", "column")
-    groups = {g.group_key: g.label_zh for g in select(layout, "t3", "group")}   # "" is 三、本年度办理结果
+    groups = {g.group_key: g.label_zh for g in select(layout, "t3", "group")}  # "" is 三、本年度办理结果
     rows_t3 = select(layout, "t3", "row")
     results = [k for k in rows_t3 if k.group_key not in ("received", "carried_forward")]
     header = [
         [Cell(T3_NOTE, rowspan=3, colspan=3, header=True), Cell("申请人情况", colspan=7, header=True)],
-        [Cell("自然人", rowspan=2, header=True), Cell("法人或其他组织", colspan=5, header=True), Cell("总计", rowspan=2, header=True)],
+        [
+            Cell("自然人", rowspan=2, header=True),
+            Cell("法人或其他组织", colspan=5, header=True),
+            Cell("总计", rowspan=2, header=True),
+        ],
         [Cell(c.label_zh, header=True) for c in cols[1:6]],
     ]
     body: list[list[Cell]] = []

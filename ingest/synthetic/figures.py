@@ -12,6 +12,7 @@ the 2019 layout's item counts continue. All figures obey the reconciliation
 rules (一 + 二 = （七）总计 + 四, result rows sum to （七）总计, the 总计 column
 sums the applicant columns, each table 四 block total sums its four results).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,7 +23,14 @@ from dataclasses import dataclass, field
 from ..template import Key, select, t2_columns_for
 from .agencies import Agency
 
-APPLICANTS = ("natural_person", "commercial_enterprise", "research_institution", "social_welfare_org", "legal_service_org", "other_org")
+APPLICANTS = (
+    "natural_person",
+    "commercial_enterprise",
+    "research_institution",
+    "social_welfare_org",
+    "legal_service_org",
+    "other_org",
+)
 LEGAL_COLS = APPLICANTS[1:]
 LEGAL_WEIGHTS = (55, 2, 3, 25, 15)
 T4_RESULTS = ("upheld", "corrected", "other", "pending")
@@ -37,7 +45,14 @@ GROUP_MIX = {
     "township": {"granted": 30, "partially_granted": 4, "denied": 2, "unable": 26, "not_processed": 4, "other": 3},
     "land": {"granted": 30, "partially_granted": 12, "denied": 7, "unable": 22, "not_processed": 7, "other": 5},
     "housing": {"granted": 32, "partially_granted": 10, "denied": 6, "unable": 22, "not_processed": 6, "other": 5},
-    "public_security": {"granted": 16, "partially_granted": 10, "denied": 22, "unable": 20, "not_processed": 14, "other": 5},
+    "public_security": {
+        "granted": 16,
+        "partially_granted": 10,
+        "denied": 22,
+        "unable": 20,
+        "not_processed": 14,
+        "other": 5,
+    },
     "social": {"granted": 42, "partially_granted": 6, "denied": 3, "unable": 20, "not_processed": 5, "other": 4},
     "economic": {"granted": 40, "partially_granted": 8, "denied": 4, "unable": 18, "not_processed": 5, "other": 4},
     "regulatory": {"granted": 34, "partially_granted": 10, "denied": 8, "unable": 18, "not_processed": 6, "other": 4},
@@ -45,22 +60,53 @@ GROUP_MIX = {
     "legal": {"granted": 36, "partially_granted": 8, "denied": 6, "unable": 18, "not_processed": 6, "other": 4},
 }
 # Change of each group's weight per year after 2019.
-GROUP_DRIFT = {"granted": 0.04, "partially_granted": 0.01, "denied": -0.06, "unable": 0.02, "not_processed": -0.02, "other": 0.0}
+GROUP_DRIFT = {
+    "granted": 0.04,
+    "partially_granted": 0.01,
+    "denied": -0.06,
+    "unable": 0.02,
+    "not_processed": -0.02,
+    "other": 0.0,
+}
 # Weights of the rows within a group.
 ROW_MIX = {
-    "denied_state_secret": 1, "denied_prohibited_by_law": 2, "denied_security_stability": 1, "denied_third_party": 5,
-    "denied_internal_affairs": 4, "denied_process_info": 8, "denied_enforcement_file": 3, "denied_admin_query": 2,
-    "unable_no_info": 20, "unable_needs_creation": 5, "unable_unclear": 3,
-    "not_processed_petition": 6, "not_processed_repeat": 5, "not_processed_publication": 1, "not_processed_excessive": 1,
-    "not_processed_confirmation": 2, "other_overdue_correction": 6, "other_unpaid_fee": 0.3, "other_other": 3,
-    "other_processing": 9, "granted": 1, "partially_granted": 1,
+    "denied_state_secret": 1,
+    "denied_prohibited_by_law": 2,
+    "denied_security_stability": 1,
+    "denied_third_party": 5,
+    "denied_internal_affairs": 4,
+    "denied_process_info": 8,
+    "denied_enforcement_file": 3,
+    "denied_admin_query": 2,
+    "unable_no_info": 20,
+    "unable_needs_creation": 5,
+    "unable_unclear": 3,
+    "not_processed_petition": 6,
+    "not_processed_repeat": 5,
+    "not_processed_publication": 1,
+    "not_processed_excessive": 1,
+    "not_processed_confirmation": 2,
+    "other_overdue_correction": 6,
+    "other_unpaid_fee": 0.3,
+    "other_other": 3,
+    "other_processing": 9,
+    "granted": 1,
+    "partially_granted": 1,
 }
 ROW_MIX_SECURITY = {"denied_enforcement_file": 12, "denied_state_secret": 3, "denied_admin_query": 6}
 LEGAL_SHARE = {"land": 0.15, "housing": 0.12, "economic": 0.2, "regulatory": 0.15, "approval": 0.2, "government": 0.08}
 APPEAL_RATE = {"land": 0.03, "housing": 0.025, "public_security": 0.03, "government": 0.02, "township": 0.004}
-LICENSING = {"approval": 3000, "public_security": 1500, "regulatory": 800, "economic": 300, "housing": 600, "land": 400, "social": 200}
+LICENSING = {
+    "approval": 3000,
+    "public_security": 1500,
+    "regulatory": 800,
+    "economic": 300,
+    "housing": 600,
+    "land": 400,
+    "social": 200,
+}
 PENALTY = {"public_security": 2500, "regulatory": 600, "economic": 60, "housing": 80, "land": 90, "legal": 10}
-DOCS_SCALE = {"government": 10, "office": 2.5, "township": 0.3}    # normative documents issued a year (departments: 2)
+DOCS_SCALE = {"government": 10, "office": 2.5, "township": 0.3}  # normative documents issued a year (departments: 2)
 LEVEL_FACTOR = {"province": 0.6, "prefecture": 1.0, "county": 0.7, "township": 0.05}
 
 
@@ -103,17 +149,29 @@ class AgencyState:
 
 
 def initial_state(rng: random.Random, a: Agency) -> AgencyState:
-    regs = {"province": 200, "prefecture": 30}.get(a.level, 0) if a.kind == "government" else 0   # 规章: provinces and cities
+    regs = (
+        {"province": 200, "prefecture": 30}.get(a.level, 0) if a.kind == "government" else 0
+    )  # 规章: provinces and cities
     docs = DOCS_SCALE.get(a.sector, 2) * {"province": 3, "prefecture": 2}.get(a.level, 1)
     share = LEGAL_SHARE.get(a.sector, 0.05) * rng.uniform(0.3, 1.7)
     carry = {c: poisson(rng, a.scale * 0.04 * (1 if c == "natural_person" else share / 5)) for c in APPLICANTS}
     return AgencyState(
         carry=carry,
-        in_force={"regulations": int(regs * rng.uniform(0.5, 1.5)), "normative_documents": int(docs * rng.uniform(4, 12))},
-        published={"regulations": int(regs * rng.uniform(0.5, 1.5)), "normative_documents": int(docs * rng.uniform(5, 15))},
-        items={"licensing": poisson(rng, 40 if a.sector in LICENSING else 3), "other_services": poisson(rng, 8),
-               "penalty": poisson(rng, 200 if a.sector in PENALTY else 5), "coercion": poisson(rng, 10 if a.sector in PENALTY else 0.5),
-               "admin_fees": poisson(rng, 3 if a.charges_fees else 0.3)},
+        in_force={
+            "regulations": int(regs * rng.uniform(0.5, 1.5)),
+            "normative_documents": int(docs * rng.uniform(4, 12)),
+        },
+        published={
+            "regulations": int(regs * rng.uniform(0.5, 1.5)),
+            "normative_documents": int(docs * rng.uniform(5, 15)),
+        },
+        items={
+            "licensing": poisson(rng, 40 if a.sector in LICENSING else 3),
+            "other_services": poisson(rng, 8),
+            "penalty": poisson(rng, 200 if a.sector in PENALTY else 5),
+            "coercion": poisson(rng, 10 if a.sector in PENALTY else 0.5),
+            "admin_fees": poisson(rng, 3 if a.charges_fees else 0.3),
+        },
         growth=rng.lognormvariate(0, 0.05),
         legal_share=share,
         mix_noise={g: rng.lognormvariate(0, 0.25) for g in GROUP_DRIFT},
@@ -127,8 +185,10 @@ def _row_weights(a: Agency, st: AgencyState, rows: list[Key], year: int) -> list
         g = k.group_key
         gw = mix[g] * st.mix_noise[g] * max(0.2, 1 + GROUP_DRIFT[g] * (year - 2019))
         members = [r for r in rows if r.group_key == g]
-        within = {r.key: ROW_MIX_SECURITY.get(r.key, ROW_MIX[r.key]) if a.sector == "public_security" else ROW_MIX[r.key]
-                  for r in members}
+        within = {
+            r.key: ROW_MIX_SECURITY.get(r.key, ROW_MIX[r.key]) if a.sector == "public_security" else ROW_MIX[r.key]
+            for r in members
+        }
         if g == "other" and not a.charges_fees:
             within["other_unpaid_fee"] = 0.0
         weights.append(gw * within[k.key] / sum(within.values()))
@@ -164,8 +224,11 @@ def t4(rng: random.Random, a: Agency, received: int) -> dict[tuple[str, str], in
     """Table 四: reconsiderations and lawsuits, rare and proportional to the caseload."""
     rate = APPEAL_RATE.get(a.sector, 0.012)
     recon = poisson(rng, received * rate)
-    counts = {"reconsideration": recon, "litigation_direct": poisson(rng, received * rate * 0.5),
-              "litigation_after_reconsideration": poisson(rng, recon * 0.2)}
+    counts = {
+        "reconsideration": recon,
+        "litigation_direct": poisson(rng, received * rate * 0.5),
+        "litigation_after_reconsideration": poisson(rng, recon * 0.2),
+    }
     cells = {}
     for block in select("2021", "t4", "row"):
         parts = multinomial(rng, counts[block.key], [70, 8, 12, 10])
@@ -220,7 +283,11 @@ def t2(rng: random.Random, a: Agency, st: AgencyState, layout: str) -> dict[tupl
             elif c == "procurement_projects":
                 v = poisson(rng, 6 * lf)
             elif c == "procurement_amount":
-                v = _money(cells[(r, "procurement_projects")] * rng.uniform(5, 80)) if cells[(r, "procurement_projects")] else 0
+                v = (
+                    _money(cells[(r, "procurement_projects")] * rng.uniform(5, 80))
+                    if cells[(r, "procurement_projects")]
+                    else 0
+                )
             else:
                 raise KeyError(f"no generator for t2 column {c}")
             cells[(r, c)] = v

@@ -16,6 +16,7 @@ All outputs are byte-for-byte deterministic: DOCX zip entries get a fixed
 timestamp and PDFs are written in reportlab's invariant mode with the
 publication date as their creation date.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,6 +42,7 @@ def _full_grid(grid: Grid) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------- text, markdown
+
 
 def render_text(blocks: list[Block], meta: dict) -> bytes:
     lines = []
@@ -69,8 +71,11 @@ def render_markdown(blocks: list[Block], meta: dict) -> bytes:
 
 # ---------------------------------------------------------------- html
 
+
 def _html_cell(cell, tag: str = "td") -> str:
-    attrs = (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "") + (f' colspan="{cell.colspan}"' if cell.colspan > 1 else "")
+    attrs = (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "") + (
+        f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
+    )
     text = cell.text
     if cell.split and len(text) >= 2 and text.isdigit():
         cut = len(text) // 2
@@ -83,8 +88,13 @@ def _html_cell(cell, tag: str = "td") -> str:
 
 
 def render_html(blocks: list[Block], meta: dict) -> bytes:
-    h = ['<!DOCTYPE html>', '<html><head><meta charset="utf-8">', f'<title>{escape(meta["title"])}</title>',
-         f'<meta name="publisher" content="{escape(meta["agency"])}">', '</head><body><div class="article">']
+    h = [
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8">',
+        f"<title>{escape(meta['title'])}</title>",
+        f'<meta name="publisher" content="{escape(meta["agency"])}">',
+        '</head><body><div class="article">',
+    ]
     for b in blocks:
         if isinstance(b, Para):
             if b.style == "title":
@@ -133,18 +143,20 @@ def _docx_template() -> bytes:
 
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_TWIPS = 9000     # table width in twentieths of a point
-_BORDERS = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
-                   for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+_TWIPS = 9000  # table width in twentieths of a point
+_BORDERS = "".join(
+    f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+)
 
 
 def _docx_runs(cell) -> str:
     text = cell.text
     if cell.split and len(text) >= 2 and text.isdigit():
-        parts = [text[: len(text) // 2], text[len(text) // 2:]]
+        parts = [text[: len(text) // 2], text[len(text) // 2 :]]
     else:
         parts = [text] if text else []
-    return "".join(f"<w:r><w:t xml:space=\"preserve\">{escape(p, quote=False)}</w:t></w:r>" for p in parts)
+    return "".join(f'<w:r><w:t xml:space="preserve">{escape(p, quote=False)}</w:t></w:r>' for p in parts)
 
 
 def _docx_table(grid: Grid) -> str:
@@ -153,7 +165,7 @@ def _docx_table(grid: Grid) -> str:
     unit = _TWIPS / sum(grid.widths)
     col_w = [round(w * unit) for w in grid.widths]
     origin = {(r, c): cell for r, c, cell in cells}
-    below: dict[tuple[int, int], object] = {}       # positions continuing a vertical merge -> its origin cell
+    below: dict[tuple[int, int], object] = {}  # positions continuing a vertical merge -> its origin cell
     for r, c, cell in cells:
         for dr in range(1, cell.rowspan):
             below[(r + dr, c)] = cell
@@ -166,7 +178,9 @@ def _docx_table(grid: Grid) -> str:
                 c += 1
                 continue
             span = cell.colspan
-            props = f'<w:tcW w:w="{sum(col_w[c:c + span])}" w:type="dxa"/>' + (f'<w:gridSpan w:val="{span}"/>' if span > 1 else "")
+            props = f'<w:tcW w:w="{sum(col_w[c : c + span])}" w:type="dxa"/>' + (
+                f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+            )
             if (r, c) in origin:
                 props += '<w:vMerge w:val="restart"/>' if cell.rowspan > 1 else ""
                 body = f'<w:p><w:pPr><w:jc w:val="center"/></w:pPr>{_docx_runs(cell)}</w:p>'
@@ -176,9 +190,14 @@ def _docx_table(grid: Grid) -> str:
             tcs.append(f'<w:tc><w:tcPr>{props}<w:vAlign w:val="center"/></w:tcPr>{body}</w:tc>')
             c += span
         rows.append("<w:tr>" + "".join(tcs) + "</w:tr>")
-    return (f'<w:tbl xmlns:w="{_W}"><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="{_TWIPS}" w:type="dxa"/>'
-            f'<w:tblBorders>{_BORDERS}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>'
-            + "".join(f'<w:gridCol w:w="{w}"/>' for w in col_w) + "</w:tblGrid>" + "".join(rows) + "</w:tbl>")
+    return (
+        f'<w:tbl xmlns:w="{_W}"><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="{_TWIPS}" w:type="dxa"/>'
+        f'<w:tblBorders>{_BORDERS}</w:tblBorders><w:tblLayout w:type="fixed"/></w:tblPr><w:tblGrid>'
+        + "".join(f'<w:gridCol w:w="{w}"/>' for w in col_w)
+        + "</w:tblGrid>"
+        + "".join(rows)
+        + "</w:tbl>"
+    )
 
 
 def render_docx(blocks: list[Block], meta: dict) -> bytes:
@@ -228,7 +247,9 @@ def _pdf_styles():
         "body": body,
         "note": body,
         "marker": ParagraphStyle("marker", parent=body, fontSize=9, leading=13, firstLineIndent=0),
-        "title": ParagraphStyle("title", parent=body, fontSize=16, leading=26, alignment=TA_CENTER, firstLineIndent=0, spaceAfter=8),
+        "title": ParagraphStyle(
+            "title", parent=body, fontSize=16, leading=26, alignment=TA_CENTER, firstLineIndent=0, spaceAfter=8
+        ),
         "heading": ParagraphStyle("heading", parent=body, fontSize=12, leading=22, firstLineIndent=0, spaceBefore=4),
         "sign": ParagraphStyle("sign", parent=body, alignment=TA_RIGHT, firstLineIndent=0),
     }
@@ -258,11 +279,18 @@ def _pdf_table(b: Grid, frame_width: float):
     unit = frame_width / sum(b.widths)
     col_w = [w * unit for w in b.widths]
     data = [[""] * width for _ in range(n_rows)]
-    style = [("FONTNAME", (0, 0), (-1, -1), PDF_FONT), ("FONTSIZE", (0, 0), (-1, -1), size), ("LEADING", (0, 0), (-1, -1), size + 2),
-             ("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-             ("ALIGN", (0, 0), (-1, -1), "CENTER"), ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    style = [
+        ("FONTNAME", (0, 0), (-1, -1), PDF_FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), size),
+        ("LEADING", (0, 0), (-1, -1), size + 2),
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
     for r, c, cell in cells:
-        w = sum(col_w[c:c + cell.colspan]) - 6
+        w = sum(col_w[c : c + cell.colspan]) - 6
         data[r][c] = _wrap(cell.text, w, size) if cell.text else ""
         if cell.rowspan > 1 or cell.colspan > 1:
             style.append(("SPAN", (c, r), (c + cell.colspan - 1, r + cell.rowspan - 1)))
@@ -287,7 +315,11 @@ def render_pdf(blocks: list[Block], meta: dict) -> bytes:
             if pending_heading is None:
                 story.append(para)
         else:
-            group = ([pending_heading] if pending_heading is not None else []) + [Spacer(1, 4), _pdf_table(b, frame_width), Spacer(1, 6)]
+            group = ([pending_heading] if pending_heading is not None else []) + [
+                Spacer(1, 4),
+                _pdf_table(b, frame_width),
+                Spacer(1, 6),
+            ]
             story.append(KeepTogether(group))
             pending_heading = None
     if pending_heading is not None:
@@ -301,13 +333,29 @@ def render_pdf(blocks: list[Block], meta: dict) -> bytes:
         canvas.restoreState()
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN, bottomMargin=_MARGIN,
-                            title=meta["title"], author=meta["agency"], creator="Microsoft Word", invariant=1)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN,
+        bottomMargin=_MARGIN,
+        title=meta["title"],
+        author=meta["agency"],
+        creator="Microsoft Word",
+        invariant=1,
+    )
     doc.build(story, onFirstPage=page, onLaterPages=page)
     return buf.getvalue()
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "html": render_html, "docx": render_docx, "pdf": render_pdf}
+RENDERERS = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "html": render_html,
+    "docx": render_docx,
+    "pdf": render_pdf,
+}
 
 
 def render(fmt: str, blocks: list[Block], meta: dict) -> bytes:

@@ -4,6 +4,7 @@ Incremental by name: a name resolves the same way whatever other names exist, so
 resolves only names it has not seen. A change of the agency seeds changes the project, and
 `xxgk refresh` then builds everything anew.
 """
+
 import pyarrow as pa
 
 from ingest.agency_names import FIELDS, SEED_FILES, resolve_names
@@ -24,8 +25,14 @@ def model(dbt, session):
     if not names:
         return schema.empty_table()
     # the seeds in the order of SEED_FILES (dbt needs each ref spelled out)
-    seeds = [dbt.ref("admin_divisions"), dbt.ref("agency_kinds"), dbt.ref("agency_aliases"),
-             dbt.ref("agency_abbreviations"), dbt.ref("lookalike_chars"), dbt.ref("special_zones")]
+    seeds = [
+        dbt.ref("admin_divisions"),
+        dbt.ref("agency_kinds"),
+        dbt.ref("agency_aliases"),
+        dbt.ref("agency_abbreviations"),
+        dbt.ref("lookalike_chars"),
+        dbt.ref("special_zones"),
+    ]
     assert len(seeds) == len(SEED_FILES)
     rows = resolve_names(names, *map(_rows, seeds))
     return pa.Table.from_pylist(rows, schema=schema)

@@ -5,6 +5,7 @@ and closes it before answering, so the explorer holds nothing between requests, 
 and a refresh that swaps in a new ``xxgk.duckdb`` is seen by the next request. Every page path has a
 JSON twin under ``/api`` and downloads of each of its tables with ``?format=csv|parquet&table=NAME``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -15,7 +16,6 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -32,18 +32,18 @@ from starlette.staticfiles import StaticFiles
 from ingest.fingerprint import file_hash
 
 from .. import chartrules, serve
-from ..serve import plain
 from ..errors import XxgkError
 from ..home import Home
+from ..serve import plain
 from ..sqlguard import Denied
 from . import charts, data
-from .i18n import LANGS, label, t
 from .data import Table
+from .i18n import LANGS, label, t
 
 log = logging.getLogger("xxgk.web")
 STATIC = Path(__file__).with_name("static")
 ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
-REPORT_ID = ID          # 16 hex digits for ingested reports; other ids (benchmark lakes) are allowed
+REPORT_ID = ID  # 16 hex digits for ingested reports; other ids (benchmark lakes) are allowed
 CODE = re.compile(r"^[0-9]{6}$")
 FORMATS = ("html", "json", "csv", "parquet")
 DISPLAY_ROWS = 1000
@@ -108,6 +108,7 @@ def opened(settings: Settings):
 
 # --- pages ---------------------------------------------------------------------------------------------
 
+
 def _lang(request: Request) -> str:
     lang = request.query_params.get("lang") or request.cookies.get("lang") or "zh"
     return lang if lang in LANGS else "zh"
@@ -130,17 +131,33 @@ def home_page(request: Request, settings: Settings, lang: str) -> Page:
     chart_svgs = {
         "requests": charts.line_chart(t("requests", lang), series("received", "handled", "disclosed"), note=covered),
         "disclosure_rate": _rate_chart(tables["trends"], lang, covered),
-        "refusal_reasons": charts.bar_chart(t("refusal_reasons", lang), [
-            (names.get(("t3", "row", o), o), v) for o, v in tables["refusal_reasons"].rows], note=covered),
+        "refusal_reasons": charts.bar_chart(
+            t("refusal_reasons", lang),
+            [(names.get(("t3", "row", o), o), v) for o, v in tables["refusal_reasons"].rows],
+            note=covered,
+        ),
         "appeals": charts.line_chart(t("appeals", lang), series("reconsiderations", "lawsuits"), note=covered),
     }
     cov = tables["coverage_by_year"]
     synthetic = sum(cov.column("synthetic"))
-    return Page("home.html", t("home", lang), tables, {
-        "charts": chart_svgs, "scope": scope, "scopes": list(data.SCOPES), "synthetic_total": synthetic,
-        "province_pivot": _pivot(tables["coverage_by_province"], "province_name", "report_year", "reports"),
-        "chart_tables": {"requests": "trends", "disclosure_rate": "trends", "refusal_reasons": "refusal_reasons",
-                         "appeals": "trends"}})
+    return Page(
+        "home.html",
+        t("home", lang),
+        tables,
+        {
+            "charts": chart_svgs,
+            "scope": scope,
+            "scopes": list(data.SCOPES),
+            "synthetic_total": synthetic,
+            "province_pivot": _pivot(tables["coverage_by_province"], "province_name", "report_year", "reports"),
+            "chart_tables": {
+                "requests": "trends",
+                "disclosure_rate": "trends",
+                "refusal_reasons": "refusal_reasons",
+                "appeals": "trends",
+            },
+        },
+    )
 
 
 def search_page(request: Request, settings: Settings, lang: str) -> Page:
@@ -167,9 +184,17 @@ def agency_page(request: Request, settings: Settings, lang: str) -> Page:
     }
     peer_ids = [agency_id] + tables["peers"].column("agency_id")[:5]
     compare_url = "/compare?" + urlencode([("measure", "received")] + [("agency", a) for a in peer_ids])
-    return Page("agency.html", info["agency_name"], tables, {
-        "info": info, "charts": chart_svgs, "compare_url": compare_url,
-        "chart_tables": {"requests": "measures", "disclosure_rate": "measures", "appeals": "measures"}})
+    return Page(
+        "agency.html",
+        info["agency_name"],
+        tables,
+        {
+            "info": info,
+            "charts": chart_svgs,
+            "compare_url": compare_url,
+            "chart_tables": {"requests": "measures", "disclosure_rate": "measures", "appeals": "measures"},
+        },
+    )
 
 
 def report_page(request: Request, settings: Settings, lang: str) -> Page:
@@ -182,8 +207,12 @@ def report_page(request: Request, settings: Settings, lang: str) -> Page:
         available = _source_file(settings, con, report_id, verify=False) is not None
     info = tables["report"].dicts()[0]
     grids = {tid: _grid(tables["cells"], labels, tid, lang) for tid in data.TABLE_IDS}
-    return Page("report.html", f"{info['agency_name']} {info['report_year']}", tables, {
-        "info": info, "grids": grids, "file_available": available})
+    return Page(
+        "report.html",
+        f"{info['agency_name']} {info['report_year']}",
+        tables,
+        {"info": info, "grids": grids, "file_available": available},
+    )
 
 
 def cell_page(request: Request, settings: Settings, lang: str) -> Page:
@@ -199,10 +228,17 @@ def cell_page(request: Request, settings: Settings, lang: str) -> Page:
     if tables is None:
         raise WebError(404, f"no cell {p['table_id']}/{row_key}/{col_key} in report {report_id!r}")
     c = tables["cell"].dicts()[0]
-    return Page("cell.html", t("provenance", lang), tables, {
-        "c": c, "row_label": names.get((c["table_id"], "row", row_key), row_key),
-        "col_label": names.get((c["table_id"], "column", col_key), col_key),
-        "file_available": available})
+    return Page(
+        "cell.html",
+        t("provenance", lang),
+        tables,
+        {
+            "c": c,
+            "row_label": names.get((c["table_id"], "row", row_key), row_key),
+            "col_label": names.get((c["table_id"], "column", col_key), col_key),
+            "file_available": available,
+        },
+    )
 
 
 def report_file(request: Request, settings: Settings, lang: str) -> Response:
@@ -230,14 +266,25 @@ def compare_page(request: Request, settings: Settings, lang: str) -> Page:
     wide = _pivot(long, "series", "report_year", "value")
     series: dict[str, list] = {}
     rate = measure in data.RATES
-    for sid, name, year, value, n in long.rows:   # a rate from too few cases is a gap in the chart, kept in the table
+    for sid, name, year, value, n in long.rows:  # a rate from too few cases is a gap in the chart, kept in the table
         shown = value is not None and (not rate or chartrules.rate_ok(n))
         series.setdefault(name or sid, []).append((year, float(value) if shown else None))
-    return Page("compare.html", t("compare", lang), {"compare": long, "regions": regions}, {
-        "measure": measure, "measures": list(data.MEASURES), "agencies": agencies, "codes": codes, "wide": wide,
-        "chart": charts.line_chart(label(measure, lang), series, percent=rate,
-                                   note=f"n ≥ {chartrules.MIN_RATE_N}" if rate else None),
-        "chart_tables": {"chart": "compare"}})
+    return Page(
+        "compare.html",
+        t("compare", lang),
+        {"compare": long, "regions": regions},
+        {
+            "measure": measure,
+            "measures": list(data.MEASURES),
+            "agencies": agencies,
+            "codes": codes,
+            "wide": wide,
+            "chart": charts.line_chart(
+                label(measure, lang), series, percent=rate, note=f"n ≥ {chartrules.MIN_RATE_N}" if rate else None
+            ),
+            "chart_tables": {"chart": "compare"},
+        },
+    )
 
 
 def query_page(request: Request, settings: Settings, lang: str) -> Page:
@@ -250,8 +297,14 @@ def query_page(request: Request, settings: Settings, lang: str) -> Page:
     sql = q.get("sql") or (examples[name].sql if name else "")
     if len(sql) > 20_000:
         raise WebError(400, "the query is too long (at most 20,000 characters)")
-    ctx = {"sql": sql, "examples": list(examples.values()), "error": None, "truncated": False,
-           "timeout": settings.sql_timeout_s, "limit": settings.sql_row_limit}
+    ctx = {
+        "sql": sql,
+        "examples": list(examples.values()),
+        "error": None,
+        "truncated": False,
+        "timeout": settings.sql_timeout_s,
+        "limit": settings.sql_row_limit,
+    }
     page = Page("query.html", t("query", lang), {}, ctx)
     if not sql.strip():
         return page
@@ -275,7 +328,9 @@ def query_page(request: Request, settings: Settings, lang: str) -> Page:
 def downloads_page(request: Request, settings: Settings, lang: str) -> Page:
     with opened(settings) as con:
         present = [m for m in data.MARTS if data.has_table(con, m)]
-        counts = Table(["table", "rows"], [(m, con.execute(f"select count(*) from {m}").fetchone()[0]) for m in present])
+        counts = Table(
+            ["table", "rows"], [(m, con.execute(f"select count(*) from {m}").fetchone()[0]) for m in present]
+        )
     return Page("downloads.html", t("downloads", lang), {"marts": counts})
 
 
@@ -299,6 +354,7 @@ def mart_download(request: Request, settings: Settings, lang: str) -> Response:
 
 # --- helpers -------------------------------------------------------------------------------------------
 
+
 def _valid(value: str, pattern: re.Pattern, what: str) -> str:
     if not pattern.match(value or ""):
         raise WebError(400, f"malformed {what}: {value[:40]!r}")
@@ -307,11 +363,16 @@ def _valid(value: str, pattern: re.Pattern, what: str) -> str:
 
 def _rate_chart(table: Table, lang: str, covered: str | None = None) -> str:
     """The disclosure rate by year, left out where fewer requests were handled than a rate needs."""
-    points = charts.mask_rates(list(zip(table.column("report_year"), table.column("disclosure_rate"))),
-                               table.column("handled"))
+    points = charts.mask_rates(
+        list(zip(table.column("report_year"), table.column("disclosure_rate"))), table.column("handled")
+    )
     note = f"n = {t('handled_requests', lang)} ≥ {chartrules.MIN_RATE_N}"
-    return charts.line_chart(label("disclosure_rate", lang), {label("disclosure_rate", lang): points}, percent=True,
-                             note=f"{covered}; {note}" if covered else note)
+    return charts.line_chart(
+        label("disclosure_rate", lang),
+        {label("disclosure_rate", lang): points},
+        percent=True,
+        note=f"{covered}; {note}" if covered else note,
+    )
 
 
 def _series_of(table: Table, lang: str):
@@ -327,7 +388,9 @@ def _multi(q, name: str) -> list[str]:
 
 def _key_labels(con, lang: str) -> dict[tuple[str, str, str], str]:
     labels = data.labels_table(con)
-    return {(r["table"], r["kind"], r["key"]): (r["label_en"] if lang == "en" else r["label_zh"]) for r in labels.dicts()}
+    return {
+        (r["table"], r["kind"], r["key"]): (r["label_en"] if lang == "en" else r["label_zh"]) for r in labels.dicts()
+    }
 
 
 def _pivot(table: Table, row: str, col: str, value: str) -> dict:
@@ -347,12 +410,17 @@ def _grid(cells: Table, labels: Table, table_id: str, lang: str) -> dict:
     for lab in labels.dicts():
         if lab["table"] == table_id and (lab["template"] in layouts or lab["template"] == "both"):
             order[(lab["kind"], lab["key"])] = (lab["ordinal"], lab["label_en"] if lang == "en" else lab["label_zh"])
-    rows = sorted({c["row_key"] for c in mine}, key=lambda k: (order.get(("row", k), (10**6, k))[0],
-                                                                min(x["src_row"] or 0 for x in mine if x["row_key"] == k)))
+    rows = sorted(
+        {c["row_key"] for c in mine},
+        key=lambda k: (order.get(("row", k), (10**6, k))[0], min(x["src_row"] or 0 for x in mine if x["row_key"] == k)),
+    )
     cols = sorted({c["col_key"] for c in mine}, key=lambda k: (order.get(("column", k), (10**6, k))[0], k))
     at = {(c["row_key"], c["col_key"]): c for c in mine}
-    return {"rows": [(k, order.get(("row", k), (0, k))[1]) for k in rows],
-            "columns": [(k, order.get(("column", k), (0, k))[1]) for k in cols], "cells": at}
+    return {
+        "rows": [(k, order.get(("row", k), (0, k))[1]) for k in rows],
+        "columns": [(k, order.get(("column", k), (0, k))[1]) for k in cols],
+        "cells": at,
+    }
 
 
 def _source_file(settings: Settings, con, report_id: str, verify: bool) -> Path | None:
@@ -373,7 +441,7 @@ def _source_file(settings: Settings, con, report_id: str, verify: bool) -> Path 
         try:
             if not c.is_file() or (size and size[0] and c.stat().st_size != size[0]):
                 continue
-            if not verify or file_hash(c, c.stat().st_size) == sha:   # the lake's own fingerprint
+            if not verify or file_hash(c, c.stat().st_size) == sha:  # the lake's own fingerprint
                 return c.resolve()
         except OSError:
             continue
@@ -385,7 +453,7 @@ def _csv(table: Table) -> bytes:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(table.columns)
     w.writerows([[plain(v) for v in r] for r in table.rows])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")       # a BOM, so spreadsheets read the Chinese
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # a BOM, so spreadsheets read the Chinese
 
 
 def _parquet(table: Table) -> bytes:
@@ -410,7 +478,9 @@ def _json(payload, status: int = 200) -> JSONResponse:
 
 ENV = Environment(loader=PackageLoader("warehouse.web", "templates"), autoescape=select_autoescape(["html"]))
 ENV.filters["fmt"] = fmt
-ENV.filters["link"] = lambda pattern, columns, row: pattern.format(**{c: quote(str(plain(v)), safe="") for c, v in zip(columns, row)})
+ENV.filters["link"] = lambda pattern, columns, row: pattern.format(
+    **{c: quote(str(plain(v)), safe="") for c, v in zip(columns, row)}
+)
 
 
 def _url_with(request: Request, **params) -> str:
@@ -422,12 +492,18 @@ def _url_with(request: Request, **params) -> str:
 def _html(request: Request, template: str, ctx: dict, status: int, lang: str) -> HTMLResponse:
     other = "en" if lang == "zh" else "zh"
     body = ENV.get_template(template).render(
-        request=request, lang=lang, t=lambda k: t(k, lang), label=lambda c: label(c, lang),
+        request=request,
+        lang=lang,
+        t=lambda k: t(k, lang),
+        label=lambda c: label(c, lang),
         lang_url=_url_with(request, lang=other),
         download=lambda name, f: _url_with(request, format=f, table=name, lang=None),
-        api_url="/api" + (request.url.path if request.url.path != "/" else "") +
-                ("?" + request.url.query if request.url.query else ""),
-        markup=Markup, **ctx)
+        api_url="/api"
+        + (request.url.path if request.url.path != "/" else "")
+        + ("?" + request.url.query if request.url.query else ""),
+        markup=Markup,
+        **ctx,
+    )
     response = HTMLResponse(body, status_code=status)
     if request.query_params.get("lang") in LANGS:
         response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
@@ -439,8 +515,11 @@ def _respond(request: Request, page: Page, api: bool, lang: str) -> Response:
     if fmt_ not in FORMATS:
         raise WebError(400, f"format must be one of {', '.join(FORMATS)}")
     if fmt_ == "json":
-        payload = {"page": page.template.removesuffix(".html"), "title": page.title,
-                   "tables": {k: {"columns": v.columns, "rows": v.dicts()} for k, v in page.tables.items()}}
+        payload = {
+            "page": page.template.removesuffix(".html"),
+            "title": page.title,
+            "tables": {k: {"columns": v.columns, "rows": v.dicts()} for k, v in page.tables.items()},
+        }
         if page.context.get("error"):
             payload["error"] = page.context["error"]
         return _json(payload, page.status)
@@ -461,6 +540,7 @@ def _endpoint(fn, settings: Settings, api: bool):
         lang = _lang(request)
         result = fn(request, settings, lang)
         return result if isinstance(result, Response) else _respond(request, result, api, lang)
+
     endpoint.__name__ = fn.__name__ + ("_api" if api else "")
     return endpoint
 
@@ -470,24 +550,36 @@ def _error(request: Request, status: int, message: str) -> Response:
     if request.url.path.startswith("/api") or request.query_params.get("format") == "json":
         return _json({"error": message, "status": status}, status)
     try:
-        return _html(request, "error.html", {"title": t("error", lang), "status": status, "message": message}, status, lang)
-    except Exception:       # the error page itself failed: still no traceback
+        return _html(
+            request, "error.html", {"title": t("error", lang), "status": status, "message": message}, status, lang
+        )
+    except Exception:  # the error page itself failed: still no traceback
         return Response(f"{status}: {message}", status_code=status, media_type="text/plain; charset=utf-8")
 
 
 def create_app(home: Home, sql_timeout_s: float = 10.0, sql_row_limit: int = serve.DEFAULT_ROW_LIMIT) -> Starlette:
     settings = Settings(home, sql_timeout_s, sql_row_limit)
-    pages = [("/", home_page), ("/search", search_page), ("/agency/{agency_id}", agency_page),
-             ("/report/{report_id}", report_page),
-             ("/report/{report_id}/cell/{table_id}/{row_key}/{col_key}", cell_page),
-             ("/compare", compare_page), ("/query", query_page), ("/downloads", downloads_page)]
+    pages = [
+        ("/", home_page),
+        ("/search", search_page),
+        ("/agency/{agency_id}", agency_page),
+        ("/report/{report_id}", report_page),
+        ("/report/{report_id}/cell/{table_id}/{row_key}/{col_key}", cell_page),
+        ("/compare", compare_page),
+        ("/query", query_page),
+        ("/downloads", downloads_page),
+    ]
     routes = []
     for path, fn in pages:
         routes.append(Route(path, _endpoint(fn, settings, api=False), methods=["GET", "HEAD"]))
-        routes.append(Route("/api" + (path if path != "/" else ""), _endpoint(fn, settings, api=True), methods=["GET", "HEAD"]))
-    routes += [Route("/report/{report_id}/file", _endpoint(report_file, settings, api=False)),
-               Route("/downloads/{name}.{ext}", _endpoint(mart_download, settings, api=False)),
-               Mount("/static", StaticFiles(directory=STATIC), name="static")]
+        routes.append(
+            Route("/api" + (path if path != "/" else ""), _endpoint(fn, settings, api=True), methods=["GET", "HEAD"])
+        )
+    routes += [
+        Route("/report/{report_id}/file", _endpoint(report_file, settings, api=False)),
+        Route("/downloads/{name}.{ext}", _endpoint(mart_download, settings, api=False)),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
 
     async def web_error(request, exc: WebError):
         return _error(request, exc.status, exc.message)
@@ -500,8 +592,9 @@ def create_app(home: Home, sql_timeout_s: float = 10.0, sql_row_limit: int = ser
         log.exception("error answering %s", request.url.path)
         return _error(request, 500, "the server could not answer this request; the error was logged")
 
-    return Starlette(routes=routes, exception_handlers={WebError: web_error, HTTPException: http_error,
-                                                        Exception: server_error})
+    return Starlette(
+        routes=routes, exception_handlers={WebError: web_error, HTTPException: http_error, Exception: server_error}
+    )
 
 
 def run(home: Home, host: str = "127.0.0.1", port: int = 8001, sql_timeout_s: float = 10.0) -> None:

@@ -2,6 +2,7 @@
 
 Text is left to the browser's fonts (Chinese included); no script, no external asset.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,11 +49,16 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 def _head(title: str, note: str | None, width: int, height: float, x: float) -> str:
     """The opening of a chart: its title and, below it, a smaller note (what the data covers)."""
     label = f"{title} — {note}" if note else title
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
-            f'<text x="{x}" y="16" class="chart-title">{escape(title)}</text>'
-            + (f'<text x="{x}" y="30" class="chart-note" font-size="10" fill="#666">{escape(_fit(note, width - x - 8, 10))}</text>'
-               if note else ""))
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(label)}"><title>{escape(label)}</title>'
+        f'<text x="{x}" y="16" class="chart-title">{escape(title)}</text>'
+        + (
+            f'<text x="{x}" y="30" class="chart-note" font-size="10" fill="#666">{escape(_fit(note, width - x - 8, 10))}</text>'
+            if note
+            else ""
+        )
+    )
 
 
 def mask_rates(points: list[tuple[int, float | None]], denominators: list) -> list[tuple[int, float | None]]:
@@ -60,8 +66,9 @@ def mask_rates(points: list[tuple[int, float | None]], denominators: list) -> li
     return [(x, y if rules.rate_ok(d) else None) for (x, y), d in zip(points, denominators)]
 
 
-def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], percent: bool = False,
-               note: str | None = None) -> str:
+def line_chart(
+    title: str, series: dict[str, list[tuple[int, float | None]]], percent: bool = False, note: str | None = None
+) -> str:
     """Lines of (year, value) per series; None values leave a gap. An empty chart says so. ``note`` goes
     under the title (what the data covers, the minimum n of a rate)."""
     points = [(x, y) for pts in series.values() for x, y in pts if y is not None]
@@ -85,8 +92,10 @@ def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], pe
 
     parts = [head]
     for tv in ticks:
-        parts.append(f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{py(tv):.1f}" y2="{py(tv):.1f}" class="grid"/>'
-                     f'<text x="{LEFT - 6}" y="{py(tv) + 4:.1f}" text-anchor="end" class="tick">{escape(_fmt(tv, percent))}</text>')
+        parts.append(
+            f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{py(tv):.1f}" y2="{py(tv):.1f}" class="grid"/>'
+            f'<text x="{LEFT - 6}" y="{py(tv) + 4:.1f}" text-anchor="end" class="tick">{escape(_fmt(tv, percent))}</text>'
+        )
     for x in xs:
         parts.append(f'<text x="{px(x):.1f}" y="{H - BOTTOM + 18}" text-anchor="middle" class="tick">{x}</text>')
     for i, (name, pts) in enumerate(series.items()):
@@ -99,13 +108,17 @@ def line_chart(title: str, series: dict[str, list[tuple[int, float | None]]], pe
                 seg = []
                 continue
             seg.append(f"{px(x):.1f},{py(y):.1f}")
-            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}">'
-                         f'<title>{escape(name)} {x}: {escape(_fmt(y, percent))}</title></circle>')
+            parts.append(
+                f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}">'
+                f"<title>{escape(name)} {x}: {escape(_fmt(y, percent))}</title></circle>"
+            )
         if len(seg) > 1:
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(seg)}"/>')
         ly = TOP + 14 + 18 * i
-        parts.append(f'<rect x="{W - RIGHT + 12}" y="{ly - 9}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{W - RIGHT + 26}" y="{ly}" class="legend">{escape(_fit(name, RIGHT - 34, 11))}</text>')
+        parts.append(
+            f'<rect x="{W - RIGHT + 12}" y="{ly - 9}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{W - RIGHT + 26}" y="{ly}" class="legend">{escape(_fit(name, RIGHT - 34, 11))}</text>'
+        )
     return "".join(parts) + "</svg>"
 
 
@@ -122,7 +135,9 @@ def bar_chart(title: str, items: list[tuple[str, float | None]], note: str | Non
     for i, (name, v) in enumerate(items):
         y = TOP + i * (bar_h + gap)
         w = max(1.0, span * v / top) if v > 0 else 0
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" class="tick">{escape(_fit(name, label_w - 16, 11))}</text>'
-                     f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{PALETTE[0]}"/>'
-                     f'<text x="{label_w + w + 6:.1f}" y="{y + 13}" class="tick">{escape(_fmt(v, False))}</text>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" class="tick">{escape(_fit(name, label_w - 16, 11))}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{PALETTE[0]}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 13}" class="tick">{escape(_fmt(v, False))}</text>'
+        )
     return "".join(parts) + "</svg>"
