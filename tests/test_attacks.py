@@ -250,10 +250,10 @@ def test_slow_file_is_stopped_and_the_batch_continues(tmp_path, monkeypatch):
     slow.write_text("2022 report\n" * 10, encoding="utf-8")
     real = ingest.batch.parse_report
 
-    def parse(data, path, sha=None):
+    def parse(data, path, *args, **kwargs):
         if path.endswith("slow.txt"):
             time.sleep(120)
-        return real(data, path, sha)
+        return real(data, path, *args, **kwargs)
 
     monkeypatch.setattr(ingest.batch, "parse_report", parse)  # inherited by the worker process
     monkeypatch.setattr(limits, "FILE_SECONDS", 1.0)
@@ -274,10 +274,10 @@ def test_worker_that_dies_on_a_file_loses_only_that_file(tmp_path, monkeypatch):
     (folder / "crash.txt").write_text("2022 report\n", encoding="utf-8")
     real = ingest.batch.parse_report
 
-    def parse(data, path, sha=None):
+    def parse(data, path, *args, **kwargs):
         if path.endswith("crash.txt"):
             os._exit(9)
-        return real(data, path, sha)
+        return real(data, path, *args, **kwargs)
 
     monkeypatch.setattr(ingest.batch, "parse_report", parse)
     s = ingest_paths([folder], tmp_path / "home")
