@@ -204,66 +204,31 @@ def check_narrative(doc: Document, g: Grid, t: Tally) -> None:
         t.add(ok)
 
 
+def _cell_problem(c: Cell) -> tuple[str, str] | None:
+    """(rule, message) of what is wrong with one cell's value on its own, or None."""
+    p = c.parsed
+    counts = c.table_id in ("t3", "t4")
+    if p.unreadable:
+        return "cell_unreadable", f"cell text {p.raw_text!r} is not a number"
+    if p.value is None:
+        return None
+    if counts and p.value < 0:
+        return "negative_count", f"a count cannot be negative: {p.raw_text!r}"
+    if abs(p.value) > ABSURD:
+        return "absurd_value", f"value {p.raw_text!r} is implausibly large (over 10^9)"
+    if counts and p.value != int(p.value):
+        return "fractional_count", f"a count must be a whole number: {p.raw_text!r}"
+    return None
+
+
 def check_cells(cells: list[Cell], t: Tally) -> None:
     for c in cells:
-        p = c.parsed
-        counts = c.table_id in ("t3", "t4")
-        if p.unreadable and p.note == "ocr_unreadable":
+        if c.parsed.unreadable and c.parsed.note == "ocr_unreadable":
             continue  # an OCR'd digit in doubt: its own finding (ingest/ocr_review.py) says why
-        if p.unreadable:
-            t.findings.append(
-                Finding(
-                    "cell_unreadable",
-                    "error",
-                    c.table_id,
-                    c.row_key,
-                    c.col_key,
-                    None,
-                    None,
-                    f"cell text {p.raw_text!r} is not a number",
-                )
-            )
-        elif p.value is None:
-            continue
-        elif counts and p.value < 0:
-            t.findings.append(
-                Finding(
-                    "negative_count",
-                    "error",
-                    c.table_id,
-                    c.row_key,
-                    c.col_key,
-                    None,
-                    p.value,
-                    f"a count cannot be negative: {p.raw_text!r}",
-                )
-            )
-        elif abs(p.value) > ABSURD:
-            t.findings.append(
-                Finding(
-                    "absurd_value",
-                    "error",
-                    c.table_id,
-                    c.row_key,
-                    c.col_key,
-                    None,
-                    p.value,
-                    f"value {p.raw_text!r} is implausibly large (over 10^9)",
-                )
-            )
-        elif counts and p.value != int(p.value):
-            t.findings.append(
-                Finding(
-                    "fractional_count",
-                    "error",
-                    c.table_id,
-                    c.row_key,
-                    c.col_key,
-                    None,
-                    p.value,
-                    f"a count must be a whole number: {p.raw_text!r}",
-                )
-            )
+        problem = _cell_problem(c)
+        if problem is not None:
+            rule, message = problem
+            t.findings.append(Finding(rule, "error", c.table_id, c.row_key, c.col_key, None, c.parsed.value, message))
 
 
 # Mapping notes are completeness findings: what the source lacks is a warning, never an error; two copies

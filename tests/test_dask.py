@@ -126,10 +126,10 @@ class SlowParse(distributed.WorkerPlugin):
         b._real_parse_report = real
         delay, marks = self.delay, self.marks
 
-        def slow(data, text, sha):
+        def slow(data, text, sha, *args):
             Path(marks, f"{os.getpid()}-{os.getppid()}-{sha[:12]}-{time.monotonic_ns()}").touch()
             time.sleep(delay)
-            return real(data, text, sha)
+            return real(data, text, sha, *args)
 
         b.parse_report = slow
 
@@ -204,10 +204,10 @@ class SlowFile(distributed.WorkerPlugin):
         b._real_parse_report, b._real_file_seconds = real, limits.FILE_SECONDS
         limits.FILE_SECONDS = 1.0
 
-        def slow(data, text, sha):
+        def slow(data, text, sha, *args):
             if text.endswith("slow.txt"):
                 time.sleep(120)
-            return real(data, text, sha)
+            return real(data, text, sha, *args)
 
         b.parse_report = slow
 

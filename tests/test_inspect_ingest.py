@@ -59,7 +59,7 @@ def test_inspect_and_ingest_agree_on_verdicts_and_findings(tmp_path):
     inbox.mkdir()
     names = _files(inbox)
     home = tmp_path / "home"
-    assert main(["ingest", str(inbox), "--home", str(home), "--quiet"]) == 0
+    assert main(["ingest", str(inbox), "--home", str(home), "--quiet"]) == 4  # partial: files were quarantined
     seen = {}
     for name in names:
         ingested, inspected = _ingested(home, name), _inspected(inbox / name)

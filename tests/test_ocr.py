@@ -188,7 +188,10 @@ def test_image_pdf_png_and_mixed_pdf_through_the_cli(table_page, tmp_path):
         assert "read by OCR" in text, text[:2000]
         assert " ~0." in text or " ~1.00" in text, "values show their OCR confidence"
     home = tmp_path / "home"
-    assert main(["ingest", str(inbox), "--home", str(home), "--quiet"]) == 0
+    # exit 4 (partial): the PNG is one page holding only a table, so no report year can be read from it
+    assert main(["ingest", str(inbox), "--home", str(home), "--quiet"]) == 4
+    (reject,) = pq.read_table(home / "lake" / "rejects").to_pylist()
+    assert reject["source_path"].endswith("scan.png") and reject["reason_code"] == "no_report_year"
     reports = pq.read_table(home / "lake" / "reports").to_pylist()
     by_name = {r["source_path"].rsplit("/", 1)[-1]: r for r in reports if r["report_id"]}
     assert by_name["mixed.pdf"]["ocr_pages"] == str(pno + 1)

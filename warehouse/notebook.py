@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from . import chartrules as rules
+from .chartrules import MIN_RANK_N, MIN_RATE_N  # noqa: F401  (the notebooks read them as nb.MIN_RATE_N)
 from .home import PROJECT_ROOT, Home
 from .serve import connect
 
