@@ -197,7 +197,7 @@ def test_unreadable_file_is_a_reject_and_the_rest_lands(open_tmp):
     if prefix:
         os.chown(home, 65534, 65534)
     proc = _xxgk_as_user(prefix, "ingest", str(folder), "--home", str(home), "--quiet")
-    assert proc.returncode == 4, proc.stderr       # partial: one file quarantined
+    assert proc.returncode == 4, proc.stderr  # partial: one file quarantined
     assert "files in: 2  =  reports: 1" in proc.stdout and "quarantined: 1" in proc.stdout
     assert f"quarantined {bad}: unreadable: the file could not be read: Permission denied" in proc.stdout
     assert {r["source_path"] for r in lake_rows(home, "reports")} == {str(good[0])}
