@@ -49,11 +49,12 @@ def real_home(shared_corpus, tmp_path_factory):
 
 
 # The slow tier: `make test` runs everything, `make test-fast` deselects these (-m "not slow"). Whole modules
-# that build warehouses with dbt, drive a browser, run LibreOffice, OCR or the CLI in subprocesses, or parse
+# that build warehouses with dbt, start Dask clusters, drive a browser, run LibreOffice, OCR or the CLI in subprocesses, or parse
 # every real report many times over; and, in other modules, each test using a warehouse built by a fixture.
 SLOW_MODULES = {
     "test_analytics",
     "test_attacks",
+    "test_dask",
     "test_dbt_unit_tests",
     "test_duckdb_compat",
     "test_e2e_synthetic",
