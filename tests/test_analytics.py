@@ -13,6 +13,7 @@ import pytest
 from helpers import db, load_golden
 from ingest.agency_names import Resolver
 from ingest.batch import ingest_paths
+from ingest.synthetic.figures import APPLICANTS
 from warehouse.build import build
 from warehouse.cli import main
 from warehouse.home import Home
@@ -214,14 +215,6 @@ def _ratio(num, den):
     return None if num is None or not den else num / den
 
 
-APPLICANTS = (
-    "natural_person",
-    "commercial_enterprise",
-    "research_institution",
-    "social_welfare_org",
-    "legal_service_org",
-    "other_org",
-)
 T4_PARTS = ("upheld", "corrected", "other", "pending")
 
 

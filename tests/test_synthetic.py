@@ -14,6 +14,7 @@ from ingest.pipeline import parse_report
 from ingest.synthetic import CARRY_BREAK_RULE, EXTENSIONS, format_plan, generate, load_agencies, load_truth
 from ingest.synthetic.agencies import build_agencies
 from ingest.synthetic.divisions import county_prefix, load_divisions, tree
+from ingest.synthetic.figures import APPLICANTS
 from ingest.template import select
 
 YEARS = range(2019, 2026)
@@ -29,14 +30,6 @@ RATES = {
     "missing_year": 0.3,
     "legacy_t3": 0.3,
 }
-APPLICANTS = (
-    "natural_person",
-    "commercial_enterprise",
-    "research_institution",
-    "social_welfare_org",
-    "legal_service_org",
-    "other_org",
-)
 
 
 @pytest.fixture(scope="module")
