@@ -76,7 +76,7 @@ class DaskExecutor:
         log: Callable[[str], None] | None = None,
     ):
         self.scheduler = scheduler
-        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.workers = max(1, workers or batch.default_workers())
         self.log = log or _stderr
         self._client, self._own, self._cluster = client, client is None, None
 
