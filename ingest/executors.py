@@ -37,6 +37,19 @@ EXECUTORS = ("local", "dask")
 ENV_SCHEDULER = "XXGK_DASK_SCHEDULER"
 CONNECT_SECONDS = 60
 
+# Settings of the cluster xxgk starts itself. A task is one chunk of minutes in a forked reader, so the
+# worker's own event loop has nothing to watch closely: Dask's defaults (a stack sample every 10 ms, an
+# event-loop tick every 20 ms, system and memory monitors several times a second) cost each worker and
+# the client about 10% of a core, which on a machine with one worker per core is taken from the readers.
+# The worker's memory monitor sees only the worker, not its reader, whose budget ingest enforces itself
+# (ingest.limits), so the cluster runs without a memory limit. A joined cluster keeps its own settings.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "2s",
+}
+
 
 class ClusterError(RuntimeError):
     """The cluster cannot run this ingest (unreachable, no workers, a worker that does not see the lake)."""
@@ -79,6 +92,7 @@ class DaskExecutor:
         self.workers = max(1, workers or batch.default_workers())
         self.log = log or _stderr
         self._client, self._own, self._cluster = client, client is None, None
+        self._settings = None  # LOCAL_CLUSTER_CONFIG in force while this executor's own cluster runs
 
     def __enter__(self) -> DaskExecutor:
         return self
@@ -92,6 +106,9 @@ class DaskExecutor:
             if self._cluster is not None:
                 self._cluster.close()
             self._client = self._cluster = None
+        if self._settings is not None:
+            self._settings.__exit__(None, None, None)
+            self._settings = None
 
     @property
     def client(self):
@@ -117,10 +134,15 @@ class DaskExecutor:
             where = f"joined the Dask cluster at {self.scheduler} ({len(client.nthreads())} workers)"
             dashboard = "dashboard" in client.scheduler_info().get("services", {})  # the scheduler's own
         else:
+            import dask
+
+            # held until close(): a worker the nanny restarts (its process died) takes the settings then
+            self._settings = dask.config.set(LOCAL_CLUSTER_CONFIG)
             self._cluster = LocalCluster(
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
+                memory_limit=0,
                 dashboard_address=":8787" if dashboard else ":0",
             )
             client = Client(self._cluster)

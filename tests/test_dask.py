@@ -28,11 +28,9 @@ FORMATS = ("html", "pdf", "docx", "markdown", "text")
 
 @pytest.fixture(scope="module")
 def cluster():
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as lc,
-        distributed.Client(lc) as client,
-    ):
-        yield lc, client
+    """The local cluster xxgk starts itself (its settings included): (its scheduler's address, a client)."""
+    with DaskExecutor(workers=2, log=lambda line: None) as ex:
+        yield ex.client.scheduler_info()["address"], ex.client
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +81,7 @@ def assert_same_lake(a: Path, b: Path) -> None:
 def test_dask_cli_gives_the_pool_s_lake(cluster, corpus, pool_home, tmp_path):
     """`xxgk ingest --executor dask` joining the cluster named by $XXGK_DASK_SCHEDULER writes the same
     cells, reports, findings, rejects and sources as the local pool."""
-    lc, _ = cluster
+    address, _ = cluster
     home = tmp_path / "home"
     proc = subprocess.run(
         [
@@ -100,10 +98,10 @@ def test_dask_cli_gives_the_pool_s_lake(cluster, corpus, pool_home, tmp_path):
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, "XXGK_DASK_SCHEDULER": lc.scheduler_address},
+        env={**os.environ, "XXGK_DASK_SCHEDULER": address},
     )
     assert proc.returncode == 4, proc.stderr  # partial: the binary file was quarantined
-    assert f"joined the Dask cluster at {lc.scheduler_address}" in proc.stderr
+    assert f"joined the Dask cluster at {address}" in proc.stderr
     assert f"files in: {corpus['files_in']}  =  reports: {corpus['reports']}" in proc.stdout
     assert "quarantined: 1  +  duplicates: 1" in proc.stdout and "mystery.bin: binary" in proc.stdout
     assert lake_rows(home, "cells") and lake_rows(home, "findings")
@@ -349,10 +347,10 @@ def test_real_reports_give_the_same_marts_on_dask(cluster, shared_corpus, tmp_pa
     from warehouse.build import build
     from warehouse.home import Home
 
-    lc, _ = cluster
+    address, _ = cluster
     homes = {"pool": Home.resolve(tmp_path / "pool"), "dask": Home.resolve(tmp_path / "dask")}
     for name, home in homes.items():
-        opts = ["--executor", "dask", "--scheduler", lc.scheduler_address] if name == "dask" else []
+        opts = ["--executor", "dask", "--scheduler", address] if name == "dask" else []
         proc = subprocess.run(
             [
                 sys.executable,
@@ -396,3 +394,18 @@ def test_refresh_parses_its_inbox_on_dask(cluster, corpus, tmp_path, monkeypatch
     assert run.files_new == 3 and run.parsed == 3 and run.error == "the build is left out of this test"
     assert any(t["key"].startswith("xxgk-ingest-") for t in stream.data)
     assert len(lake_rows(home.root, "reports")) == 3
+
+
+def test_the_local_cluster_spares_the_readers_cpu(cluster):
+    """xxgk's own cluster runs without Dask's per-worker profiler, fast ticks or memory monitor (its readers
+    have their own budgets), also on a worker its nanny restarted (the fault test killed one)."""
+    import dask
+
+    _, client = cluster
+    seen = client.run(
+        lambda: tuple(
+            dask.config.get(k) for k in ("distributed.worker.profile.enabled", "distributed.admin.tick.interval")
+        )
+    )
+    assert set(seen.values()) == {(False, "1s")}, seen
+    assert {w["memory_limit"] for w in client.scheduler_info()["workers"].values()} == {0}
