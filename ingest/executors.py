@@ -42,12 +42,16 @@ CONNECT_SECONDS = 60
 # event-loop tick every 20 ms, system and memory monitors several times a second) cost each worker and
 # the client about 10% of a core, which on a machine with one worker per core is taken from the readers.
 # The worker's memory monitor sees only the worker, not its reader, whose budget ingest enforces itself
-# (ingest.limits), so the cluster runs without a memory limit. A joined cluster keeps its own settings.
+# (ingest.limits), so the cluster runs without a memory limit. Its worker processes start with the
+# environment Dask gives them less its aggressive malloc trimming (MALLOC_TRIM_THRESHOLD_), which the
+# readers forked from them would inherit: they read as the pool's readers do. A joined cluster keeps
+# its own settings.
 LOCAL_CLUSTER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "2s",
+    "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
 }
 
 

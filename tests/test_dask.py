@@ -409,3 +409,4 @@ def test_the_local_cluster_spares_the_readers_cpu(cluster):
     )
     assert set(seen.values()) == {(False, "1s")}, seen
     assert {w["memory_limit"] for w in client.scheduler_info()["workers"].values()} == {0}
+    assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
