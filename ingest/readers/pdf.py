@@ -23,12 +23,15 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable
+from operator import itemgetter
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
+from pdfplumber.table import Table as PlumberTable
+from pdfplumber.utils.clustering import cluster_objects
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .. import limits
@@ -136,14 +139,15 @@ def _metadata(pdf) -> dict[str, str]:
 # ---------------------------------------------------------------- page reading
 
 
-def _frame_row(table, r: int) -> bool:
-    """True where row ``r`` is one cell spanning the table's full width (a line of framed body text)."""
-    cells = table.rows[r].cells
+def _frame_row(table, rows, r: int) -> bool:
+    """True where row ``r`` of ``rows`` (``table.rows``) is one cell spanning the table's full width (a line of framed
+    body text)."""
+    cells = rows[r].cells
     first = cells[0]
     return first is not None and all(c is None for c in cells[1:]) and first[2] >= table.bbox[2] - 1
 
 
-def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]], list[list[bool]]]:
+def _resolve_merges(table, trows, rows: list[list[str | None]]) -> tuple[list[list[str]], list[list[bool]]]:
     """Grid texts with each merged cell's text repeated over the positions it covers.
 
     pdfplumber gives ``None`` where no cell starts; a cell spans the rows and columns after its own whose
@@ -151,7 +155,7 @@ def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]
     """
     width = max(len(r) for r in rows)
     x0, top, x1, bottom = table.bbox
-    row_tops = [r.bbox[1] for r in table.rows] + [bottom]
+    row_tops = [r.bbox[1] for r in trows] + [bottom]
     col_lefts = [c.bbox[0] for c in table.columns] + [x1]
     geometry = len(row_tops) == len(rows) + 1 and len(col_lefts) == width + 1
     row_mid = [(a + b) / 2 for a, b in zip(row_tops, row_tops[1:])]
@@ -162,7 +166,7 @@ def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]
             if raw is None:
                 continue
             rs = cs = 1
-            bbox = table.rows[r].cells[c] if geometry else None
+            bbox = trows[r].cells[c] if geometry else None
             if bbox is not None:
                 rs += _run_inside(row_mid[r + 1 :], bbox[1], bbox[3])
                 cs += _run_inside(col_mid[c + 1 :], bbox[0], bbox[2])
@@ -186,13 +190,14 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
     frame (or a single-column "table"), not table rows: they are left to the
     text-line reader.
     """
-    rows = table.extract()
+    trows = table.rows  # computed anew on each access
+    rows = _extract(table)
     if not rows or max(len(r) for r in rows) < 2:
         return None
     start, end = 0, len(rows)
-    while start < end and _frame_row(table, start):
+    while start < end and _frame_row(table, trows, start):
         start += 1
-    while end > start and _frame_row(table, end - 1):
+    while end > start and _frame_row(table, trows, end - 1):
         end -= 1
     if start >= end:
         return None
@@ -201,13 +206,65 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
         start -= 1
     while end < len(rows) and all(c is None for c in rows[end]):
         end += 1
-    grid, covered = _resolve_merges(table, rows)
+    grid, covered = _resolve_merges(table, trows, rows)
     x0, top, x1, bottom = table.bbox
     if start:
-        top = table.rows[start].bbox[1]
+        top = trows[start].bbox[1]
     if end < len(rows):
-        bottom = table.rows[end].bbox[1]
+        bottom = trows[end].bbox[1]
     return grid[start:end], covered[start:end], (x0, top, x1, bottom)
+
+
+def _extract(table) -> list[list[str | None]]:
+    """``table.extract()``, looking only at the characters inside the table's bbox (pdfplumber tests every
+    character of the page against every row)."""
+    x0, top, x1, bottom = table.bbox
+    chars = [
+        ch
+        for ch in table.page.chars
+        if x0 <= (ch["x0"] + ch["x1"]) / 2 <= x1 and top <= (ch["top"] + ch["bottom"]) / 2 <= bottom
+    ]
+    return PlumberTable(_Chars(chars), table.cells).extract()
+
+
+class _Chars:
+    """The one attribute of a page that ``Table.extract`` reads."""
+
+    def __init__(self, chars: list[dict]):
+        self.chars = chars
+
+
+def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
+    """pdfplumber's ``dedupe_chars`` (same text, upright, font and size, positions within ``tolerance``: the
+    first of each cluster is kept) in linear rather than quadratic time, in the characters' order."""
+    groups: dict[tuple, list[dict]] = {}
+    for ch in chars:
+        groups.setdefault((ch["upright"], ch["text"], ch["fontname"], ch["size"]), []).append(ch)
+    if len(groups) == len(chars):
+        return list(chars)
+    keep: set[int] = set()
+    for group in groups.values():
+        if len(group) == 1:
+            keep.add(id(group[0]))
+            continue
+        for row in cluster_objects(group, _DOCTOP, tolerance):
+            for cluster in cluster_objects(row, _X0, tolerance):
+                keep.add(id(min(cluster, key=_POS)))
+    return [ch for ch in chars if id(ch) in keep]
+
+
+_DOCTOP, _X0, _POS = itemgetter("doctop"), itemgetter("x0"), itemgetter("doctop", "x0")
+
+
+def _deduped(page):
+    """The page with duplicate characters dropped (glyphs overprinted for a bold effect), as ``page.dedupe_chars()``."""
+    out = page.filter(_keep_all)
+    out._objects = {**page.objects, "char": dedupe_chars(page.chars)}
+    return out
+
+
+def _keep_all(obj) -> bool:
+    return True
 
 
 def _inside(obj, boxes) -> bool:
@@ -223,7 +280,7 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     n_cid = sum(1 for c in chars if c["text"].startswith("(cid:"))
     if not n_chars:
         return [], 0, 0, 0
-    page = page.dedupe_chars()  # drops glyphs overprinted for a bold effect
+    page = _deduped(page)
     items: list[tuple[float, object]] = []
     boxes = []
     for table in page.find_tables():
