@@ -36,7 +36,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from .. import limits
 from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid, join_lines
-from . import register
+from . import pdf_geometry, register
 
 # Hooks for scanned reports, installed by the OCR reader: OCR_FALLBACK takes the
 # PDF bytes and returns a Document (or raises Quarantine); it is tried before a
@@ -380,6 +380,28 @@ def _no_text(data: bytes, message: str) -> Document:
     raise Quarantine("no_text_layer", message)
 
 
+# Pages read from PDFium's objects and pages read with pdfminer's layout, since the process started.
+PAGES_READ = {"pdfium": 0, "pdfminer": 0}
+
+
+def _use_pdfium(page, doc, pno: int) -> None:
+    """Give ``page`` the objects PDFium reads (compiled, several times faster than pdfminer's layout) where
+    :mod:`.pdf_geometry` models the page faithfully; otherwise pdfplumber builds them with pdfminer."""
+    objects = None
+    if doc is not None and pdf_geometry.fonts_supported(_page_fonts(page)):
+        objects = pdf_geometry.page_objects(doc, pno - 1, page.page_number, page.initial_doctop)
+    if objects is None:
+        PAGES_READ["pdfminer"] += 1
+        return
+    PAGES_READ["pdfium"] += 1
+    page._objects = objects  # pdfplumber's cache of the page's objects, filled instead of its layout
+
+
+def _page_fonts(page) -> dict:
+    resources = resolve1(page.page_obj.resources) or {}
+    return resolve1(resources.get("Font")) or {}
+
+
 def _silent(*args, **kwargs) -> None:
     return None
 
@@ -411,7 +433,9 @@ def read_pdf(data: bytes) -> Document:
         return _read_pdf(data)
 
 
-def _read_pdf(data: bytes) -> Document:
+def _read_pdf(data: bytes, fast: bool = True) -> Document:
+    """The Document of a PDF; ``fast`` reads pages from PDFium's objects where they are modelled faithfully
+    (False: every page with pdfminer's layout, as pdfplumber does)."""
     if b"%%EOF" not in data[-4096:]:
         raise Quarantine("corrupt_pdf", "the file is truncated (no %%EOF marker at its end)")
     try:
@@ -421,10 +445,12 @@ def _read_pdf(data: bytes) -> Document:
         plain = _without_owner_security(data) if q.reason == "encrypted" and b"/Encrypt" in data else None
         if plain is None:
             raise q from None
-        return _read_pdf(plain)  # saved without its security handler: no /Encrypt, no second retry
+        return _read_pdf(plain, fast)  # saved without its security handler: no /Encrypt, no second retry
     with pdf:
         _lenient_decryption(pdf.doc)
         _check_pages(pdf)
+        # encrypted files keep pdfminer's decryption (see _lenient_decryption)
+        doc = pdf_geometry.open_document(data) if fast and pdf.doc.encryption is None else None
         try:
             blocks: list = []
             n_tables = 0
@@ -435,6 +461,7 @@ def _read_pdf(data: bytes) -> Document:
                 if pno > limits.MAX_PAGES:
                     raise _too_many_pages(f"over {limits.MAX_PAGES}")
                 n_pages += 1
+                _use_pdfium(page, doc, pno)
                 items, n_text, n_glyphs, n_cid = _read_page(page, pno)
                 if not n_glyphs and OCR_PAGE is not None:
                     items = OCR_PAGE(data, pno)
@@ -456,6 +483,9 @@ def _read_pdf(data: bytes) -> Document:
             raise
         except Exception as exc:  # noqa: BLE001
             raise _open_error(exc) from None
+        finally:
+            if doc is not None:
+                doc.close()
     if not n_pages:
         raise Quarantine("corrupt_pdf", "the PDF has no pages")
     if total_text < MIN_TEXT_CHARS and ocr_pages:

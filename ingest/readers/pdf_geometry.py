@@ -1,0 +1,261 @@
+"""A PDF page's characters and ruling paths read with PDFium (compiled), as pdfplumber's objects.
+
+pdfplumber builds its objects from pdfminer's layout, whose content-stream interpreter is written in Python
+and dominates the time to read a report. This module builds the same objects from PDFium's text page and
+path objects, in pdfplumber's conventions (top-left origin; ``x0``/``x1``/``top``/``bottom``/``doctop``), so
+that pdfplumber's own table finder and text extraction run unchanged on them:
+
+* a character's box is pdfminer's: from its origin, its advance width wide, one font size high from the
+  font's descent; characters come in content-stream order; PDFium's generated spaces and line breaks are
+  left out;
+* a painted path becomes a ``line`` (one segment), a ``rect`` (an axis-aligned closed box) or a ``curve``
+  (its points), one per subpath, as pdfminer classifies them.
+
+:func:`page_objects` returns ``None`` for a page it cannot model faithfully (rotated page, offset boxes,
+non-upright text, vertical writing, glyphs without a Unicode mapping or width, form XObjects);
+:func:`fonts_supported` is ``False`` for a page whose fonts it does not model (Type 3, vertical CMaps).
+The caller reads those pages with pdfminer.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import pypdfium2
+import pypdfium2.raw as pdfium_c
+from pdfminer.pdftypes import resolve1
+from pdfminer.psparser import PSLiteral
+
+_SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
+_SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
+
+
+def fonts_supported(fonts) -> bool:
+    """False where a page's font resources (a dict of font dictionaries, resolved with ``resolve``) hold a
+    Type 3 font or a vertical-writing CMap, whose glyph boxes pdfminer computes from other metrics."""
+    try:
+        for spec in fonts.values():
+            spec = resolve1(spec)
+            if _name(spec.get("Subtype")) == "Type3" or _name(spec.get("Encoding")).endswith("-V"):
+                return False
+    except Exception:  # noqa: BLE001 - unreadable font resources: read the page with pdfminer
+        return False
+    return True
+
+
+def _name(value) -> str:
+    value = resolve1(value)
+    return value.name if isinstance(value, PSLiteral) else ""
+
+
+def open_document(data: bytes) -> pypdfium2.PdfDocument | None:
+    """The file opened with PDFium, or None where PDFium cannot open it."""
+    try:
+        return pypdfium2.PdfDocument(data)
+    except Exception:  # noqa: BLE001 - PdfiumError: the caller reads the file with pdfminer
+        return None
+
+
+def _handle(obj) -> int:
+    return ctypes.cast(obj, ctypes.c_void_p).value or 0
+
+
+def _font_name(font) -> str:
+    buf = ctypes.create_string_buffer(256)
+    n = pdfium_c.FPDFFont_GetBaseFontName(font, buf, 256)
+    return buf.raw[: max(n - 1, 0)].decode("latin-1") if n else ""
+
+
+class _Unsupported(Exception):
+    """The page holds something this model does not reproduce."""
+
+
+def page_objects(doc: pypdfium2.PdfDocument, index: int, page_number: int, doctop: float) -> dict | None:
+    """pdfplumber's ``objects`` of page ``index`` (chars, rects, lines, curves), or None where not modelled."""
+    page = doc[index]
+    try:
+        return _page_objects(page, page_number, doctop)
+    except _Unsupported:
+        return None
+    finally:
+        page.close()
+
+
+def _page_objects(page, page_number: int, doctop: float) -> dict:
+    raw = page.raw
+    if pdfium_c.FPDFPage_GetRotation(raw) != 0:
+        raise _Unsupported
+    media = page.get_mediabox()
+    if tuple(media[:2]) != (0, 0) or tuple(page.get_cropbox()) != tuple(media):
+        raise _Unsupported
+    height = media[3]
+    order: dict[int, int] = {}
+    paths = []
+    for k in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        obj = pdfium_c.FPDFPage_GetObject(raw, k)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            raise _Unsupported
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            order[_handle(obj)] = k
+        elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            paths.append(obj)
+    objects: dict[str, list[dict]] = {}
+    chars = _chars(page, order, height, page_number, doctop)
+    if chars:
+        objects["char"] = chars
+    for obj in paths:
+        for item in _path_items(obj, height, page_number, doctop):
+            objects.setdefault(item["object_type"], []).append(item)
+    return objects
+
+
+def _chars(page, order: dict[int, int], height: float, page_number: int, doctop: float) -> list[dict]:
+    textpage = page.get_textpage()
+    try:
+        raw = textpage.raw
+        n = pdfium_c.FPDFText_CountChars(raw)
+        ox, oy = ctypes.c_double(), ctypes.c_double()
+        width, descent = ctypes.c_float(), ctypes.c_float()
+        matrix = pdfium_c.FS_MATRIX()
+        objects: dict[int, tuple] = {}
+        widths: dict[tuple[int, int, float], float] = {}
+        rows = []
+        for i in range(n):
+            if pdfium_c.FPDFText_IsGenerated(raw, i):
+                continue
+            if pdfium_c.FPDFText_HasUnicodeMapError(raw, i) == 1:
+                raise _Unsupported
+            code = pdfium_c.FPDFText_GetUnicode(raw, i)
+            obj = pdfium_c.FPDFText_GetTextObject(raw, i)
+            key = _handle(obj)
+            info = objects.get(key)
+            if info is None:
+                if key not in order:
+                    raise _Unsupported  # a glyph outside the page's own objects
+                font = pdfium_c.FPDFTextObj_GetFont(obj)
+                size = pdfium_c.FPDFText_GetFontSize(raw, i)
+                pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
+                if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
+                    raise _Unsupported  # rotated, skewed or mirrored text
+                pdfium_c.FPDFFont_GetDescent(font, size, descent)
+                info = (order[key], font, _handle(font), size, matrix.a, matrix.d, descent.value, _font_name(font))
+                objects[key] = info
+            rank, font, font_key, size, a, d, desc, name = info
+            wkey = (font_key, code, size)
+            adv = widths.get(wkey)
+            if adv is None:
+                if not pdfium_c.FPDFFont_GetGlyphWidth(font, code, size, width) or width.value < 0:
+                    raise _Unsupported  # no width, or a vertical-writing font's advance
+                adv = widths[wkey] = width.value
+            pdfium_c.FPDFText_GetCharOrigin(raw, i, ox, oy)
+            x0 = ox.value
+            x1 = x0 + adv * a
+            y0 = oy.value + desc * d
+            y1 = y0 + size * d
+            top = height - y1
+            rows.append(
+                (
+                    rank,
+                    i,
+                    {
+                        "fontname": name,
+                        "adv": adv * a,
+                        "upright": True,
+                        "x0": x0,
+                        "y0": y0,
+                        "x1": x1,
+                        "y1": y1,
+                        "width": x1 - x0,
+                        "height": y1 - y0,
+                        "size": size * d,
+                        "object_type": "char",
+                        "page_number": page_number,
+                        "text": chr(code),
+                        "top": top,
+                        "bottom": height - y0,
+                        "doctop": doctop + top,
+                    },
+                )
+            )
+    finally:
+        textpage.close()
+    rows.sort(key=lambda r: (r[0], r[1]))  # content-stream order: PDFium orders a line's objects by position
+    return [r[2] for r in rows]
+
+
+def _path_items(obj, height: float, page_number: int, doctop: float) -> list[dict]:
+    """pdfminer's layout items for one painted path: one per subpath."""
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke) or not (fill.value or stroke.value):
+        return []
+    m = pdfium_c.FS_MATRIX()
+    pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+    x, y = ctypes.c_float(), ctypes.c_float()
+    subpaths: list[list[tuple[str, tuple[float, float]]]] = []
+    n = pdfium_c.FPDFPath_CountSegments(obj)
+    bezier = 0
+    for k in range(n):
+        seg = pdfium_c.FPDFPath_GetPathSegment(obj, k)
+        kind = pdfium_c.FPDFPathSegment_GetType(seg)
+        pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
+        pt = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
+        if kind == _SEGMENT_MOVE:
+            subpaths.append([("m", pt)])
+            bezier = 0
+            continue
+        if not subpaths:
+            continue
+        if kind == _SEGMENT_BEZIER:
+            bezier += 1
+            if bezier % 3:
+                continue  # control points: pdfminer keeps a curve segment's end point
+            subpaths[-1].append(("c", pt))
+        else:
+            subpaths[-1].append(("l", pt))
+        if pdfium_c.FPDFPathSegment_GetClose(seg):
+            subpaths[-1].append(("h", subpaths[-1][0][1]))
+    items = []
+    for sub in subpaths:
+        item = _classify(sub, height, page_number, doctop)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _classify(sub: list[tuple[str, tuple[float, float]]], height: float, page_number: int, doctop: float) -> dict | None:
+    shape = "".join(op for op, _ in sub)
+    pts = [pt for _, pt in sub]
+    if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
+        shape = shape[:-2] + "h"
+        pts.pop()
+    if len(pts) < 2:
+        return None
+    kind = "curve"
+    if shape in ("mlh", "ml"):
+        kind = "line"
+        pts = pts[:2]
+    elif shape in ("mlllh", "mllll"):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
+        square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)
+        if pts[0] == pts[4] and square:
+            kind = "rect"
+            pts = [pts[0], pts[2]]
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    item = {
+        "x0": x0,
+        "y0": y0,
+        "x1": x1,
+        "y1": y1,
+        "width": x1 - x0,
+        "height": y1 - y0,
+        "object_type": kind,
+        "page_number": page_number,
+        "top": height - y1,
+        "bottom": height - y0,
+        "doctop": doctop + height - y1,
+    }
+    if kind == "curve":
+        item["pts"] = [(px, height - py) for px, py in pts]
+    return item
