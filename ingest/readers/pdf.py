@@ -31,7 +31,6 @@ from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
 from pdfplumber.table import Table as PlumberTable
-from pdfplumber.utils.clustering import cluster_objects
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .. import limits
@@ -235,8 +234,9 @@ class _Chars:
 
 
 def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
-    """pdfplumber's ``dedupe_chars`` (same text, upright, font and size, positions within ``tolerance``: the
-    first of each cluster is kept) in linear rather than quadratic time, in the characters' order."""
+    """pdfplumber's ``dedupe_chars`` (same text, upright, font and size, positions chained within ``tolerance``
+    as its ``cluster_objects`` chains them: the first of each cluster by position is kept) in the characters'
+    order, without its quadratic final sort."""
     groups: dict[tuple, list[dict]] = {}
     for ch in chars:
         groups.setdefault((ch["upright"], ch["text"], ch["fontname"], ch["size"]), []).append(ch)
@@ -247,10 +247,26 @@ def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
         if len(group) == 1:
             keep.add(id(group[0]))
             continue
-        for row in cluster_objects(group, _DOCTOP, tolerance):
-            for cluster in cluster_objects(row, _X0, tolerance):
+        for row in _chain(sorted(group, key=_DOCTOP), "doctop", tolerance):
+            if len(row) == 1:
+                keep.add(id(row[0]))
+                continue
+            for cluster in _chain(sorted(row, key=_X0), "x0", tolerance):
                 keep.add(id(min(cluster, key=_POS)))
     return [ch for ch in chars if id(ch) in keep]
+
+
+def _chain(objs: list[dict], key: str, tolerance: float) -> list[list[dict]]:
+    """Objects sorted by ``key`` cut where a value exceeds the one before it by more than ``tolerance``."""
+    out: list[list[dict]] = []
+    last = None
+    for obj in objs:
+        value = obj[key]
+        if last is None or value > last + tolerance:
+            out.append([])
+        out[-1].append(obj)
+        last = value
+    return out
 
 
 _DOCTOP, _X0, _POS = itemgetter("doctop"), itemgetter("x0"), itemgetter("doctop", "x0")

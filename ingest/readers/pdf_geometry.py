@@ -12,8 +12,8 @@ that pdfplumber's own table finder and text extraction run unchanged on them:
   (its points), one per subpath, as pdfminer classifies them.
 
 :func:`page_objects` returns ``None`` for a page it cannot model faithfully (rotated page, offset boxes,
-non-upright text, vertical writing, glyphs without a Unicode mapping or width, form XObjects);
-:func:`fonts_supported` is ``False`` for a page whose fonts it does not model (Type 3, vertical CMaps).
+non-upright text, vertical writing with other than the default advance, glyphs without a Unicode mapping
+or width, form XObjects); :func:`fonts_supported` is ``False`` for a page with a Type 3 font.
 The caller reads those pages with pdfminer.
 """
 
@@ -30,12 +30,12 @@ _SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
 
 
 def fonts_supported(fonts) -> bool:
-    """False where a page's font resources (a dict of font dictionaries, resolved with ``resolve``) hold a
-    Type 3 font or a vertical-writing CMap, whose glyph boxes pdfminer computes from other metrics."""
+    """False where a page's font resources (a dict of font dictionaries) hold a Type 3 font, whose glyph boxes
+    pdfminer computes from the font's own matrix and bounding box."""
     try:
         for spec in fonts.values():
             spec = resolve1(spec)
-            if _name(spec.get("Subtype")) == "Type3" or _name(spec.get("Encoding")).endswith("-V"):
+            if _name(spec.get("Subtype")) == "Type3":
                 return False
     except Exception:  # noqa: BLE001 - unreadable font resources: read the page with pdfminer
         return False
@@ -53,10 +53,6 @@ def open_document(data: bytes) -> pypdfium2.PdfDocument | None:
         return pypdfium2.PdfDocument(data)
     except Exception:  # noqa: BLE001 - PdfiumError: the caller reads the file with pdfminer
         return None
-
-
-def _handle(obj) -> int:
-    return ctypes.cast(obj, ctypes.c_void_p).value or 0
 
 
 def _font_name(font) -> str:
@@ -88,7 +84,7 @@ def _page_objects(page, page_number: int, doctop: float) -> dict:
     if tuple(media[:2]) != (0, 0) or tuple(page.get_cropbox()) != tuple(media):
         raise _Unsupported
     height = media[3]
-    order: dict[int, int] = {}
+    order: dict[bytes, int] = {}  # text object (its pointer's bytes) -> its place in the content stream
     paths = []
     for k in range(pdfium_c.FPDFPage_CountObjects(raw)):
         obj = pdfium_c.FPDFPage_GetObject(raw, k)
@@ -96,7 +92,7 @@ def _page_objects(page, page_number: int, doctop: float) -> dict:
         if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
             raise _Unsupported
         if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-            order[_handle(obj)] = k
+            order[bytes(obj)] = k
         elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
             paths.append(obj)
     objects: dict[str, list[dict]] = {}
@@ -109,49 +105,76 @@ def _page_objects(page, page_number: int, doctop: float) -> dict:
     return objects
 
 
-def _chars(page, order: dict[int, int], height: float, page_number: int, doctop: float) -> list[dict]:
+_GENERATED_CANDIDATES = frozenset(range(0x21)) | {0xFFFE}  # PDFium's generated characters are among these
+
+
+def _codes(raw, n: int) -> list[int]:
+    """The Unicode code of every character of the text page, in one call where the text has no surrogates."""
+    buf = ctypes.create_string_buffer((n + 1) * 2)
+    got = pdfium_c.FPDFText_GetText(raw, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
+    text = buf.raw[: max(got - 1, 0) * 2].decode("utf-16-le", "surrogatepass")
+    if len(text) == n and not any(0xD800 <= ord(ch) < 0xE000 for ch in text):
+        return [ord(ch) for ch in text]
+    return [pdfium_c.FPDFText_GetUnicode(raw, i) for i in range(n)]
+
+
+def _chars(page, order: dict[bytes, int], height: float, page_number: int, doctop: float) -> list[dict]:
     textpage = page.get_textpage()
     try:
         raw = textpage.raw
         n = pdfium_c.FPDFText_CountChars(raw)
+        codes = _codes(raw, n) if n > 0 else []
         ox, oy = ctypes.c_double(), ctypes.c_double()
         width, descent = ctypes.c_float(), ctypes.c_float()
         matrix = pdfium_c.FS_MATRIX()
-        objects: dict[int, tuple] = {}
-        widths: dict[tuple[int, int, float], float] = {}
+        fonts: dict[bytes, str] = {}
+        descents: dict[tuple[bytes, float], float] = {}
+        widths: dict[tuple[bytes, int, float], float] = {}
         rows = []
-        for i in range(n):
-            if pdfium_c.FPDFText_IsGenerated(raw, i):
+        for i, code in enumerate(codes):
+            if code in _GENERATED_CANDIDATES and pdfium_c.FPDFText_IsGenerated(raw, i):
                 continue
             if pdfium_c.FPDFText_HasUnicodeMapError(raw, i) == 1:
                 raise _Unsupported
-            code = pdfium_c.FPDFText_GetUnicode(raw, i)
             obj = pdfium_c.FPDFText_GetTextObject(raw, i)
-            key = _handle(obj)
-            info = objects.get(key)
-            if info is None:
-                if key not in order:
-                    raise _Unsupported  # a glyph outside the page's own objects
-                font = pdfium_c.FPDFTextObj_GetFont(obj)
-                size = pdfium_c.FPDFText_GetFontSize(raw, i)
-                pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
-                if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
-                    raise _Unsupported  # rotated, skewed or mirrored text
+            rank = order.get(bytes(obj))
+            if rank is None:
+                raise _Unsupported  # a glyph outside the page's own objects
+            font = pdfium_c.FPDFTextObj_GetFont(obj)
+            font_key = bytes(font)
+            size = pdfium_c.FPDFText_GetFontSize(raw, i)
+            pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
+            a, d = matrix.a, matrix.d
+            if matrix.b != 0 or matrix.c != 0 or a <= 0 or d <= 0:
+                raise _Unsupported  # rotated, skewed or mirrored text
+            name = fonts.get(font_key)
+            if name is None:
+                name = fonts[font_key] = _font_name(font)
+            desc = descents.get((font_key, size))
+            if desc is None:
                 pdfium_c.FPDFFont_GetDescent(font, size, descent)
-                info = (order[key], font, _handle(font), size, matrix.a, matrix.d, descent.value, _font_name(font))
-                objects[key] = info
-            rank, font, font_key, size, a, d, desc, name = info
-            wkey = (font_key, code, size)
-            adv = widths.get(wkey)
+                desc = descents[font_key, size] = descent.value
+            adv = widths.get((font_key, code, size))
             if adv is None:
-                if not pdfium_c.FPDFFont_GetGlyphWidth(font, code, size, width) or width.value < 0:
-                    raise _Unsupported  # no width, or a vertical-writing font's advance
-                adv = widths[wkey] = width.value
+                if not pdfium_c.FPDFFont_GetGlyphWidth(font, code, size, width):
+                    raise _Unsupported
+                adv = widths[font_key, code, size] = width.value
             pdfium_c.FPDFText_GetCharOrigin(raw, i, ox, oy)
             x0 = ox.value
-            x1 = x0 + adv * a
-            y0 = oy.value + desc * d
-            y1 = y0 + size * d
+            if adv >= 0:  # horizontal writing: from the origin, advance wide, one size high from the descent
+                x1 = x0 + adv * a
+                y0 = oy.value + desc * d
+                y1 = y0 + size * d
+                char_size = size * d
+            elif abs(adv + size) <= 1e-6 * size:
+                # vertical writing with the default advance (one em down): PDFium's origin is the box's lower
+                # left corner (displaced by the glyph's vertical origin), one size wide, one advance high
+                x1 = x0 + size * a
+                y0 = oy.value
+                y1 = y0 - adv * d
+                char_size = size * a
+            else:
+                raise _Unsupported  # vertical writing with other advances
             top = height - y1
             rows.append(
                 (
@@ -159,7 +182,7 @@ def _chars(page, order: dict[int, int], height: float, page_number: int, doctop:
                     i,
                     {
                         "fontname": name,
-                        "adv": adv * a,
+                        "adv": adv,
                         "upright": True,
                         "x0": x0,
                         "y0": y0,
@@ -167,7 +190,7 @@ def _chars(page, order: dict[int, int], height: float, page_number: int, doctop:
                         "y1": y1,
                         "width": x1 - x0,
                         "height": y1 - y0,
-                        "size": size * d,
+                        "size": char_size,
                         "object_type": "char",
                         "page_number": page_number,
                         "text": chr(code),
@@ -179,8 +202,15 @@ def _chars(page, order: dict[int, int], height: float, page_number: int, doctop:
             )
     finally:
         textpage.close()
-    rows.sort(key=lambda r: (r[0], r[1]))  # content-stream order: PDFium orders a line's objects by position
+    rows.sort(key=_STREAM_ORDER)  # content-stream order: PDFium orders a line's objects by position
     return [r[2] for r in rows]
+
+
+def _stream_order(row: tuple) -> tuple[int, int]:
+    return row[0], row[1]
+
+
+_STREAM_ORDER = _stream_order
 
 
 def _path_items(obj, height: float, page_number: int, doctop: float) -> list[dict]:
