@@ -1,0 +1,162 @@
+"""The PDF reader's PDFium geometry: the same objects and Documents as pdfminer's layout, and its fallback."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pdfplumber
+import pytest
+from pdfplumber.utils import dedupe_chars as plumber_dedupe
+
+from fixtures_build import _cjk_font, report_pdf
+from ingest.readers import pdf as pdf_reader
+from ingest.readers import pdf_geometry
+
+KEYS = {
+    "char": ("text", "x0", "x1", "top", "bottom", "doctop", "size", "upright"),
+    "rect": ("x0", "x1", "top", "bottom", "doctop"),
+    "line": ("x0", "x1", "top", "bottom", "doctop"),
+    "curve": ("x0", "x1", "top", "bottom", "doctop", "pts"),
+}
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, (str, bool)):
+        return a == b
+    if isinstance(a, list):
+        return len(a) == len(b) and all(abs(p - q) <= 1e-3 for u, v in zip(a, b) for p, q in zip(u, v))
+    return abs(a - b) <= 1e-3
+
+
+def _mismatches(data: bytes) -> list[str]:
+    """Per page, where PDFium's objects differ from pdfminer's (through pdfplumber); a page not modelled counts."""
+    out = []
+    doc = pdf_geometry.open_document(data)
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for i, page in enumerate(pdf.pages):
+            ours = pdf_geometry.page_objects(doc, i, page.page_number, page.initial_doctop)
+            if ours is None:
+                out.append(f"page {i + 1}: not modelled")
+                continue
+            theirs = {k: v for k, v in page.objects.items() if k in KEYS}
+            if set(ours) != set(theirs):
+                out.append(f"page {i + 1}: kinds {sorted(ours)} != {sorted(theirs)}")
+            for kind, objs in theirs.items():
+                mine = ours.get(kind, [])
+                if len(mine) != len(objs):
+                    out.append(f"page {i + 1}: {len(mine)} {kind} != {len(objs)}")
+                    continue
+                for a, b in zip(objs, mine):
+                    bad = [k for k in KEYS[kind] if not _close(a[k], b[k])]
+                    if bad:
+                        out.append(f"page {i + 1}: {kind} {a.get('text', '')} {bad}")
+                        break
+    doc.close()
+    return out
+
+
+def _same_document(data: bytes) -> None:
+    fast = pdf_reader.read_pdf(data)
+    with pdf_reader._quiet_pdfminer():
+        slow = pdf_reader._read_pdf(data, fast=False)
+    assert fast.meta == slow.meta
+    assert fast.blocks == slow.blocks
+
+
+@pytest.fixture(scope="module")
+def generated_pdfs(tmp_path_factory) -> list[bytes]:
+    from ingest.synthetic import generate
+
+    root = tmp_path_factory.mktemp("geometry")
+    generate(root, n_agencies=1, years=[2020, 2024], seed=5, formats=("pdf",))
+    files = sorted((root / "reports").rglob("*.pdf"))
+    assert len(files) == 2
+    return [p.read_bytes() for p in files]
+
+
+def test_generated_pdfs_objects_and_documents_equal_pdfminers(generated_pdfs):
+    for data in generated_pdfs:
+        assert _mismatches(data) == []
+        _same_document(data)
+
+
+def test_fixture_report_objects_and_document_equal_pdfminers():
+    data = report_pdf(framed_text=True)
+    assert _mismatches(data) == []
+    _same_document(data)
+
+
+def test_real_pdfs_objects_and_documents_equal_pdfminers(shared_corpus):
+    files = sorted((shared_corpus / "raw").glob("*.pdf"))
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert _mismatches(data) == [], path.name
+        _same_document(data)
+
+
+def _rotated_text_pdf() -> bytes:
+    from reportlab.pdfgen import canvas
+
+    font = _cjk_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(595, 842))
+    c.setFont(font, 12)
+    c.drawString(72, 760, "第一页的正文，横排文字，足够多的字符。")
+    c.rect(72, 600, 200, 100)
+    c.line(172, 600, 172, 700)
+    c.line(72, 650, 272, 650)
+    c.drawString(80, 670, "项目")
+    c.drawString(180, 670, "数量")
+    c.showPage()
+    c.setFont(font, 12)
+    c.drawString(72, 760, "第二页有一行旋转的文字。")
+    c.saveState()
+    c.translate(300, 400)
+    c.rotate(30)
+    c.drawString(0, 0, "旋转的文字")
+    c.restoreState()
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_a_page_the_model_cannot_reproduce_is_read_with_pdfminer():
+    data = _rotated_text_pdf()
+    assert _mismatches(data) == ["page 2: not modelled"]
+    before = dict(pdf_reader.PAGES_READ)
+    _same_document(data)
+    # the fast read: page 1 from PDFium, page 2 (rotated text) with pdfminer; then the reference read
+    assert pdf_reader.PAGES_READ["pdfium"] - before["pdfium"] == 1
+    assert pdf_reader.PAGES_READ["pdfminer"] - before["pdfminer"] == 3
+    doc = pdf_reader.read_pdf(data)
+    assert any("旋转的文字" in getattr(b, "text", "") for b in doc.blocks)
+    assert [t.rows for t in doc.tables] == [[["项目", "数量"], ["", ""]]]
+
+
+def test_type3_fonts_are_left_to_pdfminer():
+    from pdfminer.psparser import LIT
+
+    assert not pdf_geometry.fonts_supported({"F1": {"Subtype": LIT("Type3")}})
+    assert pdf_geometry.fonts_supported({"F1": {"Subtype": LIT("Type0")}, "F2": {"Subtype": LIT("TrueType")}})
+
+
+def test_dedupe_keeps_what_pdfplumber_keeps():
+    rng = random.Random(3)
+    for _ in range(300):
+        chars = []
+        for k in range(rng.randint(0, 50)):
+            jitter = rng.random() * 0.3 if rng.random() < 0.5 else 0.0  # exact ties too
+            chars.append(
+                {
+                    "upright": True,
+                    "text": rng.choice("ab"),
+                    "fontname": rng.choice("FG"),
+                    "size": rng.choice([10, 10.5]),
+                    "doctop": rng.choice([0, 0.5, 1, 1.4, 2.6, 5]) + jitter,
+                    "x0": rng.choice([0, 0.7, 1.6, 3]) + jitter,
+                    "k": k,
+                }
+            )
+        assert [c["k"] for c in pdf_reader.dedupe_chars(chars)] == [c["k"] for c in plumber_dedupe(chars)]
