@@ -22,6 +22,7 @@ import io
 import logging
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable
 from operator import itemgetter
 
@@ -30,7 +31,7 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
-from pdfplumber.table import Table as PlumberTable
+from pdfplumber.utils import extract_text
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .. import limits
@@ -190,7 +191,7 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
     text-line reader.
     """
     trows = table.rows  # computed anew on each access
-    rows = _extract(table)
+    rows = _extract(table, trows)
     if not rows or max(len(r) for r in rows) < 2:
         return None
     start, end = 0, len(rows)
@@ -214,23 +215,36 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
     return grid[start:end], covered[start:end], (x0, top, x1, bottom)
 
 
-def _extract(table) -> list[list[str | None]]:
-    """``table.extract()``, looking only at the characters inside the table's bbox (pdfplumber tests every
-    character of the page against every row)."""
-    x0, top, x1, bottom = table.bbox
-    chars = [
-        ch
-        for ch in table.page.chars
-        if x0 <= (ch["x0"] + ch["x1"]) / 2 <= x1 and top <= (ch["top"] + ch["bottom"]) / 2 <= bottom
-    ]
-    return PlumberTable(_Chars(chars), table.cells).extract()
+def _extract(table, trows) -> list[list[str | None]]:
+    """The texts of ``table.extract()`` (``trows`` is ``table.rows``): per cell, pdfplumber's ``extract_text`` of
+    the characters whose midpoint lies in the cell (left and top edges in, right and bottom out), in the
+    page's order; ``None`` where no cell starts, ``""`` for an empty cell. A row's bbox encloses its cells,
+    so pdfplumber's test against the row first changes nothing; here each cell looks only at the characters
+    between its top and bottom instead of every character of the page."""
+    mids = sorted(
+        ((ch["top"] + ch["bottom"]) / 2, k, (ch["x0"] + ch["x1"]) / 2, ch) for k, ch in enumerate(table.page.chars)
+    )
+    v_mids = [m[0] for m in mids]
+    out = []
+    for row in trows:
+        texts: list[str | None] = []
+        for cell in row.cells:
+            if cell is None:
+                texts.append(None)
+                continue
+            x0, top, x1, bottom = cell
+            inside = [
+                (k, ch)
+                for _, k, h_mid, ch in mids[bisect_left(v_mids, top) : bisect_left(v_mids, bottom)]
+                if x0 <= h_mid < x1
+            ]
+            inside.sort(key=_FIRST)
+            texts.append(extract_text([ch for _, ch in inside]) if inside else "")
+        out.append(texts)
+    return out
 
 
-class _Chars:
-    """The one attribute of a page that ``Table.extract`` reads."""
-
-    def __init__(self, chars: list[dict]):
-        self.chars = chars
+_FIRST = itemgetter(0)
 
 
 def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
