@@ -160,3 +160,17 @@ def test_dedupe_keeps_what_pdfplumber_keeps():
                 }
             )
         assert [c["k"] for c in pdf_reader.dedupe_chars(chars)] == [c["k"] for c in plumber_dedupe(chars)]
+
+
+def test_one_character_cells_read_as_pdfplumber_reads_them():
+    from pdfplumber.utils import extract_text
+
+    for text in ["7", "合", " ", "\u3000", "ﬁ", "-"]:
+        chars = [{"text": text, "x0": 10.0, "x1": 16.0, "top": 20.0, "bottom": 28.0, "doctop": 20.0, "upright": True}]
+        assert pdf_reader._cell_text(chars) == extract_text(chars), text
+    two = [
+        {"text": "1", "x0": 10.0, "x1": 14.0, "top": 20.0, "bottom": 28.0, "doctop": 20.0, "upright": True},
+        {"text": "2", "x0": 20.0, "x1": 24.0, "top": 20.0, "bottom": 28.0, "doctop": 20.0, "upright": True},
+    ]
+    assert pdf_reader._cell_text(two) == extract_text(two) == "1 2"
+    assert pdf_reader._cell_text([]) == ""

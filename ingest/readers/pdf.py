@@ -32,6 +32,7 @@ from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
 from pdfplumber.utils import extract_text
+from pdfplumber.utils.text import LIGATURES
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .. import limits
@@ -239,12 +240,23 @@ def _extract(table, trows) -> list[list[str | None]]:
                 if x0 <= h_mid < x1
             ]
             inside.sort(key=_FIRST)
-            texts.append(extract_text([ch for _, ch in inside]) if inside else "")
+            texts.append(_cell_text([ch for _, ch in inside]))
         out.append(texts)
     return out
 
 
 _FIRST = itemgetter(0)
+
+
+def _cell_text(chars: list[dict]) -> str:
+    """pdfplumber's ``extract_text`` of a cell's characters; a cell of one character (about half of a report's
+    cells) is that character, ligatures expanded, or empty where it is blank, without the word machinery."""
+    if not chars:
+        return ""
+    if len(chars) == 1:
+        text = chars[0]["text"]
+        return "" if text.isspace() else LIGATURES.get(text, text)
+    return extract_text(chars)
 
 
 def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
