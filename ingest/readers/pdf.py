@@ -32,8 +32,8 @@ from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
 from pdfplumber.utils import extract_text
-from pdfplumber.utils.text import LIGATURES
 from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.text import LIGATURES
 
 from .. import limits
 from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid, join_lines

@@ -20,6 +20,7 @@ The caller reads those pages with pdfminer.
 from __future__ import annotations
 
 import ctypes
+
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 from pdfminer.pdftypes import resolve1
@@ -44,7 +45,10 @@ def fonts_supported(fonts) -> bool:
 
 def _name(value) -> str:
     value = resolve1(value)
-    return value.name if isinstance(value, PSLiteral) else ""
+    if not isinstance(value, PSLiteral):
+        return ""
+    name = value.name
+    return name.decode("latin-1") if isinstance(name, bytes) else name
 
 
 def open_document(data: bytes) -> pypdfium2.PdfDocument | None:
@@ -252,7 +256,9 @@ def _path_items(obj, height: float, page_number: int, doctop: float) -> list[dic
     return items
 
 
-def _classify(sub: list[tuple[str, tuple[float, float]]], height: float, page_number: int, doctop: float) -> dict | None:
+def _classify(
+    sub: list[tuple[str, tuple[float, float]]], height: float, page_number: int, doctop: float
+) -> dict | None:
     shape = "".join(op for op, _ in sub)
     pts = [pt for _, pt in sub]
     if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
