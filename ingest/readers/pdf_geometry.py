@@ -134,23 +134,31 @@ def _chars(page, order: dict[bytes, int], height: float, page_number: int, docto
         fonts: dict[bytes, str] = {}
         descents: dict[tuple[bytes, float], float] = {}
         widths: dict[tuple[bytes, int, float], float] = {}
+        objects: dict[bytes, tuple] = {}
+        is_generated = pdfium_c.FPDFText_IsGenerated
+        map_error = pdfium_c.FPDFText_HasUnicodeMapError
+        text_object = pdfium_c.FPDFText_GetTextObject
+        char_origin = pdfium_c.FPDFText_GetCharOrigin
         rows = []
         for i, code in enumerate(codes):
-            if code in _GENERATED_CANDIDATES and pdfium_c.FPDFText_IsGenerated(raw, i):
+            if code in _GENERATED_CANDIDATES and is_generated(raw, i):
                 continue
-            if pdfium_c.FPDFText_HasUnicodeMapError(raw, i) == 1:
+            if map_error(raw, i) == 1:
                 raise _Unsupported
-            obj = pdfium_c.FPDFText_GetTextObject(raw, i)
-            rank = order.get(bytes(obj))
-            if rank is None:
-                raise _Unsupported  # a glyph outside the page's own objects
-            font = pdfium_c.FPDFTextObj_GetFont(obj)
-            font_key = bytes(font)
-            size = pdfium_c.FPDFText_GetFontSize(raw, i)
-            pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
-            a, d = matrix.a, matrix.d
-            if matrix.b != 0 or matrix.c != 0 or a <= 0 or d <= 0:
-                raise _Unsupported  # rotated, skewed or mirrored text
+            obj = text_object(raw, i)
+            obj_key = bytes(obj)
+            known = objects.get(obj_key)
+            if known is None:  # font, size and matrix belong to the text object
+                rank = order.get(obj_key)
+                if rank is None:
+                    raise _Unsupported  # a glyph outside the page's own objects
+                font = pdfium_c.FPDFTextObj_GetFont(obj)
+                size = pdfium_c.FPDFText_GetFontSize(raw, i)
+                pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
+                if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
+                    raise _Unsupported  # rotated, skewed or mirrored text
+                known = objects[obj_key] = (rank, font, bytes(font), size, matrix.a, matrix.d)
+            rank, font, font_key, size, a, d = known
             name = fonts.get(font_key)
             if name is None:
                 name = fonts[font_key] = _font_name(font)
@@ -163,7 +171,7 @@ def _chars(page, order: dict[bytes, int], height: float, page_number: int, docto
                 if not pdfium_c.FPDFFont_GetGlyphWidth(font, code, size, width):
                     raise _Unsupported
                 adv = widths[font_key, code, size] = width.value
-            pdfium_c.FPDFText_GetCharOrigin(raw, i, ox, oy)
+            char_origin(raw, i, ox, oy)
             x0 = ox.value
             if adv >= 0:  # horizontal writing: from the origin, advance wide, one size high from the descent
                 x1 = x0 + adv * a
