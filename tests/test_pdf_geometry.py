@@ -174,3 +174,36 @@ def test_one_character_cells_read_as_pdfplumber_reads_them():
     ]
     assert pdf_reader._cell_text(two) == extract_text(two) == "1 2"
     assert pdf_reader._cell_text([]) == ""
+
+
+def test_text_state_variations_read_the_same():
+    """Invisible text (a scan's text layer), character spacing, horizontal scaling, rise, a standard font and
+    runs of spaces (PDFium keeps one space of a run; pdfplumber splits words on any) give the same Document."""
+    from reportlab.pdfgen import canvas
+
+    font = _cjk_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(595, 842))
+    t = c.beginText(72, 760)
+    t.setFont(font, 12)
+    t.setTextRenderMode(3)
+    t.textLine("不可见的文字层，扫描件上的识别文字。")
+    t.setTextRenderMode(0)
+    t.setCharSpace(1.5)
+    t.textLine("字间距 1.5 的一行文字 ABC 123")
+    t.setCharSpace(0)
+    t.setHorizScale(80)
+    t.textLine("水平缩放的文字 Scaled 456")
+    t.setHorizScale(100)
+    t.setRise(3)
+    t.textLine("上标文字 rise")
+    c.drawText(t)
+    c.setFont("Helvetica", 10)
+    c.drawString(72, 600, "Standard font and spaces   here.")
+    c.showPage()
+    c.save()
+    data = buf.getvalue()
+    before = pdf_reader.PAGES_READ["pdfium"]
+    _same_document(data)
+    assert pdf_reader.PAGES_READ["pdfium"] == before + 1
+    assert "不可见的文字层" in pdf_reader.read_pdf(data).blocks[0].text
