@@ -527,7 +527,7 @@ def _read_pdf(data: bytes, fast: bool = True) -> Document:
             raise _open_error(exc) from None
         finally:
             if doc is not None:
-                doc.close()
+                pdf_geometry.close_document(doc)
     if not n_pages:
         raise Quarantine("corrupt_pdf", "the PDF has no pages")
     if total_text < MIN_TEXT_CHARS and ocr_pages:

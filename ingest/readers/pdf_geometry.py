@@ -20,6 +20,7 @@ The caller reads those pages with pdfminer.
 from __future__ import annotations
 
 import ctypes
+import threading
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
@@ -51,12 +52,22 @@ def _name(value) -> str:
     return name.decode("latin-1") if isinstance(name, bytes) else name
 
 
+# PDFium is not thread-safe: one thread at a time calls it from here (worker processes each have their own).
+LOCK = threading.Lock()
+
+
 def open_document(data: bytes) -> pypdfium2.PdfDocument | None:
     """The file opened with PDFium, or None where PDFium cannot open it."""
-    try:
-        return pypdfium2.PdfDocument(data)
-    except Exception:  # noqa: BLE001 - PdfiumError: the caller reads the file with pdfminer
-        return None
+    with LOCK:
+        try:
+            return pypdfium2.PdfDocument(data)
+        except Exception:  # noqa: BLE001 - PdfiumError: the caller reads the file with pdfminer
+            return None
+
+
+def close_document(doc: pypdfium2.PdfDocument) -> None:
+    with LOCK:
+        doc.close()
 
 
 def _font_name(font) -> str:
@@ -71,13 +82,14 @@ class _Unsupported(Exception):
 
 def page_objects(doc: pypdfium2.PdfDocument, index: int, page_number: int, doctop: float) -> dict | None:
     """pdfplumber's ``objects`` of page ``index`` (chars, rects, lines, curves), or None where not modelled."""
-    page = doc[index]
-    try:
-        return _page_objects(page, page_number, doctop)
-    except _Unsupported:
-        return None
-    finally:
-        page.close()
+    with LOCK:
+        page = doc[index]
+        try:
+            return _page_objects(page, page_number, doctop)
+        except _Unsupported:
+            return None
+        finally:
+            page.close()
 
 
 def _page_objects(page, page_number: int, doctop: float) -> dict:
