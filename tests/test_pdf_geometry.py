@@ -35,7 +35,8 @@ def _mismatches(data: bytes) -> list[str]:
     doc = pdf_geometry.open_document(data)
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         for i, page in enumerate(pdf.pages):
-            ours = pdf_geometry.page_objects(doc, i, page.page_number, page.initial_doctop)
+            descents = pdf_geometry.font_descents(pdf_reader._page_fonts(page))
+            ours = pdf_geometry.page_objects(doc, i, page.page_number, page.initial_doctop, descents)
             if ours is None:
                 out.append(f"page {i + 1}: not modelled")
                 continue
@@ -135,11 +136,20 @@ def test_a_page_the_model_cannot_reproduce_is_read_with_pdfminer():
     assert [t.rows for t in doc.tables] == [[["项目", "数量"], ["", ""]]]
 
 
-def test_type3_fonts_are_left_to_pdfminer():
+def test_font_descents_as_pdfminer_takes_them():
     from pdfminer.psparser import LIT
 
-    assert not pdf_geometry.fonts_supported({"F1": {"Subtype": LIT("Type3")}})
-    assert pdf_geometry.fonts_supported({"F1": {"Subtype": LIT("Type0")}, "F2": {"Subtype": LIT("TrueType")}})
+    assert pdf_geometry.font_descents({"F1": {"Subtype": LIT("Type3")}}) is None
+    two = {
+        "F1": {"Subtype": LIT("TrueType"), "BaseFont": LIT("A"), "FontDescriptor": {"Descent": -200}},
+        "F2": {"Subtype": LIT("Type1"), "BaseFont": LIT("Helvetica")},
+        "F3": {"Subtype": LIT("Type1"), "BaseFont": LIT("B"), "FontDescriptor": {"Descent": 150}},
+        "F4": {"Subtype": LIT("Type1"), "BaseFont": LIT("C")},
+        "F5": {"Subtype": LIT("TrueType"), "BaseFont": LIT("A"), "FontDescriptor": {"Descent": -210}},
+    }
+    # built-in metrics for a standard 14 name, a positive descent made negative, 0 without a descriptor,
+    # and a name two fonts share with different descents: unknown
+    assert pdf_geometry.font_descents(two) == {"A": None, "Helvetica": -207.0, "B": -150.0, "C": 0.0}
 
 
 def test_dedupe_keeps_what_pdfplumber_keeps():
@@ -207,3 +217,46 @@ def test_text_state_variations_read_the_same():
     _same_document(data)
     assert pdf_reader.PAGES_READ["pdfium"] == before + 1
     assert "不可见的文字层" in pdf_reader.read_pdf(data).blocks[0].text
+
+
+def _raw_pdf(content: bytes) -> bytes:
+    """A one-page PDF (Helvetica as /F1) around a hand-written content stream."""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> "
+        b"/Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+
+
+def test_actual_text_replacements_are_left_to_pdfminer():
+    """PDFium reads an /ActualText replacement instead of the glyphs; pdfminer (the reference) reads the glyphs."""
+    data = _raw_pdf(
+        b"BT /F1 12 Tf 72 760 Td (Plain text line on the page here.) Tj ET "
+        b"/Span <</ActualText (XY)>> BDC BT /F1 12 Tf 72 700 Td (AB) Tj ET EMC"
+    )
+    assert _mismatches(data) == ["page 1: not modelled"]
+    _same_document(data)
+    assert [b.text for b in pdf_reader.read_pdf(data).blocks] == ["Plain text line on the page here.", "AB"]
+
+
+def test_paths_painted_or_not_as_pdfminer_sees_them():
+    """Stroked and filled rectangles, lines, a curve, several subpaths in one path, and an unpainted clip path."""
+    data = _raw_pdf(
+        b"BT /F1 12 Tf 72 760 Td (Some text above the ruled boxes here.) Tj ET "
+        b"72 600 200 100 re S 100 500 m 300 500 l S 100 400 m 150 450 200 450 250 400 c S "
+        b"72 300 100 50 re 200 300 100 50 re f 0 0 595 842 re W n 72 200 m 272 200 l 272 250 l h S"
+    )
+    assert _mismatches(data) == []
+    _same_document(data)

@@ -430,8 +430,9 @@ def _use_pdfium(page, doc, pno: int) -> None:
     """Give ``page`` the objects PDFium reads (compiled, several times faster than pdfminer's layout) where
     :mod:`.pdf_geometry` models the page faithfully; otherwise pdfplumber builds them with pdfminer."""
     objects = None
-    if doc is not None and pdf_geometry.fonts_supported(_page_fonts(page)):
-        objects = pdf_geometry.page_objects(doc, pno - 1, page.page_number, page.initial_doctop)
+    descents = pdf_geometry.font_descents(_page_fonts(page)) if doc is not None else None
+    if descents is not None:
+        objects = pdf_geometry.page_objects(doc, pno - 1, page.page_number, page.initial_doctop, descents)
     if objects is None:
         PAGES_READ["pdfminer"] += 1
         return

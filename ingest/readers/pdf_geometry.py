@@ -13,7 +13,7 @@ that pdfplumber's own table finder and text extraction run unchanged on them:
 
 :func:`page_objects` returns ``None`` for a page it cannot model faithfully (rotated page, offset boxes,
 non-upright text, vertical writing with other than the default advance, glyphs without a Unicode mapping
-or width, form XObjects); :func:`fonts_supported` is ``False`` for a page with a Type 3 font.
+or width, text under an ``/ActualText`` replacement, form XObjects); :func:`fonts_supported` is ``False`` for a page with a Type 3 font.
 The caller reads those pages with pdfminer.
 """
 
@@ -24,6 +24,7 @@ import threading
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
+from pdfminer.fontmetrics import FONT_METRICS
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 
@@ -31,25 +32,58 @@ _SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
 _SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
 
 
-def fonts_supported(fonts) -> bool:
-    """False where a page's font resources (a dict of font dictionaries) hold a Type 3 font, whose glyph boxes
-    pdfminer computes from the font's own matrix and bounding box."""
+def font_descents(fonts) -> dict[str, float | None] | None:
+    """The descent (per 1000 units of text space, at most 0) pdfminer gives each font of a page's font
+    resources (a dict of font dictionaries), by base font name; ``None`` for a name two fonts with different
+    descents share. The whole result is None where a font is Type 3 (pdfminer boxes its glyphs from the font's
+    own matrix) or the resources cannot be read: that page is read with pdfminer.
+
+    pdfminer takes the descent from the font descriptor (a composite font's: its descendant's), from the
+    built-in metrics for the standard 14 names, and 0 without either; PDFium's own value differs for fonts
+    it substitutes."""
+    out: dict[str, float | None] = {}
     try:
         for spec in fonts.values():
             spec = resolve1(spec)
-            if _name(spec.get("Subtype")) == "Type3":
-                return False
+            subtype = _name(spec.get("Subtype"))
+            if subtype == "Type3":
+                return None
+            names = [_name(spec.get("BaseFont"))]
+            if subtype == "Type0":
+                spec = resolve1(resolve1(spec["DescendantFonts"])[0])
+                names.append(_name(spec.get("BaseFont")))
+                descent = _descriptor_descent(spec)
+            elif names[0] in FONT_METRICS:
+                descent = float(FONT_METRICS[names[0]][0].get("Descent", 0))  # type: ignore[arg-type]
+            else:
+                descent = _descriptor_descent(spec)
+            descent = -abs(descent)
+            for name in names:
+                out[name] = descent if out.get(name, descent) == descent else None
     except Exception:  # noqa: BLE001 - unreadable font resources: read the page with pdfminer
-        return False
-    return True
+        return None
+    return out
+
+
+def _descriptor_descent(spec) -> float:
+    descriptor = resolve1(spec.get("FontDescriptor")) or {}
+    return float(resolve1(descriptor.get("Descent", 0)) or 0)
 
 
 def _name(value) -> str:
     value = resolve1(value)
     if not isinstance(value, PSLiteral):
         return ""
-    name = value.name
-    return name.decode("latin-1") if isinstance(name, bytes) else name
+    return _text(value.name)
+
+
+def _text(name: str | bytes) -> str:
+    if isinstance(name, str):
+        return name
+    try:
+        return name.decode("utf-8")
+    except UnicodeDecodeError:
+        return name.decode("latin-1")
 
 
 # PDFium is not thread-safe: one thread at a time calls it from here (worker processes each have their own).
@@ -73,26 +107,29 @@ def close_document(doc: pypdfium2.PdfDocument) -> None:
 def _font_name(font) -> str:
     buf = ctypes.create_string_buffer(256)
     n = pdfium_c.FPDFFont_GetBaseFontName(font, buf, 256)
-    return buf.raw[: max(n - 1, 0)].decode("latin-1") if n else ""
+    return _text(buf.raw[: max(n - 1, 0)]) if n else ""
 
 
 class _Unsupported(Exception):
     """The page holds something this model does not reproduce."""
 
 
-def page_objects(doc: pypdfium2.PdfDocument, index: int, page_number: int, doctop: float) -> dict | None:
-    """pdfplumber's ``objects`` of page ``index`` (chars, rects, lines, curves), or None where not modelled."""
+def page_objects(
+    doc: pypdfium2.PdfDocument, index: int, page_number: int, doctop: float, descents: dict[str, float | None]
+) -> dict | None:
+    """pdfplumber's ``objects`` of page ``index`` (chars, rects, lines, curves), or None where not modelled;
+    ``descents`` is :func:`font_descents` of the page's fonts."""
     with LOCK:
         page = doc[index]
         try:
-            return _page_objects(page, page_number, doctop)
+            return _page_objects(page, page_number, doctop, descents)
         except _Unsupported:
             return None
         finally:
             page.close()
 
 
-def _page_objects(page, page_number: int, doctop: float) -> dict:
+def _page_objects(page, page_number: int, doctop: float, descents: dict[str, float | None]) -> dict:
     raw = page.raw
     if pdfium_c.FPDFPage_GetRotation(raw) != 0:
         raise _Unsupported
@@ -112,7 +149,7 @@ def _page_objects(page, page_number: int, doctop: float) -> dict:
         elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
             paths.append(obj)
     objects: dict[str, list[dict]] = {}
-    chars = _chars(page, order, height, page_number, doctop)
+    chars = _chars(page, order, height, page_number, doctop, descents)
     if chars:
         objects["char"] = chars
     for obj in paths:
@@ -134,17 +171,18 @@ def _codes(raw, n: int) -> list[int]:
     return [pdfium_c.FPDFText_GetUnicode(raw, i) for i in range(n)]
 
 
-def _chars(page, order: dict[bytes, int], height: float, page_number: int, doctop: float) -> list[dict]:
+def _chars(
+    page, order: dict[bytes, int], height: float, page_number: int, doctop: float, descents: dict[str, float | None]
+) -> list[dict]:
     textpage = page.get_textpage()
     try:
         raw = textpage.raw
         n = pdfium_c.FPDFText_CountChars(raw)
         codes = _codes(raw, n) if n > 0 else []
         ox, oy = ctypes.c_double(), ctypes.c_double()
-        width, descent = ctypes.c_float(), ctypes.c_float()
+        width = ctypes.c_float()
         matrix = pdfium_c.FS_MATRIX()
-        fonts: dict[bytes, str] = {}
-        descents: dict[tuple[bytes, float], float] = {}
+        fonts: dict[bytes, tuple[str, float]] = {}
         widths: dict[tuple[bytes, int, float], float] = {}
         objects: dict[bytes, tuple] = {}
         is_generated = pdfium_c.FPDFText_IsGenerated
@@ -164,6 +202,8 @@ def _chars(page, order: dict[bytes, int], height: float, page_number: int, docto
                 rank = order.get(obj_key)
                 if rank is None:
                     raise _Unsupported  # a glyph outside the page's own objects
+                if _actual_text(obj):
+                    raise _Unsupported  # PDFium reads the replacement text, pdfminer the glyphs
                 font = pdfium_c.FPDFTextObj_GetFont(obj)
                 size = pdfium_c.FPDFText_GetFontSize(raw, i)
                 pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
@@ -171,13 +211,15 @@ def _chars(page, order: dict[bytes, int], height: float, page_number: int, docto
                     raise _Unsupported  # rotated, skewed or mirrored text
                 known = objects[obj_key] = (rank, font, bytes(font), size, matrix.a, matrix.d)
             rank, font, font_key, size, a, d = known
-            name = fonts.get(font_key)
-            if name is None:
-                name = fonts[font_key] = _font_name(font)
-            desc = descents.get((font_key, size))
-            if desc is None:
-                pdfium_c.FPDFFont_GetDescent(font, size, descent)
-                desc = descents[font_key, size] = descent.value
+            named = fonts.get(font_key)
+            if named is None:
+                name = _font_name(font)
+                units = descents.get(name)
+                if units is None:
+                    raise _Unsupported  # a font not among the page's resources, or two with one name
+                named = fonts[font_key] = (name, units * 0.001)
+            name, desc = named
+            desc *= size
             adv = widths.get((font_key, code, size))
             if adv is None:
                 if not pdfium_c.FPDFFont_GetGlyphWidth(font, code, size, width):
@@ -228,6 +270,15 @@ def _chars(page, order: dict[bytes, int], height: float, page_number: int, docto
         textpage.close()
     rows.sort(key=_STREAM_ORDER)  # content-stream order: PDFium orders a line's objects by position
     return [r[2] for r in rows]
+
+
+def _actual_text(obj) -> bool:
+    """True where the text object lies in marked content with an ``/ActualText`` replacement."""
+    for k in range(pdfium_c.FPDFPageObj_CountMarks(obj)):
+        mark = pdfium_c.FPDFPageObj_GetMark(obj, k)
+        if pdfium_c.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
+            return True
+    return False
 
 
 def _stream_order(row: tuple) -> tuple[int, int]:
