@@ -260,3 +260,37 @@ def test_paths_painted_or_not_as_pdfminer_sees_them():
     )
     assert _mismatches(data) == []
     _same_document(data)
+
+
+def test_a_page_without_glyphs_is_left_to_pdfminer_then_to_ocr(monkeypatch):
+    """PDFium finding no glyph does not by itself send a page to OCR: pdfminer reads it too, and the OCR page
+    hook gets it only where pdfminer finds no glyph either (the hooks' contract is unchanged)."""
+    from reportlab.pdfgen import canvas
+
+    from ingest.model import Paragraph
+
+    font = _cjk_font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(595, 842))
+    c.setFont(font, 12)
+    c.drawString(72, 760, "第一页有文字层，足够多的字符在这一行里。")
+    c.showPage()
+    c.rect(72, 600, 200, 100)  # a page without text (as a scan's page, without its image)
+    c.showPage()
+    c.save()
+    data = buf.getvalue()
+    before = dict(pdf_reader.PAGES_READ)
+    _same_document(data)
+    assert pdf_reader.PAGES_READ["pdfium"] - before["pdfium"] == 1
+    assert pdf_reader.PAGES_READ["pdfminer"] - before["pdfminer"] == 1 + 2
+    seen = []
+
+    def ocr_page(pdf_bytes: bytes, pno: int):
+        seen.append(pno)
+        return [(10.0, Paragraph("识别出的文字", page=pno))]
+
+    monkeypatch.setattr(pdf_reader, "OCR_PAGE", ocr_page)
+    doc = pdf_reader.read_pdf(data)
+    assert seen == [2]
+    assert doc.meta["ocr:pages"] == "2"
+    assert [b.text for b in doc.blocks] == ["第一页有文字层，足够多的字符在这一行里。", "识别出的文字"]

@@ -428,12 +428,14 @@ PAGES_READ = {"pdfium": 0, "pdfminer": 0}
 
 def _use_pdfium(page, doc, pno: int) -> None:
     """Give ``page`` the objects PDFium reads (compiled, several times faster than pdfminer's layout) where
-    :mod:`.pdf_geometry` models the page faithfully; otherwise pdfplumber builds them with pdfminer."""
+    :mod:`.pdf_geometry` models the page faithfully; otherwise pdfplumber builds them with pdfminer. A page
+    where PDFium finds no glyph is also left to pdfminer, which decides whether it goes to :data:`OCR_PAGE`
+    (cheap on a scanned page: its image is not decoded)."""
     objects = None
     descents = pdf_geometry.font_descents(_page_fonts(page)) if doc is not None else None
     if descents is not None:
         objects = pdf_geometry.page_objects(doc, pno - 1, page.page_number, page.initial_doctop, descents)
-    if objects is None:
+    if objects is None or not objects.get("char"):
         PAGES_READ["pdfminer"] += 1
         return
     PAGES_READ["pdfium"] += 1
