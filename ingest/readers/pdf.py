@@ -1,5 +1,10 @@
 """PDF files with a text layer, read with pdfplumber.
 
+pdfplumber's objects of a page (characters, rectangles, lines, curves) come from PDFium's compiled
+parser through :mod:`.pdf_geometry` where it reproduces pdfminer's layout faithfully, and from pdfminer's
+layout otherwise (:data:`PAGES_READ` counts both); pdfplumber's table finder and text extraction read
+them unchanged, so both routes give the same Document.
+
 Per page, ruled tables (``find_tables``) become :class:`Table` grids and the
 text outside them becomes one :class:`Paragraph` per line, interleaved top to
 bottom. Positions that pdfplumber reports as ``None`` continue a merged
