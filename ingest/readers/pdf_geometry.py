@@ -20,6 +20,7 @@ The caller reads those pages with pdfminer.
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 
 import pypdfium2
@@ -28,6 +29,7 @@ from pdfminer.fontmetrics import FONT_METRICS
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
 _SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
 
@@ -166,8 +168,8 @@ def _codes(raw, n: int) -> list[int]:
     buf = ctypes.create_string_buffer((n + 1) * 2)
     got = pdfium_c.FPDFText_GetText(raw, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
     text = buf.raw[: max(got - 1, 0) * 2].decode("utf-16-le", "surrogatepass")
-    if len(text) == n and not any(0xD800 <= ord(ch) < 0xE000 for ch in text):
-        return [ord(ch) for ch in text]
+    if len(text) == n and not _SURROGATE.search(text):
+        return list(map(ord, text))
     return [pdfium_c.FPDFText_GetUnicode(raw, i) for i in range(n)]
 
 
