@@ -121,6 +121,8 @@ def pandas_ms(files: list[Path], rounds: int = 3) -> float:
 _GROUPS = (
     ("pdfminer/", "pdfminer (content streams, fonts)"),
     ("pdfplumber/", "pdfplumber (objects, tables, text lines)"),
+    ("ingest/readers/pdf_geometry.py", "PDFium geometry (characters and paths)"),
+    ("pypdfium2/", "pypdfium2"),
     ("ingest/readers/", "xxgk readers"),
     ("ingest/layout.py", "layout mapping"),
     ("ingest/rules.py", "rules"),

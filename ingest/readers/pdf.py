@@ -1,5 +1,10 @@
 """PDF files with a text layer, read with pdfplumber.
 
+pdfplumber's objects of a page (characters, rectangles, lines, curves) come from PDFium's compiled
+parser through :mod:`.pdf_geometry` where it reproduces pdfminer's layout faithfully, and from pdfminer's
+layout otherwise (:data:`PAGES_READ` counts both); pdfplumber's table finder and text extraction read
+them unchanged, so both routes give the same Document.
+
 Per page, ruled tables (``find_tables``) become :class:`Table` grids and the
 text outside them becomes one :class:`Paragraph` per line, interleaved top to
 bottom. Positions that pdfplumber reports as ``None`` continue a merged
@@ -22,18 +27,22 @@ import io
 import logging
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable
+from operator import itemgetter
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
+from pdfplumber.utils import extract_text
 from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.text import LIGATURES
 
 from .. import limits
 from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid, join_lines
-from . import register
+from . import pdf_geometry, register
 
 # Hooks for scanned reports, installed by the OCR reader: OCR_FALLBACK takes the
 # PDF bytes and returns a Document (or raises Quarantine); it is tried before a
@@ -136,14 +145,15 @@ def _metadata(pdf) -> dict[str, str]:
 # ---------------------------------------------------------------- page reading
 
 
-def _frame_row(table, r: int) -> bool:
-    """True where row ``r`` is one cell spanning the table's full width (a line of framed body text)."""
-    cells = table.rows[r].cells
+def _frame_row(table, rows, r: int) -> bool:
+    """True where row ``r`` of ``rows`` (``table.rows``) is one cell spanning the table's full width (a line of framed
+    body text)."""
+    cells = rows[r].cells
     first = cells[0]
     return first is not None and all(c is None for c in cells[1:]) and first[2] >= table.bbox[2] - 1
 
 
-def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]], list[list[bool]]]:
+def _resolve_merges(table, trows, rows: list[list[str | None]]) -> tuple[list[list[str]], list[list[bool]]]:
     """Grid texts with each merged cell's text repeated over the positions it covers.
 
     pdfplumber gives ``None`` where no cell starts; a cell spans the rows and columns after its own whose
@@ -151,7 +161,7 @@ def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]
     """
     width = max(len(r) for r in rows)
     x0, top, x1, bottom = table.bbox
-    row_tops = [r.bbox[1] for r in table.rows] + [bottom]
+    row_tops = [r.bbox[1] for r in trows] + [bottom]
     col_lefts = [c.bbox[0] for c in table.columns] + [x1]
     geometry = len(row_tops) == len(rows) + 1 and len(col_lefts) == width + 1
     row_mid = [(a + b) / 2 for a, b in zip(row_tops, row_tops[1:])]
@@ -162,7 +172,7 @@ def _resolve_merges(table, rows: list[list[str | None]]) -> tuple[list[list[str]
             if raw is None:
                 continue
             rs = cs = 1
-            bbox = table.rows[r].cells[c] if geometry else None
+            bbox = trows[r].cells[c] if geometry else None
             if bbox is not None:
                 rs += _run_inside(row_mid[r + 1 :], bbox[1], bbox[3])
                 cs += _run_inside(col_mid[c + 1 :], bbox[0], bbox[2])
@@ -186,13 +196,14 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
     frame (or a single-column "table"), not table rows: they are left to the
     text-line reader.
     """
-    rows = table.extract()
+    trows = table.rows  # computed anew on each access
+    rows = _extract(table, trows)
     if not rows or max(len(r) for r in rows) < 2:
         return None
     start, end = 0, len(rows)
-    while start < end and _frame_row(table, start):
+    while start < end and _frame_row(table, trows, start):
         start += 1
-    while end > start and _frame_row(table, end - 1):
+    while end > start and _frame_row(table, trows, end - 1):
         end -= 1
     if start >= end:
         return None
@@ -201,13 +212,106 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
         start -= 1
     while end < len(rows) and all(c is None for c in rows[end]):
         end += 1
-    grid, covered = _resolve_merges(table, rows)
+    grid, covered = _resolve_merges(table, trows, rows)
     x0, top, x1, bottom = table.bbox
     if start:
-        top = table.rows[start].bbox[1]
+        top = trows[start].bbox[1]
     if end < len(rows):
-        bottom = table.rows[end].bbox[1]
+        bottom = trows[end].bbox[1]
     return grid[start:end], covered[start:end], (x0, top, x1, bottom)
+
+
+def _extract(table, trows) -> list[list[str | None]]:
+    """The texts of ``table.extract()`` (``trows`` is ``table.rows``): per cell, pdfplumber's ``extract_text`` of
+    the characters whose midpoint lies in the cell (left and top edges in, right and bottom out), in the
+    page's order; ``None`` where no cell starts, ``""`` for an empty cell. A row's bbox encloses its cells,
+    so pdfplumber's test against the row first changes nothing; here each cell looks only at the characters
+    between its top and bottom instead of every character of the page."""
+    mids = sorted(
+        ((ch["top"] + ch["bottom"]) / 2, k, (ch["x0"] + ch["x1"]) / 2, ch) for k, ch in enumerate(table.page.chars)
+    )
+    v_mids = [m[0] for m in mids]
+    out = []
+    for row in trows:
+        texts: list[str | None] = []
+        for cell in row.cells:
+            if cell is None:
+                texts.append(None)
+                continue
+            x0, top, x1, bottom = cell
+            inside = [
+                (k, ch)
+                for _, k, h_mid, ch in mids[bisect_left(v_mids, top) : bisect_left(v_mids, bottom)]
+                if x0 <= h_mid < x1
+            ]
+            inside.sort(key=_FIRST)
+            texts.append(_cell_text([ch for _, ch in inside]))
+        out.append(texts)
+    return out
+
+
+_FIRST = itemgetter(0)
+
+
+def _cell_text(chars: list[dict]) -> str:
+    """pdfplumber's ``extract_text`` of a cell's characters; a cell of one character (about half of a report's
+    cells) is that character, ligatures expanded, or empty where it is blank, without the word machinery."""
+    if not chars:
+        return ""
+    if len(chars) == 1:
+        text = chars[0]["text"]
+        return "" if text.isspace() else LIGATURES.get(text, text)
+    return extract_text(chars)
+
+
+def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
+    """pdfplumber's ``dedupe_chars`` (same text, upright, font and size, positions chained within ``tolerance``
+    as its ``cluster_objects`` chains them: the first of each cluster by position is kept) in the characters'
+    order, without its quadratic final sort."""
+    groups: dict[tuple, list[dict]] = {}
+    for ch in chars:
+        groups.setdefault((ch["upright"], ch["text"], ch["fontname"], ch["size"]), []).append(ch)
+    if len(groups) == len(chars):
+        return list(chars)
+    keep: set[int] = set()
+    for group in groups.values():
+        if len(group) == 1:
+            keep.add(id(group[0]))
+            continue
+        for row in _chain(sorted(group, key=_DOCTOP), "doctop", tolerance):
+            if len(row) == 1:
+                keep.add(id(row[0]))
+                continue
+            for cluster in _chain(sorted(row, key=_X0), "x0", tolerance):
+                keep.add(id(min(cluster, key=_POS)))
+    return [ch for ch in chars if id(ch) in keep]
+
+
+def _chain(objs: list[dict], key: str, tolerance: float) -> list[list[dict]]:
+    """Objects sorted by ``key`` cut where a value exceeds the one before it by more than ``tolerance``."""
+    out: list[list[dict]] = []
+    last = None
+    for obj in objs:
+        value = obj[key]
+        if last is None or value > last + tolerance:
+            out.append([])
+        out[-1].append(obj)
+        last = value
+    return out
+
+
+_DOCTOP, _X0, _POS = itemgetter("doctop"), itemgetter("x0"), itemgetter("doctop", "x0")
+
+
+def _deduped(page):
+    """The page with duplicate characters dropped (glyphs overprinted for a bold effect), as ``page.dedupe_chars()``."""
+    out = page.filter(_keep_all)
+    out._objects = {**page.objects, "char": dedupe_chars(page.chars)}
+    return out
+
+
+def _keep_all(obj) -> bool:
+    return True
 
 
 def _inside(obj, boxes) -> bool:
@@ -223,7 +327,7 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     n_cid = sum(1 for c in chars if c["text"].startswith("(cid:"))
     if not n_chars:
         return [], 0, 0, 0
-    page = page.dedupe_chars()  # drops glyphs overprinted for a bold effect
+    page = _deduped(page)
     items: list[tuple[float, object]] = []
     boxes = []
     for table in page.find_tables():
@@ -323,6 +427,31 @@ def _no_text(data: bytes, message: str) -> Document:
     raise Quarantine("no_text_layer", message)
 
 
+# Pages read from PDFium's objects and pages read with pdfminer's layout, since the process started.
+PAGES_READ = {"pdfium": 0, "pdfminer": 0}
+
+
+def _use_pdfium(page, doc, pno: int) -> None:
+    """Give ``page`` the objects PDFium reads (compiled, several times faster than pdfminer's layout) where
+    :mod:`.pdf_geometry` models the page faithfully; otherwise pdfplumber builds them with pdfminer. A page
+    where PDFium finds no glyph is also left to pdfminer, which decides whether it goes to :data:`OCR_PAGE`
+    (cheap on a scanned page: its image is not decoded)."""
+    objects = None
+    descents = pdf_geometry.font_descents(_page_fonts(page)) if doc is not None else None
+    if descents is not None:
+        objects = pdf_geometry.page_objects(doc, pno - 1, page.page_number, page.initial_doctop, descents)
+    if objects is None or not objects.get("char"):
+        PAGES_READ["pdfminer"] += 1
+        return
+    PAGES_READ["pdfium"] += 1
+    page._objects = objects  # pdfplumber's cache of the page's objects, filled instead of its layout
+
+
+def _page_fonts(page) -> dict:
+    resources = resolve1(page.page_obj.resources) or {}
+    return resolve1(resources.get("Font")) or {}
+
+
 def _silent(*args, **kwargs) -> None:
     return None
 
@@ -354,7 +483,9 @@ def read_pdf(data: bytes) -> Document:
         return _read_pdf(data)
 
 
-def _read_pdf(data: bytes) -> Document:
+def _read_pdf(data: bytes, fast: bool = True) -> Document:
+    """The Document of a PDF; ``fast`` reads pages from PDFium's objects where they are modelled faithfully
+    (False: every page with pdfminer's layout, as pdfplumber does)."""
     if b"%%EOF" not in data[-4096:]:
         raise Quarantine("corrupt_pdf", "the file is truncated (no %%EOF marker at its end)")
     try:
@@ -364,10 +495,12 @@ def _read_pdf(data: bytes) -> Document:
         plain = _without_owner_security(data) if q.reason == "encrypted" and b"/Encrypt" in data else None
         if plain is None:
             raise q from None
-        return _read_pdf(plain)  # saved without its security handler: no /Encrypt, no second retry
+        return _read_pdf(plain, fast)  # saved without its security handler: no /Encrypt, no second retry
     with pdf:
         _lenient_decryption(pdf.doc)
         _check_pages(pdf)
+        # encrypted files keep pdfminer's decryption (see _lenient_decryption)
+        doc = pdf_geometry.open_document(data) if fast and pdf.doc.encryption is None else None
         try:
             blocks: list = []
             n_tables = 0
@@ -378,6 +511,7 @@ def _read_pdf(data: bytes) -> Document:
                 if pno > limits.MAX_PAGES:
                     raise _too_many_pages(f"over {limits.MAX_PAGES}")
                 n_pages += 1
+                _use_pdfium(page, doc, pno)
                 items, n_text, n_glyphs, n_cid = _read_page(page, pno)
                 if not n_glyphs and OCR_PAGE is not None:
                     items = OCR_PAGE(data, pno)
@@ -399,6 +533,9 @@ def _read_pdf(data: bytes) -> Document:
             raise
         except Exception as exc:  # noqa: BLE001
             raise _open_error(exc) from None
+        finally:
+            if doc is not None:
+                pdf_geometry.close_document(doc)
     if not n_pages:
         raise Quarantine("corrupt_pdf", "the PDF has no pages")
     if total_text < MIN_TEXT_CHARS and ocr_pages:

@@ -1,0 +1,370 @@
+"""A PDF page's characters and ruling paths read with PDFium (compiled), as pdfplumber's objects.
+
+pdfplumber builds its objects from pdfminer's layout, whose content-stream interpreter is written in Python
+and dominates the time to read a report. This module builds the same objects from PDFium's text page and
+path objects, in pdfplumber's conventions (top-left origin; ``x0``/``x1``/``top``/``bottom``/``doctop``), so
+that pdfplumber's own table finder and text extraction run unchanged on them:
+
+* a character's box is pdfminer's: from its origin, its advance width wide, one font size high from the
+  font's descent; characters come in content-stream order; PDFium's generated spaces and line breaks are
+  left out;
+* a painted path becomes a ``line`` (one segment), a ``rect`` (an axis-aligned closed box) or a ``curve``
+  (its points), one per subpath, as pdfminer classifies them.
+
+:func:`page_objects` returns ``None`` for a page it cannot model faithfully (rotated page, offset boxes,
+non-upright text, vertical writing with other than the default advance, glyphs without a Unicode mapping
+or width, text under an ``/ActualText`` replacement, form XObjects); :func:`fonts_supported` is ``False`` for a page with a Type 3 font.
+The caller reads those pages with pdfminer.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import threading
+
+import pypdfium2
+import pypdfium2.raw as pdfium_c
+from pdfminer.fontmetrics import FONT_METRICS
+from pdfminer.pdftypes import resolve1
+from pdfminer.psparser import PSLiteral
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
+_SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
+
+
+def font_descents(fonts) -> dict[str, float | None] | None:
+    """The descent (per 1000 units of text space, at most 0) pdfminer gives each font of a page's font
+    resources (a dict of font dictionaries), by base font name; ``None`` for a name two fonts with different
+    descents share. The whole result is None where a font is Type 3 (pdfminer boxes its glyphs from the font's
+    own matrix) or the resources cannot be read: that page is read with pdfminer.
+
+    pdfminer takes the descent from the font descriptor (a composite font's: its descendant's), from the
+    built-in metrics for the standard 14 names, and 0 without either; PDFium's own value differs for fonts
+    it substitutes."""
+    out: dict[str, float | None] = {}
+    try:
+        for spec in fonts.values():
+            spec = resolve1(spec)
+            subtype = _name(spec.get("Subtype"))
+            if subtype == "Type3":
+                return None
+            names = [_name(spec.get("BaseFont"))]
+            if subtype == "Type0":
+                spec = resolve1(resolve1(spec["DescendantFonts"])[0])
+                names.append(_name(spec.get("BaseFont")))
+                descent = _descriptor_descent(spec)
+            elif names[0] in FONT_METRICS:
+                descent = float(FONT_METRICS[names[0]][0].get("Descent", 0))  # type: ignore[arg-type]
+            else:
+                descent = _descriptor_descent(spec)
+            descent = -abs(descent)
+            for name in names:
+                out[name] = descent if out.get(name, descent) == descent else None
+    except Exception:  # noqa: BLE001 - unreadable font resources: read the page with pdfminer
+        return None
+    return out
+
+
+def _descriptor_descent(spec) -> float:
+    descriptor = resolve1(spec.get("FontDescriptor")) or {}
+    return float(resolve1(descriptor.get("Descent", 0)) or 0)
+
+
+def _name(value) -> str:
+    value = resolve1(value)
+    if not isinstance(value, PSLiteral):
+        return ""
+    return _text(value.name)
+
+
+def _text(name: str | bytes) -> str:
+    if isinstance(name, str):
+        return name
+    try:
+        return name.decode("utf-8")
+    except UnicodeDecodeError:
+        return name.decode("latin-1")
+
+
+# PDFium is not thread-safe: one thread at a time calls it from here (worker processes each have their own).
+LOCK = threading.Lock()
+
+
+def open_document(data: bytes) -> pypdfium2.PdfDocument | None:
+    """The file opened with PDFium, or None where PDFium cannot open it."""
+    with LOCK:
+        try:
+            return pypdfium2.PdfDocument(data)
+        except Exception:  # noqa: BLE001 - PdfiumError: the caller reads the file with pdfminer
+            return None
+
+
+def close_document(doc: pypdfium2.PdfDocument) -> None:
+    with LOCK:
+        doc.close()
+
+
+def _font_name(font) -> str:
+    buf = ctypes.create_string_buffer(256)
+    n = pdfium_c.FPDFFont_GetBaseFontName(font, buf, 256)
+    return _text(buf.raw[: max(n - 1, 0)]) if n else ""
+
+
+class _Unsupported(Exception):
+    """The page holds something this model does not reproduce."""
+
+
+def page_objects(
+    doc: pypdfium2.PdfDocument, index: int, page_number: int, doctop: float, descents: dict[str, float | None]
+) -> dict | None:
+    """pdfplumber's ``objects`` of page ``index`` (chars, rects, lines, curves), or None where not modelled;
+    ``descents`` is :func:`font_descents` of the page's fonts."""
+    with LOCK:
+        page = doc[index]
+        try:
+            return _page_objects(page, page_number, doctop, descents)
+        except _Unsupported:
+            return None
+        finally:
+            page.close()
+
+
+def _page_objects(page, page_number: int, doctop: float, descents: dict[str, float | None]) -> dict:
+    raw = page.raw
+    if pdfium_c.FPDFPage_GetRotation(raw) != 0:
+        raise _Unsupported
+    media = page.get_mediabox()
+    if tuple(media[:2]) != (0, 0) or tuple(page.get_cropbox()) != tuple(media):
+        raise _Unsupported
+    height = media[3]
+    order: dict[bytes, int] = {}  # text object (its pointer's bytes) -> its place in the content stream
+    paths = []
+    for k in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        obj = pdfium_c.FPDFPage_GetObject(raw, k)
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            raise _Unsupported
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            order[bytes(obj)] = k
+        elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            paths.append(obj)
+    objects: dict[str, list[dict]] = {}
+    chars = _chars(page, order, height, page_number, doctop, descents)
+    if chars:
+        objects["char"] = chars
+    for obj in paths:
+        for item in _path_items(obj, height, page_number, doctop):
+            objects.setdefault(item["object_type"], []).append(item)
+    return objects
+
+
+_GENERATED_CANDIDATES = frozenset(range(0x21)) | {0xFFFE}  # PDFium's generated characters are among these
+
+
+def _codes(raw, n: int) -> list[int]:
+    """The Unicode code of every character of the text page, in one call where the text has no surrogates."""
+    buf = ctypes.create_string_buffer((n + 1) * 2)
+    got = pdfium_c.FPDFText_GetText(raw, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
+    text = buf.raw[: max(got - 1, 0) * 2].decode("utf-16-le", "surrogatepass")
+    if len(text) == n and not _SURROGATE.search(text):
+        return list(map(ord, text))
+    return [pdfium_c.FPDFText_GetUnicode(raw, i) for i in range(n)]
+
+
+def _chars(
+    page, order: dict[bytes, int], height: float, page_number: int, doctop: float, descents: dict[str, float | None]
+) -> list[dict]:
+    textpage = page.get_textpage()
+    try:
+        raw = textpage.raw
+        n = pdfium_c.FPDFText_CountChars(raw)
+        codes = _codes(raw, n) if n > 0 else []
+        ox, oy = ctypes.c_double(), ctypes.c_double()
+        width = ctypes.c_float()
+        matrix = pdfium_c.FS_MATRIX()
+        fonts: dict[bytes, tuple[str, float]] = {}
+        widths: dict[tuple[bytes, int, float], float] = {}
+        objects: dict[bytes, tuple] = {}
+        is_generated = pdfium_c.FPDFText_IsGenerated
+        map_error = pdfium_c.FPDFText_HasUnicodeMapError
+        text_object = pdfium_c.FPDFText_GetTextObject
+        char_origin = pdfium_c.FPDFText_GetCharOrigin
+        rows = []
+        for i, code in enumerate(codes):
+            if code in _GENERATED_CANDIDATES and is_generated(raw, i):
+                continue
+            if map_error(raw, i) == 1:
+                raise _Unsupported
+            obj = text_object(raw, i)
+            obj_key = bytes(obj)
+            known = objects.get(obj_key)
+            if known is None:  # font, size and matrix belong to the text object
+                rank = order.get(obj_key)
+                if rank is None:
+                    raise _Unsupported  # a glyph outside the page's own objects
+                if _actual_text(obj):
+                    raise _Unsupported  # PDFium reads the replacement text, pdfminer the glyphs
+                font = pdfium_c.FPDFTextObj_GetFont(obj)
+                size = pdfium_c.FPDFText_GetFontSize(raw, i)
+                pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
+                if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
+                    raise _Unsupported  # rotated, skewed or mirrored text
+                known = objects[obj_key] = (rank, font, bytes(font), size, matrix.a, matrix.d)
+            rank, font, font_key, size, a, d = known
+            named = fonts.get(font_key)
+            if named is None:
+                name = _font_name(font)
+                units = descents.get(name)
+                if units is None:
+                    raise _Unsupported  # a font not among the page's resources, or two with one name
+                named = fonts[font_key] = (name, units * 0.001)
+            name, desc = named
+            desc *= size
+            adv = widths.get((font_key, code, size))
+            if adv is None:
+                if not pdfium_c.FPDFFont_GetGlyphWidth(font, code, size, width):
+                    raise _Unsupported
+                adv = widths[font_key, code, size] = width.value
+            char_origin(raw, i, ox, oy)
+            x0 = ox.value
+            if adv >= 0:  # horizontal writing: from the origin, advance wide, one size high from the descent
+                x1 = x0 + adv * a
+                y0 = oy.value + desc * d
+                y1 = y0 + size * d
+                char_size = size * d
+            elif abs(adv + size) <= 1e-6 * size:
+                # vertical writing with the default advance (one em down): PDFium's origin is the box's lower
+                # left corner (displaced by the glyph's vertical origin), one size wide, one advance high
+                x1 = x0 + size * a
+                y0 = oy.value
+                y1 = y0 - adv * d
+                char_size = size * a
+            else:
+                raise _Unsupported  # vertical writing with other advances
+            top = height - y1
+            rows.append(
+                (
+                    rank,
+                    i,
+                    {
+                        "fontname": name,
+                        "adv": adv,
+                        "upright": True,
+                        "x0": x0,
+                        "y0": y0,
+                        "x1": x1,
+                        "y1": y1,
+                        "width": x1 - x0,
+                        "height": y1 - y0,
+                        "size": char_size,
+                        "object_type": "char",
+                        "page_number": page_number,
+                        "text": chr(code),
+                        "top": top,
+                        "bottom": height - y0,
+                        "doctop": doctop + top,
+                    },
+                )
+            )
+    finally:
+        textpage.close()
+    rows.sort(key=_STREAM_ORDER)  # content-stream order: PDFium orders a line's objects by position
+    return [r[2] for r in rows]
+
+
+def _actual_text(obj) -> bool:
+    """True where the text object lies in marked content with an ``/ActualText`` replacement."""
+    for k in range(pdfium_c.FPDFPageObj_CountMarks(obj)):
+        mark = pdfium_c.FPDFPageObj_GetMark(obj, k)
+        if pdfium_c.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
+            return True
+    return False
+
+
+def _stream_order(row: tuple) -> tuple[int, int]:
+    return row[0], row[1]
+
+
+_STREAM_ORDER = _stream_order
+
+
+def _path_items(obj, height: float, page_number: int, doctop: float) -> list[dict]:
+    """pdfminer's layout items for one painted path: one per subpath."""
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke) or not (fill.value or stroke.value):
+        return []
+    m = pdfium_c.FS_MATRIX()
+    pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+    x, y = ctypes.c_float(), ctypes.c_float()
+    subpaths: list[list[tuple[str, tuple[float, float]]]] = []
+    n = pdfium_c.FPDFPath_CountSegments(obj)
+    bezier = 0
+    for k in range(n):
+        seg = pdfium_c.FPDFPath_GetPathSegment(obj, k)
+        kind = pdfium_c.FPDFPathSegment_GetType(seg)
+        pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
+        pt = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
+        if kind == _SEGMENT_MOVE:
+            subpaths.append([("m", pt)])
+            bezier = 0
+            continue
+        if not subpaths:
+            continue
+        if kind == _SEGMENT_BEZIER:
+            bezier += 1
+            if bezier % 3:
+                continue  # control points: pdfminer keeps a curve segment's end point
+            subpaths[-1].append(("c", pt))
+        else:
+            subpaths[-1].append(("l", pt))
+        if pdfium_c.FPDFPathSegment_GetClose(seg):
+            subpaths[-1].append(("h", subpaths[-1][0][1]))
+    items = []
+    for sub in subpaths:
+        item = _classify(sub, height, page_number, doctop)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _classify(
+    sub: list[tuple[str, tuple[float, float]]], height: float, page_number: int, doctop: float
+) -> dict | None:
+    shape = "".join(op for op, _ in sub)
+    pts = [pt for _, pt in sub]
+    if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
+        shape = shape[:-2] + "h"
+        pts.pop()
+    if len(pts) < 2:
+        return None
+    kind = "curve"
+    if shape in ("mlh", "ml"):
+        kind = "line"
+        pts = pts[:2]
+    elif shape in ("mlllh", "mllll"):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3), _ = pts
+        square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)
+        if pts[0] == pts[4] and square:
+            kind = "rect"
+            pts = [pts[0], pts[2]]
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    item = {
+        "x0": x0,
+        "y0": y0,
+        "x1": x1,
+        "y1": y1,
+        "width": x1 - x0,
+        "height": y1 - y0,
+        "object_type": kind,
+        "page_number": page_number,
+        "top": height - y1,
+        "bottom": height - y0,
+        "doctop": doctop + height - y1,
+    }
+    if kind == "curve":
+        item["pts"] = [(px, height - py) for px, py in pts]
+    return item
