@@ -462,11 +462,28 @@ class ColumnMap:
     cols: list[int] | None  # grid tables: the source column of each value column; None for ragged tables
 
 
+def _similarity_bound(lab: str, key: Key) -> float:
+    """An upper bound of :func:`_similarity` for the normalised label ``lab``, from lengths alone
+    (a matching-blocks ratio is at most twice the shorter length over both lengths)."""
+    best = 0.0
+    for cand in key.labels:
+        if lab == cand:
+            return 1.0
+        short, long_ = sorted((lab, cand), key=len)
+        if len(short) >= 2 and short in long_:
+            best = max(best, CONTAINED_BASE + CONTAINED_WEIGHT * len(short) / len(long_))
+        best = max(best, 2 * len(short) / (len(short) + len(long_)))
+    return best
+
+
 @seed_cache(maxsize=8192)
 def _col_key(label: str) -> str | None:
-    if not norm_label(label):
+    lab = norm_label(label)
+    if not lab:
         return None
     keys = list({k.key: k for lay in table_layouts("t3") for k in select(lay, "t3", "column")}.values())
+    if all(_similarity_bound(lab, k) < MIN_COLUMN_SIMILARITY for k in keys):
+        return None  # no column comes near: a title or a date, not a column label
     best = max(keys, key=lambda k: _similarity(label, k))
     return best.key if _similarity(label, best) >= MIN_COLUMN_SIMILARITY else None
 

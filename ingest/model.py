@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -287,6 +288,9 @@ def join_lines(lines: Iterable[str]) -> str:
     return out
 
 
+_normalise_short = lru_cache(maxsize=1 << 15)(normalise_text)  # short texts (labels, counts) recur across reports
+
+
 def normalise_document(doc: Document) -> Document:
     """Apply :func:`normalise_text` to every paragraph, table cell and metadata value of ``doc`` (in place).
 
@@ -295,8 +299,10 @@ def normalise_document(doc: Document) -> Document:
     for b in doc.blocks:
         if isinstance(b, Paragraph):
             b.text = normalise_text(b.text)
-        else:
-            rows = [[normalise_text(c) if c else "" for c in row] for row in b.rows]
+        else:  # each distinct cell text once (cells repeat: spans, zeros, labels)
+            norm = {c: _normalise_short(c) if c and len(c) < 64 else normalise_text(c) for c in set().union(*b.rows)}
+            get = norm.__getitem__
+            rows = [list(map(get, row)) for row in b.rows]
             if rows != b.rows:
                 b.printed = b.rows
             b.rows = rows
