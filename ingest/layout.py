@@ -581,6 +581,7 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
     out: list[ValueRow] = []
     current: ColumnMap | None = None
     table = None
+    n = _t3_cols()
     for i, r in enumerate(rows):
         if r.table is not None and r.table != table:
             table = r.table
@@ -589,7 +590,7 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
         vr = None
         if current is not None and r.table is not None:
             vr = _split_by_header(r, current)
-        vr = vr or _split_values(r, _t3_cols(), last_col) or _join_split_number(r, _t3_cols(), last_col)
+        vr = vr or _split_values(r, n, last_col) or _join_split_number(r, n, last_col)
         if vr:
             vr.at = i
             out.append(vr)
