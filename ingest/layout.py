@@ -31,7 +31,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from .model import Document, Paragraph, Table
 from .numbers import ParsedCell, is_number_word, is_value_like, parse_cell
@@ -88,9 +88,13 @@ class Row:
     ragged: bool
     covered: list[bool] | None = None  # cell repeats a merged cell to its left or above
 
-    @cached_property
+    @property
     def text(self) -> str:
-        return "".join(dict.fromkeys(c for c in self.cells if c))
+        """The row's distinct non-empty cells joined (kept once read: rows are read many times)."""
+        text = self.__dict__.get("_text")
+        if text is None:
+            text = self.__dict__["_text"] = "".join(dict.fromkeys(c for c in self.cells if c))
+        return text
 
 
 @dataclass
@@ -280,6 +284,8 @@ def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
 
 def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None:
     """Split a row into labels and its last ``n`` value cells, or None if it does not end in n values."""
+    if len(row.cells) < n:  # too few cells, before any is read
+        return None
     cells = list(zip(row.cells, row.cols))
     if row.ragged or row.table is None:
         while cells and not cells[-1][0].strip():

@@ -58,7 +58,7 @@ class Grid(dict):
 
     def __init__(self, cells: list[Cell], table: str):
         super().__init__(((c.row_key, c.col_key), c) for c in cells if c.table_id == table)
-        self.unreadable = {k for k, c in self.items() if c.parsed.unreadable}
+        self.unreadable = {k for k, c in self.items() if c.parsed.value is None and not c.parsed.is_blank}  # unreadable
 
 
 def _v(cell: Cell | None) -> float:

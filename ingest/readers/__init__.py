@@ -237,7 +237,7 @@ def read(data: bytes, fmt: str) -> Document:
     return doc
 
 
-_CJK = re.compile("[\u4e00-\u9fff]")
+_CJK = re.compile("[\u4e00-\u9fff]+")  # runs of CJK ideographs (counted by their lengths)
 TRADITIONAL_SHARE = 0.03  # share of CJK characters that t2s changes, above which a text is traditional
 
 
@@ -249,7 +249,7 @@ def simplify_traditional(doc: Document) -> None:
     texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
     texts += [c for t in doc.tables for row in t.rows for c in row]
     sample = "".join(texts)[:50_000]
-    cjk = len(_CJK.findall(sample))
+    cjk = sum(map(len, _CJK.findall(sample)))
     if cjk < 20:
         return
     convert = _t2s()
