@@ -136,11 +136,10 @@ def _table_texts(rows: list, table) -> list | None:
         for c in row:
             c.tail = _SEP
     text = etree.tostring(table, method="text", encoding="unicode", with_tail=False)
+    text = _WS.sub(" ", text)  # the marks are no white space: no run crosses a cell's bounds
     pieces = text.split(_ROW)
     if len(pieces) != len(rows) + 1:
         return None
-    if _WS.search(text) is not None:
-        pieces = [_WS.sub(" ", p) for p in pieces]
     out = []
     for row, piece in zip(cells, pieces[1:]):
         parts = piece.split(_SEP)
