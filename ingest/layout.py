@@ -155,7 +155,8 @@ def flatten(doc: Document) -> list[Row]:
         if isinstance(block, Table):
             for ri, cells in enumerate(block.rows):
                 cov = block.covered[ri] if block.covered else None
-                rows.append(Row([c or "" for c in cells], block.index, ri, list(range(len(cells))), block.ragged, cov))
+                own = [c or "" for c in cells] if None in cells else list(cells)
+                rows.append(Row(own, block.index, ri, list(range(len(cells))), block.ragged, cov))
         elif isinstance(block, Paragraph):
             text = block.text  # normalised when the Document was made
             m = _TRAILING_NUMS.match(text)
