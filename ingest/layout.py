@@ -93,7 +93,9 @@ class Row:
         """The row's distinct non-empty cells joined (kept once read: rows are read many times)."""
         text = self.__dict__.get("_text")
         if text is None:
-            text = self.__dict__["_text"] = "".join(dict.fromkeys(c for c in self.cells if c))
+            cells = self.cells
+            text = cells[0] if len(cells) == 1 else "".join(dict.fromkeys(filter(None, cells)))
+            self.__dict__["_text"] = text
         return text
 
 

@@ -288,7 +288,8 @@ def join_lines(lines: Iterable[str]) -> str:
     return out
 
 
-_normalise_short = lru_cache(maxsize=1 << 15)(normalise_text)  # short texts (labels, counts) recur across reports
+normalise_short = lru_cache(maxsize=1 << 15)(normalise_text)
+""":func:`normalise_text` remembered, for short texts (labels, counts: they recur across reports)."""
 
 
 def normalise_document(doc: Document) -> Document:
@@ -300,7 +301,7 @@ def normalise_document(doc: Document) -> Document:
         if isinstance(b, Paragraph):
             b.text = normalise_text(b.text)
         else:  # each distinct cell text once (cells repeat: spans, zeros, labels)
-            norm = {c: _normalise_short(c) if c and len(c) < 64 else normalise_text(c) for c in set().union(*b.rows)}
+            norm = {c: normalise_short(c) if c and len(c) < 64 else normalise_text(c) for c in set().union(*b.rows)}
             get = norm.__getitem__
             rows = [list(map(get, row)) for row in b.rows]
             if rows != b.rows:
