@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 
 @dataclass
@@ -202,7 +202,7 @@ def build_row_grid(
     cells, each span at least 1 and a rowspan ending at the last row. ``check`` as for :func:`build_grid`
     (called with the same sizes; where the size is unchanged since its last call, not again)."""
     n = len(rows)
-    texts: list[list] = [[] for _ in range(n)]
+    texts: list[list[str | None]] = [[] for _ in range(n)]
     covered: list[list[bool]] = [[] for _ in range(n)]
     extent, checked = 0, -1
     holes = False
@@ -240,7 +240,7 @@ def build_row_grid(
         if len(t) < extent:
             t.extend([""] * (extent - len(t)))
             cv.extend([False] * (extent - len(cv)))
-    return texts, covered
+    return cast(list[list[str]], texts), covered  # every None (a position no cell reaches) is now ""
 
 
 # ---------------------------------------------------------------- text normalisation

@@ -103,7 +103,7 @@ def table_grid(table, total: int = 0) -> tuple[list[list[str]], list[list[bool]]
     n = len(rows)
     texts = _table_texts(rows, table) or [_row_cells(tr) for tr in rows]
     spans = []
-    for r, (tr, row) in enumerate(zip(rows, texts)):
+    for r, row in enumerate(texts):
         most = min(limits.MAX_ROWSPAN, n - r)
         cells = []
         for td, text in row:
