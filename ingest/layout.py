@@ -424,15 +424,15 @@ def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
         return
     _, layout, tkeys, pairs = aligned or _best_alignment(vrows)
     mapping.layouts["t3"] = layout
-    cols = select(layout, "t3", "column")
+    col_keys = [c.key for c in select(layout, "t3", "column")]
     matched_v = {p[0] for p in pairs}
+    add = mapping.cells.append
     for vi, tj, method, sim in pairs:
         vr, key = vrows[vi], tkeys[tj]
-        mapping.rows.append(RowMatch("t3", layout, key.key, vr.label, method, sim, vr.src.table, vr.src.row))
-        for col, (raw, src_col) in zip(vr.keys or [c.key for c in cols], vr.values):
-            mapping.cells.append(
-                Cell("t3", layout, key.key, col, parse_cell(raw), vr.src.table, vr.src.row, src_col, method)
-            )
+        table, row = vr.src.table, vr.src.row
+        mapping.rows.append(RowMatch("t3", layout, key.key, vr.label, method, sim, table, row))
+        for col, (raw, src_col) in zip(vr.keys or col_keys, vr.values):
+            add(Cell("t3", layout, key.key, col, parse_cell(raw), table, row, src_col, method))
     for vi, vr in enumerate(vrows):
         if vr.joined_at is not None:
             mapping.notes.append(
@@ -451,7 +451,8 @@ def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
                     f"row {vr.label or '(no label)'!r} at table {vr.src.table} row {vr.src.row} matched no template row",
                 )
             )
-    missing = [k.key for j, k in enumerate(tkeys) if j not in {p[1] for p in pairs}]
+    matched_t = {p[1] for p in pairs}
+    missing = [k.key for j, k in enumerate(tkeys) if j not in matched_t]
     if missing:
         mapping.notes.append(("t3", "rows_missing", "template rows not found: " + ", ".join(missing)))
 
@@ -821,6 +822,8 @@ def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
 
 def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
     """(label, value cells) of a row that has the shape of a row of table 二: label cells, then values."""
+    if len(r.cells) < 2:  # a line of text: no label and value
+        return None
     cells = _dedupe_spans(r)
     while cells and not cells[0][0].strip():  # an empty layout column before the label
         cells.pop(0)
