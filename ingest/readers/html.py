@@ -208,15 +208,20 @@ def _blocks(start, source: str) -> list:
             el.tail = _BREAK + (el.tail or "")
     blocks: list = []
     n_tables = 0
-    for piece in etree.tostring(start, method="text", encoding="unicode", with_tail=False).split(_BREAK):
-        if piece.startswith(_TABLE):
+    text = etree.tostring(start, method="text", encoding="unicode", with_tail=False)
+    # white space collapsed in one pass (the marks are no white space, so no run crosses a block's bounds);
+    # each piece then only needs its ends trimmed to read as _clean reads it
+    for piece in _WS.sub(" ", text).split(_BREAK):
+        if not piece:
+            continue
+        if piece[0] == _TABLE:
             table = tables[int(piece[1:])]
             if table is not None:
                 table.index = n_tables
                 n_tables += 1
                 blocks.append(table)
             continue
-        line = _clean(piece)
+        line = piece.strip()
         if line:
             blocks.append(Paragraph(line))
     return blocks
