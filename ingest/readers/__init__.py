@@ -11,6 +11,7 @@ formats (an OCR reader, say) plug in with :func:`register`.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -46,12 +47,30 @@ def register(fmt: str) -> Callable[[Reader], Reader]:
     return deco
 
 
+# Readers of formats whose libraries take long to import (pdfplumber, python-docx, OpenCV): imported at their
+# first use, so a command that meets no such file does not load them (format -> module of this package).
+_LAZY = {"pdf": "pdf", "docx": "docx", "doc": "legacy", "image": "ocr"}
+
+
+def _load(fmt: str) -> None:
+    """Import the module of a lazily registered reader (an OCR reader whose libraries are absent stays unregistered)."""
+    if fmt in _LAZY and fmt not in _READERS:
+        try:
+            importlib.import_module(f"{__name__}.{_LAZY[fmt]}")
+        except ImportError:
+            if fmt != "image":  # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
+                raise
+
+
 def formats() -> list[str]:
+    for fmt in _LAZY:
+        _load(fmt)
     return sorted(_READERS)
 
 
 def reader(fmt: str) -> Reader:
     """The reader registered for ``fmt`` (KeyError when there is none)."""
+    _load(fmt)
     return _READERS[fmt]
 
 
@@ -225,6 +244,7 @@ def _binary(chunk: bytes) -> bool:
 
 
 def read(data: bytes, fmt: str) -> Document:
+    _load(fmt)
     try:
         reader = _READERS[fmt]
     except KeyError:
@@ -285,10 +305,5 @@ def _t2s() -> Callable[[str], str]:
     return opencc.OpenCC("t2s").convert
 
 
-# Register the built-in readers.
-from . import docx, html, legacy, mhtml, mixed, pdf, text  # noqa: E402,F401
-
-try:  # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
-    from . import ocr  # noqa: E402,F401
-except ImportError:
-    pass
+# Register the built-in readers (those of _LAZY at their first use).
+from . import html, mhtml, mixed, text  # noqa: E402,F401
