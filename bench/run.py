@@ -482,7 +482,10 @@ def main() -> None:
         ("web", lambda: bench_web(n_web)),
         ("pandas", lambda: bench_pandas(n_ingest)),
         ("ocr", lambda: bench_ocr(2 if args.quick else 5)),
-        ("real", lambda: bench_real(WORK, n_real, max(6, n_real // 10), run, XXGK)),
+        (
+            "real",
+            lambda: bench_real(WORK, n_real, max(6, n_real // 10), run, XXGK, n_html=n_real if args.quick else None),
+        ),
         ("dask", lambda: bench_dask(args.dask_size or n_ingest)),
     ]
     if "refresh" in stages:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from .model import Document, Paragraph, Table
 from .numbers import ParsedCell, is_number_word, is_value_like, parse_cell
@@ -88,9 +88,15 @@ class Row:
     ragged: bool
     covered: list[bool] | None = None  # cell repeats a merged cell to its left or above
 
-    @cached_property
+    @property
     def text(self) -> str:
-        return "".join(dict.fromkeys(c for c in self.cells if c))
+        """The row's distinct non-empty cells joined (kept once read: rows are read many times)."""
+        text = self.__dict__.get("_text")
+        if text is None:
+            cells = self.cells
+            text = cells[0] if len(cells) == 1 else "".join(dict.fromkeys(filter(None, cells)))
+            self.__dict__["_text"] = text
+        return text
 
 
 @dataclass
@@ -151,7 +157,8 @@ def flatten(doc: Document) -> list[Row]:
         if isinstance(block, Table):
             for ri, cells in enumerate(block.rows):
                 cov = block.covered[ri] if block.covered else None
-                rows.append(Row([c or "" for c in cells], block.index, ri, list(range(len(cells))), block.ragged, cov))
+                own = [c or "" for c in cells] if None in cells else list(cells)
+                rows.append(Row(own, block.index, ri, list(range(len(cells))), block.ragged, cov))
         elif isinstance(block, Paragraph):
             text = block.text  # normalised when the Document was made
             m = _TRAILING_NUMS.match(text)
@@ -280,6 +287,8 @@ def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
 
 def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None:
     """Split a row into labels and its last ``n`` value cells, or None if it does not end in n values."""
+    if len(row.cells) < n:  # too few cells, before any is read
+        return None
     cells = list(zip(row.cells, row.cols))
     if row.ragged or row.table is None:
         while cells and not cells[-1][0].strip():
@@ -415,15 +424,15 @@ def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
         return
     _, layout, tkeys, pairs = aligned or _best_alignment(vrows)
     mapping.layouts["t3"] = layout
-    cols = select(layout, "t3", "column")
+    col_keys = [c.key for c in select(layout, "t3", "column")]
     matched_v = {p[0] for p in pairs}
+    add = mapping.cells.append
     for vi, tj, method, sim in pairs:
         vr, key = vrows[vi], tkeys[tj]
-        mapping.rows.append(RowMatch("t3", layout, key.key, vr.label, method, sim, vr.src.table, vr.src.row))
-        for col, (raw, src_col) in zip(vr.keys or [c.key for c in cols], vr.values):
-            mapping.cells.append(
-                Cell("t3", layout, key.key, col, parse_cell(raw), vr.src.table, vr.src.row, src_col, method)
-            )
+        table, row = vr.src.table, vr.src.row
+        mapping.rows.append(RowMatch("t3", layout, key.key, vr.label, method, sim, table, row))
+        for col, (raw, src_col) in zip(vr.keys or col_keys, vr.values):
+            add(Cell("t3", layout, key.key, col, parse_cell(raw), table, row, src_col, method))
     for vi, vr in enumerate(vrows):
         if vr.joined_at is not None:
             mapping.notes.append(
@@ -442,7 +451,8 @@ def map_t3(vrows: list[ValueRow], mapping: Mapping, aligned=None) -> None:
                     f"row {vr.label or '(no label)'!r} at table {vr.src.table} row {vr.src.row} matched no template row",
                 )
             )
-    missing = [k.key for j, k in enumerate(tkeys) if j not in {p[1] for p in pairs}]
+    matched_t = {p[1] for p in pairs}
+    missing = [k.key for j, k in enumerate(tkeys) if j not in matched_t]
     if missing:
         mapping.notes.append(("t3", "rows_missing", "template rows not found: " + ", ".join(missing)))
 
@@ -462,11 +472,28 @@ class ColumnMap:
     cols: list[int] | None  # grid tables: the source column of each value column; None for ragged tables
 
 
+def _similarity_bound(lab: str, key: Key) -> float:
+    """An upper bound of :func:`_similarity` for the normalised label ``lab``, from lengths alone
+    (a matching-blocks ratio is at most twice the shorter length over both lengths)."""
+    best = 0.0
+    for cand in key.labels:
+        if lab == cand:
+            return 1.0
+        short, long_ = sorted((lab, cand), key=len)
+        if len(short) >= 2 and short in long_:
+            best = max(best, CONTAINED_BASE + CONTAINED_WEIGHT * len(short) / len(long_))
+        best = max(best, 2 * len(short) / (len(short) + len(long_)))
+    return best
+
+
 @seed_cache(maxsize=8192)
 def _col_key(label: str) -> str | None:
-    if not norm_label(label):
+    lab = norm_label(label)
+    if not lab:
         return None
     keys = list({k.key: k for lay in table_layouts("t3") for k in select(lay, "t3", "column")}.values())
+    if all(_similarity_bound(lab, k) < MIN_COLUMN_SIMILARITY for k in keys):
+        return None  # no column comes near: a title or a date, not a column label
     best = max(keys, key=lambda k: _similarity(label, k))
     return best.key if _similarity(label, best) >= MIN_COLUMN_SIMILARITY else None
 
@@ -564,6 +591,7 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
     out: list[ValueRow] = []
     current: ColumnMap | None = None
     table = None
+    n = _t3_cols()
     for i, r in enumerate(rows):
         if r.table is not None and r.table != table:
             table = r.table
@@ -572,7 +600,7 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
         vr = None
         if current is not None and r.table is not None:
             vr = _split_by_header(r, current)
-        vr = vr or _split_values(r, _t3_cols(), last_col) or _join_split_number(r, _t3_cols(), last_col)
+        vr = vr or _split_values(r, n, last_col) or _join_split_number(r, n, last_col)
         if vr:
             vr.at = i
             out.append(vr)
@@ -794,6 +822,8 @@ def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
 
 def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
     """(label, value cells) of a row that has the shape of a row of table 二: label cells, then values."""
+    if len(r.cells) < 2:  # a line of text: no label and value
+        return None
     cells = _dedupe_spans(r)
     while cells and not cells[0][0].strip():  # an empty layout column before the label
         cells.pop(0)

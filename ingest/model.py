@@ -23,7 +23,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from functools import lru_cache
+from typing import NamedTuple, cast
 
 
 @dataclass
@@ -193,6 +194,55 @@ def build_grid(
     return Grid(grid, covered, owners)
 
 
+def build_row_grid(
+    rows: list[list[tuple[str, int, int]]], check: Callable[[int, int], None] | None = None
+) -> tuple[list[list[str]], list[list[bool]]]:
+    """:func:`build_grid` for cells placed by the HTML table model, row by row: the same texts and covered
+    flags, without a cell object per cell. ``rows[r]`` holds the (text, rowspan, colspan) of row ``r``'s
+    cells, each span at least 1 and a rowspan ending at the last row. ``check`` as for :func:`build_grid`
+    (called with the same sizes; where the size is unchanged since its last call, not again)."""
+    n = len(rows)
+    texts: list[list[str | None]] = [[] for _ in range(n)]
+    covered: list[list[bool]] = [[] for _ in range(n)]
+    extent, checked = 0, -1
+    holes = False
+    for r, row in enumerate(rows):
+        tr, cr = texts[r], covered[r]
+        c = 0
+        for text, rs, cs in row:
+            while c < len(tr) and tr[c] is not None:
+                c += 1
+            end = c + cs
+            if end > extent:
+                extent = end
+            if check is not None and extent != checked:
+                check(n, extent)
+                checked = extent
+            if rs == 1 and cs == 1 and c == len(tr):
+                tr.append(text)
+                cr.append(False)
+                c = end
+                continue
+            for rr in range(r, r + rs):
+                t, cv = texts[rr], covered[rr]
+                if len(t) < end:
+                    holes = holes or len(t) < c
+                    t.extend([None] * (end - len(t)))
+                    cv.extend([False] * (end - len(cv)))
+                for cc in range(c, end):
+                    if t[cc] is None:
+                        t[cc] = text
+                        cv[cc] = rr != r or cc != c
+            c = end
+    for t, cv in zip(texts, covered):
+        if holes and None in t:
+            t[:] = ["" if x is None else x for x in t]
+        if len(t) < extent:
+            t.extend([""] * (extent - len(t)))
+            cv.extend([False] * (extent - len(cv)))
+    return cast(list[list[str]], texts), covered  # every None (a position no cell reaches) is now ""
+
+
 # ---------------------------------------------------------------- text normalisation
 
 # CJK ideographs, radicals, CJK punctuation and full-width forms: a space between two of these is layout
@@ -238,6 +288,10 @@ def join_lines(lines: Iterable[str]) -> str:
     return out
 
 
+normalise_short = lru_cache(maxsize=1 << 15)(normalise_text)
+""":func:`normalise_text` remembered, for short texts (labels, counts: they recur across reports)."""
+
+
 def normalise_document(doc: Document) -> Document:
     """Apply :func:`normalise_text` to every paragraph, table cell and metadata value of ``doc`` (in place).
 
@@ -246,8 +300,10 @@ def normalise_document(doc: Document) -> Document:
     for b in doc.blocks:
         if isinstance(b, Paragraph):
             b.text = normalise_text(b.text)
-        else:
-            rows = [[normalise_text(c) if c else "" for c in row] for row in b.rows]
+        else:  # each distinct cell text once (cells repeat: spans, zeros, labels)
+            norm = {c: normalise_short(c) if c and len(c) < 64 else normalise_text(c) for c in set().union(*b.rows)}
+            get = norm.__getitem__
+            rows = [list(map(get, row)) for row in b.rows]
             if rows != b.rows:
                 b.printed = b.rows
             b.rows = rows

@@ -31,6 +31,10 @@ OCR_NOTE = "ocr_unreadable"
 def cell_confidences(mapping: Mapping, doc: Document) -> list[float | None]:
     """The OCR confidence of each mapped cell's source text (None where it was not OCR'd)."""
     tables = {t.index: t for t in doc.tables}
+    if not any(t.confidence for t in tables.values()) and not any(
+        isinstance(b, Paragraph) and b.confidence is not None for b in doc.blocks
+    ):
+        return [None] * len(mapping.cells)  # nothing was OCR'd
     out: list[float | None] = []
     for c in mapping.cells:
         conf = None
@@ -80,6 +84,8 @@ def review(mapping: Mapping, doc: Document) -> tuple[list[float | None], list[Fi
     """Mark doubtful OCR'd numbers unreadable (in place); return each cell's confidence and the findings."""
     confs = cell_confidences(mapping, doc)
     findings: list[Finding] = []
+    if all(conf is None for conf in confs):  # nothing was OCR'd: nothing to review
+        return confs, findings
     for c, conf in zip(mapping.cells, confs):
         if conf is not None and c.parsed.value is not None and conf < MIN_CONFIDENCE:
             findings.append(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from . import limits, versions
 from .layout import Mapping, Row, map_document
 from .metadata import Metadata, extract_metadata, info_processing_fee, section_texts
-from .model import Document, Quarantine, normalise_text
+from .model import Document, Quarantine, normalise_short, normalise_text
 from .ocr_review import review as ocr_review
 from .readers import read, sniff
 from .rules import Finding, evaluate
@@ -290,7 +290,8 @@ def _printed_finder(doc):
         if grid is None or not (0 <= c.src_row < len(grid) and 0 <= c.src_col < len(grid[c.src_row])):
             return c.parsed.raw_text
         text = grid[c.src_row][c.src_col]
-        return text if normalise_text(text) == c.parsed.raw_text else c.parsed.raw_text
+        norm = normalise_short(text) if text and len(text) < 64 else normalise_text(text)
+        return text if norm == c.parsed.raw_text else c.parsed.raw_text
 
     return printed
 

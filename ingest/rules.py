@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from .layout import Cell, Mapping
 from .model import Document
 from .narrative import stated_totals
-from .template import Key, Rule, Term, reconciliation_rules, select, shape
+from .template import Key, Rule, Term, reconciliation_rules, seed_cache, select, shape
 
 TOLERANCE = 1e-6
 ABSURD = 1e9
@@ -58,7 +58,7 @@ class Grid(dict):
 
     def __init__(self, cells: list[Cell], table: str):
         super().__init__(((c.row_key, c.col_key), c) for c in cells if c.table_id == table)
-        self.unreadable = {k for k, c in self.items() if c.parsed.unreadable}
+        self.unreadable = {k for k, c in self.items() if c.parsed.value is None and not c.parsed.is_blank}  # unreadable
 
 
 def _v(cell: Cell | None) -> float:
@@ -121,18 +121,24 @@ def _term_keys(rule: Rule, term: Term, layout: str) -> list[str]:
     ]
 
 
-def _check(rule: Rule, scope: Key, g: Grid, layout: str, t: Tally, seen: set) -> None:
-    """One check of a rule at one key of its scope; not made where a cell is missing or unreadable."""
+@seed_cache(maxsize=4096)
+def _rule_cells(rule: Rule, scope_key: str, layout: str) -> tuple[tuple, tuple, tuple]:
+    """The (cell key, sign) pairs of a rule's two sides at one key of its scope, and every cell key (cached)."""
 
-    def cells(terms: tuple[Term, ...]) -> list[tuple[tuple[str, str], int]]:
-        return [
-            ((k, scope.key) if rule.scope == "column" else (scope.key, k), term.sign)
+    def cells(terms: tuple[Term, ...]) -> tuple[tuple[tuple[str, str], int], ...]:
+        return tuple(
+            ((k, scope_key) if rule.scope == "column" else (scope_key, k), term.sign)
             for term in terms
             for k in _term_keys(rule, term, layout)
-        ]
+        )
 
     left, right = cells(rule.left), cells(rule.right)
-    every = [c for c, _ in left + right]
+    return left, right, tuple(c for c, _ in left + right)
+
+
+def _check(rule: Rule, scope: Key, g: Grid, layout: str, t: Tally, seen: set) -> None:
+    """One check of a rule at one key of its scope; not made where a cell is missing or unreadable."""
+    left, right, every = _rule_cells(rule, scope.key, layout)
     if any(c not in g for c in every) or not _readable(g, every):
         return
     if rule.blank_total and len(left) == 1:
@@ -143,17 +149,12 @@ def _check(rule: Rule, scope: Key, g: Grid, layout: str, t: Tally, seen: set) ->
     expected = sum(sign * _v(g[c]) for c, sign in right)
     actual = sum(sign * _v(g[c]) for c, sign in left)
     row, col = left[0][0] if len(left) == 1 else ((None, scope.key) if rule.scope == "column" else (scope.key, None))
-    _compare(
-        t,
-        rule.rule_id,
-        rule.table,
-        row,
-        col,
-        expected,
-        actual,
-        rule.message.format(expected=f"{expected:g}", actual=f"{actual:g}", scope=scope.key, label=scope.label_zh),
-        rule.severity,
+    message = (  # written only for a check that fails
+        ""
+        if abs(expected - actual) <= TOLERANCE
+        else rule.message.format(expected=f"{expected:g}", actual=f"{actual:g}", scope=scope.key, label=scope.label_zh)
     )
+    _compare(t, rule.rule_id, rule.table, row, col, expected, actual, message, rule.severity)
 
 
 def check_table(table: str, g: Grid, layout: str, t: Tally) -> None:

@@ -51,3 +51,28 @@ def test_a_page_holding_a_mark_is_walked():
     blocks = H._blocks(_start(page), page)
     assert blocks == H._walk(_start(page))
     assert [b.text for b in blocks if isinstance(b, H.Paragraph)] == [f"a{H._BREAK}b", f"{H._TABLE}0"]
+
+
+def test_a_table_holding_the_row_and_cell_marks_reads_as_printed():
+    """A cell whose text holds the marks the one-pass table read places is read row by row, unchanged."""
+    page = (
+        f"<table><tr><td>a{H._SEP}b</td><td rowspan=2>{H._ROW}</td></tr><tr><td> x  y </td></tr>"
+        "<tr><td colspan=2>3</td></tr></table>"
+    )
+    table = _start(page).find(".//table")
+    grid, covered = H.table_grid(table)
+    assert grid == [[f"a{H._SEP}b", H._ROW], ["x y", H._ROW], ["3", "3"]]
+    assert covered == [[False, False], [False, True], [False, True]]
+
+
+def test_one_pass_table_read_equals_row_by_row():
+    """The table serialised once gives each row's cells as the row-by-row read does (spans, white space, tails)."""
+    page = (
+        "<table>lead<tbody><tr> t <td>1&nbsp; 2</td>mid<td><span>20</span><span>23</span></td>\n</tr>"
+        "<tr><th>\u3000h </th><td></td></tr></tbody><tr><td>z</td></tr></table>"
+    )
+    table = _start(page).find(".//table")
+    rows = [tr for tr in table.iter("tr")]
+    one_pass = [[t for _, t in row] for row in H._table_texts(rows, table)]
+    by_row = [[t for _, t in H._row_cells(tr)] for tr in rows]
+    assert one_pass == by_row == [["1 2", "2023"], ["h", ""], ["z"]]

@@ -220,3 +220,28 @@ def test_raw_text_keeps_what_the_source_prints_while_values_read_the_normalised_
     for raw, value in printed:
         assert raw.isdigit() and all("０" <= ch <= "９" for ch in raw), raw  # printed full-width
         assert float(normalise_text(raw)) == value
+
+
+def test_row_grid_equals_build_grid_on_random_html_tables():
+    """The HTML reader's row-by-row span resolution gives build_grid's texts and covered flags, holes included."""
+    import random
+
+    from ingest.model import build_row_grid
+
+    rnd = random.Random(7)
+    for _ in range(400):
+        n = rnd.randint(0, 6)
+        rows = [
+            [
+                (rnd.choice(["", "a", "1", "x y"]), rnd.randint(1, max(1, min(3, n - r))), rnd.randint(1, 3))
+                for _ in range(rnd.randint(0, 4))
+            ]
+            for r in range(n)
+        ]
+        cells = [SpanCell(r, None, t, rs, cs) for r, row in enumerate(rows) for t, rs, cs in row]
+        want = build_grid(cells, n)
+        seen_fast: list = []
+        seen_slow: list = []
+        assert build_row_grid(rows, check=lambda a, b, seen=seen_fast: seen.append((a, b))) == (want.rows, want.covered)
+        build_grid(cells, n, check=lambda a, b, seen=seen_slow: seen.append((a, b)))
+        assert seen_fast == list(dict.fromkeys(seen_slow))  # the same sizes, each once

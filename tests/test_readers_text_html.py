@@ -67,3 +67,19 @@ def test_sniff_by_content_not_extension():
     assert sniff(b"%PDF-1.7 ...", "report.html") == "pdf"
     assert sniff("规章 | 1 |".encode(), "report.md") == "markdown"
     assert sniff("规章 | 1 |".encode(), "report.txt") == "text"
+
+
+def test_script_check_counts_differing_positions_block_by_block():
+    import random
+
+    from ingest.readers import _differing
+
+    rnd = random.Random(5)
+    for _ in range(300):
+        a = "".join(rnd.choice("繁简体字") for _ in range(rnd.randint(0, 3000)))
+        b = list(a)
+        for _ in range(rnd.randint(0, 4)):
+            if b:
+                b[rnd.randrange(len(b))] = "x"
+        b = "".join(b)[: rnd.randint(0, len(b))] if rnd.random() < 0.3 else "".join(b)
+        assert _differing(a, b) == sum(map(str.__ne__, a, b))

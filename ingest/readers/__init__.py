@@ -11,6 +11,7 @@ formats (an OCR reader, say) plug in with :func:`register`.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -46,12 +47,30 @@ def register(fmt: str) -> Callable[[Reader], Reader]:
     return deco
 
 
+# Readers of formats whose libraries take long to import (pdfplumber, python-docx, OpenCV): imported at their
+# first use, so a command that meets no such file does not load them (format -> module of this package).
+_LAZY = {"pdf": "pdf", "docx": "docx", "doc": "legacy", "image": "ocr"}
+
+
+def _load(fmt: str) -> None:
+    """Import the module of a lazily registered reader (an OCR reader whose libraries are absent stays unregistered)."""
+    if fmt in _LAZY and fmt not in _READERS:
+        try:
+            importlib.import_module(f"{__name__}.{_LAZY[fmt]}")
+        except ImportError:
+            if fmt != "image":  # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
+                raise
+
+
 def formats() -> list[str]:
+    for fmt in _LAZY:
+        _load(fmt)
     return sorted(_READERS)
 
 
 def reader(fmt: str) -> Reader:
     """The reader registered for ``fmt`` (KeyError when there is none)."""
+    _load(fmt)
     return _READERS[fmt]
 
 
@@ -225,6 +244,7 @@ def _binary(chunk: bytes) -> bool:
 
 
 def read(data: bytes, fmt: str) -> Document:
+    _load(fmt)
     try:
         reader = _READERS[fmt]
     except KeyError:
@@ -237,7 +257,7 @@ def read(data: bytes, fmt: str) -> Document:
     return doc
 
 
-_CJK = re.compile("[\u4e00-\u9fff]")
+_CJK = re.compile("[\u4e00-\u9fff]+")  # runs of CJK ideographs (counted by their lengths)
 TRADITIONAL_SHARE = 0.03  # share of CJK characters that t2s changes, above which a text is traditional
 
 
@@ -249,12 +269,12 @@ def simplify_traditional(doc: Document) -> None:
     texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
     texts += [c for t in doc.tables for row in t.rows for c in row]
     sample = "".join(texts)[:50_000]
-    cjk = len(_CJK.findall(sample))
+    cjk = sum(map(len, _CJK.findall(sample)))
     if cjk < 20:
         return
     convert = _t2s()
     simplified = convert(sample)
-    changed = 0 if simplified == sample else sum(map(str.__ne__, sample, simplified))  # position by position
+    changed = 0 if simplified == sample else _differing(sample, simplified)
     if changed < 5 or changed < cjk * TRADITIONAL_SHARE:
         return
     for b in doc.blocks:
@@ -268,6 +288,16 @@ def simplify_traditional(doc: Document) -> None:
     doc.meta["script"] = f"traditional ({changed} of {cjk} sampled characters), converted to simplified (OpenCC t2s)"
 
 
+def _differing(a: str, b: str, step: int = 1024) -> int:
+    """Positions (up to the shorter length) where two texts differ, compared a block at a time."""
+    changed = 0
+    for i in range(0, min(len(a), len(b)), step):
+        x, y = a[i : i + step], b[i : i + step]
+        if x != y:
+            changed += sum(map(str.__ne__, x, y))
+    return changed
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> Callable[[str], str]:
     import opencc
@@ -275,10 +305,5 @@ def _t2s() -> Callable[[str], str]:
     return opencc.OpenCC("t2s").convert
 
 
-# Register the built-in readers.
-from . import docx, html, legacy, mhtml, mixed, pdf, text  # noqa: E402,F401
-
-try:  # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
-    from . import ocr  # noqa: E402,F401
-except ImportError:
-    pass
+# Register the built-in readers (those of _LAZY at their first use).
+from . import html, mhtml, mixed, text  # noqa: E402,F401

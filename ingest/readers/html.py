@@ -14,7 +14,7 @@ import lxml.etree as etree
 
 from .. import limits
 from ..encoding import BIG5_CODECS, decode
-from ..model import Document, Paragraph, Quarantine, SpanCell, Table, build_grid
+from ..model import Document, Paragraph, Quarantine, Table, build_row_grid
 from . import register
 
 _BLOCK_TAGS = {
@@ -100,19 +100,53 @@ def table_grid(table, total: int = 0) -> tuple[list[list[str]], list[list[bool]]
     rows = []
     for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):  # document order
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
-    cells = (
-        SpanCell(
-            r,
-            None,
-            text,
-            _span(td.get("rowspan"), min(limits.MAX_ROWSPAN, len(rows) - r)),
-            _span(td.get("colspan"), limits.MAX_COLSPAN),
-        )
-        for r, tr in enumerate(rows)
-        for td, text in _row_cells(tr)
-    )
-    grid = build_grid(cells, len(rows), check=lambda n, width: limits.check_cells(n, width, total))
-    return grid.rows, grid.covered
+    n = len(rows)
+    texts = _table_texts(rows, table) or [_row_cells(tr) for tr in rows]
+    spans = []
+    for r, row in enumerate(texts):
+        most = min(limits.MAX_ROWSPAN, n - r)
+        cells = []
+        for td, text in row:
+            rs, cs = td.get("rowspan"), td.get("colspan")
+            cells.append(
+                (
+                    text,
+                    1 if rs is None else _span(rs, most),
+                    1 if cs is None else _span(cs, limits.MAX_COLSPAN),
+                )
+            )
+        spans.append(cells)
+    return build_row_grid(spans, check=lambda n_rows, width: limits.check_cells(n_rows, width, total))
+
+
+_ROW = "\ue003"  # stands before the cells of each row of a table read in one pass
+
+
+def _table_texts(rows: list, table) -> list | None:
+    """(cell, text) for the cells of each row, the table serialised once: each row's own text replaced by a
+    row mark, each cell's tail by a separator. None (read row by row) where a row holds anything besides
+    cells, or the marks do not fall as placed (a mark character of the page's own)."""
+    cells = [list(tr) for tr in rows]
+    for row in cells:
+        for c in row:
+            if c.tag != "td" and c.tag != "th":
+                return None
+    for tr, row in zip(rows, cells):
+        tr.text = _ROW
+        for c in row:
+            c.tail = _SEP
+    text = etree.tostring(table, method="text", encoding="unicode", with_tail=False)
+    text = _WS.sub(" ", text)  # the marks are no white space: no run crosses a cell's bounds
+    pieces = text.split(_ROW)
+    if len(pieces) != len(rows) + 1:
+        return None
+    out = []
+    for row, piece in zip(cells, pieces[1:]):
+        parts = piece.split(_SEP)
+        if len(parts) != len(row) + 1:
+            return None
+        out.append([(td, t.strip()) for td, t in zip(row, parts)])
+    return out
 
 
 def parse_html(text: str) -> Document:
@@ -174,15 +208,20 @@ def _blocks(start, source: str) -> list:
             el.tail = _BREAK + (el.tail or "")
     blocks: list = []
     n_tables = 0
-    for piece in etree.tostring(start, method="text", encoding="unicode", with_tail=False).split(_BREAK):
-        if piece.startswith(_TABLE):
+    text = etree.tostring(start, method="text", encoding="unicode", with_tail=False)
+    # white space collapsed in one pass (the marks are no white space, so no run crosses a block's bounds);
+    # each piece then only needs its ends trimmed to read as _clean reads it
+    for piece in _WS.sub(" ", text).split(_BREAK):
+        if not piece:
+            continue
+        if piece[0] == _TABLE:
             table = tables[int(piece[1:])]
             if table is not None:
                 table.index = n_tables
                 n_tables += 1
                 blocks.append(table)
             continue
-        line = _clean(piece)
+        line = piece.strip()
         if line:
             blocks.append(Paragraph(line))
     return blocks
