@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup demo test test-fast lint format bench notebooks clean
+.PHONY: setup bytecode demo test test-fast lint format bench notebooks clean
 
 setup: $(VENV)/.synced
 
@@ -26,14 +26,18 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --quiet --compile-bytecode --python $(VENV)/bin/python
 	@touch $@
 
-demo: setup
+# The project's own modules compiled too (a stale file is recompiled by Python when its source changes).
+bytecode: setup
+	@$(PY) -m compileall -q ingest warehouse bench
+
+demo: bytecode
 	$(XXGK) demo
 
-test: setup
+test: bytecode
 	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 
 # The unit tier: everything not marked slow (warehouse builds, dbt, browsers, LibreOffice, OCR, CLI subprocesses).
-test-fast: setup
+test-fast: bytecode
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
 
 # ruff (format check and lint), mypy over ingest/ and warehouse/, import-linter contracts (all in pyproject.toml).
@@ -55,5 +59,5 @@ clean:
 notebooks: setup
 	$(XXGK) notebooks
 
-bench: setup
+bench: bytecode
 	$(PY) bench/run.py
