@@ -46,10 +46,35 @@ class Grid:
         return self.xs[c0], self.ys[r0], self.xs[c1], self.ys[r1]
 
 
+SEAL_GREY = (90, 210)  # a seal scanned in grey: a thick band of mid-grey ink (black text stays darker)
+
+
 def prepare(img: np.ndarray) -> np.ndarray:
-    """A grey page with red seal ink removed (colour input) ."""
-    if img.ndim == 2:
-        return img
+    """A grey page with seal ink removed: red ink on a colour page, thick mid-grey ink on a grey one."""
+    grey = img if img.ndim == 2 else _without_red(img)
+    return _without_grey_bands(grey)
+
+
+def _without_grey_bands(grey: np.ndarray) -> np.ndarray:
+    """Bands of mid-grey ink thicker than a text stroke (a seal or stamp scanned in grey, a shaded cell,
+    a shadow) divided out: the page's background level is taken by a closing wider than any stroke of
+    text, and each pixel is scaled by it, so the band turns white and the text in it stays dark."""
+    h, w = grey.shape
+    k = max(7, round(min(h, w) / 236))  # 7 pixels at 200 dpi: wider than a stroke of text or a rule
+    smooth = cv2.medianBlur(grey, 3)  # so the closing takes the band's level, not its grain's peaks
+    background = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    background = cv2.erode(background, np.ones((5, 5), np.uint8))  # over the band's blurred edges too
+    band = background < SEAL_GREY[1]
+    if not band.any():
+        return grey
+    # a pixel's share of its background, stretched: the band's own grain goes white, text under it stays dark
+    ratio = grey[band].astype(np.float32) / np.maximum(background[band], 1)
+    out = grey.copy()
+    out[band] = (255.0 * (ratio - 0.45) / 0.5).clip(0, 255).astype(np.uint8)
+    return out
+
+
+def _without_red(img: np.ndarray) -> np.ndarray:
     rgb = img[..., :3].astype(np.int16)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     grey = cv2.cvtColor(img[..., :3], cv2.COLOR_RGB2GRAY)
@@ -125,7 +150,31 @@ def line_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 50, 20)))  # taller than any digit
     hor = cv2.morphologyEx(cv2.dilate(ink, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, hk)
     ver = cv2.morphologyEx(cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, vk)
-    return hor, ver
+    thick = max(7, round(min(h, w) / 180))  # a rule is thin; a seal's ring is a thick curved band
+    return _thin(hor, thick, axis=1), _thin(ver, thick, axis=0)
+
+
+def _thin(mask: np.ndarray, thick: int, axis: int) -> np.ndarray:
+    """The strokes of ``mask`` no thicker on average than ``thick`` pixels (length along ``axis`` 0: vertical)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    length = stats[1:, cv2.CC_STAT_HEIGHT if axis == 0 else cv2.CC_STAT_WIDTH].astype(np.float64)
+    keep = np.zeros(n, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] / np.maximum(length, 1) <= thick
+    if keep[1:].all():
+        return mask
+    return np.where(keep[labels], mask, 0).astype(mask.dtype)
+
+
+def erase_rules(grey: np.ndarray) -> np.ndarray:
+    """The page with its ruling strokes whitened, so a cell's crop holds only its text however the rules lie
+    (a rule slightly tilted or thickened by the scan would otherwise reach into the cells beside it)."""
+    hor, ver = line_masks(binarize(grey))
+    mask = cv2.dilate(cv2.bitwise_or(hor, ver), np.ones((3, 3), np.uint8))
+    out = grey.copy()
+    out[mask > 0] = 255
+    return out
 
 
 def _coverage(mask: np.ndarray) -> float:
