@@ -76,6 +76,7 @@ DIGIT_OF = {
     **{chr(0xFF10 + i): str(i) for i in range(10)},
     **dict.fromkeys(ZERO_LIKE, "0"),
 }
+STRAY_MARKS = ".,。，·、'`"  # specks the recogniser reads beside a number
 SHORT_CELL = 6  # a one-line cell at most this many times as wide as high is read with its row
 DET_SCALE = 0.5  # text is found on a half-size page (about 100 dpi), then read at full size
 
@@ -136,10 +137,13 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
 def _cell_text(chars: list[tuple[str, float]]) -> tuple[str, float]:
     """Text and lowest probability of recognised characters. Where every one is digit-like (a digit,
     a full-width digit, a round zero glyph such as ``〇``), the text is a number and each is its digit
-    (its probability already is that of its digit, see :func:`_decode`)."""
+    (its probability already is that of its digit, see :func:`_decode`). A stray mark read before or
+    after the digits (``0.``) is dropped from the text, an integer's value being the same, but its
+    probability still counts: a mark the engine is unsure of leaves the number doubtful."""
     text = "".join(c for c, _ in chars)
-    if chars and all(c in DIGIT_OF for c in text):
-        text = "".join(DIGIT_OF[c] for c in text)
+    core = text.strip(STRAY_MARKS)
+    if core and all(c in DIGIT_OF for c in core):
+        text = "".join(DIGIT_OF[c] for c in core)
     return text, min((p for _, p in chars), default=0.0)
 
 
@@ -150,24 +154,25 @@ def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     return [_cell_text([(c, p) for c, p, _ in chars]) for chars in _decode(crops)]
 
 
-def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+def recognise_strip(crops: list[np.ndarray], spacing: float = 1.0) -> list[tuple[str, float]]:
     """Single-line crops read side by side as one line (a table row), each crop's characters kept apart.
 
     A lone digit read alone gives the recogniser no context and a poor
     confidence; read in a line with its neighbours it is read as printed.
+    The crops stand ``spacing`` line heights apart.
     """
     if not crops:
         return []
     h = max(c.shape[0] for c in crops)
     parts, bounds, x = [], [], 0
-    gap = np.full((h, h), 255, np.uint8)
+    gap = np.full((h, max(1, round(h * spacing))), 255, np.uint8)
     for c in crops:
         top = (h - c.shape[0]) // 2
         part = np.full((h, c.shape[1]), 255, np.uint8)
         part[top : top + c.shape[0]] = c
         if parts:
             parts.append(gap)
-            x += h
+            x += gap.shape[1]
         bounds.append((x, x + c.shape[1]))
         parts.append(part)
         x += c.shape[1]
@@ -184,20 +189,20 @@ def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     return [_cell_text(g) for g in got]
 
 
-def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], str, float]]:
-    """Text boxes (x0, y0, x1, y1), texts and confidences of a page."""
+def detect(grey: np.ndarray, scale: float = DET_SCALE) -> list[tuple[tuple[float, float, float, float], str, float]]:
+    """Text boxes (x0, y0, x1, y1), texts and confidences of a page (found on the page scaled by ``scale``)."""
     import cv2
 
     if (grey < 128).mean() < 1e-4:  # nothing printed outside the tables
         return []
-    small = cv2.resize(grey, None, fx=DET_SCALE, fy=DET_SCALE, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     boxes, _ = engine().text_det(np.stack([small] * 3, axis=-1))
     if boxes is None or not len(boxes):
         return []
     h, w = grey.shape
     rects, crops = [], []
     for box in boxes:
-        xs, ys = box[:, 0] / DET_SCALE, box[:, 1] / DET_SCALE
+        xs, ys = box[:, 0] / scale, box[:, 1] / scale
         x0, y0 = max(0, int(xs.min()) - 2), max(0, int(ys.min()) - 2)
         x1, y1 = min(w, int(xs.max()) + 3), min(h, int(ys.max()) + 3)
         if x1 - x0 < 4 or y1 - y0 < 4:
@@ -219,6 +224,25 @@ def _join(parts: list[str]) -> str:
             out += " "
         out += p
     return out  # normalised when the Document is made
+
+
+REREAD_BELOW = 0.98  # a row with a cell read less surely than this is read a second time
+
+
+def _read_row(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    """A table row's one-line cells read as a strip; where a number is doubtful, the row is read again
+    spaced wider. A doubtful number the second reading agrees with is as sure as the surer of the two;
+    one it does not agree with keeps its text and the lower confidence, so it stays doubtful. Cells
+    read surely the first time are kept as read."""
+    first = recognise_strip(crops)
+    doubtful = [i for i, (t, p) in enumerate(first) if t.isdigit() and p < REREAD_BELOW]
+    if not doubtful:
+        return first
+    again = recognise_strip(crops, spacing=2.0)
+    for i in doubtful:
+        (t, p), (u, q) = first[i], again[i]
+        first[i] = (t, max(p, q) if t == u else min(p, q))
+    return first
 
 
 def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | None]:
@@ -266,7 +290,7 @@ def _read_grid(grey: np.ndarray, clean: np.ndarray, grid: ocr_table.Grid, pno: i
         texts.setdefault(span, []).append(res)
     for cells in singles.values():
         cells.sort(key=lambda sc: sc[0][1])
-        for (span, _), res in zip(cells, recognise_strip([c for _, c in cells])):
+        for (span, _), res in zip(cells, _read_row([c for _, c in cells])):
             texts[span] = [res]
     cells, scores = [], []
     for span in grid.spans:
@@ -308,8 +332,8 @@ def _line_text(line: list[tuple]) -> str:
     return " ".join(out.split())  # normalised further when the Document is made
 
 
-def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
-    """Blocks of one page image with their top coordinate."""
+def read_page_image(img: np.ndarray, pno: int, dpi: float = DPI) -> list[tuple[float, Block]]:
+    """Blocks of one page image (of ``dpi``, if known) with their top coordinate."""
     grey = ocr_table.prepare(img)
     grey, _ = ocr_table.deskew(grey)
     grids = ocr_table.find_grids(grey)
@@ -321,7 +345,7 @@ def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
         rest[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
         items.append((float(y0), _read_grid(grey, clean, g, pno)))
     height = grey.shape[0]
-    for line in _lines(detect(rest)):
+    for line in _lines(detect(rest, DET_SCALE * DPI / dpi)):  # text is found at the same size at any dpi
         text = _line_text(line)
         top = min(b[0][1] for b in line)
         bottom = max(b[0][3] for b in line)
@@ -332,11 +356,16 @@ def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
     return items
 
 
-def document(pages: list[tuple[int, np.ndarray]], fmt: str, meta: dict[str, str] | None = None) -> Document:
-    """A Document from page images given as (page number, RGB or grey array)."""
+def document(
+    pages: list[tuple[int, np.ndarray]],
+    fmt: str,
+    meta: dict[str, str] | None = None,
+    dpis: dict[int, float] | None = None,
+) -> Document:
+    """A Document from page images given as (page number, RGB or grey array), with their dpi where known."""
     blocks: list[Block] = []
     for pno, img in pages:
-        blocks.extend(b for _, b in read_page_image(img, pno))
+        blocks.extend(b for _, b in read_page_image(img, pno, (dpis or {}).get(pno, DPI)))
     _number_tables(blocks)
     meta = dict(meta or {})
     meta["ocr:pages"] = ",".join(str(p) for p, _ in pages)
@@ -423,7 +452,7 @@ def pdf_page_image(data: bytes, pno: int) -> tuple[np.ndarray, float]:
 def ocr_pdf_page(data: bytes, pno: int) -> list[tuple[float, Block]]:
     """Blocks of a PDF page without a text layer, with tops in PDF points like the PDF reader's."""
     img, dpi = pdf_page_image(data, pno)
-    return [(top * 72 / dpi, b) for top, b in read_page_image(img, pno)]
+    return [(top * 72 / dpi, b) for top, b in read_page_image(img, pno, dpi)]
 
 
 def ocr_pdf(data: bytes) -> Document:
@@ -433,8 +462,8 @@ def ocr_pdf(data: bytes) -> Document:
     doc = pypdfium2.PdfDocument(data)
     n = len(doc)
     doc.close()
-    pages = [(p, pdf_page_image(data, p)[0]) for p in range(1, n + 1)]
-    out = document(pages, "pdf")
+    images = {p: pdf_page_image(data, p) for p in range(1, n + 1)}
+    out = document([(p, img) for p, (img, _) in images.items()], "pdf", dpis={p: d for p, (_, d) in images.items()})
     out.meta["pdf:pages"] = str(n)
     return out
 

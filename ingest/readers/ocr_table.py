@@ -151,20 +151,18 @@ def line_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hor = cv2.morphologyEx(cv2.dilate(ink, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, hk)
     ver = cv2.morphologyEx(cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, vk)
     thick = max(7, round(min(h, w) / 180))  # a rule is thin; a seal's ring is a thick curved band
-    return _thin(hor, thick, axis=1), _thin(ver, thick, axis=0)
+    return _thin(hor, thick, hk), _thin(ver, thick, vk)
 
 
-def _thin(mask: np.ndarray, thick: int, axis: int) -> np.ndarray:
-    """The strokes of ``mask`` no thicker on average than ``thick`` pixels (length along ``axis`` 0: vertical)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 1:
+def _thin(mask: np.ndarray, thick: int, length: np.ndarray) -> np.ndarray:
+    """The strokes of ``mask`` without the parts more than ``thick`` pixels across (a seal's band where
+    it runs along a rule's direction), again at least as long as the kernel ``length``."""
+    across = (thick + 1, 1) if length.shape[0] > 1 else (1, thick + 1)  # (width, height) across the stroke
+    wide = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+    if not wide.any():
         return mask
-    length = stats[1:, cv2.CC_STAT_HEIGHT if axis == 0 else cv2.CC_STAT_WIDTH].astype(np.float64)
-    keep = np.zeros(n, bool)
-    keep[1:] = stats[1:, cv2.CC_STAT_AREA] / np.maximum(length, 1) <= thick
-    if keep[1:].all():
-        return mask
-    return np.where(keep[labels], mask, 0).astype(mask.dtype)
+    thin = cv2.bitwise_and(mask, cv2.bitwise_not(cv2.dilate(wide, np.ones((3, 3), np.uint8))))
+    return cv2.morphologyEx(thin, cv2.MORPH_OPEN, length)
 
 
 def erase_rules(grey: np.ndarray) -> np.ndarray:
