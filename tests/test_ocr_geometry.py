@@ -101,3 +101,15 @@ def test_digit_like_glyphs_are_digits_only_in_a_cell_of_digits(chars, text):
     assert got == text and conf == 0.97
     got, conf = _cell_text([(c, 0.97 if c.isalnum() or c in "〇" else 0.4) for c in chars])
     assert got == text and conf == (0.4 if any(not (c.isalnum() or c in "〇") for c in chars) else 0.97)
+
+
+@pytest.mark.parametrize("open_side", ["bottom", "top"])
+def test_a_table_broken_across_pages_keeps_its_open_row(open_side):
+    """A page break leaves a table without its last (or first) rule: the row is closed where the column rules end."""
+    page, ys, xs = _ruled_table()
+    y = ys[-1] if open_side == "bottom" else ys[0]
+    cv2.line(page, (xs[0] - 5, y), (xs[-1] + 5, y), 255, 4)
+    (grid,) = ocr_table.find_grids(page)
+    assert len(grid.ys) == len(ys), (grid.ys, ys)
+    assert abs(grid.ys[-1 if open_side == "bottom" else 0] - y) <= 4
+    assert all(s[2] - s[0] == 1 for s in grid.spans), "no row merged into its neighbour"
