@@ -92,6 +92,8 @@ def test_a_scanned_page_is_read_from_its_own_image_at_its_resolution():
         ("12", "12"),
         ("0.", "0"),  # a stray mark beside the digits: dropped, its probability still counts
         ("1.5", "1.5"),
+        (".5", ".5"),  # a mark before the digits may be a decimal point: kept
+        ("7。", "7"),
     ],
 )
 def test_digit_like_glyphs_are_digits_only_in_a_cell_of_digits(chars, text):

@@ -137,11 +137,12 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
 def _cell_text(chars: list[tuple[str, float]]) -> tuple[str, float]:
     """Text and lowest probability of recognised characters. Where every one is digit-like (a digit,
     a full-width digit, a round zero glyph such as ``〇``), the text is a number and each is its digit
-    (its probability already is that of its digit, see :func:`_decode`). A stray mark read before or
-    after the digits (``0.``) is dropped from the text, an integer's value being the same, but its
-    probability still counts: a mark the engine is unsure of leaves the number doubtful."""
+    (its probability already is that of its digit, see :func:`_decode`). A stray mark read after the
+    digits (``0.``) is dropped from the text, the value being the same, but its probability still
+    counts: a mark the engine is unsure of leaves the number doubtful. A mark before them is kept
+    (``.5`` is not 5)."""
     text = "".join(c for c, _ in chars)
-    core = text.strip(STRAY_MARKS)
+    core = text.rstrip(STRAY_MARKS)
     if core and all(c in DIGIT_OF for c in core):
         text = "".join(DIGIT_OF[c] for c in core)
     return text, min((p for _, p in chars), default=0.0)
