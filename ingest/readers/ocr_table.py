@@ -4,13 +4,15 @@ Pure image work with OpenCV and NumPy; no text recognition here. The OCR
 reader (:mod:`ingest.readers.ocr`) asks this module where the tables and
 their cells are, then recognises the text inside each cell.
 
-* :func:`prepare` turns a colour or grey page into grey, with red seal ink
-  (red-dominant pixels) whitened so stamps do not hide the text under them.
+* :func:`prepare` turns a colour or grey page into grey, with seal ink
+  removed (red-dominant pixels; thick mid-grey bands divided out) so stamps
+  do not hide the text under them or pass for rules.
 * :func:`deskew` finds the tilt (within ±``MAX_SKEW`` degrees) that makes the
   ink rows sharpest and rotates it away.
 * :func:`find_grids` finds ruled tables by morphology (long horizontal and
   vertical strokes), their row and column lines, and merged cells (a missing
   stretch of line between two grid positions joins them).
+* :func:`erase_rules` whitens the ruling strokes, so a cell's crop holds only text.
 * :func:`text_lines` splits the ink of one cell into text-line crops.
 """
 
