@@ -234,8 +234,12 @@ def _read_row(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     """A table row's one-line cells read as a strip; where a number is doubtful, the row is read again
     spaced wider. A doubtful number the second reading agrees with is as sure as the surer of the two;
     one it does not agree with keeps its text and the lower confidence, so it stays doubtful. Cells
-    read surely the first time are kept as read."""
+    read surely the first time are kept as read. A cell whose ink gave no text in the strip (its
+    characters lost between its neighbours') is read on its own, with that reading's confidence."""
     first = recognise_strip(crops)
+    empty = [i for i, (t, _) in enumerate(first) if not t]
+    for i, res in zip(empty, recognise([crops[i] for i in empty])):
+        first[i] = res
     doubtful = [i for i, (t, p) in enumerate(first) if t.isdigit() and p < REREAD_BELOW]
     if not doubtful:
         return first

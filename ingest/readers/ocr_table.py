@@ -324,7 +324,10 @@ def cut_by_rule(grey: np.ndarray, grid: Grid, r: int, c: int) -> bool:
     left, right = min(rule), max(rule)
     ink_l = band[:, max(0, left - 3) : left] < 140
     ink_r = band[:, right + 1 : right + 4] < 140
-    return bool(ink_l.any() and ink_r.any() and (ink_l.any(axis=1) & ink_r.any(axis=1)).any())
+    # over a glyph's height, not a few rows: a tilted rule's soft edge on one side and a speck on the other
+    # are no glyph
+    both = ink_l.any(axis=1) & ink_r.any(axis=1)
+    return int(both.sum()) >= max(3, len(band) // 8)
 
 
 def without_rules(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
