@@ -21,16 +21,14 @@ from ingest.model import Document, Paragraph, Table  # noqa: E402
 from ingest.pipeline import parse_report  # noqa: E402
 from scans import compare, degrade, png, render_pages, scanned_pdf  # noqa: E402
 
-# Scans of the real PDFs: 200 dpi tilted, noisy, JPEG'd pages must keep this share of golden cells exact.
-# Targets: 99% (200 dpi, tilted, noisy) and 100% (300 dpi clean). Achieved so far, 200 dpi noisy: >= 99%,
-# >= 99%, 96.5% (2024_huaianshi_zf: one t3 row lost at a page break); generated reports scanned grey with
-# a seal: 12% (table 三 not found: open issue). Every miss is a null cell, never a wrong number; these
-# constants assert what is achieved (see docs/ocr.md).
-MIN_EXACT_NOISY_ACHIEVED = 96.0
-MIN_EXACT_GENERATED_ACHIEVED = 10.0
-# The target for clean 300 dpi scans is 100%; achieved so far: 99.5%, 96.2% (one t3 row lost at a page
-# break), 99.5% — every miss a null cell, none a wrong number. This asserts what is achieved; see docs/ocr.md.
-MIN_EXACT_CLEAN_ACHIEVED = 96.0
+# Scans of the real PDFs (issue 17's targets): 200 dpi tilted (±1°), noisy, JPEG'd pages keep at least 99% of
+# the golden cells exact per report; clean 300 dpi scans all of them. A cell OCR doubts is null with a finding,
+# never a wrong number (see docs/ocr.md).
+MIN_EXACT_NOISY = 99.0
+MIN_EXACT_CLEAN = 100.0
+# A generated report scanned in grey with a seal over table 三: its cells under the seal may be unreadable
+# (null), never wrong; at least this share of its cells is read exactly.
+MIN_EXACT_GENERATED = 95.0
 
 
 def _pdf_goldens() -> list:
@@ -60,7 +58,7 @@ def _score(golden, kind):
 
 
 @pytest.mark.parametrize("golden", _pdf_goldens() or [None], ids=lambda g: g.stem if g else "no-corpus")
-def test_noisy_200dpi_scan_fidelity_96_pct_target_99_not_reached(shared_corpus, golden):
+def test_noisy_200dpi_scan_fidelity_99_pct(shared_corpus, golden):
     """Tilted (±1°), noisy, JPEG'd 200 dpi scans: ≥ 99% golden cells exact, no invented non-zero cell."""
     if golden is None:
         pytest.skip("no PDF in ../shared/corpus")
@@ -69,22 +67,22 @@ def test_noisy_200dpi_scan_fidelity_96_pct_target_99_not_reached(shared_corpus, 
     # a cell OCR doubted is null and named in a finding, never a wrong number
     wrong_numbers = [w for w in wrong if w[2] is not None and w[2][1] is not None]
     assert not wrong_numbers, wrong_numbers
-    assert 100.0 * exact / n >= MIN_EXACT_NOISY_ACHIEVED, (exact, n, wrong)
+    assert 100.0 * exact / n >= MIN_EXACT_NOISY, (exact, n, wrong)
     assert all(c["ocr_confidence"] is not None for c in p.cells), "every OCR'd cell carries its confidence"
 
 
 @pytest.mark.parametrize("golden", _pdf_goldens() or [None], ids=lambda g: g.stem if g else "no-corpus")
-def test_clean_300dpi_scan_fidelity_96_pct_target_100_not_reached(shared_corpus, golden):
-    """Clean 300 dpi scans: no invented or wrong number; exact share at least what is achieved (target 100%)."""
+def test_clean_300dpi_scan_fidelity_100_pct(shared_corpus, golden):
+    """Clean 300 dpi scans (read at their own resolution): every golden cell exact, nothing invented."""
     if golden is None:
         pytest.skip("no PDF in ../shared/corpus")
     p, n, exact, wrong, invented = _score(golden, "clean300")
     assert not invented, invented
     assert not [w for w in wrong if w[2] is not None and w[2][1] is not None], wrong
-    assert 100.0 * exact / n >= MIN_EXACT_CLEAN_ACHIEVED, (exact, n, wrong)
+    assert 100.0 * exact / n >= MIN_EXACT_CLEAN, (exact, n, wrong)
 
 
-def test_generated_report_scanned_no_wrong_number_12_pct_read_target_99_not_reached(tmp_path):
+def test_generated_report_scanned_grey_with_a_seal_reads_table_three_and_no_wrong_number(tmp_path):
     """A generated PDF report, scanned (tilted, noisy, JPEG'd, greyscale, with a red seal), reads back its own truth."""
     from ingest.synthetic import generate
 
@@ -104,7 +102,10 @@ def test_generated_report_scanned_no_wrong_number_12_pct_read_target_99_not_reac
     n, exact, wrong, invented = compare(p.cells, gold)
     assert not invented, invented
     assert not [w for w in wrong if w[2] is not None and w[2][1] is not None], wrong
-    assert 100.0 * exact / n >= MIN_EXACT_GENERATED_ACHIEVED, (exact, n, wrong)
+    assert 100.0 * exact / n >= MIN_EXACT_GENERATED, (exact, n, wrong)
+    # table 三, under the seal, is found and read
+    t3_missed = [w for w in wrong if w[0].startswith("t3|")]
+    assert len(t3_missed) <= len(gold["t3"]) * (100 - MIN_EXACT_GENERATED) / 100, t3_missed
 
 
 # ---------------------------------------------------------------- image files, mixed PDFs, the CLI
@@ -216,11 +217,13 @@ def test_low_confidence_digit_becomes_null_with_a_finding(table_page, monkeypatc
     real = ocr.recognise_strip
     hit: dict = {}
 
-    def doubtful(crops):
-        res = real(crops)
+    def doubtful(crops, *args, **kw):
+        """The engine unsure of one number however often its row is read."""
+        res = real(crops, *args, **kw)
         for i, (text, _conf) in enumerate(res):
             if not hit and text.isdigit() and len(text) >= 2:
-                hit["text"] = text
+                hit.update(text=text, i=i, n=len(crops))
+            if hit and (i, len(crops), text) == (hit["i"], hit["n"], hit["text"]):
                 res[i] = (text, 0.42)
         return res
 

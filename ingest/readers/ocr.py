@@ -69,6 +69,14 @@ def engine():
 
 
 REC_BATCH = 8
+ZERO_LIKE = frozenset("〇Oo○Ｏｏ")  # round glyphs the recogniser also reads a printed zero as
+# the digit each digit-like output stands for: ASCII and full-width digits, and the round zero glyphs
+DIGIT_OF = {
+    **{d: d for d in "0123456789"},
+    **{chr(0xFF10 + i): str(i) for i in range(10)},
+    **dict.fromkeys(ZERO_LIKE, "0"),
+}
+STRAY_MARKS = ".,。，·、'`"  # specks the recogniser reads beside a number
 SHORT_CELL = 6  # a one-line cell at most this many times as wide as high is read with its row
 DET_SCALE = 0.5  # text is found on a half-size page (about 100 dpi), then read at full size
 
@@ -82,7 +90,10 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
     CTC output is decoded here so each character keeps its own probability
     and position. A digit's probability is its share of the probability
     of all ten digits: how sure the engine is which digit it saw (a 0 it
-    also finds like the letter O is still surely no 8).
+    also finds like the letter O is still surely no 8). Full-width digits
+    and the round glyphs a printed zero is also read as (:data:`ZERO_LIKE`)
+    count as their digit in that share and carry it: in a cell of digits
+    they are the digits printed in the report's font (:func:`_cell_text`).
     """
     rec = engine().text_rec
     charset = rec.postprocess_op.character
@@ -91,8 +102,8 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
     order = sorted(range(len(rgb)), key=ratios.__getitem__)
     out: list[list[tuple[str, float, float]]] = [[] for _ in rgb]
     height = rec.rec_image_shape[1]
-    digit_idx = [charset.index(d) for d in "0123456789"]
-    digits = set(digit_idx)
+    digit_of = np.array([int(DIGIT_OF[ch]) if ch in DIGIT_OF else -1 for ch in charset])
+    digit_like = digit_of >= 0
     for start in range(0, len(order), REC_BATCH):
         idx = order[start : start + REC_BATCH]
         max_ratio = max(max(ratios[i] for i in idx), 1.0)
@@ -110,8 +121,10 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
             for t in range(steps):
                 a = int(best[t])
                 p = float(prob[t])
-                if a in digits:  # a digit's confidence: its share among the ten digits at this step
-                    p = p / max(float(preds[k][t, digit_idx].sum()), p)
+                if digit_like[a]:  # its digit's share among the ten digits (each with its look-alikes)
+                    step = preds[k][t]
+                    p = float(step[digit_of == digit_of[a]].sum())
+                    p = p / max(float(step[digit_like].sum()), p)
                 if a and a == prev and chars:
                     chars[-1][1] = max(chars[-1][1], p)
                 elif a:
@@ -121,31 +134,46 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
     return out
 
 
+def _cell_text(chars: list[tuple[str, float]]) -> tuple[str, float]:
+    """Text and lowest probability of recognised characters. Where every one is digit-like (a digit,
+    a full-width digit, a round zero glyph such as ``〇``), the text is a number and each is its digit
+    (its probability already is that of its digit, see :func:`_decode`). A stray mark read after the
+    digits (``0.``) is dropped from the text, the value being the same, but its probability still
+    counts: a mark the engine is unsure of leaves the number doubtful. A mark before them is kept
+    (``.5`` is not 5)."""
+    text = "".join(c for c, _ in chars)
+    core = text.rstrip(STRAY_MARKS)
+    if core and all(c in DIGIT_OF for c in core):
+        text = "".join(DIGIT_OF[c] for c in core)
+    return text, min((p for _, p in chars), default=0.0)
+
+
 def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     """Text of each single-line crop, with the lowest probability among its characters."""
     if not crops:
         return []
-    return [("".join(c for c, _, _ in chars), min((p for _, p, _ in chars), default=0.0)) for chars in _decode(crops)]
+    return [_cell_text([(c, p) for c, p, _ in chars]) for chars in _decode(crops)]
 
 
-def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+def recognise_strip(crops: list[np.ndarray], spacing: float = 1.0) -> list[tuple[str, float]]:
     """Single-line crops read side by side as one line (a table row), each crop's characters kept apart.
 
     A lone digit read alone gives the recogniser no context and a poor
     confidence; read in a line with its neighbours it is read as printed.
+    The crops stand ``spacing`` line heights apart.
     """
     if not crops:
         return []
     h = max(c.shape[0] for c in crops)
     parts, bounds, x = [], [], 0
-    gap = np.full((h, h), 255, np.uint8)
+    gap = np.full((h, max(1, round(h * spacing))), 255, np.uint8)
     for c in crops:
         top = (h - c.shape[0]) // 2
         part = np.full((h, c.shape[1]), 255, np.uint8)
         part[top : top + c.shape[0]] = c
         if parts:
             parts.append(gap)
-            x += h
+            x += gap.shape[1]
         bounds.append((x, x + c.shape[1]))
         parts.append(part)
         x += c.shape[1]
@@ -159,23 +187,23 @@ def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
             ),
         )
         got[k].append((ch, p))
-    return [("".join(c for c, _ in g), min((p for _, p in g), default=0.0)) for g in got]
+    return [_cell_text(g) for g in got]
 
 
-def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], str, float]]:
-    """Text boxes (x0, y0, x1, y1), texts and confidences of a page."""
+def detect(grey: np.ndarray, scale: float = DET_SCALE) -> list[tuple[tuple[float, float, float, float], str, float]]:
+    """Text boxes (x0, y0, x1, y1), texts and confidences of a page (found on the page scaled by ``scale``)."""
     import cv2
 
     if (grey < 128).mean() < 1e-4:  # nothing printed outside the tables
         return []
-    small = cv2.resize(grey, None, fx=DET_SCALE, fy=DET_SCALE, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     boxes, _ = engine().text_det(np.stack([small] * 3, axis=-1))
     if boxes is None or not len(boxes):
         return []
     h, w = grey.shape
     rects, crops = [], []
     for box in boxes:
-        xs, ys = box[:, 0] / DET_SCALE, box[:, 1] / DET_SCALE
+        xs, ys = box[:, 0] / scale, box[:, 1] / scale
         x0, y0 = max(0, int(xs.min()) - 2), max(0, int(ys.min()) - 2)
         x1, y1 = min(w, int(xs.max()) + 3), min(h, int(ys.max()) + 3)
         if x1 - x0 < 4 or y1 - y0 < 4:
@@ -199,6 +227,29 @@ def _join(parts: list[str]) -> str:
     return out  # normalised when the Document is made
 
 
+REREAD_BELOW = 0.98  # a row with a cell read less surely than this is read a second time
+
+
+def _read_row(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    """A table row's one-line cells read as a strip; where a number is doubtful, the row is read again
+    spaced wider. A doubtful number the second reading agrees with is as sure as the surer of the two;
+    one it does not agree with keeps its text and the lower confidence, so it stays doubtful. Cells
+    read surely the first time are kept as read. A cell whose ink gave no text in the strip (its
+    characters lost between its neighbours') is read on its own, with that reading's confidence."""
+    first = recognise_strip(crops)
+    empty = [i for i, (t, _) in enumerate(first) if not t]
+    for i, res in zip(empty, recognise([crops[i] for i in empty])):
+        first[i] = res
+    doubtful = [i for i, (t, p) in enumerate(first) if t.isdigit() and p < REREAD_BELOW]
+    if not doubtful:
+        return first
+    again = recognise_strip(crops, spacing=2.0)
+    for i in doubtful:
+        (t, p), (u, q) = first[i], again[i]
+        first[i] = (t, max(p, q) if t == u else min(p, q))
+    return first
+
+
 def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | None]:
     """One-row cells whose glyphs a rule cuts in two: the left cell maps to the joined box, the right one to None.
 
@@ -217,7 +268,8 @@ def _cut_glyphs(grey: np.ndarray, grid: ocr_table.Grid) -> dict[tuple, tuple | N
     return out
 
 
-def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
+def _read_grid(grey: np.ndarray, clean: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
+    """A ruled table's cells read from the page (``clean``: the page with its rules whitened)."""
     nr, nc = grid.shape
     texts: dict[tuple, list[tuple[str, float]]] = {}
     singles: dict[int, list[tuple[tuple, np.ndarray]]] = {}  # grid row -> one-line cells starting there
@@ -230,10 +282,10 @@ def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
             box = grid.cell_box(joined[span])
             lines = ocr_table.text_lines(ocr_table.without_rules(grey, box), box)
         else:
-            lines = ocr_table.text_lines(grey, grid.cell_box(span))
-        # short one-line cells (numbers) are read in their row; long text (labels) alone, so the
-        # language of a label does not turn the digits beside it into letters
-        if len(lines) == 1 and lines[0].shape[1] <= SHORT_CELL * lines[0].shape[0]:
+            lines = ocr_table.text_lines(clean, grid.cell_box(span))
+        # short one-line cells (numbers) are read in their row; long text (labels) and cells over several
+        # rows (labels) alone, so the language of a label does not turn the digits beside it into letters
+        if len(lines) == 1 and span[2] - span[0] == 1 and lines[0].shape[1] <= SHORT_CELL * lines[0].shape[0]:
             singles.setdefault(span[0], []).append((span, lines[0]))
             continue
         for line in lines:
@@ -243,7 +295,7 @@ def _read_grid(grey: np.ndarray, grid: ocr_table.Grid, pno: int) -> Table:
         texts.setdefault(span, []).append(res)
     for cells in singles.values():
         cells.sort(key=lambda sc: sc[0][1])
-        for (span, _), res in zip(cells, recognise_strip([c for _, c in cells])):
+        for (span, _), res in zip(cells, _read_row([c for _, c in cells])):
             texts[span] = [res]
     cells, scores = [], []
     for span in grid.spans:
@@ -285,19 +337,20 @@ def _line_text(line: list[tuple]) -> str:
     return " ".join(out.split())  # normalised further when the Document is made
 
 
-def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
-    """Blocks of one page image with their top coordinate."""
+def read_page_image(img: np.ndarray, pno: int, dpi: float = DPI) -> list[tuple[float, Block]]:
+    """Blocks of one page image (of ``dpi``, if known) with their top coordinate."""
     grey = ocr_table.prepare(img)
     grey, _ = ocr_table.deskew(grey)
     grids = ocr_table.find_grids(grey)
+    clean = ocr_table.erase_rules(grey) if grids else grey
     items: list[tuple[float, Block]] = []
     rest = grey.copy()
     for g in grids:
         x0, y0, x1, y1 = g.bbox
         rest[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
-        items.append((float(y0), _read_grid(grey, g, pno)))
+        items.append((float(y0), _read_grid(grey, clean, g, pno)))
     height = grey.shape[0]
-    for line in _lines(detect(rest)):
+    for line in _lines(detect(rest, DET_SCALE * DPI / dpi)):  # text is found at the same size at any dpi
         text = _line_text(line)
         top = min(b[0][1] for b in line)
         bottom = max(b[0][3] for b in line)
@@ -308,11 +361,16 @@ def read_page_image(img: np.ndarray, pno: int) -> list[tuple[float, Block]]:
     return items
 
 
-def document(pages: list[tuple[int, np.ndarray]], fmt: str, meta: dict[str, str] | None = None) -> Document:
-    """A Document from page images given as (page number, RGB or grey array)."""
+def document(
+    pages: list[tuple[int, np.ndarray]],
+    fmt: str,
+    meta: dict[str, str] | None = None,
+    dpis: dict[int, float] | None = None,
+) -> Document:
+    """A Document from page images given as (page number, RGB or grey array), with their dpi where known."""
     blocks: list[Block] = []
     for pno, img in pages:
-        blocks.extend(b for _, b in read_page_image(img, pno))
+        blocks.extend(b for _, b in read_page_image(img, pno, (dpis or {}).get(pno, DPI)))
     _number_tables(blocks)
     meta = dict(meta or {})
     meta["ocr:pages"] = ",".join(str(p) for p, _ in pages)
@@ -353,22 +411,53 @@ def read_image(data: bytes) -> Document:
     return doc
 
 
-def render_pdf_page(data: bytes, pno: int, dpi: int = DPI) -> np.ndarray:
-    """One PDF page (1-based) rendered to an RGB array."""
+NATIVE_DPI = (100.0, 400.0)  # a page that is one image of this resolution is read at it, not re-rendered
+
+
+def _native_image(page) -> tuple[np.ndarray, float] | None:
+    """The page's only content, an upright image covering the page, at its own resolution, with its dpi."""
+    import pypdfium2.raw as pdfium_c
+
+    if page.get_rotation():
+        return None
+    objs = list(page.get_objects(max_depth=1))
+    if len(objs) != 1 or objs[0].type != pdfium_c.FPDF_PAGEOBJ_IMAGE:
+        return None
+    a, b, c, d, _, _ = objs[0].get_matrix().get()
+    pw, ph = page.get_size()
+    px_w, px_h = objs[0].get_px_size()
+    if b or c or a < pw * 0.95 or d < ph * 0.95 or not px_w or not px_h:
+        return None
+    dpi = px_w / (a / 72)
+    if not NATIVE_DPI[0] <= dpi <= NATIVE_DPI[1] or abs(px_h / (d / 72) - dpi) > dpi * 0.02:
+        return None
+    try:
+        im = objs[0].get_bitmap(render=False).to_pil()
+    except Exception:  # an image format pdfium cannot hand over raw: render the page instead
+        return None
+    return np.array(im.convert("L" if im.mode in ("1", "L") else "RGB")), dpi
+
+
+def pdf_page_image(data: bytes, pno: int) -> tuple[np.ndarray, float]:
+    """A PDF page (1-based) as an image and its dpi: a scanned page's own image at its own resolution
+    (re-rendering it would resample it), any other page rendered at :data:`DPI`."""
     import pypdfium2
 
     doc = pypdfium2.PdfDocument(data)
     try:
-        bitmap = doc[pno - 1].render(scale=dpi / 72)
-        return np.array(bitmap.to_pil().convert("RGB"))
+        page = doc[pno - 1]
+        native = _native_image(page)
+        if native is not None:
+            return native
+        return np.array(page.render(scale=DPI / 72).to_pil().convert("RGB")), float(DPI)
     finally:
         doc.close()
 
 
 def ocr_pdf_page(data: bytes, pno: int) -> list[tuple[float, Block]]:
     """Blocks of a PDF page without a text layer, with tops in PDF points like the PDF reader's."""
-    items = read_page_image(render_pdf_page(data, pno), pno)
-    return [(top * 72 / DPI, b) for top, b in items]
+    img, dpi = pdf_page_image(data, pno)
+    return [(top * 72 / dpi, b) for top, b in read_page_image(img, pno, dpi)]
 
 
 def ocr_pdf(data: bytes) -> Document:
@@ -378,8 +467,8 @@ def ocr_pdf(data: bytes) -> Document:
     doc = pypdfium2.PdfDocument(data)
     n = len(doc)
     doc.close()
-    pages = [(p, render_pdf_page(data, p)) for p in range(1, n + 1)]
-    out = document(pages, "pdf")
+    images = {p: pdf_page_image(data, p) for p in range(1, n + 1)}
+    out = document([(p, img) for p, (img, _) in images.items()], "pdf", dpis={p: d for p, (_, d) in images.items()})
     out.meta["pdf:pages"] = str(n)
     return out
 

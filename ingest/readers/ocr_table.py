@@ -4,13 +4,15 @@ Pure image work with OpenCV and NumPy; no text recognition here. The OCR
 reader (:mod:`ingest.readers.ocr`) asks this module where the tables and
 their cells are, then recognises the text inside each cell.
 
-* :func:`prepare` turns a colour or grey page into grey, with red seal ink
-  (red-dominant pixels) whitened so stamps do not hide the text under them.
+* :func:`prepare` turns a colour or grey page into grey, with seal ink
+  removed (red-dominant pixels; thick mid-grey bands divided out) so stamps
+  do not hide the text under them or pass for rules.
 * :func:`deskew` finds the tilt (within ±``MAX_SKEW`` degrees) that makes the
   ink rows sharpest and rotates it away.
 * :func:`find_grids` finds ruled tables by morphology (long horizontal and
   vertical strokes), their row and column lines, and merged cells (a missing
   stretch of line between two grid positions joins them).
+* :func:`erase_rules` whitens the ruling strokes, so a cell's crop holds only text.
 * :func:`text_lines` splits the ink of one cell into text-line crops.
 """
 
@@ -46,10 +48,35 @@ class Grid:
         return self.xs[c0], self.ys[r0], self.xs[c1], self.ys[r1]
 
 
+SEAL_GREY = (90, 210)  # a seal scanned in grey: a thick band of mid-grey ink (black text stays darker)
+
+
 def prepare(img: np.ndarray) -> np.ndarray:
-    """A grey page with red seal ink removed (colour input) ."""
-    if img.ndim == 2:
-        return img
+    """A grey page with seal ink removed: red ink on a colour page, thick mid-grey ink on a grey one."""
+    grey = img if img.ndim == 2 else _without_red(img)
+    return _without_grey_bands(grey)
+
+
+def _without_grey_bands(grey: np.ndarray) -> np.ndarray:
+    """Bands of mid-grey ink thicker than a text stroke (a seal or stamp scanned in grey, a shaded cell,
+    a shadow) divided out: the page's background level is taken by a closing wider than any stroke of
+    text, and each pixel is scaled by it, so the band turns white and the text in it stays dark."""
+    h, w = grey.shape
+    k = max(7, round(min(h, w) / 236))  # 7 pixels at 200 dpi: wider than a stroke of text or a rule
+    smooth = cv2.medianBlur(grey, 3)  # so the closing takes the band's level, not its grain's peaks
+    background = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    background = cv2.erode(background, np.ones((5, 5), np.uint8))  # over the band's blurred edges too
+    band = background < SEAL_GREY[1]
+    if not band.any():
+        return grey
+    # a pixel's share of its background, stretched: the band's own grain goes white, text under it stays dark
+    ratio = grey[band].astype(np.float32) / np.maximum(background[band], 1)
+    out = grey.copy()
+    out[band] = (255.0 * (ratio - 0.45) / 0.5).clip(0, 255).astype(np.uint8)
+    return out
+
+
+def _without_red(img: np.ndarray) -> np.ndarray:
     rgb = img[..., :3].astype(np.int16)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     grey = cv2.cvtColor(img[..., :3], cv2.COLOR_RGB2GRAY)
@@ -125,7 +152,29 @@ def line_masks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 50, 20)))  # taller than any digit
     hor = cv2.morphologyEx(cv2.dilate(ink, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN, hk)
     ver = cv2.morphologyEx(cv2.dilate(ink, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN, vk)
-    return hor, ver
+    thick = max(7, round(min(h, w) / 180))  # a rule is thin; a seal's ring is a thick curved band
+    return _thin(hor, thick, hk), _thin(ver, thick, vk)
+
+
+def _thin(mask: np.ndarray, thick: int, length: np.ndarray) -> np.ndarray:
+    """The strokes of ``mask`` without the parts more than ``thick`` pixels across (a seal's band where
+    it runs along a rule's direction), again at least as long as the kernel ``length``."""
+    across = (thick + 1, 1) if length.shape[0] > 1 else (1, thick + 1)  # (width, height) across the stroke
+    wide = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, across))
+    if not wide.any():
+        return mask
+    thin = cv2.bitwise_and(mask, cv2.bitwise_not(cv2.dilate(wide, np.ones((3, 3), np.uint8))))
+    return cv2.morphologyEx(thin, cv2.MORPH_OPEN, length)
+
+
+def erase_rules(grey: np.ndarray) -> np.ndarray:
+    """The page with its ruling strokes whitened, so a cell's crop holds only its text however the rules lie
+    (a rule slightly tilted or thickened by the scan would otherwise reach into the cells beside it)."""
+    hor, ver = line_masks(binarize(grey))
+    mask = cv2.dilate(cv2.bitwise_or(hor, ver), np.ones((3, 3), np.uint8))
+    out = grey.copy()
+    out[mask > 0] = 255
+    return out
 
 
 def _coverage(mask: np.ndarray) -> float:
@@ -275,7 +324,10 @@ def cut_by_rule(grey: np.ndarray, grid: Grid, r: int, c: int) -> bool:
     left, right = min(rule), max(rule)
     ink_l = band[:, max(0, left - 3) : left] < 140
     ink_r = band[:, right + 1 : right + 4] < 140
-    return bool(ink_l.any() and ink_r.any() and (ink_l.any(axis=1) & ink_r.any(axis=1)).any())
+    # over a glyph's height, not a few rows: a tilted rule's soft edge on one side and a speck on the other
+    # are no glyph
+    both = ink_l.any(axis=1) & ink_r.any(axis=1)
+    return int(both.sum()) >= max(3, len(band) // 8)
 
 
 def without_rules(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
