@@ -65,7 +65,39 @@ def engine():
             _ENGINE = RapidOCR(
                 text_score=0.0, intra_op_num_threads=THREADS, inter_op_num_threads=1, print_verbose=False
             )
+            _faster_sessions(_ENGINE)
         return _ENGINE
+
+
+def _session(model: str | bytes):
+    """An onnxruntime CPU session: ``THREADS`` threads, memory arena on (crops of many widths), full graph optimisation."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = THREADS
+    so.inter_op_num_threads = 1
+    so.enable_cpu_mem_arena = True
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+
+
+def _faster_sessions(eng) -> None:
+    """Detection and recognition run on the wheel's models with their element-wise chains folded
+    (:mod:`.ocr_model`: same arithmetic, about half the CPU); unchanged where ``onnx`` is not installed."""
+    try:
+        from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
+        from rapidocr_onnxruntime.utils import read_yaml
+        from rapidocr_onnxruntime.utils.parse_parameters import update_model_path
+
+        from . import ocr_model
+
+        paths = update_model_path(read_yaml(DEFAULT_CFG_PATH))
+        det, rec = ocr_model.optimise(paths["Det"]["model_path"]), ocr_model.optimise(paths["Rec"]["model_path"])
+    except ImportError:
+        return
+    eng.text_det.infer.session = _session(det)
+    eng.text_rec.session.session = _session(rec)
 
 
 REC_BATCH = 8
