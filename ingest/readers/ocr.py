@@ -100,7 +100,7 @@ def _faster_sessions(eng) -> None:
     eng.text_rec.session.session = _session(rec)
 
 
-REC_BATCH = 8
+REC_BATCH = 1  # crops per onnxruntime run: with one thread a batch is no faster, and its padding costs
 SHORT_CELL = 6  # a one-line cell at most this many times as wide as high is read with its row
 DET_SCALE = 0.5  # text is found on a half-size page (about 100 dpi), then read at full size
 
@@ -108,10 +108,10 @@ DET_SCALE = 0.5  # text is found on a half-size page (about 100 dpi), then read 
 def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
     """Per image, the recognised characters as (char, probability, x centre in image pixels).
 
-    Images are batched by similar width and padded only to the widest of
-    their batch (the engine's own batching pads every crop to 320 pixels,
-    which makes a table of short numbers several times slower to read). The
-    CTC output is decoded here so each character keeps its own probability
+    Each image is run at its own width (``REC_BATCH`` 1): nothing is padded,
+    so a crop reads the same whatever else is on the page (the engine's own
+    batching pads every crop to at least 320 pixels, which makes a table of
+    short numbers several times slower to read). The CTC output is decoded here so each character keeps its own probability
     and position. A digit's probability is its share of the probability
     of all ten digits: how sure the engine is which digit it saw (a 0 it
     also finds like the letter O is still surely no 8).
@@ -132,14 +132,15 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
         preds = rec.session(batch)[0]
         width_in = batch.shape[-1]
         steps = preds.shape[1]
+        best_all = preds.argmax(axis=2)
+        prob_all = np.take_along_axis(preds, best_all[..., None], axis=2)[..., 0]
         for k, i in enumerate(idx):
             resized_w = min(width_in, int(np.ceil(height * ratios[i])))
             scale = rgb[i].shape[1] / max(resized_w, 1)
-            best = preds[k].argmax(axis=1)
-            prob = preds[k].max(axis=1)
+            best, prob = best_all[k], prob_all[k]
             chars: list[list] = []
             prev = 0
-            for t in range(steps):
+            for t in np.flatnonzero(best | np.r_[0, best[:-1]]).tolist():  # steps with a character or right after one
                 a = int(best[t])
                 p = float(prob[t])
                 if a in digits:  # a digit's confidence: its share among the ten digits at this step
