@@ -195,6 +195,39 @@ def recognise_strip(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     return [("".join(c for c, _ in g), min((p for _, p in g), default=0.0)) for g in got]
 
 
+DET_MARGIN = 24  # blank rows (at detection scale) kept above and below each band of ink
+
+
+def _ink_bands(small: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges of a page holding ink, each with ``DET_MARGIN`` blank rows around it; bands that touch are one."""
+    rows = (small < 128).sum(axis=1) >= 2
+    near = np.convolve(rows.astype(np.int32), np.ones(2 * DET_MARGIN + 1, np.int32), mode="same") > 0
+    edges = np.flatnonzero(np.diff(np.r_[0, near.astype(np.int8), 0]))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _det_boxes(small: np.ndarray) -> list[np.ndarray]:
+    """PP-OCR detection run only on the bands of the page that hold ink (the tables are already
+    whitened out), each padded with white to the model's multiple of 32 rather than resized; the
+    boxes (4 corner points) in page coordinates at detection scale."""
+    det = engine().text_det
+    out: list[np.ndarray] = []
+    w = small.shape[1]
+    for y0, y1 in _ink_bands(small):
+        h = y1 - y0
+        pad = np.full((-(-h // 32) * 32, -(-w // 32) * 32), 255, np.uint8)
+        pad[:h, :w] = small[y0:y1]
+        x = (pad.astype(np.float32) / 255.0 - 0.5) / 0.5
+        preds = det.infer(np.ascontiguousarray(np.broadcast_to(x, (1, 3, *x.shape))))[0]
+        boxes, _ = det.postprocess_op(preds, pad.shape)
+        if boxes is None or not len(boxes):
+            continue
+        for box in det.filter_tag_det_res(boxes, (h, w)):
+            box[:, 1] += y0
+            out.append(box)
+    return out
+
+
 def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], str, float]]:
     """Text boxes (x0, y0, x1, y1), texts and confidences of a page."""
     import cv2
@@ -202,8 +235,8 @@ def detect(grey: np.ndarray) -> list[tuple[tuple[float, float, float, float], st
     if (grey < 128).mean() < 1e-4:  # nothing printed outside the tables
         return []
     small = cv2.resize(grey, None, fx=DET_SCALE, fy=DET_SCALE, interpolation=cv2.INTER_AREA)
-    boxes, _ = engine().text_det(np.stack([small] * 3, axis=-1))
-    if boxes is None or not len(boxes):
+    boxes = _det_boxes(small)
+    if not len(boxes):
         return []
     h, w = grey.shape
     rects, crops = [], []
