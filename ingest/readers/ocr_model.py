@@ -97,7 +97,8 @@ def _conv_weights(gr: _Graph, conv) -> tuple[np.ndarray, np.ndarray] | None:
 def _fold_affine_after_conv(gr: _Graph) -> int:
     done = 0
     for conv in list(gr.g.node):
-        if conv.op_type != "Conv" or id(conv) in gr.dead or _conv_weights(gr, conv) is None:
+        wb = _conv_weights(gr, conv) if conv.op_type == "Conv" and id(conv) not in gr.dead else None
+        if wb is None:
             continue
         mul = gr.only_user(conv.output[0])
         ms = gr.scalar_operand(mul, "Mul")
@@ -105,7 +106,7 @@ def _fold_affine_after_conv(gr: _Graph) -> int:
             continue
         add = gr.only_user(mul.output[0])
         ad = gr.scalar_operand(add, "Add")
-        w, b = _conv_weights(gr, conv)
+        w, b = wb
         s, t = ms[0], (ad[0] if ad else 0.0)
         gr.set_const(conv, 1, w * s)
         gr.set_const(conv, 2, b * s + t)
@@ -180,13 +181,12 @@ def _fold_affine_before_conv(gr: _Graph) -> int:
         pads = list(attrs["pads"].ints) if "pads" in attrs else [0]
         auto_pad = attrs["auto_pad"].s if "auto_pad" in attrs else b"NOTSET"
         pointwise = w.shape[2:] == (1, 1) and not any(pads) and auto_pad in (b"NOTSET", b"VALID")
-        keep_add = ad is not None and not pointwise
         gr.set_const(conv, 1, w * s)
         if ad is not None and pointwise:
             gr.set_const(conv, 2, b + ad[0] * w.sum(axis=(1, 2, 3)))
         # the multiply goes; the add stays in front of a padded convolution, now on the unscaled input
         gr.dead.add(id(mul))
-        if keep_add:
+        if ad is not None and not pointwise:
             add.input[:] = [ms[1], add.input[1] if add.input[0] == mul.output[0] else add.input[0]]
             gr.set_const(add, 1, np.array([ad[0] / s], np.float32))
         else:
