@@ -84,7 +84,8 @@ def _session(model: str | bytes):
 
 def _faster_sessions(eng) -> None:
     """Detection and recognition run on the wheel's models with their element-wise chains folded
-    (:mod:`.ocr_model`: same arithmetic, about half the CPU); unchanged where ``onnx`` is not installed."""
+    (:mod:`.ocr_model`: same arithmetic, about half the CPU); unchanged where ``onnx`` is not installed
+    or the models cannot be folded."""
     try:
         from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
         from rapidocr_onnxruntime.utils import read_yaml
@@ -93,11 +94,12 @@ def _faster_sessions(eng) -> None:
         from . import ocr_model
 
         paths = update_model_path(read_yaml(DEFAULT_CFG_PATH))
-        det, rec = ocr_model.optimise(paths["Det"]["model_path"]), ocr_model.optimise(paths["Rec"]["model_path"])
-    except ImportError:
+        det = _session(ocr_model.optimise(paths["Det"]["model_path"]))
+        rec = _session(ocr_model.optimise(paths["Rec"]["model_path"]))
+    except Exception:  # noqa: BLE001 - onnx not installed, or a model it cannot fold: the engine's own sessions read
         return
-    eng.text_det.infer.session = _session(det)
-    eng.text_rec.session.session = _session(rec)
+    eng.text_det.infer.session = det
+    eng.text_rec.session.session = rec
 
 
 REC_BATCH = 1  # crops per onnxruntime run: with one thread a batch is no faster, and its padding costs

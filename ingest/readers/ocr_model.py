@@ -16,7 +16,7 @@ maps cost more than the convolutions. Here, at engine load, in memory:
   padding the border would change, so the add stays).
 
 Results differ from the original only by float rounding (checked by
-``tests/test_ocr.py``). Nothing is written to disk; the files in the wheel
+``tests/test_ocr_model.py``). Nothing is written to disk; the files in the wheel
 are read as they are.
 """
 
