@@ -65,10 +65,44 @@ def engine():
             _ENGINE = RapidOCR(
                 text_score=0.0, intra_op_num_threads=THREADS, inter_op_num_threads=1, print_verbose=False
             )
+            _faster_sessions(_ENGINE)
         return _ENGINE
 
 
-REC_BATCH = 8
+def _session(model: str | bytes):
+    """An onnxruntime CPU session: ``THREADS`` threads, memory arena on (crops of many widths), full graph optimisation."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = THREADS
+    so.inter_op_num_threads = 1
+    so.enable_cpu_mem_arena = True
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+
+
+def _faster_sessions(eng) -> None:
+    """Detection and recognition run on the wheel's models with their element-wise chains folded
+    (:mod:`.ocr_model`: same arithmetic, about half the CPU); unchanged where ``onnx`` is not installed
+    or the models cannot be folded."""
+    try:
+        from rapidocr_onnxruntime.main import DEFAULT_CFG_PATH
+        from rapidocr_onnxruntime.utils import read_yaml
+        from rapidocr_onnxruntime.utils.parse_parameters import update_model_path
+
+        from . import ocr_model
+
+        paths = update_model_path(read_yaml(DEFAULT_CFG_PATH))
+        det = _session(ocr_model.optimise(paths["Det"]["model_path"]))
+        rec = _session(ocr_model.optimise(paths["Rec"]["model_path"]))
+    except Exception:  # noqa: BLE001 - onnx not installed, or a model it cannot fold: the engine's own sessions read
+        return
+    eng.text_det.infer.session = det
+    eng.text_rec.session.session = rec
+
+
+REC_BATCH = 1  # crops per onnxruntime run: with one thread a batch is no faster, and its padding costs
 ZERO_LIKE = frozenset("〇Oo○Ｏｏ")  # round glyphs the recogniser also reads a printed zero as
 # the digit each digit-like output stands for: ASCII and full-width digits, and the round zero glyphs
 DIGIT_OF = {
@@ -84,10 +118,10 @@ DET_SCALE = 0.5  # text is found on a half-size page (about 100 dpi), then read 
 def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
     """Per image, the recognised characters as (char, probability, x centre in image pixels).
 
-    Images are batched by similar width and padded only to the widest of
-    their batch (the engine's own batching pads every crop to 320 pixels,
-    which makes a table of short numbers several times slower to read). The
-    CTC output is decoded here so each character keeps its own probability
+    Each image is run at its own width (``REC_BATCH`` 1): nothing is padded,
+    so a crop reads the same whatever else is on the page (the engine's own
+    batching pads every crop to at least 320 pixels, which makes a table of
+    short numbers several times slower to read). The CTC output is decoded here so each character keeps its own probability
     and position. A digit's probability is its share of the probability
     of all ten digits: how sure the engine is which digit it saw (a 0 it
     also finds like the letter O is still surely no 8). Full-width digits
@@ -111,14 +145,15 @@ def _decode(images: list[np.ndarray]) -> list[list[tuple[str, float, float]]]:
         preds = rec.session(batch)[0]
         width_in = batch.shape[-1]
         steps = preds.shape[1]
+        best_all = preds.argmax(axis=2)
+        prob_all = np.take_along_axis(preds, best_all[..., None], axis=2)[..., 0]
         for k, i in enumerate(idx):
             resized_w = min(width_in, int(np.ceil(height * ratios[i])))
             scale = rgb[i].shape[1] / max(resized_w, 1)
-            best = preds[k].argmax(axis=1)
-            prob = preds[k].max(axis=1)
+            best, prob = best_all[k], prob_all[k]
             chars: list[list] = []
             prev = 0
-            for t in range(steps):
+            for t in np.flatnonzero(best | np.r_[0, best[:-1]]).tolist():  # steps with a character or right after one
                 a = int(best[t])
                 p = float(prob[t])
                 if digit_like[a]:  # its digit's share among the ten digits (each with its look-alikes)
@@ -190,6 +225,39 @@ def recognise_strip(crops: list[np.ndarray], spacing: float = 1.0) -> list[tuple
     return [_cell_text(g) for g in got]
 
 
+DET_MARGIN = 24  # blank rows (at detection scale) kept above and below each band of ink
+
+
+def _ink_bands(small: np.ndarray) -> list[tuple[int, int]]:
+    """Row ranges of a page holding ink, each with ``DET_MARGIN`` blank rows around it; bands that touch are one."""
+    rows = (small < 128).sum(axis=1) >= 2
+    near = np.convolve(rows.astype(np.int32), np.ones(2 * DET_MARGIN + 1, np.int32), mode="same") > 0
+    edges = np.flatnonzero(np.diff(np.r_[0, near.astype(np.int8), 0]))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _det_boxes(small: np.ndarray) -> list[np.ndarray]:
+    """PP-OCR detection run only on the bands of the page that hold ink (the tables are already
+    whitened out), each padded with white to the model's multiple of 32 rather than resized; the
+    boxes (4 corner points) in page coordinates at detection scale."""
+    det = engine().text_det
+    out: list[np.ndarray] = []
+    w = small.shape[1]
+    for y0, y1 in _ink_bands(small):
+        h = y1 - y0
+        pad = np.full((-(-h // 32) * 32, -(-w // 32) * 32), 255, np.uint8)
+        pad[:h, :w] = small[y0:y1]
+        x = (pad.astype(np.float32) / 255.0 - 0.5) / 0.5
+        preds = det.infer(np.ascontiguousarray(np.broadcast_to(x, (1, 3, *x.shape))))[0]
+        boxes, _ = det.postprocess_op(preds, pad.shape)
+        if boxes is None or not len(boxes):
+            continue
+        for box in det.filter_tag_det_res(boxes, (h, w)):
+            box[:, 1] += y0
+            out.append(box)
+    return out
+
+
 def detect(grey: np.ndarray, scale: float = DET_SCALE) -> list[tuple[tuple[float, float, float, float], str, float]]:
     """Text boxes (x0, y0, x1, y1), texts and confidences of a page (found on the page scaled by ``scale``)."""
     import cv2
@@ -197,8 +265,8 @@ def detect(grey: np.ndarray, scale: float = DET_SCALE) -> list[tuple[tuple[float
     if (grey < 128).mean() < 1e-4:  # nothing printed outside the tables
         return []
     small = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    boxes, _ = engine().text_det(np.stack([small] * 3, axis=-1))
-    if boxes is None or not len(boxes):
+    boxes = _det_boxes(small)
+    if not len(boxes):
         return []
     h, w = grey.shape
     rects, crops = [], []
