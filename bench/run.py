@@ -404,11 +404,11 @@ def bench_pandas(n: int) -> dict:
 
 
 def _ocr_pages(pages, ocr) -> dict:
-    """CPU and wall seconds per page of reading each (number, page image) by OCR, one process, median too."""
+    """CPU and wall seconds per page of reading each (number, page image, its dpi) by OCR, one process, median too."""
     per_page, wall = [], 0.0
-    for pno, page in pages:
+    for pno, page, dpi in pages:
         t, w = time.process_time(), time.perf_counter()
-        ocr.read_page_image(page, pno)
+        ocr.read_page_image(page, pno, dpi)
         per_page.append(time.process_time() - t)
         wall += time.perf_counter() - w
     n = max(1, len(per_page))
@@ -439,7 +439,7 @@ def bench_ocr(n_reports: int) -> dict:
     def generated():
         for f in sorted(c.rglob("*.pdf"))[:n_reports]:
             for i, img in enumerate(render_pages(f.read_bytes(), 200)):
-                yield i + 1, np.array(degrade(img, seed=i).convert("RGB"))
+                yield i + 1, np.array(degrade(img, seed=i).convert("RGB")), 200
 
     out = {"dpi": 200, "threads": ocr.THREADS, "engine_load_cpu_s": round(load, 2), **_ocr_pages(generated(), ocr)}
     raw = sorted((ROOT.parent / "shared" / "corpus" / "raw").glob("*.pdf"))
@@ -453,7 +453,7 @@ def bench_ocr(n_reports: int) -> dict:
                 n = len(doc)
                 doc.close()
                 for pno in range(1, n + 1):
-                    yield pno, ocr.render_pdf_page(scan, pno)
+                    yield pno, *ocr.pdf_page_image(scan, pno)
 
         out["real"] = {"reports": len(raw), **_ocr_pages(real(), ocr)}
     out["load_average"] = [round(x, 1) for x in os.getloadavg()]
