@@ -294,3 +294,55 @@ def test_a_page_without_glyphs_is_left_to_pdfminer_then_to_ocr(monkeypatch):
     assert seen == [2]
     assert doc.meta["ocr:pages"] == "2"
     assert [b.text for b in doc.blocks] == ["第一页有文字层，足够多的字符在这一行里。", "识别出的文字"]
+
+
+def _random_edges(rng: random.Random) -> list[dict]:
+    """Ruling edges of a random grid with some segments missing (merged cells) and some stray lines."""
+    xs = sorted(rng.sample(range(0, 400, 20), rng.randint(2, 8)))
+    ys = sorted(rng.sample(range(0, 400, 15), rng.randint(2, 8)))
+    edges = []
+    for y in ys:
+        for a, b in zip(xs, xs[1:]):
+            if rng.random() < 0.85:
+                edges.append({"x0": a, "x1": b, "top": y, "bottom": y, "orientation": "h"})
+    for x in xs:
+        for a, b in zip(ys, ys[1:]):
+            if rng.random() < 0.85:
+                edges.append({"x0": x, "x1": x, "top": a, "bottom": b, "orientation": "v"})
+    for _ in range(rng.randint(0, 3)):
+        y, a = rng.randrange(400), rng.randrange(300)
+        edges.append({"x0": a, "x1": a + rng.randrange(1, 100), "top": y, "bottom": y, "orientation": "h"})
+    for e in edges:
+        e["width"], e["height"] = e["x1"] - e["x0"], e["bottom"] - e["top"]
+    return edges
+
+
+def test_cells_found_as_pdfplumber_finds_them():
+    """The reader's cell finding gives pdfplumber's cells, in its order, on random grids with gaps."""
+    from pdfplumber.table import edges_to_intersections, intersections_to_cells
+
+    rng = random.Random(11)
+    for _ in range(300):
+        ix = edges_to_intersections(_random_edges(rng), 3, 3)
+        assert pdf_reader.intersections_to_cells(ix) == intersections_to_cells(ix)
+
+
+def _same_tables(datas: list[bytes]) -> int:
+    """Every page's tables, cells and rows as ``page.find_tables()`` gives them; the number of tables."""
+    tables = 0
+    for data in datas:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for page in pdf.pages:
+                ours = [(t.bbox, t.cells, [r.cells for r in t.rows]) for t in pdf_reader.find_tables(page)]
+                theirs = [(t.bbox, t.cells, [r.cells for r in t.rows]) for t in page.find_tables()]
+                assert ours == theirs
+                tables += len(ours)
+    return tables
+
+
+def test_tables_found_as_pdfplumber_finds_them(generated_pdfs):
+    assert _same_tables([*generated_pdfs, report_pdf(framed_text=True)]) >= 6
+
+
+def test_real_pdfs_tables_found_as_pdfplumber_finds_them(shared_corpus):
+    assert _same_tables([p.read_bytes() for p in sorted((shared_corpus / "raw").glob("*.pdf"))]) >= 6

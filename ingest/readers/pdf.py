@@ -36,7 +36,9 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdftypes import resolve1
 from pdfminer.psparser import PSLiteral
 from pdfminer.utils import decode_text
-from pdfplumber.utils import extract_text
+from pdfplumber.table import Table as _PlumberTable
+from pdfplumber.table import TableFinder, TableSettings, cells_to_tables, edges_to_intersections
+from pdfplumber.utils import extract_text, obj_to_bbox
 from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import LIGATURES
 
@@ -314,6 +316,60 @@ def _keep_all(obj) -> bool:
     return True
 
 
+def find_tables(page) -> list:
+    """``page.find_tables()`` (pdfplumber's default settings): its edges, intersections and tables, with the
+    cells found by :func:`intersections_to_cells`."""
+    finder = TableFinder.__new__(TableFinder)
+    finder.page, finder.settings = page, TableSettings.resolve(None)
+    finder.edges = finder.get_edges()
+    finder.intersections = edges_to_intersections(
+        finder.edges, finder.settings.intersection_x_tolerance, finder.settings.intersection_y_tolerance
+    )
+    finder.cells = intersections_to_cells(finder.intersections)
+    finder.tables = [_PlumberTable(page, group) for group in cells_to_tables(finder.cells)]
+    return finder.tables
+
+
+def intersections_to_cells(intersections: dict) -> list[tuple]:
+    """pdfplumber's ``intersections_to_cells``, the same cells in the same order: for each point (sorted), the
+    first point below it and the first to its right, joined to it by a common edge, whose corner closes a
+    rectangle. Each point's edges become sets once, not once for every pair of points tested, and the
+    points below and to the right come from per-column and per-row lists instead of a scan of the rest."""
+    v = {p: frozenset(map(obj_to_bbox, e["v"])) for p, e in intersections.items()}
+    h = {p: frozenset(map(obj_to_bbox, e["h"])) for p, e in intersections.items()}
+
+    def connects(p1, p2) -> bool:
+        return (p1[0] == p2[0] and not v[p1].isdisjoint(v[p2])) or (p1[1] == p2[1] and not h[p1].isdisjoint(h[p2]))
+
+    points = sorted(intersections)
+    column: dict = {}
+    row: dict = {}
+    for k, p in enumerate(points):  # each list in the points' sorted order, with their indexes
+        column.setdefault(p[0], []).append((k, p))
+        row.setdefault(p[1], []).append((k, p))
+    cells = []
+    for k, pt in enumerate(points):
+        below = [q for j, q in column[pt[0]] if j > k]
+        right = [q for j, q in row[pt[1]] if j > k]
+        cell = _smallest_cell(pt, below, right, intersections, connects)
+        if cell is not None:
+            cells.append(cell)
+    return cells
+
+
+def _smallest_cell(pt, below, right, intersections, connects) -> tuple | None:
+    for below_pt in below:
+        if not connects(pt, below_pt):
+            continue
+        for right_pt in right:
+            if not connects(pt, right_pt):
+                continue
+            corner = (right_pt[0], below_pt[1])
+            if corner in intersections and connects(corner, right_pt) and connects(corner, below_pt):
+                return (pt[0], pt[1], corner[0], corner[1])
+    return None
+
+
 def _inside(obj, boxes) -> bool:
     cx = (obj["x0"] + obj["x1"]) / 2
     cy = (obj["top"] + obj["bottom"]) / 2
@@ -330,7 +386,7 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     page = _deduped(page)
     items: list[tuple[float, object]] = []
     boxes = []
-    for table in page.find_tables():
+    for table in find_tables(page):
         part = _table_part(table)
         if part is None:
             continue
@@ -431,13 +487,13 @@ def _no_text(data: bytes, message: str) -> Document:
 PAGES_READ = {"pdfium": 0, "pdfminer": 0}
 
 
-def _use_pdfium(page, doc, pno: int) -> None:
+def _use_pdfium(page, doc, pno: int, fonts: dict | None = None) -> None:
     """Give ``page`` the objects PDFium reads (compiled, several times faster than pdfminer's layout) where
     :mod:`.pdf_geometry` models the page faithfully; otherwise pdfplumber builds them with pdfminer. A page
     where PDFium finds no glyph is also left to pdfminer, which decides whether it goes to :data:`OCR_PAGE`
-    (cheap on a scanned page: its image is not decoded)."""
+    (cheap on a scanned page: its image is not decoded). ``fonts``: the document's font readings so far."""
     objects = None
-    descents = pdf_geometry.font_descents(_page_fonts(page)) if doc is not None else None
+    descents = pdf_geometry.font_descents(_page_fonts(page), fonts) if doc is not None else None
     if descents is not None:
         objects = pdf_geometry.page_objects(doc, pno - 1, page.page_number, page.initial_doctop, descents)
     if objects is None or not objects.get("char"):
@@ -507,11 +563,12 @@ def _read_pdf(data: bytes, fast: bool = True) -> Document:
             total_text = total_glyphs = total_cid = 0
             n_pages = 0
             ocr_pages = []
+            fonts: dict = {}  # each referenced font read once for the pages that share it
             for pno, page in enumerate(pdf.pages, start=1):
                 if pno > limits.MAX_PAGES:
                     raise _too_many_pages(f"over {limits.MAX_PAGES}")
                 n_pages += 1
-                _use_pdfium(page, doc, pno)
+                _use_pdfium(page, doc, pno, fonts)
                 items, n_text, n_glyphs, n_cid = _read_page(page, pno)
                 if not n_glyphs and OCR_PAGE is not None:
                     items = OCR_PAGE(data, pno)

@@ -34,11 +34,12 @@ _SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
 _SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
 
 
-def font_descents(fonts) -> dict[str, float | None] | None:
+def font_descents(fonts, cache: dict | None = None) -> dict[str, float | None] | None:
     """The descent (per 1000 units of text space, at most 0) pdfminer gives each font of a page's font
     resources (a dict of font dictionaries), by base font name; ``None`` for a name two fonts with different
     descents share. The whole result is None where a font is Type 3 (pdfminer boxes its glyphs from the font's
-    own matrix) or the resources cannot be read: that page is read with pdfminer.
+    own matrix) or the resources cannot be read: that page is read with pdfminer. ``cache`` (one per
+    document) keeps each referenced font's reading for the pages that share it.
 
     pdfminer takes the descent from the font descriptor (a composite font's: its descendant's), from the
     built-in metrics for the standard 14 names, and 0 without either; PDFium's own value differs for fonts
@@ -46,25 +47,39 @@ def font_descents(fonts) -> dict[str, float | None] | None:
     out: dict[str, float | None] = {}
     try:
         for spec in fonts.values():
-            spec = resolve1(spec)
-            subtype = _name(spec.get("Subtype"))
-            if subtype == "Type3":
-                return None
-            names = [_name(spec.get("BaseFont"))]
-            if subtype == "Type0":
-                spec = resolve1(resolve1(spec["DescendantFonts"])[0])
-                names.append(_name(spec.get("BaseFont")))
-                descent = _descriptor_descent(spec)
-            elif names[0] in FONT_METRICS:
-                descent = float(FONT_METRICS[names[0]][0].get("Descent", 0))  # type: ignore[arg-type]
+            key = getattr(spec, "objid", None) if cache is not None else None
+            if key is not None and key in cache:
+                font = cache[key]
             else:
-                descent = _descriptor_descent(spec)
-            descent = -abs(descent)
+                font = _font_descent(resolve1(spec))
+                if key is not None:
+                    cache[key] = font
+            if font is None:
+                return None
+            names, descent = font
             for name in names:
                 out[name] = descent if out.get(name, descent) == descent else None
     except Exception:  # noqa: BLE001 - unreadable font resources: read the page with pdfminer
         return None
     return out
+
+
+def _font_descent(spec) -> tuple[list[str], float] | None:
+    """A font dictionary's base font names (a composite font's and its descendant's) and its descent; None
+    for a Type 3 font."""
+    subtype = _name(spec.get("Subtype"))
+    if subtype == "Type3":
+        return None
+    names = [_name(spec.get("BaseFont"))]
+    if subtype == "Type0":
+        spec = resolve1(resolve1(spec["DescendantFonts"])[0])
+        names.append(_name(spec.get("BaseFont")))
+        descent = _descriptor_descent(spec)
+    elif names[0] in FONT_METRICS:
+        descent = float(FONT_METRICS[names[0]][0].get("Descent", 0))  # type: ignore[arg-type]
+    else:
+        descent = _descriptor_descent(spec)
+    return names, -abs(descent)
 
 
 def _descriptor_descent(spec) -> float:
