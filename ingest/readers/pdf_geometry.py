@@ -45,9 +45,10 @@ def font_descents(fonts, cache: dict | None = None) -> dict[str, float | None] |
     built-in metrics for the standard 14 names, and 0 without either; PDFium's own value differs for fonts
     it substitutes."""
     out: dict[str, float | None] = {}
+    cache = {} if cache is None else cache
     try:
         for spec in fonts.values():
-            key = getattr(spec, "objid", None) if cache is not None else None
+            key = getattr(spec, "objid", None)  # a font referenced, not written inline, is shared by pages
             if key is not None and key in cache:
                 font = cache[key]
             else:
