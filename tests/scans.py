@@ -66,6 +66,17 @@ def scanned_pdf(pdf_bytes: bytes, dpi: int = 200, seed: int = 0, clean: bool = F
     return image_pdf(pages, dpi)
 
 
+def long_png(pdf_bytes: bytes, dpi: int = 200, seed: int = 0) -> bytes:
+    """Every page scanned (tilted, noisy) and stacked into one tall PNG, as a long screenshot of a report."""
+    pages = [degrade(p, seed + i) for i, p in enumerate(render_pages(pdf_bytes, dpi))]
+    tall = Image.new(pages[0].mode, (max(p.width for p in pages), sum(p.height for p in pages)), "white")
+    top = 0
+    for p in pages:
+        tall.paste(p, (0, top))
+        top += p.height
+    return png(tall)
+
+
 def png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")

@@ -115,3 +115,36 @@ def test_a_table_broken_across_pages_keeps_its_open_row(open_side):
     assert len(grid.ys) == len(ys), (grid.ys, ys)
     assert abs(grid.ys[-1 if open_side == "bottom" else 0] - y) <= 4
     assert all(s[2] - s[0] == 1 for s in grid.spans), "no row merged into its neighbour"
+
+
+def _text_page(h: int = 1414, w: int = 1000, table_from: int | None = None) -> np.ndarray:
+    """A page of text lines (blank margins top and bottom); a ruled table filling it from ``table_from`` down."""
+    page = np.full((h, w), 255, np.uint8)
+    for y in range(120, h - 120, 40):
+        cv2.putText(page, "xxgk 2024 report line", (80, y), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    if table_from is not None:
+        page[table_from:] = 255
+        for y in range(table_from, h, 50):
+            cv2.line(page, (60, y), (w - 60, y), 0, 2)
+        for x in (60, 400, w - 60):
+            cv2.line(page, (x, table_from), (x, h - 1), 0, 2)
+    return page
+
+
+def test_a_tall_picture_of_stacked_pages_is_cut_between_them():
+    """A long screenshot of three pages is read as three pages, cut in the blank margins between them; a
+    table running over a page's end is not cut where its rules run (its rows keep their column rules)."""
+    pages = [_text_page(), _text_page(table_from=900), _text_page()]
+    tall = np.vstack(pages)
+    parts = ocr_table.split_tall(tall)
+    assert len(parts) == 3
+    bounds = np.cumsum([p.shape[0] for p in parts])[:-1]
+    for cut, page_end in zip(bounds, (1414, 2828)):
+        assert page_end - 130 < cut < page_end + 130, (cut, page_end)  # within the margins around the join
+    assert np.array_equal(np.vstack(parts), tall), "nothing is lost or doubled"
+    # the first page's table runs to its very end: the cut falls after it, in the next page's top margin
+    table = np.vstack([_text_page(table_from=200), _text_page()])
+    first, _ = ocr_table.split_tall(np.vstack([table, _text_page()]))[:2]
+    assert 1414 <= first.shape[0] < 1414 + 120
+    assert len(ocr_table.split_tall(pages[0])) == 1  # a page is one page
+    assert len(ocr_table.split_tall(np.vstack(pages[:1] + [pages[0][:300]]))) == 1  # a page and a bit: still one

@@ -472,7 +472,7 @@ def image_pages(data: bytes) -> list[np.ndarray]:
 
 @register("image")
 def read_image(data: bytes) -> Document:
-    frames = image_pages(data)
+    frames = [page for frame in image_pages(data) for page in ocr_table.split_tall(frame)]
     doc = document(list(enumerate(frames, start=1)), "image", {"image:kind": image_kind(data) or "unknown"})
     if not doc.blocks:
         raise Quarantine("no_text_layer", f"OCR found no text in the image ({len(frames)} page(s))")

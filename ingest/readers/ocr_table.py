@@ -92,6 +92,35 @@ def binarize(grey: np.ndarray) -> np.ndarray:
     return cv2.adaptiveThreshold(blur, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
 
 
+PAGE_RATIO = 1.414  # a page's height over its width (A4)
+TALL_RATIO = 1.8  # an image taller than this over its width holds pages one above the other
+
+
+def split_tall(img: np.ndarray) -> list[np.ndarray]:
+    """The pages of an image much taller than a page (a long screenshot, or scanned pages stacked into one
+    picture), cut about a page apart where the rows hold least ink (the margins between pages; inside a
+    ruled table its column rules keep every row inked), so each page is deskewed and read as a page. Any
+    other image is one page."""
+    h, w = img.shape[:2]
+    if h <= TALL_RATIO * w:
+        return [img]
+    grey = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    ink = (grey < 128).sum(axis=1)
+    step, window = round(w * PAGE_RATIO), round(w * PAGE_RATIO / 4)
+    noise = max(2, round(w * 0.002))  # specks a blank row of a scan may hold
+    cuts = [0]
+    while h - cuts[-1] > TALL_RATIO * w:
+        lo = cuts[-1] + step - window
+        seg = ink[lo : cuts[-1] + step + window]
+        quiet = np.r_[0, (seg <= seg.min() + noise).astype(np.int8), 0]
+        edges = np.flatnonzero(np.diff(quiet))
+        starts, ends = edges[::2], edges[1::2]
+        k = int(np.argmax(ends - starts))  # the longest run of blank rows, cut in its middle
+        cuts.append(lo + int(starts[k] + ends[k]) // 2)
+    cuts.append(h)
+    return [img[a:b] for a, b in zip(cuts, cuts[1:])]
+
+
 def skew_angle(grey: np.ndarray) -> float:
     """The tilt in degrees (positive: counter-clockwise) that maximises the row-profile sharpness."""
     small = cv2.resize(grey, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
