@@ -148,3 +148,17 @@ def test_a_tall_picture_of_stacked_pages_is_cut_between_them():
     assert 1414 <= first.shape[0] < 1414 + 120
     assert len(ocr_table.split_tall(pages[0])) == 1  # a page is one page
     assert len(ocr_table.split_tall(np.vstack(pages[:1] + [pages[0][:300]]))) == 1  # a page and a bit: still one
+
+
+def test_a_doubtful_number_two_readings_disagree_on_is_not_kept(monkeypatch):
+    """A doubtful number is read again spaced wider: where the readings agree it is kept (as sure as the surer
+    reading), where they disagree its confidence is 0, so the review stores it unreadable with a finding."""
+    from ingest.readers import ocr
+
+    readings = {1.0: [("18", 0.95), ("7", 0.999), ("5", 0.93)], 2.0: [("16", 0.96), ("1", 0.5), ("5", 0.97)]}
+    monkeypatch.setattr(ocr, "recognise_strip", lambda crops, spacing=1.0: list(readings[spacing]))
+    crops = [np.full((20, 30), 255, np.uint8)] * 3
+    assert ocr._read_row(crops) == [("18", 0.0), ("7", 0.999), ("5", 0.97)]
+    from ingest.ocr_review import MIN_CONFIDENCE
+
+    assert 0.0 < MIN_CONFIDENCE

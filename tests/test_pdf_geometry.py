@@ -6,6 +6,7 @@ import io
 import random
 
 import pdfplumber
+import pypdfium2
 import pytest
 from pdfplumber.utils import dedupe_chars as plumber_dedupe
 
@@ -346,3 +347,36 @@ def test_tables_found_as_pdfplumber_finds_them(generated_pdfs):
 
 def test_real_pdfs_tables_found_as_pdfplumber_finds_them(shared_corpus):
     assert _same_tables([p.read_bytes() for p in sorted((shared_corpus / "raw").glob("*.pdf"))]) >= 6
+
+
+def test_a_pdfium_failure_falls_back_to_pdfminer(generated_pdfs, monkeypatch):
+    """An error inside the PDFium route (a page it cannot load, resources it refuses) and a document whose
+    page count PDFium sees otherwise are read with pdfminer: the same Document, never a lost file."""
+    data = generated_pdfs[0]
+    assert len(pypdfium2.PdfDocument(data)) > 1
+    expected = pdf_reader.read_pdf(data)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("PDFium could not load the page")
+
+    with monkeypatch.context() as m:
+        m.setattr(pdf_geometry, "page_objects", broken)
+        before = dict(pdf_reader.PAGES_READ)
+        got = pdf_reader.read_pdf(data)
+        assert pdf_reader.PAGES_READ["pdfium"] == before["pdfium"]
+    assert got.blocks == expected.blocks and got.meta == expected.meta
+
+    opened = []
+
+    def one_blank_page(_data):  # PDFium sees one page where pdfplumber sees the file's pages
+        doc = pypdfium2.PdfDocument.new()
+        doc.new_page(595, 842)
+        opened.append(doc)
+        return doc
+
+    with monkeypatch.context() as m:
+        m.setattr(pdf_geometry, "open_document", one_blank_page)
+        before = dict(pdf_reader.PAGES_READ)
+        got = pdf_reader.read_pdf(data)
+        assert pdf_reader.PAGES_READ["pdfium"] == before["pdfium"]
+    assert opened and got.blocks == expected.blocks

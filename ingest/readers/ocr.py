@@ -301,7 +301,8 @@ REREAD_BELOW = 0.98  # a row with a cell read less surely than this is read a se
 def _read_row(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     """A table row's one-line cells read as a strip; where a number is doubtful, the row is read again
     spaced wider. A doubtful number the second reading agrees with is as sure as the surer of the two;
-    one it does not agree with keeps its text and the lower confidence, so it stays doubtful. Cells
+    one it does not agree with keeps its text but confidence 0, so it is stored unreadable with a
+    finding (:mod:`ingest.ocr_review`), never kept as a number. Cells
     read surely the first time are kept as read. A cell whose ink gave no text in the strip (its
     characters lost between its neighbours') is read on its own, with that reading's confidence."""
     first = recognise_strip(crops)
@@ -314,7 +315,7 @@ def _read_row(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     again = recognise_strip(crops, spacing=2.0)
     for i in doubtful:
         (t, p), (u, q) = first[i], again[i]
-        first[i] = (t, max(p, q) if t == u else min(p, q))
+        first[i] = (t, max(p, q) if t == u else 0.0)  # two readings of one number disagree: not a number
     return first
 
 

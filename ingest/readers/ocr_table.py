@@ -66,7 +66,7 @@ def _without_grey_bands(grey: np.ndarray) -> np.ndarray:
     smooth = cv2.medianBlur(grey, 3)  # so the closing takes the band's level, not its grain's peaks
     background = cv2.morphologyEx(smooth, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     background = cv2.erode(background, np.ones((5, 5), np.uint8))  # over the band's blurred edges too
-    band = background < SEAL_GREY[1]
+    band = (background >= SEAL_GREY[0]) & (background < SEAL_GREY[1])  # black fills and bold strokes stay
     if not band.any():
         return grey
     # a pixel's share of its background, stretched: the band's own grain goes white, text under it stays dark
@@ -99,8 +99,8 @@ TALL_RATIO = 1.8  # an image taller than this over its width holds pages one abo
 def split_tall(img: np.ndarray) -> list[np.ndarray]:
     """The pages of an image much taller than a page (a long screenshot, or scanned pages stacked into one
     picture), cut about a page apart where the rows hold least ink (the margins between pages; inside a
-    ruled table its column rules keep every row inked), so each page is deskewed and read as a page. Any
-    other image is one page."""
+    ruled table its column rules keep every row inked), so each page is deskewed and read as a page. Where
+    no blank row lies near a page's height, the rest is one page. Any other image is one page."""
     h, w = img.shape[:2]
     if h <= TALL_RATIO * w:
         return [img]
@@ -112,6 +112,8 @@ def split_tall(img: np.ndarray) -> list[np.ndarray]:
     while h - cuts[-1] > TALL_RATIO * w:
         lo = cuts[-1] + step - window
         seg = ink[lo : cuts[-1] + step + window]
+        if seg.min() > noise:  # no blank row near a page's height: no margin to cut in, the rest is one page
+            break
         quiet = np.r_[0, (seg <= seg.min() + noise).astype(np.int8), 0]
         edges = np.flatnonzero(np.diff(quiet))
         starts, ends = edges[::2], edges[1::2]

@@ -493,9 +493,14 @@ def _use_pdfium(page, doc, pno: int, fonts: dict | None = None) -> None:
     where PDFium finds no glyph is also left to pdfminer, which decides whether it goes to :data:`OCR_PAGE`
     (cheap on a scanned page: its image is not decoded). ``fonts``: the document's font readings so far."""
     objects = None
-    descents = pdf_geometry.font_descents(_page_fonts(page), fonts) if doc is not None else None
-    if descents is not None:
-        objects = pdf_geometry.page_objects(doc, pno - 1, page.page_number, page.initial_doctop, descents)
+    try:
+        descents = pdf_geometry.font_descents(_page_fonts(page), fonts) if doc is not None else None
+        if descents is not None:
+            objects = pdf_geometry.page_objects(
+                doc, pno - 1, page.page_number, page.initial_doctop, descents, (page.width, page.height)
+            )
+    except Exception:  # noqa: BLE001 - anything PDFium or the resources refuse: the page is read with pdfminer
+        objects = None
     if objects is None or not objects.get("char"):
         PAGES_READ["pdfminer"] += 1
         return
@@ -557,6 +562,9 @@ def _read_pdf(data: bytes, fast: bool = True) -> Document:
         _check_pages(pdf)
         # encrypted files keep pdfminer's decryption (see _lenient_decryption)
         doc = pdf_geometry.open_document(data) if fast and pdf.doc.encryption is None else None
+        if doc is not None and len(doc) != len(pdf.pages):  # the parsers see other pages: pdfminer reads all
+            pdf_geometry.close_document(doc)
+            doc = None
         try:
             blocks: list = []
             n_tables = 0

@@ -13,7 +13,8 @@ that pdfplumber's own table finder and text extraction run unchanged on them:
 
 :func:`page_objects` returns ``None`` for a page it cannot model faithfully (rotated page, offset boxes,
 non-upright text, vertical writing with other than the default advance, glyphs without a Unicode mapping
-or width, text under an ``/ActualText`` replacement, form XObjects); :func:`fonts_supported` is ``False`` for a page with a Type 3 font.
+or width, text under an ``/ActualText`` replacement, form XObjects); :func:`font_descents` is ``None`` for a
+page with a Type 3 font.
 The caller reads those pages with pdfminer.
 """
 
@@ -133,13 +134,22 @@ class _Unsupported(Exception):
 
 
 def page_objects(
-    doc: pypdfium2.PdfDocument, index: int, page_number: int, doctop: float, descents: dict[str, float | None]
+    doc: pypdfium2.PdfDocument,
+    index: int,
+    page_number: int,
+    doctop: float,
+    descents: dict[str, float | None],
+    size: tuple[float, float] | None = None,
 ) -> dict | None:
     """pdfplumber's ``objects`` of page ``index`` (chars, rects, lines, curves), or None where not modelled;
-    ``descents`` is :func:`font_descents` of the page's fonts."""
+    ``descents`` is :func:`font_descents` of the page's fonts. ``size``: the page's width and height as
+    pdfplumber sees it; a page PDFium sizes otherwise (two parsers that repaired a damaged file
+    differently) is not modelled."""
     with LOCK:
         page = doc[index]
         try:
+            if size is not None and any(abs(a - b) > 0.01 for a, b in zip(page.get_size(), size)):
+                return None
             return _page_objects(page, page_number, doctop, descents)
         except _Unsupported:
             return None
@@ -286,7 +296,7 @@ def _chars(
             )
     finally:
         textpage.close()
-    rows.sort(key=_STREAM_ORDER)  # content-stream order: PDFium orders a line's objects by position
+    rows.sort(key=_stream_order)  # content-stream order: PDFium orders a line's objects by position
     return [r[2] for r in rows]
 
 
@@ -301,9 +311,6 @@ def _actual_text(obj) -> bool:
 
 def _stream_order(row: tuple) -> tuple[int, int]:
     return row[0], row[1]
-
-
-_STREAM_ORDER = _stream_order
 
 
 def _path_items(obj, height: float, page_number: int, doctop: float) -> list[dict]:
