@@ -162,3 +162,13 @@ def test_a_doubtful_number_two_readings_disagree_on_is_not_kept(monkeypatch):
     from ingest.ocr_review import MIN_CONFIDENCE
 
     assert 0.0 < MIN_CONFIDENCE
+
+
+def test_black_fills_and_bold_strokes_are_not_taken_for_a_grey_seal():
+    """Only mid-grey bands are divided out: a black filled header cell and a bold heading stroke keep their ink."""
+    page, ys, xs = _ruled_table()
+    page[ys[0] : ys[1], xs[0] : xs[-1]] = 10  # a reverse-video header row
+    cv2.line(page, (200, 40), (900, 40), 0, 24)  # a heading stroke far wider than a text stroke
+    out = ocr_table.prepare(page)
+    assert (out[ys[0] + 10 : ys[1] - 10, xs[0] + 10 : xs[-1] - 10] < 60).mean() > 0.95
+    assert (out[35:46, 250:850] < 60).mean() > 0.95
