@@ -332,3 +332,23 @@ def test_engine_loads_from_the_package_without_network(monkeypatch):
     ((text, conf),) = ocr.recognise([img])
     assert text == "2024" and conf > 0.5
     assert json.dumps(conf)
+
+
+def test_a_fresh_process_reads_a_scanned_pdf_by_ocr(table_page, tmp_path):
+    """The PDF reader is imported at its first use; it brings the OCR reader, whose hooks read scanned pages,
+    in a process that has met no image file before (as `xxgk ingest` of PDFs only)."""
+    import subprocess
+    import sys
+
+    from scans import image_pdf
+
+    _, _, page = table_page
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(image_pdf([page], 200))
+    code = (
+        "import sys; from ingest.readers import read; "
+        "doc = read(open(sys.argv[1], 'rb').read(), 'pdf'); print(doc.meta['ocr:pages'], len(doc.blocks) > 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(scan)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["1", "True"]

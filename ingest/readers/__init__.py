@@ -52,14 +52,22 @@ def register(fmt: str) -> Callable[[Reader], Reader]:
 _LAZY = {"pdf": "pdf", "docx": "docx", "doc": "legacy", "image": "ocr"}
 
 
+_MISSING: set[str] = set()  # lazy formats whose libraries are not installed (tried once)
+
+
 def _load(fmt: str) -> None:
-    """Import the module of a lazily registered reader (an OCR reader whose libraries are absent stays unregistered)."""
-    if fmt in _LAZY and fmt not in _READERS:
+    """Import the module of a lazily registered reader (an OCR reader whose libraries are absent stays unregistered).
+    The PDF reader brings the OCR reader with it: the OCR module installs the PDF reader's hooks for scanned
+    pages and files (``pdf.OCR_PAGE``, ``pdf.OCR_FALLBACK``)."""
+    if fmt in _LAZY and fmt not in _READERS and fmt not in _MISSING:
         try:
             importlib.import_module(f"{__name__}.{_LAZY[fmt]}")
         except ImportError:
             if fmt != "image":  # the OCR reader needs OpenCV and the OCR engine (installed with the dev group)
                 raise
+            _MISSING.add(fmt)
+    if fmt == "pdf":
+        _load("image")
 
 
 def formats() -> list[str]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -431,18 +432,21 @@ def read_page_image(img: np.ndarray, pno: int, dpi: float = DPI) -> list[tuple[f
 
 
 def document(
-    pages: list[tuple[int, np.ndarray]],
+    pages: Iterable[tuple[int, np.ndarray]],
     fmt: str,
     meta: dict[str, str] | None = None,
     dpis: dict[int, float] | None = None,
 ) -> Document:
-    """A Document from page images given as (page number, RGB or grey array), with their dpi where known."""
+    """A Document from page images given as (page number, RGB or grey array), with their dpi where known
+    (``dpis`` is read as each page comes, so a generator may fill it: one page image in memory at a time)."""
     blocks: list[Block] = []
+    read: list[int] = []
     for pno, img in pages:
-        blocks.extend(b for _, b in read_page_image(img, pno, (dpis or {}).get(pno, DPI)))
+        blocks.extend(b for _, b in read_page_image(img, pno, DPI if dpis is None else dpis.get(pno, DPI)))
+        read.append(pno)
     _number_tables(blocks)
     meta = dict(meta or {})
-    meta["ocr:pages"] = ",".join(str(p) for p, _ in pages)
+    meta["ocr:pages"] = ",".join(str(p) for p in read)
     return Document(blocks=blocks, format=fmt, meta=meta)
 
 
@@ -536,8 +540,14 @@ def ocr_pdf(data: bytes) -> Document:
     doc = pypdfium2.PdfDocument(data)
     n = len(doc)
     doc.close()
-    images = {p: pdf_page_image(data, p) for p in range(1, n + 1)}
-    out = document([(p, img) for p, (img, _) in images.items()], "pdf", dpis={p: d for p, (_, d) in images.items()})
+    dpis: dict[int, float] = {}
+
+    def pages() -> Iterator[tuple[int, np.ndarray]]:  # one page image at a time (a 400 dpi page is ~46 MB)
+        for p in range(1, n + 1):
+            img, dpis[p] = pdf_page_image(data, p)
+            yield p, img
+
+    out = document(pages(), "pdf", dpis=dpis)
     out.meta["pdf:pages"] = str(n)
     return out
 
