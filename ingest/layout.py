@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -234,8 +235,21 @@ def _clusters(idx: list[int], max_gap: int) -> list[tuple[int, int]]:
 def _similarity(label: str, key: Key) -> float:
     """How well a printed label matches a template key's label or variants, 0..1 (cached: labels repeat)."""
     lab = norm_label(label)
-    if not lab:
-        return 0.0
+    return _label_score(lab, key, _sequence_ratio) if lab else 0.0
+
+
+def _sequence_ratio(lab: str, cand: str) -> float:
+    return difflib.SequenceMatcher(None, lab, cand).ratio()
+
+
+def _length_bound(lab: str, cand: str) -> float:
+    """The most :func:`_sequence_ratio` can be, from lengths alone (twice the shorter over both)."""
+    return 2 * min(len(lab), len(cand)) / (len(lab) + len(cand))
+
+
+def _label_score(lab: str, key: Key, ratio: Callable[[str, str], float]) -> float:
+    """The best of the key's labels for the normalised label ``lab``: 1 for an equal one, a containment
+    score, else ``ratio`` of the two."""
     best = 0.0
     for cand in key.labels:
         if lab == cand:
@@ -243,7 +257,7 @@ def _similarity(label: str, key: Key) -> float:
         short, long_ = sorted((lab, cand), key=len)
         if len(short) >= 2 and short in long_:
             best = max(best, CONTAINED_BASE + CONTAINED_WEIGHT * len(short) / len(long_))
-        best = max(best, difflib.SequenceMatcher(None, lab, cand).ratio())
+        best = max(best, ratio(lab, cand))
     return best
 
 
@@ -473,17 +487,8 @@ class ColumnMap:
 
 
 def _similarity_bound(lab: str, key: Key) -> float:
-    """An upper bound of :func:`_similarity` for the normalised label ``lab``, from lengths alone
-    (a matching-blocks ratio is at most twice the shorter length over both lengths)."""
-    best = 0.0
-    for cand in key.labels:
-        if lab == cand:
-            return 1.0
-        short, long_ = sorted((lab, cand), key=len)
-        if len(short) >= 2 and short in long_:
-            best = max(best, CONTAINED_BASE + CONTAINED_WEIGHT * len(short) / len(long_))
-        best = max(best, 2 * len(short) / (len(short) + len(long_)))
-    return best
+    """An upper bound of :func:`_similarity` for the normalised label ``lab``, from lengths alone."""
+    return _label_score(lab, key, _length_bound)
 
 
 @seed_cache(maxsize=8192)
