@@ -512,19 +512,23 @@ def _native_image(page) -> tuple[np.ndarray, float] | None:
 
 
 def pdf_page_image(data: bytes, pno: int) -> tuple[np.ndarray, float]:
-    """A PDF page (1-based) as an image and its dpi: a scanned page's own image at its own resolution
-    (re-rendering it would resample it), any other page rendered at :data:`DPI`."""
+    """A PDF page (1-based) as an image and its dpi (:func:`_page_image`)."""
     import pypdfium2
 
     doc = pypdfium2.PdfDocument(data)
     try:
-        page = doc[pno - 1]
-        native = _native_image(page)
-        if native is not None:
-            return native
-        return np.array(page.render(scale=DPI / 72).to_pil().convert("RGB")), float(DPI)
+        return _page_image(doc[pno - 1])
     finally:
         doc.close()
+
+
+def _page_image(page) -> tuple[np.ndarray, float]:
+    """A PDFium page as an image and its dpi: a scanned page's own image at its own resolution
+    (re-rendering it would resample it), any other page rendered at :data:`DPI`."""
+    native = _native_image(page)
+    if native is not None:
+        return native
+    return np.array(page.render(scale=DPI / 72).to_pil().convert("RGB")), float(DPI)
 
 
 def ocr_pdf_page(data: bytes, pno: int) -> list[tuple[float, Block]]:
@@ -534,20 +538,23 @@ def ocr_pdf_page(data: bytes, pno: int) -> list[tuple[float, Block]]:
 
 
 def ocr_pdf(data: bytes) -> Document:
-    """A whole PDF read by OCR (its text layer is missing or unusable)."""
+    """A whole PDF read by OCR (its text layer is missing or unusable), opened once, one page image in
+    memory at a time (a 400 dpi page is ~46 MB)."""
     import pypdfium2
 
     doc = pypdfium2.PdfDocument(data)
-    n = len(doc)
-    doc.close()
-    dpis: dict[int, float] = {}
+    try:
+        n = len(doc)
+        dpis: dict[int, float] = {}
 
-    def pages() -> Iterator[tuple[int, np.ndarray]]:  # one page image at a time (a 400 dpi page is ~46 MB)
-        for p in range(1, n + 1):
-            img, dpis[p] = pdf_page_image(data, p)
-            yield p, img
+        def pages() -> Iterator[tuple[int, np.ndarray]]:
+            for p in range(1, n + 1):
+                img, dpis[p] = _page_image(doc[p - 1])
+                yield p, img
 
-    out = document(pages(), "pdf", dpis=dpis)
+        out = document(pages(), "pdf", dpis=dpis)
+    finally:
+        doc.close()
     out.meta["pdf:pages"] = str(n)
     return out
 
