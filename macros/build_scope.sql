@@ -1,8 +1,11 @@
 {#
   Build scope: what an incremental refresh has to re-check.
 
-  `xxgk refresh` builds from a copy of the current warehouse and passes
-  `--vars '{scope: changed}'`. Before any model runs, `snapshot_prior_reports`
+  `xxgk refresh` builds from a copy of the current warehouse with
+  `XXGK_BUILD_SCOPE=changed` in dbt's environment (an environment variable, not a
+  `--vars` value: dbt parses the whole project again whenever its vars change, but
+  re-parses only the files that read a changed environment variable; `--vars
+  '{scope: changed}'` still works for a hand-run dbt). Before any model runs, `snapshot_prior_reports`
   keeps the report ids of that copy's dim_report in `main._prior_reports`
   (dropped again at the end of the run). Then:
   - tests configured with `where: "__new_reports__"` check only the rows of
@@ -16,7 +19,7 @@
 #}
 
 {% macro build_scope_is_changed() -%}
-  {{ return(var('scope', 'all') == 'changed') }}
+  {{ return(var('scope', env_var('XXGK_BUILD_SCOPE', 'all')) == 'changed') }}
 {%- endmacro %}
 
 {# The hooks write nothing in an unscoped run (an empty hook is not executed). #}

@@ -70,9 +70,17 @@ NodeProgress = Callable[[int, int, str], None]
 
 
 def run_dbt(
-    args: list[str], home: Home, db_path: Path, quiet: bool = True, progress: NodeProgress | None = None
+    args: list[str],
+    home: Home,
+    db_path: Path,
+    quiet: bool = True,
+    progress: NodeProgress | None = None,
+    scope: str = "all",
 ) -> subprocess.CompletedProcess:
     """Run a dbt command in a child process (so the database file is closed and checkpointed when it ends).
+
+    ``scope`` (all, or changed for a refresh's incremental build) reaches the project as XXGK_BUILD_SCOPE
+    (macros/build_scope.sql).
 
     With ``progress``, dbt logs JSON events, read line by line as they come: ``progress(done, total, node)``
     hears each finished node; the output returned is the events' messages as text."""
@@ -91,7 +99,7 @@ def run_dbt(
         cmd += ["--log-format", "json"]
     elif quiet:
         cmd.append("--quiet")
-    env = {**os.environ, **dbt_env(home, db_path)}
+    env = {**os.environ, **dbt_env(home, db_path), "XXGK_BUILD_SCOPE": scope}
     proc = subprocess.Popen(
         cmd,
         env=env,
@@ -200,8 +208,13 @@ def build(
     run_results.unlink(missing_ok=True)
     # dbt unit tests check the model logic, not the data: they run in the test suite, not on every build.
     # From a copy, tests and scoped models check only what is new since that build (macros/build_scope.sql).
-    scope = ["--vars", "{scope: changed}"] if scoped else []
-    proc = run_dbt(["build", "--exclude-resource-type", "unit_test", *scope], home, staging, progress=progress)
+    proc = run_dbt(
+        ["build", "--exclude-resource-type", "unit_test"],
+        home,
+        staging,
+        progress=progress,
+        scope="changed" if scoped else "all",
+    )
     result = BuildResult(db_path=home.db)
     failures: list[str] = []
     results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
