@@ -187,6 +187,55 @@ def test_one_character_cells_read_as_pdfplumber_reads_them():
     assert pdf_reader._cell_text([]) == ""
 
 
+class _Chars:
+    """A page of characters for :func:`pdf_reader.text_lines`; its pdfplumber lines as a page's."""
+
+    def __init__(self, chars: list[dict]) -> None:
+        self.chars = chars
+
+    def extract_text_lines(self, return_chars: bool) -> list[dict]:
+        from pdfplumber.utils.text import chars_to_textmap
+
+        textmap = chars_to_textmap(self.chars, layout_bbox=(0, 0, 600, 800), layout_width=600, layout_height=800)
+        return textmap.extract_text_lines(strip=True, return_chars=return_chars)
+
+
+def test_cell_texts_and_text_lines_read_as_pdfplumber_reads_them():
+    """Random characters (several lines, ties and near ties within the tolerances, blanks, full-width spaces,
+    ligatures, zero-width characters, several letters with or without a blank, now and then a character not
+    upright) give ``extract_text``'s cell text and the page's ``extract_text_lines``."""
+    from pdfplumber.utils import extract_text
+
+    rng = random.Random(16)
+    pool = list("ab1２中文.-ﬁﬂ") + [" ", "\u3000", "\t", "\u200b", "xy", "a b"]
+    shapes = {"lines": 0, "words": 0}
+    for _ in range(1000):
+        tops = [rng.choice([0, 10, 12.5, 13, 14, 20, 26]) for _ in range(rng.randint(1, 5))]
+        chars = []
+        for _ in range(rng.randint(2, 40)):
+            top = rng.choice(tops) + rng.choice([0, 0, 0.5, 1, 2.9, 3, 3.1, -1, -3])
+            x0 = rng.choice([0, 5, 10, 10, 12, 15, 16, 30, 33, 34]) + rng.choice([0, 0, 0.25, -0.5, 3])
+            chars.append(
+                {
+                    "text": rng.choice(pool),
+                    "x0": float(x0),
+                    "x1": float(x0 + rng.choice([0, 2, 5, 10])),
+                    "top": float(top),
+                    "bottom": float(top + rng.choice([8, 10, 12])),
+                    "doctop": float(top),
+                    "upright": rng.random() > 0.01,
+                }
+            )
+        expected = extract_text(chars)
+        assert pdf_reader.upright_text(chars) == expected, chars
+        page = _Chars(chars)
+        lines = [(line["text"], line["top"], line["bottom"]) for line in page.extract_text_lines(return_chars=False)]
+        assert pdf_reader.text_lines(page, chars) == lines, chars
+        shapes["lines"] += "\n" in expected
+        shapes["words"] += " " in expected
+    assert min(shapes.values()) > 250  # the cases cut lines and words
+
+
 def test_text_state_variations_read_the_same():
     """Invisible text (a scan's text layer), character spacing, horizontal scaling, rise, a standard font and
     runs of spaces (PDFium keeps one space of a run; pdfplumber splits words on any) give the same Document."""

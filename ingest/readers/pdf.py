@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import io
+import itertools
 import logging
 import re
 import unicodedata
@@ -263,7 +264,102 @@ def _cell_text(chars: list[dict]) -> str:
     if len(chars) == 1:
         text = chars[0]["text"]
         return "" if text.isspace() else LIGATURES.get(text, text)
-    return extract_text(chars)
+    return upright_text(chars)
+
+
+_X_TOLERANCE = _Y_TOLERANCE = 3  # pdfplumber's defaults
+
+
+def upright_text(chars: list[dict]) -> str:
+    """``extract_text(chars)`` (pdfplumber's defaults) for upright characters, with the same steps on plain
+    lists (see :func:`_words`); words are clustered into lines by their top. Other characters go to
+    ``extract_text``."""
+    words = _words(chars)
+    if words is None:
+        return extract_text(chars)
+    lines = _clusters(words, _FIRST, _Y_TOLERANCE)
+    return "\n".join(" ".join(w[1] for w in line) for line in lines)
+
+
+def text_lines(page, chars: list[dict]) -> list[tuple[str, float, float]]:
+    """The text, top and bottom of each of ``page.extract_text_lines()``'s lines, ``chars`` being the page's
+    characters: for upright characters, pdfplumber's steps on plain lists (see :func:`_words`), words in that
+    order cut into lines where their top leaves its cluster; others are read by pdfplumber."""
+    words = _words(chars)
+    if words is None:
+        return [(line["text"], line["top"], line["bottom"]) for line in page.extract_text_lines(return_chars=False)]
+    ids = _cluster_ids(words, _FIRST, _Y_TOLERANCE)
+    out = []
+    for _, group in itertools.groupby(words, lambda w: ids[w[0]]):
+        line = list(group)
+        line_chars = [ch for w in line for ch in w[2]]
+        top = min(ch["top"] for ch in line_chars)
+        bottom = max(ch["bottom"] for ch in line_chars)
+        out.append((" ".join(w[1] for w in line), top, bottom))
+    return out
+
+
+def _words(chars: list[dict]) -> list[tuple[float, str, list[dict]]] | None:
+    """pdfplumber's words (top, text, characters) of upright characters in its order: lines of characters
+    clustered by top, each sorted by x0 and cut into words at blanks and gaps wider than the tolerance. None
+    where a character is not upright or its text is empty or holds a blank among other letters."""
+    for ch in chars:
+        text = ch["text"]
+        if ch["upright"] is not True or not text or (len(text) > 1 and not text.isspace() and _BLANK.search(text)):
+            return None
+    words: list[tuple[float, str, list[dict]]] = []
+    for line in _clusters(chars, _TOP, _Y_TOLERANCE):
+        line.sort(key=_X0)
+        word: list[dict] = []
+        for ch in line:
+            if ch["text"].isspace():
+                if word:
+                    words.append(_word(word))
+                    word = []
+                continue
+            if word:
+                prev = word[-1]
+                x0 = ch["x0"]
+                if x0 < prev["x0"] or x0 > prev["x1"] + _X_TOLERANCE or abs(ch["top"] - prev["top"]) > _Y_TOLERANCE:
+                    words.append(_word(word))
+                    word = []
+            word.append(ch)
+        if word:
+            words.append(_word(word))
+    return words
+
+
+_BLANK = re.compile(r"\s")
+
+
+def _word(chars: list[dict]) -> tuple[float, str, list[dict]]:
+    return min(ch["top"] for ch in chars), "".join(LIGATURES.get(ch["text"], ch["text"]) for ch in chars), chars
+
+
+def _clusters(objs: list, key: Callable, tolerance: float) -> list[list]:
+    """pdfplumber's ``cluster_objects``: the objects grouped by key values chained within ``tolerance``, groups in
+    the order of their values, objects in their own order."""
+    ids = _cluster_ids(objs, key, tolerance)
+    groups: list[list] = [[] for _ in range(len(set(ids.values())))]
+    for obj in objs:
+        groups[ids[key(obj)]].append(obj)
+    return groups
+
+
+def _cluster_ids(objs: list, key: Callable, tolerance: float) -> dict:
+    """pdfplumber's ``make_cluster_dict``: each key value's cluster, values sorted and chained within ``tolerance``."""
+    ids: dict = {}
+    last = None
+    n = -1
+    for v in sorted(set(map(key, objs))):
+        if last is None or not v <= last + tolerance:
+            n += 1
+        ids[v] = n
+        last = v
+    return ids
+
+
+_TOP = itemgetter("top")
 
 
 def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
@@ -396,12 +492,12 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     text_page = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes)) if boxes else page
     height = float(page.height)
     text_chars = 0
-    for line in text_page.extract_text_lines(return_chars=False):
-        text = " ".join(line["text"].split())
-        if not text or is_footer(text, line["top"], line["bottom"], height):
+    for raw, top, bottom in text_lines(text_page, text_page.chars):
+        text = " ".join(raw.split())
+        if not text or is_footer(text, top, bottom, height):
             continue
         text_chars += len(text.replace(" ", ""))
-        items.append((line["top"], Paragraph(text, page=pno)))
+        items.append((top, Paragraph(text, page=pno)))
     text_chars += sum(sum(len(c.replace(" ", "")) for c in r) for _, t in items if isinstance(t, Table) for r in t.rows)
     items.sort(key=lambda it: it[0])
     return items, text_chars, n_chars, n_cid
