@@ -188,7 +188,7 @@ def test_one_character_cells_read_as_pdfplumber_reads_them():
 
 
 class _Chars:
-    """A page of characters for :func:`pdf_reader.text_lines`; its pdfplumber lines as a page's."""
+    """A page of characters; its pdfplumber lines as a page's."""
 
     def __init__(self, chars: list[dict]) -> None:
         self.chars = chars
@@ -228,9 +228,9 @@ def test_cell_texts_and_text_lines_read_as_pdfplumber_reads_them():
             )
         expected = extract_text(chars)
         assert pdf_reader.upright_text(chars) == expected, chars
-        page = _Chars(chars)
-        lines = [(line["text"], line["top"], line["bottom"]) for line in page.extract_text_lines(return_chars=False)]
-        assert pdf_reader.text_lines(page, chars) == lines, chars
+        plumber_lines = _Chars(chars).extract_text_lines(return_chars=False)
+        lines = [(line["text"], line["top"], line["bottom"]) for line in plumber_lines]
+        assert pdf_reader.text_lines(chars, list(plumber_lines).copy) == lines, chars
         shapes["lines"] += "\n" in expected
         shapes["words"] += " " in expected
     assert min(shapes.values()) > 250  # the cases cut lines and words

@@ -192,15 +192,17 @@ def _run_inside(mids: list[float], lo: float, hi: float) -> int:
     return n
 
 
-def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, float, float, float]] | None:
+def _table_part(
+    table, mids: tuple[list, list] | None = None
+) -> tuple[list[list[str]], list[list[bool]], tuple[float, float, float, float]] | None:
     """The grid of a ruled region and the bbox it covers; None when the region is only framed text.
 
     Leading and trailing rows that span the full width are body text in a
     frame (or a single-column "table"), not table rows: they are left to the
-    text-line reader.
+    text-line reader. ``mids``: :func:`_char_mids` of the page's characters.
     """
     trows = table.rows  # computed anew on each access
-    rows = _extract(table, trows)
+    rows = _extract(table, trows, mids or _char_mids(table.page.chars))
     if not rows or max(len(r) for r in rows) < 2:
         return None
     start, end = 0, len(rows)
@@ -224,16 +226,13 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
     return grid[start:end], covered[start:end], (x0, top, x1, bottom)
 
 
-def _extract(table, trows) -> list[list[str | None]]:
+def _extract(table, trows, mids: tuple[list, list]) -> list[list[str | None]]:
     """The texts of ``table.extract()`` (``trows`` is ``table.rows``): per cell, pdfplumber's ``extract_text`` of
     the characters whose midpoint lies in the cell (left and top edges in, right and bottom out), in the
     page's order; ``None`` where no cell starts, ``""`` for an empty cell. A row's bbox encloses its cells,
     so pdfplumber's test against the row first changes nothing; here each cell looks only at the characters
-    between its top and bottom instead of every character of the page."""
-    mids = sorted(
-        ((ch["top"] + ch["bottom"]) / 2, k, (ch["x0"] + ch["x1"]) / 2, ch) for k, ch in enumerate(table.page.chars)
-    )
-    v_mids = [m[0] for m in mids]
+    between its top and bottom instead of every character of the page (``mids``: :func:`_char_mids`)."""
+    v_mids, by_v_mid = mids
     out = []
     for row in trows:
         texts: list[str | None] = []
@@ -244,7 +243,7 @@ def _extract(table, trows) -> list[list[str | None]]:
             x0, top, x1, bottom = cell
             inside = [
                 (k, ch)
-                for _, k, h_mid, ch in mids[bisect_left(v_mids, top) : bisect_left(v_mids, bottom)]
+                for _, k, h_mid, ch in by_v_mid[bisect_left(v_mids, top) : bisect_left(v_mids, bottom)]
                 if x0 <= h_mid < x1
             ]
             inside.sort(key=_FIRST)
@@ -254,6 +253,12 @@ def _extract(table, trows) -> list[list[str | None]]:
 
 
 _FIRST = itemgetter(0)
+
+
+def _char_mids(chars: list[dict]) -> tuple[list, list]:
+    """The characters' vertical midpoints, sorted, and beside them (midpoint, index, horizontal midpoint, char)."""
+    by_v_mid = sorted(((ch["top"] + ch["bottom"]) / 2, k, (ch["x0"] + ch["x1"]) / 2, ch) for k, ch in enumerate(chars))
+    return [m[0] for m in by_v_mid], by_v_mid
 
 
 def _cell_text(chars: list[dict]) -> str:
@@ -281,13 +286,13 @@ def upright_text(chars: list[dict]) -> str:
     return "\n".join(" ".join(w[1] for w in line) for line in lines)
 
 
-def text_lines(page, chars: list[dict]) -> list[tuple[str, float, float]]:
-    """The text, top and bottom of each of ``page.extract_text_lines()``'s lines, ``chars`` being the page's
-    characters: for upright characters, pdfplumber's steps on plain lists (see :func:`_words`), words in that
-    order cut into lines where their top leaves its cluster; others are read by pdfplumber."""
+def text_lines(chars: list[dict], plumber_lines: Callable[[], list[dict]]) -> list[tuple[str, float, float]]:
+    """The text, top and bottom of each line ``page.extract_text_lines()`` gives for a page of ``chars``: for
+    upright characters, pdfplumber's steps on plain lists (see :func:`_words`), words in that order cut into
+    lines where their top leaves its cluster; others from ``plumber_lines`` (pdfplumber's lines)."""
     words = _words(chars)
     if words is None:
-        return [(line["text"], line["top"], line["bottom"]) for line in page.extract_text_lines(return_chars=False)]
+        return [(line["text"], line["top"], line["bottom"]) for line in plumber_lines()]
     ids = _cluster_ids(words, _FIRST, _Y_TOLERANCE)
     out = []
     for _, group in itertools.groupby(words, lambda w: ids[w[0]]):
@@ -333,7 +338,7 @@ _BLANK = re.compile(r"\s")
 
 
 def _word(chars: list[dict]) -> tuple[float, str, list[dict]]:
-    return min(ch["top"] for ch in chars), "".join(LIGATURES.get(ch["text"], ch["text"]) for ch in chars), chars
+    return min([ch["top"] for ch in chars]), "".join([LIGATURES.get(ch["text"], ch["text"]) for ch in chars]), chars
 
 
 def _clusters(objs: list, key: Callable, tolerance: float) -> list[list]:
@@ -368,21 +373,26 @@ def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
     order, without its quadratic final sort."""
     groups: dict[tuple, list[dict]] = {}
     for ch in chars:
-        groups.setdefault((ch["upright"], ch["text"], ch["fontname"], ch["size"]), []).append(ch)
+        key = _DEDUPE_KEY(ch)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [ch]
+        else:
+            group.append(ch)
     if len(groups) == len(chars):
         return list(chars)
-    keep: set[int] = set()
+    drop: set[int] = set()  # all but the first of each cluster
     for group in groups.values():
         if len(group) == 1:
-            keep.add(id(group[0]))
             continue
         for row in _chain(sorted(group, key=_DOCTOP), "doctop", tolerance):
             if len(row) == 1:
-                keep.add(id(row[0]))
                 continue
             for cluster in _chain(sorted(row, key=_X0), "x0", tolerance):
-                keep.add(id(min(cluster, key=_POS)))
-    return [ch for ch in chars if id(ch) in keep]
+                if len(cluster) > 1:
+                    first = min(cluster, key=_POS)
+                    drop.update(id(ch) for ch in cluster if ch is not first)
+    return [ch for ch in chars if id(ch) not in drop] if drop else list(chars)
 
 
 def _chain(objs: list[dict], key: str, tolerance: float) -> list[list[dict]]:
@@ -399,6 +409,7 @@ def _chain(objs: list[dict], key: str, tolerance: float) -> list[list[dict]]:
 
 
 _DOCTOP, _X0, _POS = itemgetter("doctop"), itemgetter("x0"), itemgetter("doctop", "x0")
+_DEDUPE_KEY = itemgetter("upright", "text", "fontname", "size")
 
 
 def _deduped(page):
@@ -472,6 +483,17 @@ def _inside(obj, boxes) -> bool:
     return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
 
 
+def _outside(chars: list[dict], boxes: list) -> list[dict]:
+    """The characters whose centre lies in none of ``boxes`` (as :func:`_inside` tells), in their order."""
+    for x0, top, x1, bottom in boxes:
+        chars = [
+            c
+            for c in chars
+            if not (x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom)
+        ]
+    return chars
+
+
 def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, int]:
     """Blocks of one page with their top coordinate; counts of kept text characters, glyphs and unmapped glyphs."""
     chars = page.chars
@@ -482,17 +504,23 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     page = _deduped(page)
     items: list[tuple[float, object]] = []
     boxes = []
-    for table in find_tables(page):
-        part = _table_part(table)
+    tables = find_tables(page)
+    mids = _char_mids(page.chars) if tables else None
+    for table in tables:
+        part = _table_part(table, mids)
         if part is None:
             continue
         grid, covered, bbox = part
         boxes.append(bbox)
         items.append((bbox[1], Table(rows=grid, page=pno, covered=covered)))
-    text_page = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes)) if boxes else page
+
+    def outside_tables():  # pdfplumber's lines of the page without the tables' characters
+        text_page = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes)) if boxes else page
+        return text_page.extract_text_lines(return_chars=False)
+
     height = float(page.height)
     text_chars = 0
-    for raw, top, bottom in text_lines(text_page, text_page.chars):
+    for raw, top, bottom in text_lines(_outside(page.chars, boxes), outside_tables):
         text = " ".join(raw.split())
         if not text or is_footer(text, top, bottom, height):
             continue

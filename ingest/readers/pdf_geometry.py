@@ -308,7 +308,7 @@ def _chars(
             )
     finally:
         textpage.close()
-    rows.sort(key=_stream_order)  # content-stream order: PDFium orders a line's objects by position
+    rows.sort()  # content-stream order (rank, then index: never equal): PDFium orders a line's objects by position
     return [r[2] for r in rows]
 
 
@@ -346,7 +346,9 @@ class _ObjectFacts:
             if units is None:
                 raise _Unsupported  # a font not among the page's resources, or two with one name
             named = self.fonts[font] = (name, units * 0.001)
-        widths = self.widths.setdefault((font, size), {})
+        widths = self.widths.get((font, size))
+        if widths is None:
+            widths = self.widths[font, size] = {}
         return rank, named[0], named[1] * size, size, matrix.a, matrix.d, widths, font
 
     def width(self, font: int, code: int, size: float) -> float:
@@ -364,10 +366,6 @@ def _actual_text(obj: int) -> bool:
     return False
 
 
-def _stream_order(row: tuple) -> tuple[int, int]:
-    return row[0], row[1]
-
-
 def _path_items(obj: int, height: float, page_number: int, doctop: float) -> list[dict]:
     """pdfminer's layout items for one painted path: one per subpath."""
     fill, stroke = ctypes.c_int(), ctypes.c_int()
@@ -378,7 +376,9 @@ def _path_items(obj: int, height: float, page_number: int, doctop: float) -> lis
     a, b, c, d, e, f = m.a, m.b, m.c, m.d, m.e, m.f
     x, y = ctypes.c_float(), ctypes.c_float()
     x_at, y_at = ctypes.addressof(x), ctypes.addressof(y)
-    subpaths: list[list[tuple[str, tuple[float, float]]]] = []
+    subpaths: list[tuple[list[str], list[tuple[float, float]]]] = []  # per subpath: its operators, its points
+    ops: list[str] = []
+    pts: list[tuple[float, float]] = []
     bezier = 0
     for k in range(_count_segments(obj)):
         seg = _get_segment(obj, k)
@@ -387,7 +387,8 @@ def _path_items(obj: int, height: float, page_number: int, doctop: float) -> lis
         px, py = x.value, y.value
         pt = (a * px + c * py + e, b * px + d * py + f)
         if kind == _SEGMENT_MOVE:
-            subpaths.append([("m", pt)])
+            ops, pts = ["m"], [pt]
+            subpaths.append((ops, pts))
             bezier = 0
             continue
         if not subpaths:
@@ -396,24 +397,25 @@ def _path_items(obj: int, height: float, page_number: int, doctop: float) -> lis
             bezier += 1
             if bezier % 3:
                 continue  # control points: pdfminer keeps a curve segment's end point
-            subpaths[-1].append(("c", pt))
+            ops.append("c")
         else:
-            subpaths[-1].append(("l", pt))
+            ops.append("l")
+        pts.append(pt)
         if _segment_close(seg):
-            subpaths[-1].append(("h", subpaths[-1][0][1]))
+            ops.append("h")
+            pts.append(pts[0])
     items = []
-    for sub in subpaths:
-        item = _classify(sub, height, page_number, doctop)
+    for ops, pts in subpaths:
+        item = _classify(ops, pts, height, page_number, doctop)
         if item is not None:
             items.append(item)
     return items
 
 
 def _classify(
-    sub: list[tuple[str, tuple[float, float]]], height: float, page_number: int, doctop: float
+    ops: list[str], pts: list[tuple[float, float]], height: float, page_number: int, doctop: float
 ) -> dict | None:
-    shape = "".join(op for op, _ in sub)
-    pts = [pt for _, pt in sub]
+    shape = "".join(ops)
     if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
         shape = shape[:-2] + "h"
         pts.pop()
