@@ -319,7 +319,9 @@ class _ObjectFacts:
     def __init__(self, raw: int, order: dict[int, int], descents: dict[str, float | None]) -> None:
         self.raw, self.order, self.descents = raw, order, descents
         self.matrix = pdfium_c.FS_MATRIX()
+        self.matrix_at = ctypes.addressof(self.matrix)
         self.width_out = ctypes.c_float()
+        self.width_at = ctypes.addressof(self.width_out)
         self.fonts: dict[int, tuple[str, float]] = {}  # font -> its base name and descent per unit of size
         self.widths: dict[tuple[int, float], dict[int, float]] = {}  # (font, size) -> advance by code
 
@@ -329,13 +331,14 @@ class _ObjectFacts:
         rank = self.order.get(obj)
         if rank is None:
             raise _Unsupported  # a glyph outside the page's own objects
-        if _actual_text(obj):
+        if _count_marks(obj) and _actual_text(obj):
             raise _Unsupported  # PDFium reads the replacement text, pdfminer the glyphs
         raw, matrix = self.raw, self.matrix
         font = _text_font(obj)
         size = _font_size(raw, i)
-        _char_matrix(raw, i, ctypes.addressof(matrix))
-        if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
+        _char_matrix(raw, i, self.matrix_at)
+        a, d = matrix.a, matrix.d
+        if matrix.b != 0 or matrix.c != 0 or a <= 0 or d <= 0:
             raise _Unsupported  # rotated, skewed or mirrored text
         if not font:
             raise _Unsupported
@@ -349,10 +352,10 @@ class _ObjectFacts:
         widths = self.widths.get((font, size))
         if widths is None:
             widths = self.widths[font, size] = {}
-        return rank, named[0], named[1] * size, size, matrix.a, matrix.d, widths, font
+        return rank, named[0], named[1] * size, size, a, d, widths, font
 
     def width(self, font: int, code: int, size: float) -> float:
-        if not _glyph_width(font, code, size, ctypes.addressof(self.width_out)):
+        if not _glyph_width(font, code, size, self.width_at):
             raise _Unsupported
         return self.width_out.value
 
