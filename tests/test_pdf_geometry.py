@@ -429,3 +429,74 @@ def test_a_pdfium_failure_falls_back_to_pdfminer(generated_pdfs, monkeypatch):
         got = pdf_reader.read_pdf(data)
         assert pdf_reader.PAGES_READ["pdfium"] == before["pdfium"]
     assert opened and got.blocks == expected.blocks
+
+
+class _Ruled:
+    """A page of ruling lines, rectangles and curves with pdfplumber's edges of them."""
+
+    def __init__(self, lines: list[dict], rects: list[dict], curves: list[dict]) -> None:
+        self.lines, self.rects, self.curves = lines, rects, curves
+        self.bbox = (0, 0, 600, 800)
+
+    @property
+    def edges(self) -> list[dict]:
+        from pdfplumber import utils
+
+        out = [utils.line_to_edge(line) for line in self.lines]
+        for rect in self.rects:
+            out += utils.rect_to_edges(rect)
+        for curve in self.curves:
+            out += utils.curve_to_edges(curve)
+        return out
+
+
+def _ruling(x0: float, top: float, x1: float, bottom: float, kind: str) -> dict:
+    return {
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "doctop": top,
+        "y0": 800 - bottom,
+        "y1": 800 - top,
+        "object_type": kind,
+    }
+
+
+def test_table_edges_are_pdfplumbers():
+    """Random rulings (positions within and just beyond the snap and join tolerances, short ones, rectangles,
+    curves with slanted segments) give the edges of pdfplumber's table finder, in its order."""
+    from pdfplumber.table import TableFinder, TableSettings
+
+    rng = random.Random(16)
+    keys = ("x0", "x1", "top", "bottom", "width", "height", "orientation")
+    moved = 0
+    for _ in range(400):
+        grid = [
+            rng.choice([0, 10, 12.5, 20, 22.9, 23, 26.1, 40, 41]) + rng.choice([0, 0.3, 1, 2.9, 3.1]) for _ in range(8)
+        ]
+        lines, rects, curves = [], [], []
+        for _ in range(rng.randint(0, 25)):
+            a, b = sorted(rng.sample(grid, 2))
+            c = rng.choice(grid)
+            kind = rng.random()
+            if kind < 0.3:
+                lines.append(_ruling(a, c, b, c, "line"))
+            elif kind < 0.45:
+                lines.append(_ruling(c, a, c, b, "line"))
+            elif kind < 0.85:
+                top, bottom = sorted(rng.sample(grid, 2))
+                rects.append(_ruling(a, top, b, bottom, "rect"))
+            else:
+                pts = [(rng.choice(grid), rng.choice(grid)) for _ in range(rng.randint(2, 5))]
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                curves.append({**_ruling(min(xs), min(ys), max(xs), max(ys), "curve"), "pts": pts})
+        page = _Ruled(lines, rects, curves)
+        finder = TableFinder.__new__(TableFinder)
+        finder.page, finder.settings = page, TableSettings.resolve(None)
+        expected = [tuple(e[k] for k in keys) for e in finder.get_edges()]
+        assert [tuple(e[k] for k in keys) for e in pdf_reader.table_edges(page)] == expected
+        moved += sum(1 for e in expected if e[0] not in grid)  # snapped to a mean
+    assert moved > 100

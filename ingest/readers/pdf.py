@@ -428,13 +428,109 @@ def find_tables(page) -> list:
     cells found by :func:`intersections_to_cells`."""
     finder = TableFinder.__new__(TableFinder)
     finder.page, finder.settings = page, TableSettings.resolve(None)
-    finder.edges = finder.get_edges()
+    finder.edges = table_edges(page)
     finder.intersections = edges_to_intersections(
         finder.edges, finder.settings.intersection_x_tolerance, finder.settings.intersection_y_tolerance
     )
     finder.cells = intersections_to_cells(finder.intersections)
     finder.tables = [_PlumberTable(page, group) for group in cells_to_tables(finder.cells)]
     return finder.tables
+
+
+_SNAP = _JOIN = 3  # pdfplumber's default snap and join tolerances
+_MIN_PREFILTER, _MIN_LENGTH = 1, 3  # and its edge lengths kept before and after merging
+
+
+def table_edges(page) -> list[dict]:
+    """``TableFinder.get_edges()`` with pdfplumber's default settings (ruling lines): the page's line, rectangle
+    and curve edges, those at least 1 long, snapped to their cluster's mean position, joined along each line and
+    kept where at least 3 long; the same positions and lengths from the same arithmetic, in the same order, on
+    plain dicts of the fields the table finder reads (position, length, orientation)."""
+    edges = []
+    for line in page.lines:
+        top, bottom = line["top"], line["bottom"]
+        edges.append(_edge(line["x0"], line["x1"], top, bottom, line["width"], line["height"], top == bottom))
+    for r in page.rects:
+        x0, x1, top, bottom, width, height = r["x0"], r["x1"], r["top"], r["bottom"], r["width"], r["height"]
+        edges.append(_edge(x0, x1, top, top, width, 0, True))
+        edges.append(_edge(x0, x1, top + height, bottom, width, 0, True))
+        edges.append(_edge(x0, x0, top, bottom, 0, height, False))
+        edges.append(_edge(x1, x1, top, bottom, 0, height, False))
+    for curve in page.curves:
+        pts = curve["pts"]
+        for (px, py), (qx, qy) in zip(pts, pts[1:]):
+            orientation = "v" if px == qx else ("h" if py == qy else None)
+            edges.append(
+                {
+                    "x0": min(px, qx),
+                    "x1": max(px, qx),
+                    "top": min(py, qy),
+                    "bottom": max(py, qy),
+                    "width": abs(px - qx),
+                    "height": abs(py - qy),
+                    "orientation": orientation,
+                }
+            )
+    v = [e for e in edges if e["orientation"] == "v" and e["height"] >= _MIN_PREFILTER]
+    h = [e for e in edges if e["orientation"] == "h" and e["width"] >= _MIN_PREFILTER]
+    snapped = _snap(v, "x0", "x1") + _snap(h, "top", "bottom")
+    snapped.sort(key=_edge_group)
+    merged = []
+    for (orientation, _), group in itertools.groupby(snapped, key=_edge_group):
+        if orientation == "h":
+            merged += _join(group, "x0", "x1", "width")
+        else:
+            merged += _join(group, "top", "bottom", "height")
+    return [e for e in merged if e["height" if e["orientation"] == "v" else "width"] >= _MIN_LENGTH]
+
+
+def _edge(x0, x1, top, bottom, width, height, horizontal: bool) -> dict:
+    return {
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": width,
+        "height": height,
+        "orientation": "h" if horizontal else "v",
+    }
+
+
+def _snap(edges: list[dict], low: str, high: str) -> list[dict]:
+    """pdfplumber's ``snap_objects``: edges clustered by ``low`` (chained within the tolerance) and moved by the
+    cluster's mean less their own ``low``, cluster by cluster."""
+    out = []
+    for cluster in _clusters(edges, itemgetter(low), _SNAP):
+        mean = sum(e[low] for e in cluster) / len(cluster)
+        for e in cluster:
+            shift = mean - e[low]
+            out.append({**e, low: e[low] + shift, high: e[high] + shift})
+    return out
+
+
+def _edge_group(edge: dict) -> tuple:
+    return ("h", edge["top"]) if edge["orientation"] == "h" else ("v", edge["x0"])
+
+
+def _join(group, low: str, high: str, length: str) -> list[dict]:
+    """pdfplumber's ``join_edge_group``: edges along one line sorted by ``low``; one that starts within the
+    tolerance of the last joined edge's end extends it."""
+    edges = sorted(group, key=itemgetter(low))
+    joined = [edges[0]]
+    for e in edges[1:]:
+        last = joined[-1]
+        if e[low] <= last[high] + _JOIN:
+            if e[high] > last[high]:
+                value = e[high]
+                if not value >= last[low]:
+                    raise AssertionError(f"edge {high} before its {low}")  # as pdfplumber's resize_object
+                if high == "x1":
+                    joined[-1] = {**last, "x1": value, "width": value - last["x0"]}
+                else:
+                    joined[-1] = {**last, "bottom": value, length: last[length] + (value - last["bottom"])}
+        else:
+            joined.append(e)
+    return joined
 
 
 def intersections_to_cells(intersections: dict) -> list[tuple]:
