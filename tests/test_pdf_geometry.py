@@ -187,6 +187,55 @@ def test_one_character_cells_read_as_pdfplumber_reads_them():
     assert pdf_reader._cell_text([]) == ""
 
 
+class _Chars:
+    """A page of characters; its pdfplumber lines as a page's."""
+
+    def __init__(self, chars: list[dict]) -> None:
+        self.chars = chars
+
+    def extract_text_lines(self, return_chars: bool) -> list[dict]:
+        from pdfplumber.utils.text import chars_to_textmap
+
+        textmap = chars_to_textmap(self.chars, layout_bbox=(0, 0, 600, 800), layout_width=600, layout_height=800)
+        return textmap.extract_text_lines(strip=True, return_chars=return_chars)
+
+
+def test_cell_texts_and_text_lines_read_as_pdfplumber_reads_them():
+    """Random characters (several lines, ties and near ties within the tolerances, blanks, full-width spaces,
+    ligatures, zero-width characters, several letters with or without a blank, now and then a character not
+    upright) give ``extract_text``'s cell text and the page's ``extract_text_lines``."""
+    from pdfplumber.utils import extract_text
+
+    rng = random.Random(16)
+    pool = list("ab1２中文.-ﬁﬂ") + [" ", "\u3000", "\t", "\u200b", "xy", "a b"]
+    shapes = {"lines": 0, "words": 0}
+    for _ in range(1000):
+        tops = [rng.choice([0, 10, 12.5, 13, 14, 20, 26]) for _ in range(rng.randint(1, 5))]
+        chars = []
+        for _ in range(rng.randint(2, 40)):
+            top = rng.choice(tops) + rng.choice([0, 0, 0.5, 1, 2.9, 3, 3.1, -1, -3])
+            x0 = rng.choice([0, 5, 10, 10, 12, 15, 16, 30, 33, 34]) + rng.choice([0, 0, 0.25, -0.5, 3])
+            chars.append(
+                {
+                    "text": rng.choice(pool),
+                    "x0": float(x0),
+                    "x1": float(x0 + rng.choice([0, 2, 5, 10])),
+                    "top": float(top),
+                    "bottom": float(top + rng.choice([8, 10, 12])),
+                    "doctop": float(top),
+                    "upright": rng.random() > 0.01,
+                }
+            )
+        expected = extract_text(chars)
+        assert pdf_reader.upright_text(chars) == expected, chars
+        plumber_lines = _Chars(chars).extract_text_lines(return_chars=False)
+        lines = [(line["text"], line["top"], line["bottom"]) for line in plumber_lines]
+        assert pdf_reader.text_lines(chars, list(plumber_lines).copy) == lines, chars
+        shapes["lines"] += "\n" in expected
+        shapes["words"] += " " in expected
+    assert min(shapes.values()) > 250  # the cases cut lines and words
+
+
 def test_text_state_variations_read_the_same():
     """Invisible text (a scan's text layer), character spacing, horizontal scaling, rise, a standard font and
     runs of spaces (PDFium keeps one space of a run; pdfplumber splits words on any) give the same Document."""
@@ -380,3 +429,74 @@ def test_a_pdfium_failure_falls_back_to_pdfminer(generated_pdfs, monkeypatch):
         got = pdf_reader.read_pdf(data)
         assert pdf_reader.PAGES_READ["pdfium"] == before["pdfium"]
     assert opened and got.blocks == expected.blocks
+
+
+class _Ruled:
+    """A page of ruling lines, rectangles and curves with pdfplumber's edges of them."""
+
+    def __init__(self, lines: list[dict], rects: list[dict], curves: list[dict]) -> None:
+        self.lines, self.rects, self.curves = lines, rects, curves
+        self.bbox = (0, 0, 600, 800)
+
+    @property
+    def edges(self) -> list[dict]:
+        from pdfplumber import utils
+
+        out = [utils.line_to_edge(line) for line in self.lines]
+        for rect in self.rects:
+            out += utils.rect_to_edges(rect)
+        for curve in self.curves:
+            out += utils.curve_to_edges(curve)
+        return out
+
+
+def _ruling(x0: float, top: float, x1: float, bottom: float, kind: str) -> dict:
+    return {
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": x1 - x0,
+        "height": bottom - top,
+        "doctop": top,
+        "y0": 800 - bottom,
+        "y1": 800 - top,
+        "object_type": kind,
+    }
+
+
+def test_table_edges_are_pdfplumbers():
+    """Random rulings (positions within and just beyond the snap and join tolerances, short ones, rectangles,
+    curves with slanted segments) give the edges of pdfplumber's table finder, in its order."""
+    from pdfplumber.table import TableFinder, TableSettings
+
+    rng = random.Random(16)
+    keys = ("x0", "x1", "top", "bottom", "width", "height", "orientation")
+    moved = 0
+    for _ in range(400):
+        grid = [
+            rng.choice([0, 10, 12.5, 20, 22.9, 23, 26.1, 40, 41]) + rng.choice([0, 0.3, 1, 2.9, 3.1]) for _ in range(8)
+        ]
+        lines, rects, curves = [], [], []
+        for _ in range(rng.randint(0, 25)):
+            a, b = sorted(rng.sample(grid, 2))
+            c = rng.choice(grid)
+            kind = rng.random()
+            if kind < 0.3:
+                lines.append(_ruling(a, c, b, c, "line"))
+            elif kind < 0.45:
+                lines.append(_ruling(c, a, c, b, "line"))
+            elif kind < 0.85:
+                top, bottom = sorted(rng.sample(grid, 2))
+                rects.append(_ruling(a, top, b, bottom, "rect"))
+            else:
+                pts = [(rng.choice(grid), rng.choice(grid)) for _ in range(rng.randint(2, 5))]
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                curves.append({**_ruling(min(xs), min(ys), max(xs), max(ys), "curve"), "pts": pts})
+        page = _Ruled(lines, rects, curves)
+        finder = TableFinder.__new__(TableFinder)
+        finder.page, finder.settings = page, TableSettings.resolve(None)
+        expected = [tuple(e[k] for k in keys) for e in finder.get_edges()]
+        assert [tuple(e[k] for k in keys) for e in pdf_reader.table_edges(page)] == expected
+        moved += sum(1 for e in expected if e[0] not in grid)  # snapped to a mean
+    assert moved > 100

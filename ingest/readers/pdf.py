@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import io
+import itertools
 import logging
 import re
 import unicodedata
@@ -191,15 +192,17 @@ def _run_inside(mids: list[float], lo: float, hi: float) -> int:
     return n
 
 
-def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, float, float, float]] | None:
+def _table_part(
+    table, mids: tuple[list, list] | None = None
+) -> tuple[list[list[str]], list[list[bool]], tuple[float, float, float, float]] | None:
     """The grid of a ruled region and the bbox it covers; None when the region is only framed text.
 
     Leading and trailing rows that span the full width are body text in a
     frame (or a single-column "table"), not table rows: they are left to the
-    text-line reader.
+    text-line reader. ``mids``: :func:`_char_mids` of the page's characters.
     """
     trows = table.rows  # computed anew on each access
-    rows = _extract(table, trows)
+    rows = _extract(table, trows, mids or _char_mids(table.page.chars))
     if not rows or max(len(r) for r in rows) < 2:
         return None
     start, end = 0, len(rows)
@@ -223,16 +226,13 @@ def _table_part(table) -> tuple[list[list[str]], list[list[bool]], tuple[float, 
     return grid[start:end], covered[start:end], (x0, top, x1, bottom)
 
 
-def _extract(table, trows) -> list[list[str | None]]:
+def _extract(table, trows, mids: tuple[list, list]) -> list[list[str | None]]:
     """The texts of ``table.extract()`` (``trows`` is ``table.rows``): per cell, pdfplumber's ``extract_text`` of
     the characters whose midpoint lies in the cell (left and top edges in, right and bottom out), in the
     page's order; ``None`` where no cell starts, ``""`` for an empty cell. A row's bbox encloses its cells,
     so pdfplumber's test against the row first changes nothing; here each cell looks only at the characters
-    between its top and bottom instead of every character of the page."""
-    mids = sorted(
-        ((ch["top"] + ch["bottom"]) / 2, k, (ch["x0"] + ch["x1"]) / 2, ch) for k, ch in enumerate(table.page.chars)
-    )
-    v_mids = [m[0] for m in mids]
+    between its top and bottom instead of every character of the page (``mids``: :func:`_char_mids`)."""
+    v_mids, by_v_mid = mids
     out = []
     for row in trows:
         texts: list[str | None] = []
@@ -243,7 +243,7 @@ def _extract(table, trows) -> list[list[str | None]]:
             x0, top, x1, bottom = cell
             inside = [
                 (k, ch)
-                for _, k, h_mid, ch in mids[bisect_left(v_mids, top) : bisect_left(v_mids, bottom)]
+                for _, k, h_mid, ch in by_v_mid[bisect_left(v_mids, top) : bisect_left(v_mids, bottom)]
                 if x0 <= h_mid < x1
             ]
             inside.sort(key=_FIRST)
@@ -255,6 +255,12 @@ def _extract(table, trows) -> list[list[str | None]]:
 _FIRST = itemgetter(0)
 
 
+def _char_mids(chars: list[dict]) -> tuple[list, list]:
+    """The characters' vertical midpoints, sorted, and beside them (midpoint, index, horizontal midpoint, char)."""
+    by_v_mid = sorted(((ch["top"] + ch["bottom"]) / 2, k, (ch["x0"] + ch["x1"]) / 2, ch) for k, ch in enumerate(chars))
+    return [m[0] for m in by_v_mid], by_v_mid
+
+
 def _cell_text(chars: list[dict]) -> str:
     """pdfplumber's ``extract_text`` of a cell's characters; a cell of one character (about half of a report's
     cells) is that character, ligatures expanded, or empty where it is blank, without the word machinery."""
@@ -263,7 +269,102 @@ def _cell_text(chars: list[dict]) -> str:
     if len(chars) == 1:
         text = chars[0]["text"]
         return "" if text.isspace() else LIGATURES.get(text, text)
-    return extract_text(chars)
+    return upright_text(chars)
+
+
+_X_TOLERANCE = _Y_TOLERANCE = 3  # pdfplumber's defaults
+
+
+def upright_text(chars: list[dict]) -> str:
+    """``extract_text(chars)`` (pdfplumber's defaults) for upright characters, with the same steps on plain
+    lists (see :func:`_words`); words are clustered into lines by their top. Other characters go to
+    ``extract_text``."""
+    words = _words(chars)
+    if words is None:
+        return extract_text(chars)
+    lines = _clusters(words, _FIRST, _Y_TOLERANCE)
+    return "\n".join(" ".join(w[1] for w in line) for line in lines)
+
+
+def text_lines(chars: list[dict], plumber_lines: Callable[[], list[dict]]) -> list[tuple[str, float, float]]:
+    """The text, top and bottom of each line ``page.extract_text_lines()`` gives for a page of ``chars``: for
+    upright characters, pdfplumber's steps on plain lists (see :func:`_words`), words in that order cut into
+    lines where their top leaves its cluster; others from ``plumber_lines`` (pdfplumber's lines)."""
+    words = _words(chars)
+    if words is None:
+        return [(line["text"], line["top"], line["bottom"]) for line in plumber_lines()]
+    ids = _cluster_ids(words, _FIRST, _Y_TOLERANCE)
+    out = []
+    for _, group in itertools.groupby(words, lambda w: ids[w[0]]):
+        line = list(group)
+        line_chars = [ch for w in line for ch in w[2]]
+        top = min(ch["top"] for ch in line_chars)
+        bottom = max(ch["bottom"] for ch in line_chars)
+        out.append((" ".join(w[1] for w in line), top, bottom))
+    return out
+
+
+def _words(chars: list[dict]) -> list[tuple[float, str, list[dict]]] | None:
+    """pdfplumber's words (top, text, characters) of upright characters in its order: lines of characters
+    clustered by top, each sorted by x0 and cut into words at blanks and gaps wider than the tolerance. None
+    where a character is not upright or its text is empty or holds a blank among other letters."""
+    for ch in chars:
+        text = ch["text"]
+        if ch["upright"] is not True or not text or (len(text) > 1 and not text.isspace() and _BLANK.search(text)):
+            return None
+    words: list[tuple[float, str, list[dict]]] = []
+    for line in _clusters(chars, _TOP, _Y_TOLERANCE):
+        line.sort(key=_X0)
+        word: list[dict] = []
+        for ch in line:
+            if ch["text"].isspace():
+                if word:
+                    words.append(_word(word))
+                    word = []
+                continue
+            if word:
+                prev = word[-1]
+                x0 = ch["x0"]
+                if x0 < prev["x0"] or x0 > prev["x1"] + _X_TOLERANCE or abs(ch["top"] - prev["top"]) > _Y_TOLERANCE:
+                    words.append(_word(word))
+                    word = []
+            word.append(ch)
+        if word:
+            words.append(_word(word))
+    return words
+
+
+_BLANK = re.compile(r"\s")
+
+
+def _word(chars: list[dict]) -> tuple[float, str, list[dict]]:
+    return min([ch["top"] for ch in chars]), "".join([LIGATURES.get(ch["text"], ch["text"]) for ch in chars]), chars
+
+
+def _clusters(objs: list, key: Callable, tolerance: float) -> list[list]:
+    """pdfplumber's ``cluster_objects``: the objects grouped by key values chained within ``tolerance``, groups in
+    the order of their values, objects in their own order."""
+    ids = _cluster_ids(objs, key, tolerance)
+    groups: list[list] = [[] for _ in range(len(set(ids.values())))]
+    for obj in objs:
+        groups[ids[key(obj)]].append(obj)
+    return groups
+
+
+def _cluster_ids(objs: list, key: Callable, tolerance: float) -> dict:
+    """pdfplumber's ``make_cluster_dict``: each key value's cluster, values sorted and chained within ``tolerance``."""
+    ids: dict = {}
+    last = None
+    n = -1
+    for v in sorted(set(map(key, objs))):
+        if last is None or not v <= last + tolerance:
+            n += 1
+        ids[v] = n
+        last = v
+    return ids
+
+
+_TOP = itemgetter("top")
 
 
 def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
@@ -272,21 +373,26 @@ def dedupe_chars(chars: list[dict], tolerance: float = 1) -> list[dict]:
     order, without its quadratic final sort."""
     groups: dict[tuple, list[dict]] = {}
     for ch in chars:
-        groups.setdefault((ch["upright"], ch["text"], ch["fontname"], ch["size"]), []).append(ch)
+        key = _DEDUPE_KEY(ch)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [ch]
+        else:
+            group.append(ch)
     if len(groups) == len(chars):
         return list(chars)
-    keep: set[int] = set()
+    drop: set[int] = set()  # all but the first of each cluster
     for group in groups.values():
         if len(group) == 1:
-            keep.add(id(group[0]))
             continue
         for row in _chain(sorted(group, key=_DOCTOP), "doctop", tolerance):
             if len(row) == 1:
-                keep.add(id(row[0]))
                 continue
             for cluster in _chain(sorted(row, key=_X0), "x0", tolerance):
-                keep.add(id(min(cluster, key=_POS)))
-    return [ch for ch in chars if id(ch) in keep]
+                if len(cluster) > 1:
+                    first = min(cluster, key=_POS)
+                    drop.update(id(ch) for ch in cluster if ch is not first)
+    return [ch for ch in chars if id(ch) not in drop] if drop else list(chars)
 
 
 def _chain(objs: list[dict], key: str, tolerance: float) -> list[list[dict]]:
@@ -303,6 +409,7 @@ def _chain(objs: list[dict], key: str, tolerance: float) -> list[list[dict]]:
 
 
 _DOCTOP, _X0, _POS = itemgetter("doctop"), itemgetter("x0"), itemgetter("doctop", "x0")
+_DEDUPE_KEY = itemgetter("upright", "text", "fontname", "size")
 
 
 def _deduped(page):
@@ -321,13 +428,109 @@ def find_tables(page) -> list:
     cells found by :func:`intersections_to_cells`."""
     finder = TableFinder.__new__(TableFinder)
     finder.page, finder.settings = page, TableSettings.resolve(None)
-    finder.edges = finder.get_edges()
+    finder.edges = table_edges(page)
     finder.intersections = edges_to_intersections(
         finder.edges, finder.settings.intersection_x_tolerance, finder.settings.intersection_y_tolerance
     )
     finder.cells = intersections_to_cells(finder.intersections)
     finder.tables = [_PlumberTable(page, group) for group in cells_to_tables(finder.cells)]
     return finder.tables
+
+
+_SNAP = _JOIN = 3  # pdfplumber's default snap and join tolerances
+_MIN_PREFILTER, _MIN_LENGTH = 1, 3  # and its edge lengths kept before and after merging
+
+
+def table_edges(page) -> list[dict]:
+    """``TableFinder.get_edges()`` with pdfplumber's default settings (ruling lines): the page's line, rectangle
+    and curve edges, those at least 1 long, snapped to their cluster's mean position, joined along each line and
+    kept where at least 3 long; the same positions and lengths from the same arithmetic, in the same order, on
+    plain dicts of the fields the table finder reads (position, length, orientation)."""
+    edges = []
+    for line in page.lines:
+        top, bottom = line["top"], line["bottom"]
+        edges.append(_edge(line["x0"], line["x1"], top, bottom, line["width"], line["height"], top == bottom))
+    for r in page.rects:
+        x0, x1, top, bottom, width, height = r["x0"], r["x1"], r["top"], r["bottom"], r["width"], r["height"]
+        edges.append(_edge(x0, x1, top, top, width, 0, True))
+        edges.append(_edge(x0, x1, top + height, bottom, width, 0, True))
+        edges.append(_edge(x0, x0, top, bottom, 0, height, False))
+        edges.append(_edge(x1, x1, top, bottom, 0, height, False))
+    for curve in page.curves:
+        pts = curve["pts"]
+        for (px, py), (qx, qy) in zip(pts, pts[1:]):
+            orientation = "v" if px == qx else ("h" if py == qy else None)
+            edges.append(
+                {
+                    "x0": min(px, qx),
+                    "x1": max(px, qx),
+                    "top": min(py, qy),
+                    "bottom": max(py, qy),
+                    "width": abs(px - qx),
+                    "height": abs(py - qy),
+                    "orientation": orientation,
+                }
+            )
+    v = [e for e in edges if e["orientation"] == "v" and e["height"] >= _MIN_PREFILTER]
+    h = [e for e in edges if e["orientation"] == "h" and e["width"] >= _MIN_PREFILTER]
+    snapped = _snap(v, "x0", "x1") + _snap(h, "top", "bottom")
+    snapped.sort(key=_edge_group)
+    merged = []
+    for (orientation, _), group in itertools.groupby(snapped, key=_edge_group):
+        if orientation == "h":
+            merged += _join(group, "x0", "x1", "width")
+        else:
+            merged += _join(group, "top", "bottom", "height")
+    return [e for e in merged if e["height" if e["orientation"] == "v" else "width"] >= _MIN_LENGTH]
+
+
+def _edge(x0, x1, top, bottom, width, height, horizontal: bool) -> dict:
+    return {
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "bottom": bottom,
+        "width": width,
+        "height": height,
+        "orientation": "h" if horizontal else "v",
+    }
+
+
+def _snap(edges: list[dict], low: str, high: str) -> list[dict]:
+    """pdfplumber's ``snap_objects``: edges clustered by ``low`` (chained within the tolerance) and moved by the
+    cluster's mean less their own ``low``, cluster by cluster."""
+    out = []
+    for cluster in _clusters(edges, itemgetter(low), _SNAP):
+        mean = sum(e[low] for e in cluster) / len(cluster)
+        for e in cluster:
+            shift = mean - e[low]
+            out.append({**e, low: e[low] + shift, high: e[high] + shift})
+    return out
+
+
+def _edge_group(edge: dict) -> tuple:
+    return ("h", edge["top"]) if edge["orientation"] == "h" else ("v", edge["x0"])
+
+
+def _join(group, low: str, high: str, length: str) -> list[dict]:
+    """pdfplumber's ``join_edge_group``: edges along one line sorted by ``low``; one that starts within the
+    tolerance of the last joined edge's end extends it."""
+    edges = sorted(group, key=itemgetter(low))
+    joined = [edges[0]]
+    for e in edges[1:]:
+        last = joined[-1]
+        if e[low] <= last[high] + _JOIN:
+            if e[high] > last[high]:
+                value = e[high]
+                if not value >= last[low]:
+                    raise AssertionError(f"edge {high} before its {low}")  # as pdfplumber's resize_object
+                if high == "x1":
+                    joined[-1] = {**last, "x1": value, "width": value - last["x0"]}
+                else:
+                    joined[-1] = {**last, "bottom": value, length: last[length] + (value - last["bottom"])}
+        else:
+            joined.append(e)
+    return joined
 
 
 def intersections_to_cells(intersections: dict) -> list[tuple]:
@@ -376,6 +579,17 @@ def _inside(obj, boxes) -> bool:
     return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
 
 
+def _outside(chars: list[dict], boxes: list) -> list[dict]:
+    """The characters whose centre lies in none of ``boxes`` (as :func:`_inside` tells), in their order."""
+    for x0, top, x1, bottom in boxes:
+        chars = [
+            c
+            for c in chars
+            if not (x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and top <= (c["top"] + c["bottom"]) / 2 <= bottom)
+        ]
+    return chars
+
+
 def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, int]:
     """Blocks of one page with their top coordinate; counts of kept text characters, glyphs and unmapped glyphs."""
     chars = page.chars
@@ -386,22 +600,28 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
     page = _deduped(page)
     items: list[tuple[float, object]] = []
     boxes = []
-    for table in find_tables(page):
-        part = _table_part(table)
+    tables = find_tables(page)
+    mids = _char_mids(page.chars) if tables else None
+    for table in tables:
+        part = _table_part(table, mids)
         if part is None:
             continue
         grid, covered, bbox = part
         boxes.append(bbox)
         items.append((bbox[1], Table(rows=grid, page=pno, covered=covered)))
-    text_page = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes)) if boxes else page
+
+    def outside_tables():  # pdfplumber's lines of the page without the tables' characters
+        text_page = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes)) if boxes else page
+        return text_page.extract_text_lines(return_chars=False)
+
     height = float(page.height)
     text_chars = 0
-    for line in text_page.extract_text_lines(return_chars=False):
-        text = " ".join(line["text"].split())
-        if not text or is_footer(text, line["top"], line["bottom"], height):
+    for raw, top, bottom in text_lines(_outside(page.chars, boxes), outside_tables):
+        text = " ".join(raw.split())
+        if not text or is_footer(text, top, bottom, height):
             continue
         text_chars += len(text.replace(" ", ""))
-        items.append((line["top"], Paragraph(text, page=pno)))
+        items.append((top, Paragraph(text, page=pno)))
     text_chars += sum(sum(len(c.replace(" ", "")) for c in r) for _, t in items if isinstance(t, Table) for r in t.rows)
     items.sort(key=lambda it: it[0])
     return items, text_chars, n_chars, n_cid

@@ -35,6 +35,42 @@ _SEGMENT_MOVE = pdfium_c.FPDF_SEGMENT_MOVETO
 _SEGMENT_BEZIER = pdfium_c.FPDF_SEGMENT_BEZIERTO
 
 
+def _fast(func, restype, *argtypes):
+    """PDFium's ``func`` taking and returning handles as plain addresses (ints): without pypdfium2's typed
+    pointers a ctypes call costs about a third less, which counts in the per-character and per-object loops."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(func, ctypes.c_void_p).value)
+
+
+def _address(handle) -> int:
+    """The address of a pypdfium2 handle (a typed pointer), for the functions made by :func:`_fast`."""
+    return ctypes.cast(handle, ctypes.c_void_p).value or 0
+
+
+_P, _I = ctypes.c_void_p, ctypes.c_int
+_count_objects = _fast(pdfium_c.FPDFPage_CountObjects, _I, _P)
+_get_object = _fast(pdfium_c.FPDFPage_GetObject, _P, _P, _I)
+_object_type = _fast(pdfium_c.FPDFPageObj_GetType, _I, _P)
+_is_generated = _fast(pdfium_c.FPDFText_IsGenerated, _I, _P, _I)
+_map_error = _fast(pdfium_c.FPDFText_HasUnicodeMapError, _I, _P, _I)
+_text_object = _fast(pdfium_c.FPDFText_GetTextObject, _P, _P, _I)
+_char_origin = _fast(pdfium_c.FPDFText_GetCharOrigin, _I, _P, _I, _P, _P)
+_font_size = _fast(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, _P, _I)
+_char_matrix = _fast(pdfium_c.FPDFText_GetMatrix, _I, _P, _I, _P)
+_text_font = _fast(pdfium_c.FPDFTextObj_GetFont, _P, _P)
+_font_base_name = _fast(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _P, _P, ctypes.c_size_t)
+_glyph_width = _fast(pdfium_c.FPDFFont_GetGlyphWidth, _I, _P, ctypes.c_uint32, ctypes.c_float, _P)
+_count_marks = _fast(pdfium_c.FPDFPageObj_CountMarks, _I, _P)
+_get_mark = _fast(pdfium_c.FPDFPageObj_GetMark, _P, _P, ctypes.c_ulong)
+_mark_param_type = _fast(pdfium_c.FPDFPageObjMark_GetParamValueType, _I, _P, ctypes.c_char_p)
+_draw_mode = _fast(pdfium_c.FPDFPath_GetDrawMode, _I, _P, _P, _P)
+_object_matrix = _fast(pdfium_c.FPDFPageObj_GetMatrix, _I, _P, _P)
+_count_segments = _fast(pdfium_c.FPDFPath_CountSegments, _I, _P)
+_get_segment = _fast(pdfium_c.FPDFPath_GetPathSegment, _P, _P, _I)
+_segment_type = _fast(pdfium_c.FPDFPathSegment_GetType, _I, _P)
+_segment_point = _fast(pdfium_c.FPDFPathSegment_GetPoint, _I, _P, _P, _P)
+_segment_close = _fast(pdfium_c.FPDFPathSegment_GetClose, _I, _P)
+
+
 def font_descents(fonts, cache: dict | None = None) -> dict[str, float | None] | None:
     """The descent (per 1000 units of text space, at most 0) pdfminer gives each font of a page's font
     resources (a dict of font dictionaries), by base font name; ``None`` for a name two fonts with different
@@ -123,9 +159,9 @@ def close_document(doc: pypdfium2.PdfDocument) -> None:
         doc.close()
 
 
-def _font_name(font) -> str:
+def _font_name(font: int) -> str:
     buf = ctypes.create_string_buffer(256)
-    n = pdfium_c.FPDFFont_GetBaseFontName(font, buf, 256)
+    n = _font_base_name(font, ctypes.addressof(buf), 256)
     return _text(buf.raw[: max(n - 1, 0)]) if n else ""
 
 
@@ -165,17 +201,20 @@ def _page_objects(page, page_number: int, doctop: float, descents: dict[str, flo
     if tuple(media[:2]) != (0, 0) or tuple(page.get_cropbox()) != tuple(media):
         raise _Unsupported
     height = media[3]
-    order: dict[bytes, int] = {}  # text object (its pointer's bytes) -> its place in the content stream
+    order: dict[int, int] = {}  # text object (its address) -> its place in the content stream
     paths = []
-    for k in range(pdfium_c.FPDFPage_CountObjects(raw)):
-        obj = pdfium_c.FPDFPage_GetObject(raw, k)
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-            raise _Unsupported
-        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-            order[bytes(obj)] = k
-        elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+    address = _address(raw)
+    get_object, object_type = _get_object, _object_type
+    text, path, form = pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
+    for k in range(_count_objects(address)):
+        obj = get_object(address, k)
+        kind = object_type(obj)
+        if kind == text:
+            order[obj] = k
+        elif kind == path:
             paths.append(obj)
+        elif kind == form:
+            raise _Unsupported
     objects: dict[str, list[dict]] = {}
     chars = _chars(page, order, height, page_number, doctop, descents)
     if chars:
@@ -200,23 +239,18 @@ def _codes(raw, n: int) -> list[int]:
 
 
 def _chars(
-    page, order: dict[bytes, int], height: float, page_number: int, doctop: float, descents: dict[str, float | None]
+    page, order: dict[int, int], height: float, page_number: int, doctop: float, descents: dict[str, float | None]
 ) -> list[dict]:
     textpage = page.get_textpage()
     try:
-        raw = textpage.raw
-        n = pdfium_c.FPDFText_CountChars(raw)
-        codes = _codes(raw, n) if n > 0 else []
+        n = pdfium_c.FPDFText_CountChars(textpage.raw)
+        codes = _codes(textpage.raw, n) if n > 0 else []
+        raw = _address(textpage.raw)
         ox, oy = ctypes.c_double(), ctypes.c_double()
-        width = ctypes.c_float()
-        matrix = pdfium_c.FS_MATRIX()
-        fonts: dict[bytes, tuple[str, float]] = {}
-        widths: dict[tuple[bytes, int, float], float] = {}
-        objects: dict[bytes, tuple] = {}
-        is_generated = pdfium_c.FPDFText_IsGenerated
-        map_error = pdfium_c.FPDFText_HasUnicodeMapError
-        text_object = pdfium_c.FPDFText_GetTextObject
-        char_origin = pdfium_c.FPDFText_GetCharOrigin
+        ox_at, oy_at = ctypes.addressof(ox), ctypes.addressof(oy)
+        facts = _ObjectFacts(raw, order, descents)
+        objects: dict[int, tuple] = {}
+        is_generated, map_error, text_object, char_origin = _is_generated, _map_error, _text_object, _char_origin
         rows = []
         for i, code in enumerate(codes):
             if code in _GENERATED_CANDIDATES and is_generated(raw, i):
@@ -224,36 +258,14 @@ def _chars(
             if map_error(raw, i) == 1:
                 raise _Unsupported
             obj = text_object(raw, i)
-            obj_key = bytes(obj)
-            known = objects.get(obj_key)
+            known = objects.get(obj)
             if known is None:  # font, size and matrix belong to the text object
-                rank = order.get(obj_key)
-                if rank is None:
-                    raise _Unsupported  # a glyph outside the page's own objects
-                if _actual_text(obj):
-                    raise _Unsupported  # PDFium reads the replacement text, pdfminer the glyphs
-                font = pdfium_c.FPDFTextObj_GetFont(obj)
-                size = pdfium_c.FPDFText_GetFontSize(raw, i)
-                pdfium_c.FPDFText_GetMatrix(raw, i, matrix)
-                if matrix.b != 0 or matrix.c != 0 or matrix.a <= 0 or matrix.d <= 0:
-                    raise _Unsupported  # rotated, skewed or mirrored text
-                known = objects[obj_key] = (rank, font, bytes(font), size, matrix.a, matrix.d)
-            rank, font, font_key, size, a, d = known
-            named = fonts.get(font_key)
-            if named is None:
-                name = _font_name(font)
-                units = descents.get(name)
-                if units is None:
-                    raise _Unsupported  # a font not among the page's resources, or two with one name
-                named = fonts[font_key] = (name, units * 0.001)
-            name, desc = named
-            desc *= size
-            adv = widths.get((font_key, code, size))
+                known = objects[obj] = facts.of(obj, i)
+            rank, name, desc, size, a, d, widths, font = known
+            adv = widths.get(code)
             if adv is None:
-                if not pdfium_c.FPDFFont_GetGlyphWidth(font, code, size, width):
-                    raise _Unsupported
-                adv = widths[font_key, code, size] = width.value
-            char_origin(raw, i, ox, oy)
+                adv = widths[code] = facts.width(font, code, size)
+            char_origin(raw, i, ox_at, oy_at)
             x0 = ox.value
             if adv >= 0:  # horizontal writing: from the origin, advance wide, one size high from the descent
                 x1 = x0 + adv * a
@@ -296,41 +308,90 @@ def _chars(
             )
     finally:
         textpage.close()
-    rows.sort(key=_stream_order)  # content-stream order: PDFium orders a line's objects by position
+    rows.sort()  # content-stream order (rank, then index: never equal): PDFium orders a line's objects by position
     return [r[2] for r in rows]
 
 
-def _actual_text(obj) -> bool:
+class _ObjectFacts:
+    """What a text page's text objects tell about their characters, each object read once (most objects of a
+    report's page hold one or two characters)."""
+
+    def __init__(self, raw: int, order: dict[int, int], descents: dict[str, float | None]) -> None:
+        self.raw, self.order, self.descents = raw, order, descents
+        self.matrix = pdfium_c.FS_MATRIX()
+        self.matrix_at = ctypes.addressof(self.matrix)
+        self.width_out = ctypes.c_float()
+        self.width_at = ctypes.addressof(self.width_out)
+        self.fonts: dict[int, tuple[str, float]] = {}  # font -> its base name and descent per unit of size
+        self.widths: dict[tuple[int, float], dict[int, float]] = {}  # (font, size) -> advance by code
+
+    def of(self, obj: int, i: int) -> tuple:
+        """Character ``i``'s text object ``obj``: its rank in the content stream, font name, descent, size,
+        horizontal and vertical scale, its font's advances at that size (filled by :meth:`width`), font."""
+        rank = self.order.get(obj)
+        if rank is None:
+            raise _Unsupported  # a glyph outside the page's own objects
+        if _count_marks(obj) and _actual_text(obj):
+            raise _Unsupported  # PDFium reads the replacement text, pdfminer the glyphs
+        raw, matrix = self.raw, self.matrix
+        font = _text_font(obj)
+        size = _font_size(raw, i)
+        _char_matrix(raw, i, self.matrix_at)
+        a, d = matrix.a, matrix.d
+        if matrix.b != 0 or matrix.c != 0 or a <= 0 or d <= 0:
+            raise _Unsupported  # rotated, skewed or mirrored text
+        if not font:
+            raise _Unsupported
+        named = self.fonts.get(font)
+        if named is None:
+            name = _font_name(font)
+            units = self.descents.get(name)
+            if units is None:
+                raise _Unsupported  # a font not among the page's resources, or two with one name
+            named = self.fonts[font] = (name, units * 0.001)
+        widths = self.widths.get((font, size))
+        if widths is None:
+            widths = self.widths[font, size] = {}
+        return rank, named[0], named[1] * size, size, a, d, widths, font
+
+    def width(self, font: int, code: int, size: float) -> float:
+        if not _glyph_width(font, code, size, self.width_at):
+            raise _Unsupported
+        return self.width_out.value
+
+
+def _actual_text(obj: int) -> bool:
     """True where the text object lies in marked content with an ``/ActualText`` replacement."""
-    for k in range(pdfium_c.FPDFPageObj_CountMarks(obj)):
-        mark = pdfium_c.FPDFPageObj_GetMark(obj, k)
-        if pdfium_c.FPDFPageObjMark_GetParamValueType(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
+    for k in range(_count_marks(obj)):
+        mark = _get_mark(obj, k)
+        if _mark_param_type(mark, b"ActualText") != pdfium_c.FPDF_OBJECT_UNKNOWN:
             return True
     return False
 
 
-def _stream_order(row: tuple) -> tuple[int, int]:
-    return row[0], row[1]
-
-
-def _path_items(obj, height: float, page_number: int, doctop: float) -> list[dict]:
+def _path_items(obj: int, height: float, page_number: int, doctop: float) -> list[dict]:
     """pdfminer's layout items for one painted path: one per subpath."""
     fill, stroke = ctypes.c_int(), ctypes.c_int()
-    if not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke) or not (fill.value or stroke.value):
+    if not _draw_mode(obj, ctypes.addressof(fill), ctypes.addressof(stroke)) or not (fill.value or stroke.value):
         return []
     m = pdfium_c.FS_MATRIX()
-    pdfium_c.FPDFPageObj_GetMatrix(obj, m)
+    _object_matrix(obj, ctypes.addressof(m))
+    a, b, c, d, e, f = m.a, m.b, m.c, m.d, m.e, m.f
     x, y = ctypes.c_float(), ctypes.c_float()
-    subpaths: list[list[tuple[str, tuple[float, float]]]] = []
-    n = pdfium_c.FPDFPath_CountSegments(obj)
+    x_at, y_at = ctypes.addressof(x), ctypes.addressof(y)
+    subpaths: list[tuple[list[str], list[tuple[float, float]]]] = []  # per subpath: its operators, its points
+    ops: list[str] = []
+    pts: list[tuple[float, float]] = []
     bezier = 0
-    for k in range(n):
-        seg = pdfium_c.FPDFPath_GetPathSegment(obj, k)
-        kind = pdfium_c.FPDFPathSegment_GetType(seg)
-        pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
-        pt = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
+    for k in range(_count_segments(obj)):
+        seg = _get_segment(obj, k)
+        kind = _segment_type(seg)
+        _segment_point(seg, x_at, y_at)
+        px, py = x.value, y.value
+        pt = (a * px + c * py + e, b * px + d * py + f)
         if kind == _SEGMENT_MOVE:
-            subpaths.append([("m", pt)])
+            ops, pts = ["m"], [pt]
+            subpaths.append((ops, pts))
             bezier = 0
             continue
         if not subpaths:
@@ -339,24 +400,25 @@ def _path_items(obj, height: float, page_number: int, doctop: float) -> list[dic
             bezier += 1
             if bezier % 3:
                 continue  # control points: pdfminer keeps a curve segment's end point
-            subpaths[-1].append(("c", pt))
+            ops.append("c")
         else:
-            subpaths[-1].append(("l", pt))
-        if pdfium_c.FPDFPathSegment_GetClose(seg):
-            subpaths[-1].append(("h", subpaths[-1][0][1]))
+            ops.append("l")
+        pts.append(pt)
+        if _segment_close(seg):
+            ops.append("h")
+            pts.append(pts[0])
     items = []
-    for sub in subpaths:
-        item = _classify(sub, height, page_number, doctop)
+    for ops, pts in subpaths:
+        item = _classify(ops, pts, height, page_number, doctop)
         if item is not None:
             items.append(item)
     return items
 
 
 def _classify(
-    sub: list[tuple[str, tuple[float, float]]], height: float, page_number: int, doctop: float
+    ops: list[str], pts: list[tuple[float, float]], height: float, page_number: int, doctop: float
 ) -> dict | None:
-    shape = "".join(op for op, _ in sub)
-    pts = [pt for _, pt in sub]
+    shape = "".join(ops)
     if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
         shape = shape[:-2] + "h"
         pts.pop()
