@@ -100,22 +100,19 @@ def table_grid(table, total: int = 0) -> tuple[list[list[str]], list[list[bool]]
     rows = []
     for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):  # document order
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
-    n = len(rows)
     texts = _table_texts(rows, table) or [_row_cells(tr) for tr in rows]
+    return _grid([[(text, td.get("rowspan"), td.get("colspan")) for td, text in row] for row in texts], total)
+
+
+def _grid(rows: list[list[tuple[str, str | None, str | None]]], total: int) -> tuple[list[list[str]], list[list[bool]]]:
+    """:func:`table_grid` from each row's (text, rowspan, colspan) as printed (None or "": no span)."""
+    n = len(rows)
     spans = []
-    for r, row in enumerate(texts):
+    for r, row in enumerate(rows):
         most = min(limits.MAX_ROWSPAN, n - r)
-        cells = []
-        for td, text in row:
-            rs, cs = td.get("rowspan"), td.get("colspan")
-            cells.append(
-                (
-                    text,
-                    1 if rs is None else _span(rs, most),
-                    1 if cs is None else _span(cs, limits.MAX_COLSPAN),
-                )
-            )
-        spans.append(cells)
+        spans.append(
+            [(text, _span(rs, most) if rs else 1, _span(cs, limits.MAX_COLSPAN) if cs else 1) for text, rs, cs in row]
+        )
     return build_row_grid(spans, check=lambda n_rows, width: limits.check_cells(n_rows, width, total))
 
 
@@ -185,9 +182,9 @@ _TABLE = "\ue002"  # a leaf table's place in the page's text, followed by its nu
 def _blocks(start, source: str) -> list:
     """Paragraphs (text between block boundaries) and leaf tables (tables without a nested table), in order.
 
-    Leaf tables are read whole and each replaced by a placeholder; every block element then gets a
-    boundary mark before its text and before its tail, and the page's text is serialised once (in C)
-    and split at the marks. A page that itself holds a mark character is walked element by element."""
+    Leaf tables are read whole and each replaced by a placeholder; the page's text is then written once (in C)
+    with a boundary mark before and after each block element (:func:`_marked_text`) and split at the marks.
+    A page that itself holds a mark character is walked element by element."""
     if _BREAK in source or _TABLE in source:
         return _walk(start)
     leaf = [t for t in start.iter("table") if next(t.iterdescendants("table"), None) is None]
@@ -202,13 +199,9 @@ def _blocks(start, source: str) -> list:
         mark.text = f"{_BREAK}{_TABLE}{k}{_BREAK}"
         mark.tail = _BREAK + (t.tail or "")
         t.getparent().replace(t, mark)
-    for el in start.iter(*_BLOCK_TAGS):
-        el.text = _BREAK + (el.text or "")
-        if el is not start:
-            el.tail = _BREAK + (el.tail or "")
     blocks: list = []
     n_tables = 0
-    text = etree.tostring(start, method="text", encoding="unicode", with_tail=False)
+    text = _marked_text(start)
     # white space collapsed in one pass (the marks are no white space, so no run crosses a block's bounds);
     # each piece then only needs its ends trimmed to read as _clean reads it
     for piece in _WS.sub(" ", text).split(_BREAK):
@@ -225,6 +218,37 @@ def _blocks(start, source: str) -> list:
         if line:
             blocks.append(Paragraph(line))
     return blocks
+
+
+# the page's text with a block mark before and after the content of each block element
+_BOUNDARIES = etree.XSLT(
+    etree.XML(
+        f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text" encoding="UTF-8"/>
+<xsl:template match="{"|".join(sorted(_BLOCK_TAGS))}">
+ <xsl:text>{_BREAK}</xsl:text><xsl:apply-templates/><xsl:text>{_BREAK}</xsl:text>
+</xsl:template>
+</xsl:stylesheet>"""
+    )
+)
+
+
+def _marked_text(start) -> str:
+    """The text of ``start`` with :data:`_BREAK` before and after the content of each block element, written by
+    one XSLT pass; where the transform fails, by setting the marks on the tree and serialising it."""
+    try:
+        return str(_BOUNDARIES(start))
+    except etree.XSLTError:
+        return _marked_text_by_tree(start)
+
+
+def _marked_text_by_tree(start) -> str:
+    """:func:`_marked_text` by marking each block element's text and tail, and serialising the tree (in C)."""
+    for el in start.iter(*_BLOCK_TAGS):
+        el.text = _BREAK + (el.text or "")
+        if el is not start:
+            el.tail = _BREAK + (el.tail or "")
+    return etree.tostring(start, method="text", encoding="unicode", with_tail=False)
 
 
 def _walk(start) -> list:
