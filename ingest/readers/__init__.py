@@ -277,13 +277,13 @@ def simplify_traditional(doc: Document) -> None:
     texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
     texts += [c for t in doc.tables for row in t.rows for c in row]
     sample = "".join(texts)[:50_000]
-    cjk = sum(map(len, _CJK.findall(sample)))
-    if cjk < 20:
-        return
     convert = _t2s()
     simplified = convert(sample)
     changed = 0 if simplified == sample else _differing(sample, simplified)
-    if changed < 5 or changed < cjk * TRADITIONAL_SHARE:
+    if changed < 5:  # most texts: nothing or next to nothing to convert, whatever their CJK count
+        return
+    cjk = sum(map(len, _CJK.findall(sample)))
+    if cjk < 20 or changed < cjk * TRADITIONAL_SHARE:
         return
     for b in doc.blocks:
         if isinstance(b, Paragraph):

@@ -123,18 +123,14 @@ def _table_texts(rows: list, table) -> list | None:
     """(cell, text) for the cells of each row, the table serialised once: each row's own text replaced by a
     row mark, each cell's tail by a separator. None (read row by row) where a row holds anything besides
     cells, or the marks do not fall as placed (a mark character of the page's own)."""
-    cells = [list(tr) for tr in rows]
-    for row in cells:
-        for c in row:
-            if c.tag != "td" and c.tag != "th":
-                return None
+    cells = [list(tr.iterchildren("td", "th")) for tr in rows]  # tags matched in C
     for tr, row in zip(rows, cells):
+        if len(row) != len(tr):
+            return None
         tr.text = _ROW
         for c in row:
             c.tail = _SEP
-    text = etree.tostring(table, method="text", encoding="unicode", with_tail=False)
-    text = _WS.sub(" ", text)  # the marks are no white space: no run crosses a cell's bounds
-    pieces = text.split(_ROW)
+    pieces = etree.tostring(table, method="text", encoding="unicode", with_tail=False).split(_ROW)
     if len(pieces) != len(rows) + 1:
         return None
     out = []
@@ -142,7 +138,8 @@ def _table_texts(rows: list, table) -> list | None:
         parts = piece.split(_SEP)
         if len(parts) != len(row) + 1:
             return None
-        out.append([(td, t.strip()) for td, t in zip(row, parts)])
+        # white space collapsed and trimmed as _clean does it (str.split and re's \s know the same white space)
+        out.append([(td, " ".join(t.split())) for td, t in zip(row, parts)])
     return out
 
 
