@@ -55,3 +55,19 @@ def test_table_texts_collapse_every_white_space_as_clean_does():
     table = etree.fromstring(page, etree.HTMLParser()).find(".//table")
     rows = list(table.iter("tr"))
     assert [t for _, t in H._table_texts(rows, table)[0]] == [H._clean(c) for c in cells]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("", ""),
+        ("abc", "abc"),
+        ("報告" * 700, "报告" * 700),  # every other character differs, across blocks and chunks
+        ("x" * 2100 + "報", "x" * 2100 + "报"),  # one difference in the last, short block
+        ("a" * 1500, "a" * 1000 + "b" * 700),  # a longer second text
+        ("a" * 1030 + "bc", "a" * 1030),  # a shorter second text
+        ("ab" * 40, "ba" * 33),
+    ],
+)
+def test_differing_counts_as_a_position_by_position_comparison(a, b):
+    assert _differing(a, b) == sum(x != y for x, y in zip(a, b))
