@@ -77,16 +77,3 @@ def test_one_pass_table_read_equals_row_by_row():
     by_row = [[t for _, t in H._row_cells(tr)] for tr in rows]
     assert one_pass == by_row == [["1 2", "2023"], ["h", ""], ["z"]]
 
-
-AWKWARD = PAGES + [
-    "<body>" + "<div>" * 300 + "deep" + "</div>" * 300 + "after</body>",  # nesting far past any real page
-    "<p>a&#xe001;b</p><td>x<p>y</td>z<br/>w<o:p>q</o:p><P>up</P>",  # a mark as a character reference, stray cells
-    "<body>text only, no block element at all</body>",
-    "<body></body>",
-]
-
-
-@pytest.mark.parametrize("page", AWKWARD)
-def test_transformed_text_equals_the_marked_tree(page):
-    """The block-marked text written by the XSLT pass equals marking the tree and serialising it."""
-    assert H._marked_text(_start(page)) == H._marked_text_by_tree(_start(page))

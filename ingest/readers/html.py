@@ -100,18 +100,20 @@ def table_grid(table, total: int = 0) -> tuple[list[list[str]], list[list[bool]]
     rows = []
     for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):  # document order
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
-    texts = _table_texts(rows, table) or [_row_cells(tr) for tr in rows]
-    return _grid([[(text, td.get("rowspan"), td.get("colspan")) for td, text in row] for row in texts], total)
-
-
-def _grid(rows: list[list[tuple[str, str | None, str | None]]], total: int) -> tuple[list[list[str]], list[list[bool]]]:
-    """:func:`table_grid` from each row's (text, rowspan, colspan) as printed (None or "": no span)."""
     n = len(rows)
+    texts = _table_texts(rows, table) or [_row_cells(tr) for tr in rows]
     spans = []
-    for r, row in enumerate(rows):
+    for r, row in enumerate(texts):
         most = min(limits.MAX_ROWSPAN, n - r)
         spans.append(
-            [(text, _span(rs, most) if rs else 1, _span(cs, limits.MAX_COLSPAN) if cs else 1) for text, rs, cs in row]
+            [
+                (
+                    text,
+                    1 if (rs := td.get("rowspan")) is None else _span(rs, most),
+                    1 if (cs := td.get("colspan")) is None else _span(cs, limits.MAX_COLSPAN),
+                )
+                for td, text in row
+            ]
         )
     return build_row_grid(spans, check=lambda n_rows, width: limits.check_cells(n_rows, width, total))
 
@@ -124,9 +126,9 @@ def _table_texts(rows: list, table) -> list | None:
     row mark, each cell's tail by a separator. None (read row by row) where a row holds anything besides
     cells, or the marks do not fall as placed (a mark character of the page's own)."""
     cells = [list(tr.iterchildren("td", "th")) for tr in rows]  # tags matched in C
+    if any(len(row) != len(tr) for tr, row in zip(rows, cells)):
+        return None
     for tr, row in zip(rows, cells):
-        if len(row) != len(tr):
-            return None
         tr.text = _ROW
         for c in row:
             c.tail = _SEP
@@ -179,9 +181,9 @@ _TABLE = "\ue002"  # a leaf table's place in the page's text, followed by its nu
 def _blocks(start, source: str) -> list:
     """Paragraphs (text between block boundaries) and leaf tables (tables without a nested table), in order.
 
-    Leaf tables are read whole and each replaced by a placeholder; the page's text is then written once (in C)
-    with a boundary mark before and after each block element (:func:`_marked_text`) and split at the marks.
-    A page that itself holds a mark character is walked element by element."""
+    Leaf tables are read whole and each replaced by a placeholder; every block element then gets a
+    boundary mark before its text and before its tail, and the page's text is serialised once (in C)
+    and split at the marks. A page that itself holds a mark character is walked element by element."""
     if _BREAK in source or _TABLE in source:
         return _walk(start)
     leaf = [t for t in start.iter("table") if next(t.iterdescendants("table"), None) is None]
@@ -196,9 +198,13 @@ def _blocks(start, source: str) -> list:
         mark.text = f"{_BREAK}{_TABLE}{k}{_BREAK}"
         mark.tail = _BREAK + (t.tail or "")
         t.getparent().replace(t, mark)
+    for el in start.iter(*_BLOCK_TAGS):
+        el.text = _BREAK + (el.text or "")
+        if el is not start:
+            el.tail = _BREAK + (el.tail or "")
     blocks: list = []
     n_tables = 0
-    text = _marked_text(start)
+    text = etree.tostring(start, method="text", encoding="unicode", with_tail=False)
     # white space collapsed in one pass (the marks are no white space, so no run crosses a block's bounds);
     # each piece then only needs its ends trimmed to read as _clean reads it
     for piece in _WS.sub(" ", text).split(_BREAK):
@@ -215,37 +221,6 @@ def _blocks(start, source: str) -> list:
         if line:
             blocks.append(Paragraph(line))
     return blocks
-
-
-# the page's text with a block mark before and after the content of each block element
-_BOUNDARIES = etree.XSLT(
-    etree.XML(
-        f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
-<xsl:output method="text" encoding="UTF-8"/>
-<xsl:template match="{"|".join(sorted(_BLOCK_TAGS))}">
- <xsl:text>{_BREAK}</xsl:text><xsl:apply-templates/><xsl:text>{_BREAK}</xsl:text>
-</xsl:template>
-</xsl:stylesheet>"""
-    )
-)
-
-
-def _marked_text(start) -> str:
-    """The text of ``start`` with :data:`_BREAK` before and after the content of each block element, written by
-    one XSLT pass; where the transform fails, by setting the marks on the tree and serialising it."""
-    try:
-        return str(_BOUNDARIES(start))
-    except etree.XSLTError:
-        return _marked_text_by_tree(start)
-
-
-def _marked_text_by_tree(start) -> str:
-    """:func:`_marked_text` by marking each block element's text and tail, and serialising the tree (in C)."""
-    for el in start.iter(*_BLOCK_TAGS):
-        el.text = _BREAK + (el.text or "")
-        if el is not start:
-            el.tail = _BREAK + (el.tail or "")
-    return etree.tostring(start, method="text", encoding="unicode", with_tail=False)
 
 
 def _walk(start) -> list:
