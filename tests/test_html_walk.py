@@ -76,4 +76,3 @@ def test_one_pass_table_read_equals_row_by_row():
     one_pass = [[t for _, t in row] for row in H._table_texts(rows, table)]
     by_row = [[t for _, t in H._row_cells(tr)] for tr in rows]
     assert one_pass == by_row == [["1 2", "2023"], ["h", ""], ["z"]]
-
