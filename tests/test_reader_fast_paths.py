@@ -71,3 +71,11 @@ def test_table_texts_collapse_every_white_space_as_clean_does():
 )
 def test_differing_counts_as_a_position_by_position_comparison(a, b):
     assert _differing(a, b) == sum(x != y for x, y in zip(a, b))
+
+
+def test_str_split_knows_the_white_space_of_the_readers_pattern():
+    """The per-piece collapse (" ".join(text.split())) relies on str.split splitting exactly where \\s matches."""
+    every = "".join(chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF)  # every code point
+    assert set("".join(H._WS.findall(every))) == {c for c in every if c.isspace()}
+    spaced = "".join(f"{c}x{c}{c}y" for c in every if c.isspace())
+    assert " ".join(spaced.split()) == H._WS.sub(" ", spaced).strip() == H._clean(spaced)

@@ -205,19 +205,17 @@ def _blocks(start, source: str) -> list:
     blocks: list = []
     n_tables = 0
     text = etree.tostring(start, method="text", encoding="unicode", with_tail=False)
-    # white space collapsed in one pass (the marks are no white space, so no run crosses a block's bounds);
-    # each piece then only needs its ends trimmed to read as _clean reads it
-    for piece in _WS.sub(" ", text).split(_BREAK):
+    for piece in text.split(_BREAK):
         if not piece:
             continue
         if piece[0] == _TABLE:
-            table = tables[int(piece[1:])]
+            table = tables[int(_WS.sub(" ", piece[1:]))]
             if table is not None:
                 table.index = n_tables
                 n_tables += 1
                 blocks.append(table)
             continue
-        line = piece.strip()
+        line = " ".join(piece.split())  # as _clean reads it (str.split and re's \s know the same white space)
         if line:
             blocks.append(Paragraph(line))
     return blocks
