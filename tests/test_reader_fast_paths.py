@@ -22,6 +22,7 @@ def _converts(texts: list[str]) -> bool:
 
 
 TEXTS = [
+    ["abc"],  # ASCII only
     ["這個報告"],  # traditional, under 20 CJK characters
     ["這個報告的數據關於資訊公開" * 2],  # traditional, just over 20
     ["政府信息公开工作年度报告" * 30, "這個報告"],  # simplified with a few traditional characters
@@ -79,3 +80,14 @@ def test_str_split_knows_the_white_space_of_the_readers_pattern():
     assert set("".join(H._WS.findall(every))) == {c for c in every if c.isspace()}
     spaced = "".join(f"{c}x{c}{c}y" for c in every if c.isspace())
     assert " ".join(spaced.split()) == H._WS.sub(" ", spaced).strip() == H._clean(spaced)
+
+
+def test_a_text_the_converter_refuses_is_left_as_before():
+    """A lone surrogate makes the converter raise: with under 20 CJK characters the text was never converted (and
+    is still left alone); with more, the error shows as before."""
+    few = Document(blocks=[Paragraph("報告\ud800 abc")], format="text")
+    simplify_traditional(few)
+    assert few.blocks[0].text == "報告\ud800 abc" and "script" not in few.meta
+    many = Document(blocks=[Paragraph("這個報告的數據關於資訊公開" * 3 + "\ud800")], format="text")
+    with pytest.raises(UnicodeError):
+        simplify_traditional(many)

@@ -277,12 +277,20 @@ def simplify_traditional(doc: Document) -> None:
     texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
     texts += [c for t in doc.tables for row in t.rows for c in row]
     sample = "".join(texts)[:50_000]
-    convert = _t2s()
-    simplified = convert(sample)
-    changed = 0 if simplified == sample else _differing(sample, simplified)
-    if changed < 5:  # most texts: nothing or next to nothing to convert, whatever their CJK count
+    if sample.isascii():
         return
-    cjk = sum(map(len, _CJK.findall(sample)))
+    convert = _t2s()
+    # converted before the CJK characters are counted: most texts change in next to no place, and need no count
+    try:
+        simplified = convert(sample)
+    except Exception:  # (a lone surrogate, say) where the count would have stopped first, nothing happens
+        if _cjk_count(sample) < 20:
+            return
+        raise
+    changed = 0 if simplified == sample else _differing(sample, simplified)
+    if changed < 5:
+        return
+    cjk = _cjk_count(sample)
     if cjk < 20 or changed < cjk * TRADITIONAL_SHARE:
         return
     for b in doc.blocks:
@@ -294,6 +302,11 @@ def simplify_traditional(doc: Document) -> None:
         if key != "format_evidence":
             doc.meta[key] = convert(value)
     doc.meta["script"] = f"traditional ({changed} of {cjk} sampled characters), converted to simplified (OpenCC t2s)"
+
+
+def _cjk_count(sample: str) -> int:
+    """CJK ideographs in ``sample``."""
+    return sum(map(len, _CJK.findall(sample)))
 
 
 def _differing(a: str, b: str, step: int = 1024, chunk: int = 32) -> int:
