@@ -277,13 +277,21 @@ def simplify_traditional(doc: Document) -> None:
     texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
     texts += [c for t in doc.tables for row in t.rows for c in row]
     sample = "".join(texts)[:50_000]
-    cjk = sum(map(len, _CJK.findall(sample)))
-    if cjk < 20:
+    if sample.isascii():
         return
     convert = _t2s()
-    simplified = convert(sample)
+    # converted before the CJK characters are counted: most texts change in next to no place, and need no count
+    try:
+        simplified = convert(sample)
+    except Exception:  # (a lone surrogate, say) where the count would have stopped first, nothing happens
+        if _cjk_count(sample) < 20:
+            return
+        raise
     changed = 0 if simplified == sample else _differing(sample, simplified)
-    if changed < 5 or changed < cjk * TRADITIONAL_SHARE:
+    if changed < 5:
+        return
+    cjk = _cjk_count(sample)
+    if cjk < 20 or changed < cjk * TRADITIONAL_SHARE:
         return
     for b in doc.blocks:
         if isinstance(b, Paragraph):
@@ -296,13 +304,22 @@ def simplify_traditional(doc: Document) -> None:
     doc.meta["script"] = f"traditional ({changed} of {cjk} sampled characters), converted to simplified (OpenCC t2s)"
 
 
-def _differing(a: str, b: str, step: int = 1024) -> int:
-    """Positions (up to the shorter length) where two texts differ, compared a block at a time."""
+def _cjk_count(sample: str) -> int:
+    """CJK ideographs in ``sample``."""
+    return sum(map(len, _CJK.findall(sample)))
+
+
+def _differing(a: str, b: str, step: int = 1024, chunk: int = 32) -> int:
+    """Positions (up to the shorter length) where two texts differ, compared a block at a time, and within a
+    differing block a chunk at a time (equal blocks and chunks are compared in C)."""
     changed = 0
     for i in range(0, min(len(a), len(b)), step):
         x, y = a[i : i + step], b[i : i + step]
         if x != y:
-            changed += sum(map(str.__ne__, x, y))
+            for j in range(0, len(x), chunk):
+                u, v = x[j : j + chunk], y[j : j + chunk]
+                if u != v:
+                    changed += sum(map(str.__ne__, u, v))
     return changed
 
 

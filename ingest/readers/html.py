@@ -105,17 +105,16 @@ def table_grid(table, total: int = 0) -> tuple[list[list[str]], list[list[bool]]
     spans = []
     for r, row in enumerate(texts):
         most = min(limits.MAX_ROWSPAN, n - r)
-        cells = []
-        for td, text in row:
-            rs, cs = td.get("rowspan"), td.get("colspan")
-            cells.append(
+        spans.append(
+            [
                 (
                     text,
-                    1 if rs is None else _span(rs, most),
-                    1 if cs is None else _span(cs, limits.MAX_COLSPAN),
+                    1 if (rs := td.get("rowspan")) is None else _span(rs, most),
+                    1 if (cs := td.get("colspan")) is None else _span(cs, limits.MAX_COLSPAN),
                 )
-            )
-        spans.append(cells)
+                for td, text in row
+            ]
+        )
     return build_row_grid(spans, check=lambda n_rows, width: limits.check_cells(n_rows, width, total))
 
 
@@ -126,18 +125,14 @@ def _table_texts(rows: list, table) -> list | None:
     """(cell, text) for the cells of each row, the table serialised once: each row's own text replaced by a
     row mark, each cell's tail by a separator. None (read row by row) where a row holds anything besides
     cells, or the marks do not fall as placed (a mark character of the page's own)."""
-    cells = [list(tr) for tr in rows]
-    for row in cells:
-        for c in row:
-            if c.tag != "td" and c.tag != "th":
-                return None
+    cells = [list(tr.iterchildren("td", "th")) for tr in rows]  # tags matched in C
+    if any(len(row) != len(tr) for tr, row in zip(rows, cells)):
+        return None
     for tr, row in zip(rows, cells):
         tr.text = _ROW
         for c in row:
             c.tail = _SEP
-    text = etree.tostring(table, method="text", encoding="unicode", with_tail=False)
-    text = _WS.sub(" ", text)  # the marks are no white space: no run crosses a cell's bounds
-    pieces = text.split(_ROW)
+    pieces = etree.tostring(table, method="text", encoding="unicode", with_tail=False).split(_ROW)
     if len(pieces) != len(rows) + 1:
         return None
     out = []
@@ -145,7 +140,8 @@ def _table_texts(rows: list, table) -> list | None:
         parts = piece.split(_SEP)
         if len(parts) != len(row) + 1:
             return None
-        out.append([(td, t.strip()) for td, t in zip(row, parts)])
+        # white space collapsed and trimmed as _clean does it (str.split and re's \s know the same white space)
+        out.append([(td, " ".join(t.split())) for td, t in zip(row, parts)])
     return out
 
 
@@ -209,19 +205,17 @@ def _blocks(start, source: str) -> list:
     blocks: list = []
     n_tables = 0
     text = etree.tostring(start, method="text", encoding="unicode", with_tail=False)
-    # white space collapsed in one pass (the marks are no white space, so no run crosses a block's bounds);
-    # each piece then only needs its ends trimmed to read as _clean reads it
-    for piece in _WS.sub(" ", text).split(_BREAK):
+    for piece in text.split(_BREAK):
         if not piece:
             continue
         if piece[0] == _TABLE:
-            table = tables[int(piece[1:])]
+            table = tables[int(_WS.sub(" ", piece[1:]))]
             if table is not None:
                 table.index = n_tables
                 n_tables += 1
                 blocks.append(table)
             continue
-        line = piece.strip()
+        line = " ".join(piece.split())  # as _clean reads it (str.split and re's \s know the same white space)
         if line:
             blocks.append(Paragraph(line))
     return blocks
