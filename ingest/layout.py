@@ -189,17 +189,21 @@ APPENDIX = "appendix"  # the marker of table and appendix titles: not a section 
 
 def heading_hits(rows: list[Row]) -> dict[str, list[int]]:
     """Every row that stands as the heading of each section (s2 … s6), in order."""
-    marks = {sec: pat for sec, pat in section_markers().items() if sec != APPENDIX}
-    hits: dict[str, list[int]] = {sec: [] for sec in marks}
+    hits: dict[str, list[int]] = {sec: [] for sec in section_markers() if sec != APPENDIX}
     for i, row in enumerate(rows):
         text = _heading_text(row)
-        if text is None:
-            continue
-        for sec, pat in marks.items():
-            if pat.search(text):
-                hits[sec].append(i)
-                break
+        if text is not None and (sec := _heading_section(text)) is not None:
+            hits[sec].append(i)
     return hits
+
+
+@seed_cache(maxsize=8192)
+def _heading_section(text: str) -> str | None:
+    """The section (s2 … s6) whose heading pattern a heading's text matches first, if any (cached per text)."""
+    for sec, pat in section_markers().items():
+        if sec != APPENDIX and pat.search(text):
+            return sec
+    return None
 
 
 def heading_regions(rows: list[Row], hits: dict[str, list[int]] | None = None) -> dict[str, tuple[int, int]]:
@@ -299,30 +303,57 @@ def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
     return last
 
 
+_KIND_CACHE_SIZE = 1 << 16
+_kinds: dict[str, tuple[bool, bool, bool, bool]] = {}
+
+
+def _cell_kind(text: str) -> tuple[bool, bool, bool, bool]:
+    """(value-like, number word, a number, blank) of one cell text; short texts remembered (they recur)."""
+    kind = _kinds.get(text)
+    if kind is None:
+        p = parse_cell(text)
+        kind = (p.is_blank or p.value is not None, is_number_word(text), p.value is not None, p.is_blank)
+        if len(text) < 64:
+            if len(_kinds) >= _KIND_CACHE_SIZE:
+                _kinds.clear()
+            _kinds[text] = kind
+    return kind
+
+
 def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None:
     """Split a row into labels and its last ``n`` value cells, or None if it does not end in n values."""
-    if len(row.cells) < n:  # too few cells, before any is read
+    texts = row.cells
+    if len(texts) < n:  # too few cells, before any is read
         return None
-    cells = list(zip(row.cells, row.cols))
+    if len(row.cols) < len(texts):  # cells without a column are not read
+        texts = texts[: len(row.cols)]
     if row.ragged or row.table is None:
-        while cells and not cells[-1][0].strip():
-            cells.pop()
+        end = len(texts)
+        while end and not texts[end - 1].strip():
+            end -= 1
     else:
-        end = last_col.get(row.table, len(cells) - 1)
-        cells = cells[: end + 1]
-    if len(cells) < n:
+        end = len(texts[: last_col.get(row.table, len(texts) - 1) + 1])
+    if end < n:
         return None
-    values, labels = cells[-n:], cells[:-n]
-    if not all(is_value_like(t) for t, _ in values):
-        # a count or two written in words (十四) keeps its row: the cell is read as unreadable, not dropped
-        words = sum(1 for t, _ in values if is_number_word(t))
-        if not words or words > n // 3 or not all(is_value_like(t) or is_number_word(t) for t, _ in values):
-            return None
+    kinds = _kinds
+    all_values, words = True, 0
+    for t in texts[end - n : end]:
+        vl, word, _, _ = kinds.get(t) or _cell_kind(t)
+        if not vl:
+            if not word:  # neither a value nor a count in words
+                return None
+            all_values = False
+        words += word
+    # a count or two written in words (十四) keeps its row: the cell is read as unreadable, not dropped
+    if not all_values and (not words or words > n // 3):
+        return None
     # labels must not hold numbers: a longer run of values belongs to another table
-    if any(parse_cell(t).value is not None for t, _ in labels):
-        return None
-    label_cells = list(dict.fromkeys(t.strip() for t, _ in labels if t.strip()))
-    if all(parse_cell(t).is_blank for t, _ in values):
+    for t in texts[: end - n]:
+        if (kinds.get(t) or _cell_kind(t))[2]:
+            return None
+    values = list(zip(texts[end - n : end], row.cols[end - n : end]))
+    label_cells = list(dict.fromkeys(s for t in texts[: end - n] if (s := t.strip())))
+    if all((kinds.get(t) or _cell_kind(t))[3] for t, _ in values):
         # An all-blank row is data only if it is labelled and its blanks are real cells, not merged header space.
         covered = row.covered or []
         if not label_cells or any(covered[c] for _, c in values if c < len(covered)):
@@ -504,7 +535,8 @@ def _col_key(label: str) -> str | None:
 
 
 def _has_number(row: Row) -> bool:
-    return any(parse_cell(c).value is not None for c in row.cells)
+    kinds = _kinds
+    return any((kinds.get(c) or _cell_kind(c))[2] for c in row.cells)
 
 
 def _header_rows(rows: list[Row]) -> list[Row]:
@@ -615,12 +647,11 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
 def t3_copies(rows: list[Row], last_col: dict[int, int]) -> list[list[ValueRow]]:
     """Runs of value rows of table 三 wherever they stand. A run continues across a few rows of other
     text (page footers, a repeated header) and restarts where the first template row comes again."""
-    firsts = {select(lay, "t3", "row")[0] for lay in table_layouts("t3")}
     fewest = min(len(select(lay, "t3", "row")) for lay in table_layouts("t3"))
     copies: list[list[ValueRow]] = []
     for vr in _t3_value_rows(rows, last_col):
         run = copies[-1] if copies else None
-        starts_over = any(_similarity(vr.label, first) >= SAME_LABEL_SIMILARITY for first in firsts)
+        starts_over = _is_first_t3_row(vr.label)
         if run is not None and not (starts_over and len(run) >= MIN_COPY_ROWS):
             gap = vr.at - run[-1].at
             # a table broken over pages may have more between its halves; it never starts over
@@ -632,6 +663,13 @@ def t3_copies(rows: list[Row], last_col: dict[int, int]) -> list[list[ValueRow]]
         else:
             copies.append([vr])
     return copies
+
+
+@seed_cache(maxsize=8192)
+def _is_first_t3_row(label: str) -> bool:
+    """A printed label that is the first template row of table 三 in some layout (cached per label)."""
+    firsts = {select(lay, "t3", "row")[0] for lay in table_layouts("t3")}
+    return any(_similarity(label, first) >= SAME_LABEL_SIMILARITY for first in firsts)
 
 
 def _cell_values(m: Mapping) -> dict[tuple[str, str], tuple[float | None, bool]]:
@@ -707,11 +745,10 @@ def locate_t3(
 
 def _t4_anchor(row: Row) -> bool:
     """A row that reads as the header of table 四 (its result columns, or its two proceedings)."""
-    if (row.table is None and len(row.text) > MAX_T4_ANCHOR) or not (
-        "复议" in row.text or "维持" in row.text or "审结" in row.text
-    ):
+    text = row.text
+    if (row.table is None and len(text) > MAX_T4_ANCHOR) or not ("复议" in text or "维持" in text or "审结" in text):
         return False
-    t = norm_label(row.text)
+    t = norm_label(text)
     results = sum(1 for w in ("维持", "纠正", "其他结果", "尚未审结") if w in t)
     return results >= MIN_T4_RESULT_WORDS or ("行政复议" in t and "行政诉讼" in t and len(t) <= MAX_T4_ANCHOR)
 
@@ -834,22 +871,32 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
         cells.pop(0)
     if len(cells) < 2:
         return None
+    kinds = _kinds
     label_cells = []
     for text, _ in cells:
-        if is_value_like(text):
+        if (kinds.get(text) or _cell_kind(text))[0]:
             break
         label_cells.append(text)
     vals = cells[len(label_cells) :]
     label = "".join(t for t in label_cells if t.strip())
-    if not label or not vals or any(not is_value_like(t) for t, _ in vals):
+    if not label or not vals:
         return None
+    for t, _ in vals:
+        if not (kinds.get(t) or _cell_kind(t))[0]:
+            return None
     return label, vals
 
 
 def _t2_evidence(r: Row) -> bool:
     lv = _t2_row(r)
-    return lv is not None and any(
-        _similarity(lv[0], k) >= MIN_LABEL_SIMILARITY for lay in table_layouts("t2") for k in select(lay, "t2", "row")
+    return lv is not None and _t2_label(lv[0])
+
+
+@seed_cache(maxsize=8192)
+def _t2_label(label: str) -> bool:
+    """A printed label that names a row of table 二 in some layout (cached per label)."""
+    return any(
+        _similarity(label, k) >= MIN_LABEL_SIMILARITY for lay in table_layouts("t2") for k in select(lay, "t2", "row")
     )
 
 
