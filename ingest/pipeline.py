@@ -290,6 +290,8 @@ def _printed_finder(doc):
         if grid is None or not (0 <= c.src_row < len(grid) and 0 <= c.src_col < len(grid[c.src_row])):
             return c.parsed.raw_text
         text = grid[c.src_row][c.src_col]
+        if text == c.parsed.raw_text:
+            return text  # printed as read
         norm = normalise_short(text) if text and len(text) < 64 else normalise_text(text)
         return text if norm == c.parsed.raw_text else c.parsed.raw_text
 
