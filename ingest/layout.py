@@ -162,7 +162,8 @@ def flatten(doc: Document) -> list[Row]:
                 rows.append(Row(own, block.index, ri, list(range(len(cells))), block.ragged, cov))
         elif isinstance(block, Paragraph):
             text = block.text  # normalised when the Document was made
-            m = _TRAILING_NUMS.match(text)
+            last = text[-1:]  # the pattern ends in a digit, one of ".,-" or a space: most lines do not
+            m = _TRAILING_NUMS.match(text) if last.isdecimal() or last in ".,-" or last.isspace() else None
             cells = [text]
             if m and len(m.group("label")) <= MAX_TRAILING_LABEL:  # "行政许可 0" in text extracted from tables
                 cells = [m.group("label").strip(), *m.group("nums").split()]
@@ -281,8 +282,11 @@ class ValueRow:
 
     @property
     def label(self) -> str:
-        filled = [c for c in self.label_cells if c.strip()]
-        return filled[-1] if filled else ""
+        """The last non-blank label cell."""
+        for c in reversed(self.label_cells):
+            if c.strip():
+                return c
+        return ""
 
 
 def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
@@ -336,9 +340,10 @@ def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None
     if end < n:
         return None
     kinds = _kinds
-    all_values, words = True, 0
+    all_values, all_blank, words = True, True, 0
     for t in texts[end - n : end]:
-        vl, word, _, _ = kinds.get(t) or _cell_kind(t)
+        vl, word, _, blank = kinds.get(t) or _cell_kind(t)
+        all_blank = all_blank and blank
         if not vl:
             if not word:  # neither a value nor a count in words
                 return None
@@ -353,7 +358,7 @@ def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None
             return None
     values = list(zip(texts[end - n : end], row.cols[end - n : end]))
     label_cells = list(dict.fromkeys(s for t in texts[: end - n] if (s := t.strip())))
-    if all((kinds.get(t) or _cell_kind(t))[3] for t, _ in values):
+    if all_blank:
         # An all-blank row is data only if it is labelled and its blanks are real cells, not merged header space.
         covered = row.covered or []
         if not label_cells or any(covered[c] for _, c in values if c < len(covered)):
@@ -422,19 +427,22 @@ def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, i
     bt: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
     dp[0][0] = 0.0
     for i in range(n + 1):
+        here, bt_here = dp[i], bt[i]
+        # each cell tries, in order: a match (down-right), a value row left out (down), a template row left out
+        if i < n:
+            below, bt_below = dp[i + 1], bt[i + 1]
+            scores = [NEUTRAL_MATCH] * m if neutral[i] else [MATCH_WEIGHT * x - MATCH_OFFSET for x in sims[i]]
         for j in range(m + 1):
-            cur = dp[i][j]
+            cur = here[j]
             if cur == NEG:
                 continue
-            if i < n and j < m and cur + match_score(i, j) > dp[i + 1][j + 1]:
-                dp[i + 1][j + 1] = cur + match_score(i, j)
-                bt[i + 1][j + 1] = (i, j)
-            if i < n and cur + SKIP_V > dp[i + 1][j]:
-                dp[i + 1][j] = cur + SKIP_V
-                bt[i + 1][j] = (i, j)
-            if j < m and cur + SKIP_T > dp[i][j + 1]:
-                dp[i][j + 1] = cur + SKIP_T
-                bt[i][j + 1] = (i, j)
+            if i < n:
+                if j < m and (s := cur + scores[j]) > below[j + 1]:
+                    below[j + 1], bt_below[j + 1] = s, (i, j)
+                if (s := cur + SKIP_V) > below[j]:
+                    below[j], bt_below[j] = s, (i, j)
+            if j < m and (s := cur + SKIP_T) > here[j + 1]:
+                here[j + 1], bt_here[j + 1] = s, (i, j)
     pairs: list[tuple[int, int, str, float]] = []
     i, j = n, m
     while (i, j) != (0, 0):
@@ -712,10 +720,11 @@ def locate_t3(
             )
     m.located["t3"] = "heading" if under else "content"
     m.copies["t3"] = len(full)
-    mine = _cell_values(m)
+    mine = None
     for n, other in enumerate(full):
         if n == pick or len(other) < MIN_COPY_ROWS:
             continue
+        mine = mine or _cell_values(m)
         om = Mapping()
         map_t3(other, om, aligned[n])
         theirs = _cell_values(om)
@@ -851,12 +860,14 @@ def map_t4(
 
 def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
     """Collapse consecutive identical cells of grid tables (one merged cell repeated by span resolution)."""
-    out: list[tuple[str, int]] = []
-    covered = row.covered or [False] * len(row.cells)
-    for text, col, cov in zip(row.cells, row.cols, covered):
-        if cov and out and text == out[-1][0]:
-            continue  # a colspan copy of the cell to its left
-        out.append((text, col))
+    if not row.covered:
+        out = list(zip(row.cells, row.cols))
+    else:
+        out = []
+        for text, col, cov in zip(row.cells, row.cols, row.covered):
+            if cov and out and text == out[-1][0]:
+                continue  # a colspan copy of the cell to its left
+            out.append((text, col))
     while out and not out[-1][0].strip():
         out.pop()
     return out
@@ -872,6 +883,8 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
     if len(cells) < 2:
         return None
     kinds = _kinds
+    if not (kinds.get(cells[-1][0]) or _cell_kind(cells[-1][0]))[0]:  # the last cell is a value, if any is
+        return None
     label_cells = []
     for text, _ in cells:
         if (kinds.get(text) or _cell_kind(text))[0]:
@@ -907,7 +920,8 @@ def locate_t2(
     rows: list[Row], hint: tuple[int, int] | None, taken: list[tuple[int, int]], year_hint: int | None
 ) -> tuple[Mapping, tuple[int, int] | None]:
     """Map table 二 under its heading when its rows stand there, else from the densest run of its rows."""
-    idx = [i for i, r in enumerate(rows) if not any(a <= i < b for a, b in taken) and _t2_evidence(r)]
+    out = {i for a, b in taken for i in range(a, b)}  # rows of tables located before
+    idx = [i for i, r in enumerate(rows) if i not in out and _t2_evidence(r)]
     runs = _clusters(idx, T2_GAP)
     count = {run: sum(1 for i in idx if run[0] <= i < run[1]) for run in runs}
     best = max(runs, key=lambda run: count[run], default=None)
@@ -943,6 +957,12 @@ def detect_t2_layout(region: list[Row], year_hint: int | None) -> tuple[str, str
     return layout_for("t2", None), "default"
 
 
+@seed_cache(maxsize=8192)
+def _t2_ranked(label: str, layout: str) -> tuple[tuple[float, Key], ...]:
+    """The layout's rows of table 二 by their similarity to a printed label, best first (cached per label)."""
+    return tuple(sorted(((_similarity(label, k), k) for k in select(layout, "t2", "row")), key=lambda x: -x[0]))
+
+
 def map_t2(
     rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None, more: list[tuple[int, int]] = ()
 ) -> None:
@@ -956,10 +976,9 @@ def map_t2(
         if lv is None:
             continue
         label, vals = lv
-        scored = sorted(((_similarity(label, k), k) for k in tkeys if k.key not in found), key=lambda x: -x[0])
-        if not scored or scored[0][0] < MIN_LABEL_SIMILARITY:
+        sim, key = next(((sim, k) for sim, k in _t2_ranked(label, layout) if k.key not in found), (0.0, None))
+        if key is None or sim < MIN_LABEL_SIMILARITY:
             continue
-        sim, key = scored[0]
         cols = t2_columns_for(layout, key)
         method = "label" if sim >= EXACT_LABEL else "variant"
         if len(vals) == len(cols):

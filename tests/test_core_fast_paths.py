@@ -9,6 +9,7 @@ import pytest
 
 from ingest import layout as L
 from ingest.layout import Cell, Mapping, Row
+from ingest.model import Document, Paragraph
 from ingest.numbers import is_number_word, is_value_like, parse_cell
 from ingest.rules import Tally, _blank_total, _compare, _rule_cells, _v, check_cells, evaluate
 from ingest.template import keys, reconciliation_rules, section_markers, select, table_layouts
@@ -83,10 +84,22 @@ def plain_split_values(row: Row, n: int, last_col: dict[int, int]) -> L.ValueRow
     return L.ValueRow(label_cells, values, row)
 
 
+def plain_dedupe_spans(row: Row) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    covered = row.covered or [False] * len(row.cells)
+    for text, col, cov in zip(row.cells, row.cols, covered):
+        if cov and out and text == out[-1][0]:
+            continue
+        out.append((text, col))
+    while out and not out[-1][0].strip():
+        out.pop()
+    return out
+
+
 def plain_t2_row(r: Row):
     if len(r.cells) < 2:
         return None
-    cells = L._dedupe_spans(r)
+    cells = plain_dedupe_spans(r)
     while cells and not cells[0][0].strip():
         cells.pop(0)
     if len(cells) < 2:
@@ -116,7 +129,9 @@ def awkward_rows(seed: int, count: int) -> list[tuple[Row, dict[int, int]]]:
         cols = list(range(len(cells)))
         if rnd.random() < 0.1:
             cols = cols[: rnd.randrange(len(cols) + 1)]
-        covered = [rnd.random() < 0.3 for _ in cells] if rnd.random() < 0.5 else None
+        covered = rnd.choice([None, [], [rnd.random() < 0.3 for _ in cells]])
+        if covered and rnd.random() < 0.2:
+            covered = covered[: rnd.randrange(len(covered) + 1)]
         row = Row(cells, table, rnd.randrange(5), cols, rnd.random() < 0.4, covered)
         last_col = {t: rnd.randrange(-2, 20) for t in (0, 1) if rnd.random() < 0.7}
         out.append((row, last_col))
@@ -132,6 +147,9 @@ def test_split_values_as_plain_path():
 def test_t2_row_and_has_number_as_plain_path():
     for row, _ in awkward_rows(17, 1500):
         assert L._t2_row(row) == plain_t2_row(row), row
+        assert L._dedupe_spans(row) == plain_dedupe_spans(row), row
+        filled = [c for c in row.cells if c.strip()]
+        assert L.ValueRow(row.cells, [], row).label == (filled[-1] if filled else ""), row
         assert L._has_number(row) == any(parse_cell(c).value is not None for c in row.cells), row
 
 
@@ -185,6 +203,13 @@ def test_label_caches_as_plain_path():
         assert L._is_first_t3_row(lab) == any(L._similarity(lab, f) >= L.SAME_LABEL_SIMILARITY for f in firsts)
         first = next((s for s, p in marks.items() if s != L.APPENDIX and p.search(lab)), None)
         assert L._heading_section(lab) == first, lab
+        for layout in table_layouts("t2"):
+            tkeys = select(layout, "t2", "row")
+            for found in ({k.key for k in tkeys[::2]}, {k.key for k in tkeys[:3]}, set()):
+                scored = sorted(((L._similarity(lab, k), k) for k in tkeys if k.key not in found), key=lambda x: -x[0])
+                assert next((x for x in L._t2_ranked(lab, layout) if x[1].key not in found), None) == (
+                    scored[0] if scored else None
+                )
 
 
 # ---------------------------------------------------------------- rules
@@ -283,3 +308,82 @@ def test_cell_checks_as_plain_path(raw, value):
             continue
         check_cells([cell], t)
         assert [(f.rule_id, f.message) for f in t.findings] == ([want] if want else [])
+
+
+# ---------------------------------------------------------------- flattening and alignment
+
+LINE_ENDS = [
+    "",
+    "行政许可 0",
+    "行政许可 1 2 3",
+    "其他对外管理服务事项 12 -",
+    "标题。",
+    "数量 ١٢",
+    "面积 5²",
+    "合计 7.",
+    "合计 7,",
+    "合计 7 ",
+    "合计 7\u3000",
+    "说明 1 2\x1c",
+    "共 5 件",
+    "2023",
+    " 3",
+    "a" * 40 + " 1 2",
+]
+
+
+def test_flatten_trailing_numbers_as_plain_path():
+    doc = Document([Paragraph(t) for t in LINE_ENDS], "text")
+    for t, row in zip(LINE_ENDS, L.flatten(doc)):
+        m = L._TRAILING_NUMS.match(t)
+        want = [t]
+        if m and len(m.group("label")) <= L.MAX_TRAILING_LABEL:
+            want = [m.group("label").strip(), *m.group("nums").split()]
+        assert row.cells == want, t
+
+
+def plain_align(vrows, layout):
+    """The alignment's dynamic programme as first written: every score from the label profiles (the reference)."""
+    m, n = len(select(layout, "t3", "row")), len(vrows)
+    profiles = [L._label_profile(vr.label, layout) for vr in vrows]
+    sims, neutral = [p[0] for p in profiles], [p[1] for p in profiles]
+
+    def score(i, j):
+        return L.NEUTRAL_MATCH if neutral[i] else L.MATCH_WEIGHT * sims[i][j] - L.MATCH_OFFSET
+
+    neg = float("-inf")
+    dp = [[neg] * (m + 1) for _ in range(n + 1)]
+    bt = [[None] * (m + 1) for _ in range(n + 1)]
+    dp[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            cur = dp[i][j]
+            if i < n and j < m and cur + score(i, j) > dp[i + 1][j + 1]:
+                dp[i + 1][j + 1], bt[i + 1][j + 1] = cur + score(i, j), (i, j)
+            if i < n and cur + L.SKIP_VALUE_ROW > dp[i + 1][j]:
+                dp[i + 1][j], bt[i + 1][j] = cur + L.SKIP_VALUE_ROW, (i, j)
+            if j < m and cur + L.SKIP_TEMPLATE_ROW > dp[i][j + 1]:
+                dp[i][j + 1], bt[i][j + 1] = cur + L.SKIP_TEMPLATE_ROW, (i, j)
+    pairs, (i, j) = [], (n, m)
+    while (i, j) != (0, 0):
+        pi, pj = bt[i][j]
+        if (pi, pj) == (i - 1, j - 1):
+            pairs.append((pi, pj))
+        i, j = pi, pj
+    return dp[n][m], pairs[::-1]
+
+
+def test_alignment_as_plain_path():
+    rnd = random.Random(16)
+    labels = labels_to_try()
+    for layout in table_layouts("t3"):
+        for _ in range(40):
+            n = rnd.choice([1, 3, 20, 22, 23, 24, 25, 26, 30])
+            vrows = [
+                L.ValueRow([rnd.choice(labels)] if rnd.random() < 0.8 else [], [], Row([], 0, 0, [], False))
+                for _ in range(n)
+            ]
+            score, pairs = L._align(vrows, layout)
+            if len(pairs) == n == len(select(layout, "t3", "row")) and all(p[0] == p[1] for p in pairs):
+                continue  # the one-to-one fast path: no programme run
+            assert (score, [p[:2] for p in pairs]) == plain_align(vrows, layout)
