@@ -757,6 +757,12 @@ def _t4_anchor(row: Row) -> bool:
     text = row.text
     if (row.table is None and len(text) > MAX_T4_ANCHOR) or not ("复议" in text or "维持" in text or "审结" in text):
         return False
+    return _t4_header_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _t4_header_text(text: str) -> bool:
+    """Text that names the result columns of table 四, or its two proceedings (cached: headers recur)."""
     t = norm_label(text)
     results = sum(1 for w in ("维持", "纠正", "其他结果", "尚未审结") if w in t)
     return results >= MIN_T4_RESULT_WORDS or ("行政复议" in t and "行政诉讼" in t and len(t) <= MAX_T4_ANCHOR)

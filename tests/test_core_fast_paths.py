@@ -387,3 +387,29 @@ def test_alignment_as_plain_path():
             if len(pairs) == n == len(select(layout, "t3", "row")) and all(p[0] == p[1] for p in pairs):
                 continue  # the one-to-one fast path: no programme run
             assert (score, [p[:2] for p in pairs]) == plain_align(vrows, layout)
+
+
+def test_t4_anchor_and_row_text_as_plain_path():
+    from ingest.template import norm_label
+
+    def plain(row: Row) -> bool:
+        text = "".join(dict.fromkeys(filter(None, row.cells))) if len(row.cells) != 1 else row.cells[0]
+        if (row.table is None and len(text) > L.MAX_T4_ANCHOR) or not (
+            "复议" in text or "维持" in text or "审结" in text
+        ):
+            return False
+        t = norm_label(text)
+        results = sum(1 for w in ("维持", "纠正", "其他结果", "尚未审结") if w in t)
+        return results >= L.MIN_T4_RESULT_WORDS or ("行政复议" in t and "行政诉讼" in t and len(t) <= L.MAX_T4_ANCHOR)
+
+    heads = ["行政复议", "行政诉讼", "维持", "结果纠正", "其他结果", "尚未审结", "总计", "复议后起诉", "（一）", ""]
+    rnd = random.Random(18)
+    rows = [row for row, _ in awkward_rows(18, 300)]
+    for _ in range(600):
+        cells = [rnd.choice(heads) for _ in range(rnd.choice([1, 2, 5, 15]))]
+        rows.append(Row(cells, rnd.choice([None, 3]), 0, list(range(len(cells))), False))
+    rows.append(Row(["四、行政复议和行政诉讼情况" * 3], None, 0, [0], True))
+    assert sum(plain(r) for r in rows) > 50
+    for row in rows:
+        assert L._t4_anchor(row) == plain(row), row
+        assert row.text == ("".join(dict.fromkeys(filter(None, row.cells))) if len(row.cells) != 1 else row.cells[0])
