@@ -454,15 +454,34 @@ def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, i
     return dp[n][m], pairs
 
 
+BOUND_MARGIN = 1e-9  # far above the rounding of a sum of scores, far below any difference of two alignments
+
+
+def _align_bound(vrows: list[ValueRow], layout: str) -> float:
+    """The most :func:`_align` can score: every value row at its best match (or left out), and the template
+    rows that no value row can fill left out."""
+    m = len(select(layout, "t3", "row"))
+    total = 0.0
+    for vr in vrows:
+        sims, neutral = _label_profile(vr.label, layout)
+        best = NEUTRAL_MATCH if neutral else max((MATCH_WEIGHT * x - MATCH_OFFSET for x in sims), default=NEUTRAL_MATCH)
+        total += max(best, SKIP_VALUE_ROW)
+    return total + max(SKIP_TEMPLATE_ROW * max(0, m - len(vrows)), SKIP_TEMPLATE_ROW * m)
+
+
 def _best_alignment(vrows: list[ValueRow]) -> tuple[float, str, list[Key], list[tuple[int, int, str, float]]]:
     """The better of the two layouts' alignments: (score, layout, template rows, pairs)."""
     best = None
     # Try the layout whose row count fits first; a full match on every label settles it.
-    for layout in sorted(table_layouts("t3"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows)):
+    order = sorted(table_layouts("t3"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows))
+    for layout in order:
         tkeys = select(layout, "t3", "row")
-        score, pairs = _align(vrows, layout)
         # the row count is the tie-breaker (seed layouts: 25 rows for 2021, 23 for 2019)
-        cand = (score + (ROW_COUNT_BONUS if len(vrows) == len(tkeys) else 0.0), layout, tkeys, pairs)
+        bonus = ROW_COUNT_BONUS if len(vrows) == len(tkeys) else 0.0
+        if best is not None and layout == order[-1] and _align_bound(vrows, layout) + bonus + BOUND_MARGIN < best[0]:
+            break  # the last layout cannot score higher: its alignment is not needed
+        score, pairs = _align(vrows, layout)
+        cand = (score + bonus, layout, tkeys, pairs)
         if best is None or cand[0] > best[0]:
             best = cand
         if len(pairs) == len(tkeys) == len(vrows) and all(p[2] == "label" for p in pairs):

@@ -413,3 +413,90 @@ def test_t4_anchor_and_row_text_as_plain_path():
     for row in rows:
         assert L._t4_anchor(row) == plain(row), row
         assert row.text == ("".join(dict.fromkeys(filter(None, row.cells))) if len(row.cells) != 1 else row.cells[0])
+
+
+def plain_best_alignment(vrows):
+    """Both layouts aligned, the better kept (the reference: no layout left out by its bound)."""
+    best = None
+    for layout in sorted(table_layouts("t3"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows)):
+        tkeys = select(layout, "t3", "row")
+        score, pairs = L._align(vrows, layout)
+        cand = (score + (L.ROW_COUNT_BONUS if len(vrows) == len(tkeys) else 0.0), layout, tkeys, pairs)
+        if best is None or cand[0] > best[0]:
+            best = cand
+        if len(pairs) == len(tkeys) == len(vrows) and all(p[2] == "label" for p in pairs):
+            break
+    return best
+
+
+def test_best_alignment_as_plain_path():
+    rnd = random.Random(19)
+    labels = labels_to_try()
+    for lay in table_layouts("t3"):
+        rows = [k.label_zh for k in select(lay, "t3", "row")]
+        for _ in range(60):
+            # the template's own rows, some relabelled, dropped, repeated or unlabelled
+            picked = [lab for lab in rows if rnd.random() < 0.95]
+            picked = [rnd.choice(labels) if rnd.random() < 0.15 else lab for lab in picked]
+            picked += [rnd.choice(labels) for _ in range(rnd.choice([0, 0, 1, 2]))]
+            vrows = [L.ValueRow([lab] if rnd.random() < 0.9 else [], [], Row([], 0, 0, [], False)) for lab in picked]
+            assert L._best_alignment(vrows) == plain_best_alignment(vrows)
+            for layout in table_layouts("t3"):
+                assert L._align_bound(vrows, layout) >= L._align(vrows, layout)[0]
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def plain_fee(doc):
+    """The fee statement read sentence by sentence from every paragraph (the reference)."""
+    import re
+
+    from ingest.metadata import _FEE_AMOUNT, _FEE_AMOUNT_BEFORE, _FEE_CASES, _FEE_NONE, _paragraphs
+
+    for raw in _paragraphs(doc):
+        for sentence in re.split(r"(?<=[。；;])", raw):
+            if "收费" not in sentence and "处理费" not in sentence:
+                continue
+            if "处理费" not in sentence and "信息公开" not in sentence:
+                continue
+            m = _FEE_AMOUNT.search(sentence) or _FEE_AMOUNT_BEFORE.search(sentence)
+            if m:
+                amount = float(m.group("amount")) * (10000 if m.group("unit") == "万元" else 1)
+                c = _FEE_CASES.search(sentence)
+                return amount, int(c.group("cases")) if c else (0 if amount == 0 else None), sentence
+            if _FEE_NONE.search(sentence):
+                return 0.0, 0, sentence
+    return None, None, None
+
+
+def test_fee_statement_as_plain_path():
+    from ingest.metadata import info_processing_fee
+
+    parts = [
+        "本年度",
+        "收取信息处理费",
+        "处理费 120 元",
+        "共 3 件",
+        "未收取任何费用",
+        "信息公开",
+        "。",
+        "；",
+        "收",
+        "费",
+        "1.5 万元的处理费",
+        "没有发生收费",
+        "处理费为零",
+        "其他情况",
+        " ",
+    ]
+    rnd = random.Random(20)
+    got = set()
+    for _ in range(400):
+        paras = ["".join(rnd.choice(parts) for _ in range(rnd.randrange(1, 8))) for _ in range(rnd.randrange(1, 4))]
+        doc = Document([Paragraph(p) for p in paras], "text")
+        fast = info_processing_fee(doc)
+        amount, cases, sentence = plain_fee(doc)
+        assert fast == (amount, cases, sentence), paras
+        got.add(amount)
+    assert len(got) >= 3  # fees read, none stated, and a stated zero
