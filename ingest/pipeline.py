@@ -185,7 +185,8 @@ def _rows(trace: Trace) -> Parsed:
     sha, doc, meta, mapping = trace.sha256, trace.document, trace.metadata, trace.mapping
     assert doc is not None and meta is not None and mapping is not None, "a parsed trace has every stage"
     rid = report_id_for(sha)
-    is_synthetic = any(SYNTHETIC_MARKER in b for b in doc.lines()[:5] + doc.lines()[-5:])
+    lines = doc.lines()
+    is_synthetic = any(SYNTHETIC_MARKER in b for b in lines[:5] + lines[-5:])
     template = mapping.layouts.get("t2") or mapping.layouts.get("t3") or layout_for("t2", None)
     report = {
         "report_id": rid,
