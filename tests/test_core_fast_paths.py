@@ -500,3 +500,18 @@ def test_fee_statement_as_plain_path():
         assert fast == (amount, cases, sentence), paras
         got.add(amount)
     assert len(got) >= 3  # fees read, none stated, and a stated zero
+
+
+def test_t2_columns_as_plain_path():
+    from dataclasses import replace
+
+    from ingest.template import LAYOUTS, t2_columns_for
+
+    rows = [k for lay in table_layouts("t2") for k in select(lay, "t2", "row")]
+    rows += [replace(rows[0], group_key=g) for g in ("", "x", "art20_99", "art20_5_6", "_")]
+    for layout in (*LAYOUTS, "none"):
+        for row in rows:
+            article = row.group_key.rsplit("_", 1)[-1]
+            want = [c for c in select(layout, "t2", "column") if article in c.group_key.split("_")[1:]]
+            assert t2_columns_for(layout, row) == want, (layout, row.group_key)
+    assert any(t2_columns_for(lay, k) for lay in table_layouts("t2") for k in rows)
