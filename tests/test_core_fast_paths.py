@@ -515,3 +515,58 @@ def test_t2_columns_as_plain_path():
             want = [c for c in select(layout, "t2", "column") if article in c.group_key.split("_")[1:]]
             assert t2_columns_for(layout, row) == want, (layout, row.group_key)
     assert any(t2_columns_for(lay, k) for lay in table_layouts("t2") for k in rows)
+
+
+# ---------------------------------------------------------------- text normalisation
+
+
+def test_ideographs_are_nfkc_inert():
+    """What the piecewise NFKC relies on, checked in this Python's Unicode tables."""
+    import unicodedata
+
+    for cp in range(0x4E00, 0xA000):
+        c = chr(cp)
+        assert unicodedata.combining(c) == 0 and unicodedata.decomposition(c) == ""
+        assert unicodedata.normalize("NFKC", c) == c
+    for cp in range(0x110000):  # no canonical pair (the decomposition of a composite) holds an ideograph
+        d = unicodedata.decomposition(chr(cp))
+        if d and not d.startswith("<") and " " in d:
+            assert not any(0x4E00 <= int(x, 16) < 0xA000 for x in d.split()), hex(cp)
+
+
+def plain_normalise_text(text: str | None) -> str:
+    import unicodedata
+
+    from ingest.model import _CJK_GAP, _WS
+
+    if not text:
+        return ""
+    if _WS.search(text) is None:
+        if text.isascii() or unicodedata.is_normalized("NFKC", text):
+            return text
+        text = unicodedata.normalize("NFKC", text)
+        return text if _WS.search(text) is None else _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
+    if text.isascii():
+        return _WS.sub(" ", text).strip()
+    text = unicodedata.normalize("NFKC", _CJK_GAP.sub("", text))
+    return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
+
+
+def test_normalise_text_as_plain_path():
+    import unicodedata
+
+    from ingest.model import _nfkc, normalise_text
+
+    # ideographs, full-width forms, combining marks (one of them an ideographic tone mark), kana and its voicing
+    # mark, Hangul jamo, Kangxi radicals, compatibility ideographs, ligatures, circled and fraction forms, spaces
+    alphabet = (
+        list("一二三四结转申请年") + list("（），：；１２３ＡＢ　") + ["\u0301", "\u0308", "\u0323", "\u302a", "\u3099"]
+    )
+    alphabet += list("かカｶﾞ각가⽂⼀豈﨎ﬁ①㈠½eA1 \t\n.-") + ["\u4e00\u0301", "\u9fff", "\u3400"]
+    rnd = random.Random(21)
+    for text in ("一" + "ＡＢ́" * 40 + "二", "ＡＢ一", "一ＡＢ", "一〪́二", "́一é"):
+        assert _nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
+    for _ in range(4000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(0, 90)))
+        assert _nfkc(text) == unicodedata.normalize("NFKC", text), repr(text)
+        assert normalise_text(text) == plain_normalise_text(text), repr(text)
