@@ -162,7 +162,8 @@ def flatten(doc: Document) -> list[Row]:
                 rows.append(Row(own, block.index, ri, list(range(len(cells))), block.ragged, cov))
         elif isinstance(block, Paragraph):
             text = block.text  # normalised when the Document was made
-            m = _TRAILING_NUMS.match(text)
+            last = text[-1:]  # the pattern ends in a digit, one of ".,-" or a space: most lines do not
+            m = _TRAILING_NUMS.match(text) if last.isdecimal() or last in ".,-" or last.isspace() else None
             cells = [text]
             if m and len(m.group("label")) <= MAX_TRAILING_LABEL:  # "行政许可 0" in text extracted from tables
                 cells = [m.group("label").strip(), *m.group("nums").split()]
@@ -189,17 +190,21 @@ APPENDIX = "appendix"  # the marker of table and appendix titles: not a section 
 
 def heading_hits(rows: list[Row]) -> dict[str, list[int]]:
     """Every row that stands as the heading of each section (s2 … s6), in order."""
-    marks = {sec: pat for sec, pat in section_markers().items() if sec != APPENDIX}
-    hits: dict[str, list[int]] = {sec: [] for sec in marks}
+    hits: dict[str, list[int]] = {sec: [] for sec in section_markers() if sec != APPENDIX}
     for i, row in enumerate(rows):
         text = _heading_text(row)
-        if text is None:
-            continue
-        for sec, pat in marks.items():
-            if pat.search(text):
-                hits[sec].append(i)
-                break
+        if text is not None and (sec := _heading_section(text)) is not None:
+            hits[sec].append(i)
     return hits
+
+
+@seed_cache(maxsize=8192)
+def _heading_section(text: str) -> str | None:
+    """The section (s2 … s6) whose heading pattern a heading's text matches first, if any (cached per text)."""
+    for sec, pat in section_markers().items():
+        if sec != APPENDIX and pat.search(text):
+            return sec
+    return None
 
 
 def heading_regions(rows: list[Row], hits: dict[str, list[int]] | None = None) -> dict[str, tuple[int, int]]:
@@ -277,8 +282,11 @@ class ValueRow:
 
     @property
     def label(self) -> str:
-        filled = [c for c in self.label_cells if c.strip()]
-        return filled[-1] if filled else ""
+        """The last non-blank label cell."""
+        for c in reversed(self.label_cells):
+            if c.strip():
+                return c
+        return ""
 
 
 def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
@@ -299,30 +307,58 @@ def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
     return last
 
 
+_KIND_CACHE_SIZE = 1 << 16
+_kinds: dict[str, tuple[bool, bool, bool, bool]] = {}
+
+
+def _cell_kind(text: str) -> tuple[bool, bool, bool, bool]:
+    """(value-like, number word, a number, blank) of one cell text; short texts remembered (they recur)."""
+    kind = _kinds.get(text)
+    if kind is None:
+        p = parse_cell(text)
+        kind = (p.is_blank or p.value is not None, is_number_word(text), p.value is not None, p.is_blank)
+        if len(text) < 64:
+            if len(_kinds) >= _KIND_CACHE_SIZE:
+                _kinds.clear()
+            _kinds[text] = kind
+    return kind
+
+
 def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None:
     """Split a row into labels and its last ``n`` value cells, or None if it does not end in n values."""
-    if len(row.cells) < n:  # too few cells, before any is read
+    texts = row.cells
+    if len(texts) < n:  # too few cells, before any is read
         return None
-    cells = list(zip(row.cells, row.cols))
+    if len(row.cols) < len(texts):  # cells without a column are not read
+        texts = texts[: len(row.cols)]
     if row.ragged or row.table is None:
-        while cells and not cells[-1][0].strip():
-            cells.pop()
+        end = len(texts)
+        while end and not texts[end - 1].strip():
+            end -= 1
     else:
-        end = last_col.get(row.table, len(cells) - 1)
-        cells = cells[: end + 1]
-    if len(cells) < n:
+        end = len(texts[: last_col.get(row.table, len(texts) - 1) + 1])
+    if end < n:
         return None
-    values, labels = cells[-n:], cells[:-n]
-    if not all(is_value_like(t) for t, _ in values):
-        # a count or two written in words (十四) keeps its row: the cell is read as unreadable, not dropped
-        words = sum(1 for t, _ in values if is_number_word(t))
-        if not words or words > n // 3 or not all(is_value_like(t) or is_number_word(t) for t, _ in values):
-            return None
+    kinds = _kinds
+    all_values, all_blank, words = True, True, 0
+    for t in texts[end - n : end]:
+        vl, word, _, blank = kinds.get(t) or _cell_kind(t)
+        all_blank = all_blank and blank
+        if not vl:
+            if not word:  # neither a value nor a count in words
+                return None
+            all_values = False
+        words += word
+    # a count or two written in words (十四) keeps its row: the cell is read as unreadable, not dropped
+    if not all_values and (not words or words > n // 3):
+        return None
     # labels must not hold numbers: a longer run of values belongs to another table
-    if any(parse_cell(t).value is not None for t, _ in labels):
-        return None
-    label_cells = list(dict.fromkeys(t.strip() for t, _ in labels if t.strip()))
-    if all(parse_cell(t).is_blank for t, _ in values):
+    for t in texts[: end - n]:
+        if (kinds.get(t) or _cell_kind(t))[2]:
+            return None
+    values = list(zip(texts[end - n : end], row.cols[end - n : end]))
+    label_cells = list(dict.fromkeys(s for t in texts[: end - n] if (s := t.strip())))
+    if all_blank:
         # An all-blank row is data only if it is labelled and its blanks are real cells, not merged header space.
         covered = row.covered or []
         if not label_cells or any(covered[c] for _, c in values if c < len(covered)):
@@ -391,19 +427,22 @@ def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, i
     bt: list[list[tuple[int, int] | None]] = [[None] * (m + 1) for _ in range(n + 1)]
     dp[0][0] = 0.0
     for i in range(n + 1):
+        here, bt_here = dp[i], bt[i]
+        # each cell tries, in order: a match (down-right), a value row left out (down), a template row left out
+        if i < n:
+            below, bt_below = dp[i + 1], bt[i + 1]
+            scores = [NEUTRAL_MATCH] * m if neutral[i] else [MATCH_WEIGHT * x - MATCH_OFFSET for x in sims[i]]
         for j in range(m + 1):
-            cur = dp[i][j]
+            cur = here[j]
             if cur == NEG:
                 continue
-            if i < n and j < m and cur + match_score(i, j) > dp[i + 1][j + 1]:
-                dp[i + 1][j + 1] = cur + match_score(i, j)
-                bt[i + 1][j + 1] = (i, j)
-            if i < n and cur + SKIP_V > dp[i + 1][j]:
-                dp[i + 1][j] = cur + SKIP_V
-                bt[i + 1][j] = (i, j)
-            if j < m and cur + SKIP_T > dp[i][j + 1]:
-                dp[i][j + 1] = cur + SKIP_T
-                bt[i][j + 1] = (i, j)
+            if i < n:
+                if j < m and (s := cur + scores[j]) > below[j + 1]:
+                    below[j + 1], bt_below[j + 1] = s, (i, j)
+                if (s := cur + SKIP_V) > below[j]:
+                    below[j], bt_below[j] = s, (i, j)
+            if j < m and (s := cur + SKIP_T) > here[j + 1]:
+                here[j + 1], bt_here[j + 1] = s, (i, j)
     pairs: list[tuple[int, int, str, float]] = []
     i, j = n, m
     while (i, j) != (0, 0):
@@ -415,15 +454,34 @@ def _align(vrows: list[ValueRow], layout: str) -> tuple[float, list[tuple[int, i
     return dp[n][m], pairs
 
 
+BOUND_MARGIN = 1e-9  # far above the rounding of a sum of scores, far below any difference of two alignments
+
+
+def _align_bound(vrows: list[ValueRow], layout: str) -> float:
+    """The most :func:`_align` can score: every value row at its best match (or left out), and the template
+    rows that no value row can fill left out."""
+    m = len(select(layout, "t3", "row"))
+    total = 0.0
+    for vr in vrows:
+        sims, neutral = _label_profile(vr.label, layout)
+        best = NEUTRAL_MATCH if neutral else max((MATCH_WEIGHT * x - MATCH_OFFSET for x in sims), default=NEUTRAL_MATCH)
+        total += max(best, SKIP_VALUE_ROW)
+    return total + max(SKIP_TEMPLATE_ROW * max(0, m - len(vrows)), SKIP_TEMPLATE_ROW * m)
+
+
 def _best_alignment(vrows: list[ValueRow]) -> tuple[float, str, list[Key], list[tuple[int, int, str, float]]]:
     """The better of the two layouts' alignments: (score, layout, template rows, pairs)."""
     best = None
     # Try the layout whose row count fits first; a full match on every label settles it.
-    for layout in sorted(table_layouts("t3"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows)):
+    order = sorted(table_layouts("t3"), key=lambda lay: len(select(lay, "t3", "row")) != len(vrows))
+    for layout in order:
         tkeys = select(layout, "t3", "row")
-        score, pairs = _align(vrows, layout)
         # the row count is the tie-breaker (seed layouts: 25 rows for 2021, 23 for 2019)
-        cand = (score + (ROW_COUNT_BONUS if len(vrows) == len(tkeys) else 0.0), layout, tkeys, pairs)
+        bonus = ROW_COUNT_BONUS if len(vrows) == len(tkeys) else 0.0
+        if best is not None and layout == order[-1] and _align_bound(vrows, layout) + bonus + BOUND_MARGIN < best[0]:
+            break  # the last layout cannot score higher: its alignment is not needed
+        score, pairs = _align(vrows, layout)
+        cand = (score + bonus, layout, tkeys, pairs)
         if best is None or cand[0] > best[0]:
             best = cand
         if len(pairs) == len(tkeys) == len(vrows) and all(p[2] == "label" for p in pairs):
@@ -504,7 +562,8 @@ def _col_key(label: str) -> str | None:
 
 
 def _has_number(row: Row) -> bool:
-    return any(parse_cell(c).value is not None for c in row.cells)
+    kinds = _kinds
+    return any((kinds.get(c) or _cell_kind(c))[2] for c in row.cells)
 
 
 def _header_rows(rows: list[Row]) -> list[Row]:
@@ -615,12 +674,11 @@ def _t3_value_rows(rows: list[Row], last_col: dict[int, int]) -> list[ValueRow]:
 def t3_copies(rows: list[Row], last_col: dict[int, int]) -> list[list[ValueRow]]:
     """Runs of value rows of table 三 wherever they stand. A run continues across a few rows of other
     text (page footers, a repeated header) and restarts where the first template row comes again."""
-    firsts = {select(lay, "t3", "row")[0] for lay in table_layouts("t3")}
     fewest = min(len(select(lay, "t3", "row")) for lay in table_layouts("t3"))
     copies: list[list[ValueRow]] = []
     for vr in _t3_value_rows(rows, last_col):
         run = copies[-1] if copies else None
-        starts_over = any(_similarity(vr.label, first) >= SAME_LABEL_SIMILARITY for first in firsts)
+        starts_over = _is_first_t3_row(vr.label)
         if run is not None and not (starts_over and len(run) >= MIN_COPY_ROWS):
             gap = vr.at - run[-1].at
             # a table broken over pages may have more between its halves; it never starts over
@@ -632,6 +690,13 @@ def t3_copies(rows: list[Row], last_col: dict[int, int]) -> list[list[ValueRow]]
         else:
             copies.append([vr])
     return copies
+
+
+@seed_cache(maxsize=8192)
+def _is_first_t3_row(label: str) -> bool:
+    """A printed label that is the first template row of table 三 in some layout (cached per label)."""
+    firsts = {select(lay, "t3", "row")[0] for lay in table_layouts("t3")}
+    return any(_similarity(label, first) >= SAME_LABEL_SIMILARITY for first in firsts)
 
 
 def _cell_values(m: Mapping) -> dict[tuple[str, str], tuple[float | None, bool]]:
@@ -674,10 +739,11 @@ def locate_t3(
             )
     m.located["t3"] = "heading" if under else "content"
     m.copies["t3"] = len(full)
-    mine = _cell_values(m)
+    mine = None
     for n, other in enumerate(full):
         if n == pick or len(other) < MIN_COPY_ROWS:
             continue
+        mine = mine or _cell_values(m)
         om = Mapping()
         map_t3(other, om, aligned[n])
         theirs = _cell_values(om)
@@ -707,11 +773,16 @@ def locate_t3(
 
 def _t4_anchor(row: Row) -> bool:
     """A row that reads as the header of table 四 (its result columns, or its two proceedings)."""
-    if (row.table is None and len(row.text) > MAX_T4_ANCHOR) or not (
-        "复议" in row.text or "维持" in row.text or "审结" in row.text
-    ):
+    text = row.text
+    if (row.table is None and len(text) > MAX_T4_ANCHOR) or not ("复议" in text or "维持" in text or "审结" in text):
         return False
-    t = norm_label(row.text)
+    return _t4_header_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _t4_header_text(text: str) -> bool:
+    """Text that names the result columns of table 四, or its two proceedings (cached: headers recur)."""
+    t = norm_label(text)
     results = sum(1 for w in ("维持", "纠正", "其他结果", "尚未审结") if w in t)
     return results >= MIN_T4_RESULT_WORDS or ("行政复议" in t and "行政诉讼" in t and len(t) <= MAX_T4_ANCHOR)
 
@@ -814,12 +885,14 @@ def map_t4(
 
 def _dedupe_spans(row: Row) -> list[tuple[str, int]]:
     """Collapse consecutive identical cells of grid tables (one merged cell repeated by span resolution)."""
-    out: list[tuple[str, int]] = []
-    covered = row.covered or [False] * len(row.cells)
-    for text, col, cov in zip(row.cells, row.cols, covered):
-        if cov and out and text == out[-1][0]:
-            continue  # a colspan copy of the cell to its left
-        out.append((text, col))
+    if not row.covered:
+        out = list(zip(row.cells, row.cols))
+    else:
+        out = []
+        for text, col, cov in zip(row.cells, row.cols, row.covered):
+            if cov and out and text == out[-1][0]:
+                continue  # a colspan copy of the cell to its left
+            out.append((text, col))
     while out and not out[-1][0].strip():
         out.pop()
     return out
@@ -834,22 +907,34 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
         cells.pop(0)
     if len(cells) < 2:
         return None
+    kinds = _kinds
+    if not (kinds.get(cells[-1][0]) or _cell_kind(cells[-1][0]))[0]:  # the last cell is a value, if any is
+        return None
     label_cells = []
     for text, _ in cells:
-        if is_value_like(text):
+        if (kinds.get(text) or _cell_kind(text))[0]:
             break
         label_cells.append(text)
     vals = cells[len(label_cells) :]
     label = "".join(t for t in label_cells if t.strip())
-    if not label or not vals or any(not is_value_like(t) for t, _ in vals):
+    if not label or not vals:
         return None
+    for t, _ in vals:
+        if not (kinds.get(t) or _cell_kind(t))[0]:
+            return None
     return label, vals
 
 
 def _t2_evidence(r: Row) -> bool:
     lv = _t2_row(r)
-    return lv is not None and any(
-        _similarity(lv[0], k) >= MIN_LABEL_SIMILARITY for lay in table_layouts("t2") for k in select(lay, "t2", "row")
+    return lv is not None and _t2_label(lv[0])
+
+
+@seed_cache(maxsize=8192)
+def _t2_label(label: str) -> bool:
+    """A printed label that names a row of table 二 in some layout (cached per label)."""
+    return any(
+        _similarity(label, k) >= MIN_LABEL_SIMILARITY for lay in table_layouts("t2") for k in select(lay, "t2", "row")
     )
 
 
@@ -860,7 +945,8 @@ def locate_t2(
     rows: list[Row], hint: tuple[int, int] | None, taken: list[tuple[int, int]], year_hint: int | None
 ) -> tuple[Mapping, tuple[int, int] | None]:
     """Map table 二 under its heading when its rows stand there, else from the densest run of its rows."""
-    idx = [i for i, r in enumerate(rows) if not any(a <= i < b for a, b in taken) and _t2_evidence(r)]
+    out = {i for a, b in taken for i in range(a, b)}  # rows of tables located before
+    idx = [i for i, r in enumerate(rows) if i not in out and _t2_evidence(r)]
     runs = _clusters(idx, T2_GAP)
     count = {run: sum(1 for i in idx if run[0] <= i < run[1]) for run in runs}
     best = max(runs, key=lambda run: count[run], default=None)
@@ -896,6 +982,12 @@ def detect_t2_layout(region: list[Row], year_hint: int | None) -> tuple[str, str
     return layout_for("t2", None), "default"
 
 
+@seed_cache(maxsize=8192)
+def _t2_ranked(label: str, layout: str) -> tuple[tuple[float, Key], ...]:
+    """The layout's rows of table 二 by their similarity to a printed label, best first (cached per label)."""
+    return tuple(sorted(((_similarity(label, k), k) for k in select(layout, "t2", "row")), key=lambda x: -x[0]))
+
+
 def map_t2(
     rows: list[Row], span: tuple[int, int], mapping: Mapping, year_hint: int | None, more: list[tuple[int, int]] = ()
 ) -> None:
@@ -909,10 +1001,9 @@ def map_t2(
         if lv is None:
             continue
         label, vals = lv
-        scored = sorted(((_similarity(label, k), k) for k in tkeys if k.key not in found), key=lambda x: -x[0])
-        if not scored or scored[0][0] < MIN_LABEL_SIMILARITY:
+        sim, key = next(((sim, k) for sim, k in _t2_ranked(label, layout) if k.key not in found), (0.0, None))
+        if key is None or sim < MIN_LABEL_SIMILARITY:
             continue
-        sim, key = scored[0]
         cols = t2_columns_for(layout, key)
         method = "label" if sim >= EXACT_LABEL else "variant"
         if len(vals) == len(cols):

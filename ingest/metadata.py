@@ -211,9 +211,12 @@ class _AgencyFinder:
         return []
 
 
+_TITLE_WORDS = re.compile(r"关于|印发|的$")
+
+
 def _clean_agency(name: str) -> str:
     name = _NOISE.sub("", name.strip(" -—_:：|"))
-    return re.sub(r"关于|印发|的$", "", name)
+    return _TITLE_WORDS.sub("", name)
 
 
 def _title(doc: Document, paras: list[str]) -> tuple[str | None, str | None, int | None, str | None]:
@@ -436,12 +439,15 @@ _FEE_NONE = re.compile(
     r"(未|没有|无)[^。；;]{0,20}(收取|收费|产生|发生)|(未|没有)发生[^。；;]{0,10}收费|处理费[^。；;]{0,6}(为)?零|无[^。；;]{0,20}处理费"
 )
 _FEE_CASES = re.compile(r"(?P<cases>\d+)\s*(件|笔|次|宗)")
+_SENTENCE_END = re.compile(r"(?<=[。；;])")
 
 
 def info_processing_fee(doc: Document) -> tuple[float | None, int | None, str | None]:
     """(amount in yuan, cases, the sentence) for the information-processing fee stated in the text."""
     for raw in _paragraphs(doc):
-        for sentence in re.split(r"(?<=[。；;])", raw):
+        if "收费" not in raw and "处理费" not in raw:
+            continue  # no sentence of it names a fee
+        for sentence in _SENTENCE_END.split(raw):
             if "收费" not in sentence and "处理费" not in sentence:
                 continue
             if "处理费" not in sentence and "信息公开" not in sentence:

@@ -266,12 +266,27 @@ def normalise_text(text: str | None) -> str:
     if _WS.search(text) is None:  # most cell texts: no gap to drop, nothing to fold
         if text.isascii() or unicodedata.is_normalized("NFKC", text):
             return text
-        text = unicodedata.normalize("NFKC", text)
+        text = _nfkc(text)
         return text if _WS.search(text) is None else _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
     if text.isascii():
         return _WS.sub(" ", text).strip()
-    text = unicodedata.normalize("NFKC", _CJK_GAP.sub("", text))
+    text = _nfkc(_CJK_GAP.sub("", text))
     return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
+
+
+# CJK unified ideographs are NFKC-inert (unchanged, starters, in no composition pair): NFKC of a text is the NFKC
+# of the pieces between them, joined with them; the pieces (punctuation, numbers, Latin words) recur.
+_IDEOGRAPHS = re.compile("([\u4e00-\u9fff]+)")
+_nfkc_piece = lru_cache(maxsize=1 << 13)(lambda piece: unicodedata.normalize("NFKC", piece))
+
+
+def _nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, piece by piece between runs of ideographs (short pieces kept)."""
+    parts = _IDEOGRAPHS.split(text)
+    if len(parts) < 3:
+        return unicodedata.normalize("NFKC", text)
+    parts[::2] = [_nfkc_piece(p) if len(p) < 64 else unicodedata.normalize("NFKC", p) for p in parts[::2]]
+    return "".join(parts)
 
 
 def join_lines(lines: Iterable[str]) -> str:

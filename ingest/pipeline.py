@@ -185,7 +185,8 @@ def _rows(trace: Trace) -> Parsed:
     sha, doc, meta, mapping = trace.sha256, trace.document, trace.metadata, trace.mapping
     assert doc is not None and meta is not None and mapping is not None, "a parsed trace has every stage"
     rid = report_id_for(sha)
-    is_synthetic = any(SYNTHETIC_MARKER in b for b in doc.lines()[:5] + doc.lines()[-5:])
+    lines = doc.lines()
+    is_synthetic = any(SYNTHETIC_MARKER in b for b in lines[:5] + lines[-5:])
     template = mapping.layouts.get("t2") or mapping.layouts.get("t3") or layout_for("t2", None)
     report = {
         "report_id": rid,
@@ -290,6 +291,8 @@ def _printed_finder(doc):
         if grid is None or not (0 <= c.src_row < len(grid) and 0 <= c.src_col < len(grid[c.src_row])):
             return c.parsed.raw_text
         text = grid[c.src_row][c.src_col]
+        if text == c.parsed.raw_text:
+            return text  # printed as read
         norm = normalise_short(text) if text and len(text) < 64 else normalise_text(text)
         return text if norm == c.parsed.raw_text else c.parsed.raw_text
 

@@ -65,10 +65,6 @@ def _v(cell: Cell | None) -> float:
     return 0.0 if cell is None or cell.parsed.value is None else cell.parsed.value
 
 
-def _readable(g: Grid, keys) -> bool:
-    return not g.unreadable or g.unreadable.isdisjoint(keys)
-
-
 def _compare(
     t: Tally,
     rule: str,
@@ -136,18 +132,38 @@ def _rule_cells(rule: Rule, scope_key: str, layout: str) -> tuple[tuple, tuple, 
     return left, right, tuple(c for c, _ in left + right)
 
 
-def _check(rule: Rule, scope: Key, g: Grid, layout: str, t: Tally, seen: set) -> None:
+Step = tuple[Rule, Key, tuple, tuple, frozenset, frozenset, list]
+
+
+@seed_cache(maxsize=64)
+def _plan(table: str, layout: str) -> tuple[Step, ...]:
+    """The single-report checks of a table in a layout, in order: (rule, scope key, left and right (cell key,
+    sign) pairs, every cell key, every (table, cell key) a blank total may mark, the right side's cell keys).
+    Cached: seeds only."""
+    rules = [r for r in reconciliation_rules() if r.table == table and r.span == "report"]
+    steps = []
+    for scope in dict.fromkeys(r.scope for r in rules):
+        for key in select(layout, table, scope):
+            for rule in rules:
+                if rule.scope == scope and (not rule.scope_keys or key.key in rule.scope_keys):
+                    left, right, every = _rule_cells(rule, key.key, layout)
+                    marks = frozenset((table, c) for c in every)
+                    steps.append((rule, key, left, right, frozenset(every), marks, [c for c, _ in right]))
+    return tuple(steps)
+
+
+def _check(step: Step, g: Grid, t: Tally, seen: set) -> None:
     """One check of a rule at one key of its scope; not made where a cell is missing or unreadable."""
-    left, right, every = _rule_cells(rule, scope.key, layout)
-    if any(c not in g for c in every) or not _readable(g, every):
+    rule, scope, left, right, every, marks, parts = step
+    if not g.keys() >= every or (g.unreadable and not g.unreadable.isdisjoint(every)):
         return
     if rule.blank_total and len(left) == 1:
-        if _blank_total(t, g, rule.table, left[0][0], [c for c, _ in right], seen):
+        if _blank_total(t, g, rule.table, left[0][0], parts, seen):
             return
-    elif any((rule.table, c) in seen for c in every):
+    elif seen and not seen.isdisjoint(marks):
         return  # a cell of it is a blank total, recorded as such
-    expected = sum(sign * _v(g[c]) for c, sign in right)
-    actual = sum(sign * _v(g[c]) for c, sign in left)
+    expected = sum([sign * (0.0 if (v := g[c].parsed.value) is None else v) for c, sign in right])
+    actual = sum([sign * (0.0 if (v := g[c].parsed.value) is None else v) for c, sign in left])
     row, col = left[0][0] if len(left) == 1 else ((None, scope.key) if rule.scope == "column" else (scope.key, None))
     message = (  # written only for a check that fails
         ""
@@ -159,15 +175,11 @@ def _check(rule: Rule, scope: Key, g: Grid, layout: str, t: Tally, seen: set) ->
 
 def check_table(table: str, g: Grid, layout: str, t: Tally) -> None:
     """The single-report rules of a table (seed reconciliation_rules), one scope at a time, key by key."""
-    rules = [r for r in reconciliation_rules() if r.table == table and r.span == "report"]
-    if not g or not rules:
+    if not g:
         return
     seen: set = set()
-    for scope in dict.fromkeys(r.scope for r in rules):
-        for key in select(layout, table, scope):
-            for rule in rules:
-                if rule.scope == scope and (not rule.scope_keys or key.key in rule.scope_keys):
-                    _check(rule, key, g, layout, t, seen)
+    for step in _plan(table, layout):
+        _check(step, g, t, seen)
 
 
 def check_t3(g: Grid, layout: str, t: Tally) -> None:
@@ -224,6 +236,12 @@ def _cell_problem(c: Cell) -> tuple[str, str] | None:
 
 def check_cells(cells: list[Cell], t: Tally) -> None:
     for c in cells:
+        v = c.parsed.value
+        if v is None:
+            if c.parsed.is_blank:
+                continue  # a printed blank: nothing to check
+        elif 0 <= v <= ABSURD and v == int(v):
+            continue  # a whole count in range: fine in every table
         if c.parsed.unreadable and c.parsed.note == "ocr_unreadable":
             continue  # an OCR'd digit in doubt: its own finding (ingest/ocr_review.py) says why
         problem = _cell_problem(c)
@@ -256,9 +274,10 @@ def evaluate(mapping: Mapping, doc: Document | None = None) -> tuple[list[Findin
             Finding(f"{table}_{code}", _NOTE_SEVERITY.get(code, "warn"), table, None, None, None, None, message)
         )
     check_cells(mapping.cells, t)
+    grids = {}
     for table in dict.fromkeys(r.table for r in reconciliation_rules() if r.span == "report"):
-        check_table(table, Grid(mapping.cells, table), mapping.layouts.get(table) or shape(table).layout, t)
+        grids[table] = Grid(mapping.cells, table)
+        check_table(table, grids[table], mapping.layouts.get(table) or shape(table).layout, t)
     if doc is not None:
-        t3 = Grid(mapping.cells, "t3")
-        check_narrative(doc, t3, t)
+        check_narrative(doc, grids.get("t3") or Grid(mapping.cells, "t3"), t)
     return t.findings, t.passed, t.failed

@@ -134,13 +134,12 @@ def _select(layout: str, table: str, kind: str) -> tuple[Key, ...]:
 
 def t2_columns_for(layout: str, row: Key) -> list[Key]:
     """The t2 columns a row has: a column group ``art20_5_6_8`` covers rows ``art20_5``, ``art20_6``, ``art20_8``."""
-    article = row.group_key.rsplit("_", 1)[-1]
-    cols = []
-    for col in select(layout, "t2", "column"):
-        parts = col.group_key.split("_")[1:]
-        if article in parts:
-            cols.append(col)
-    return cols
+    return list(_t2_columns(layout, row.group_key.rsplit("_", 1)[-1]))
+
+
+@seed_cache(maxsize=1024)
+def _t2_columns(layout: str, article: str) -> tuple[Key, ...]:
+    return tuple(col for col in select(layout, "t2", "column") if article in col.group_key.split("_")[1:])
 
 
 @seed_cache
