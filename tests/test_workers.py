@@ -7,9 +7,7 @@ import os
 import duckdb
 import pytest
 
-import attacks
 import ingest.batch as batch
-from ingest.batch import ingest_paths
 from warehouse.cli import main
 
 
@@ -73,6 +71,10 @@ def test_refresh_passes_workers(tmp_path, seen, monkeypatch):
 
 
 def test_a_worker_reads_chunk_after_chunk_and_one_that_dies_loses_only_its_file(tmp_path, monkeypatch):
+    import attacks
+
+    from ingest.batch import ingest_paths
+
     folder = tmp_path / "in"
     good = attacks.good_files(folder, 6)
     (folder / "good-2z.txt").write_text("2022 report\n", encoding="utf-8")  # in the second of four chunks
