@@ -598,9 +598,7 @@ def _die_with_parent() -> None:
 
 
 def _child(job, conn) -> None:
-    """A worker process: chunk after chunk (the next one, or None, comes from the parent after each
-    result), its progress sent to the parent, then its result or its error. Reading chunks in one process
-    pays once for what the first file of a process loads (lazy imports, seeds, caches)."""
+    """A worker process: one chunk, its progress sent to the parent, then its result or its error."""
     global _IN_WORKER
     _IN_WORKER = True
     try:
@@ -610,9 +608,7 @@ def _child(job, conn) -> None:
         # 700 net allocations ran about once a file for nothing (~2% of the CPU). Garbage stays bounded.
         gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
         _worker_init()
-        while job is not None:
-            conn.send(("result", ingest_chunk(job, conn.send)))
-            job = conn.recv()
+        conn.send(("result", ingest_chunk(job, conn.send)))
     except BaseException as exc:  # noqa: BLE001 - every failure travels to the parent
         try:
             conn.send(("error", exc))
@@ -634,20 +630,19 @@ class _Worker:
 def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None) -> Iterator[ChunkResult]:
     """Run chunks in worker processes, at most ``workers`` at once, each file within its time budget.
 
-    A worker that finished a chunk is given the next one waiting. A worker past :data:`limits.FILE_SECONDS`
-    on one file is killed, as is noticed a worker that died; the file becomes a reject and the rest of the
-    chunk runs again in a new worker."""
+    A worker past :data:`limits.FILE_SECONDS` on one file is killed, as is noticed a worker that died;
+    the file becomes a reject and the rest of the chunk runs again in a new worker."""
     ctx = multiprocessing.get_context("fork")
     queue, running, reported = deque(jobs), {}, set()
     try:
         while queue or running:
             while queue and len(running) < max(1, workers):
                 job = queue.popleft()
-                mine, theirs = ctx.Pipe()
-                proc = ctx.Process(target=_child, args=(job, theirs), daemon=True)
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(job, send), daemon=True)
                 proc.start()
-                theirs.close()
-                running[mine] = _Worker(proc, job)
+                send.close()
+                running[recv] = _Worker(proc, job)
             now = time.monotonic()
             waits = [w.since + limits.FILE_SECONDS - now for w in running.values() if w.current]
             for conn in multiprocessing.connection.wait(list(running), timeout=max(0.05, min(waits, default=1.0))):
@@ -663,15 +658,9 @@ def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None)
                     )
                     continue
                 if kind == "result":
-                    nxt = queue.popleft() if queue else None  # sent before the result is handed on
-                    with contextlib.suppress(OSError):  # a worker that died is noticed at its next message
-                        conn.send(nxt)
-                    if nxt is not None:
-                        w.job = nxt
-                    else:
-                        del running[conn]
-                        conn.close()
-                        w.proc.join()
+                    del running[conn]
+                    conn.close()
+                    w.proc.join()
                     yield value[0]
                 elif kind == "error":
                     raise value[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import duckdb
 import pytest
 
 import ingest.batch as batch
@@ -68,39 +67,3 @@ def test_refresh_passes_workers(tmp_path, seen, monkeypatch):
     except RuntimeError:
         pass
     assert seen == [1]
-
-
-def test_a_worker_reads_chunk_after_chunk_and_one_that_dies_loses_only_its_file(tmp_path, monkeypatch):
-    import attacks
-
-    from ingest.batch import ingest_paths
-
-    folder = tmp_path / "in"
-    good = attacks.good_files(folder, 6)
-    (folder / "good-2z.txt").write_text("2022 report\n", encoding="utf-8")  # in the second of four chunks
-    log = tmp_path / "readers.log"
-    real = batch.parse_report
-
-    def parse(data, path, *args, **kwargs):
-        with open(log, "a") as f:
-            f.write(f"{os.path.basename(path)} {os.getpid()}\n")
-        if path.endswith("good-2z.txt"):
-            os._exit(9)
-        return real(data, path, *args, **kwargs)
-
-    monkeypatch.setattr(batch, "parse_report", parse)  # inherited by the worker processes
-    monkeypatch.setattr(batch, "CHUNK", 2)
-    monkeypatch.setattr(batch, "MIN_CHUNK", 1)
-    s = ingest_paths([folder], tmp_path / "home", workers=1)
-    assert (
-        s.balanced()
-        and s.reports == 6
-        and [(os.path.basename(p), r) for p, r, _ in s.rejects] == [("good-2z.txt", "worker_died")]
-    )
-    reads = [line.split() for line in log.read_text().splitlines()]
-    first = [pid for name, pid in reads[:4]]
-    assert [name for name, _ in reads[:4]] == ["good-0.txt", "good-1.html", "good-2.txt", "good-2z.txt"]
-    assert len(set(first)) == 1  # one reader for the first chunk and the next
-    assert len({pid for _, pid in reads}) == 2  # and one more after it died
-    rows = duckdb.sql(f"select source_path from read_parquet('{tmp_path}/home/lake/reports/*/*.parquet')").fetchall()
-    assert sorted(os.path.basename(p) for (p,) in rows) == sorted(p.name for p in good)
