@@ -56,6 +56,7 @@ SLOW_MODULES = {
     "test_attacks",
     "test_dask",
     "test_dbt_unit_tests",
+    "test_dbt_parse_cache",
     "test_duckdb_compat",
     "test_e2e_synthetic",
     "test_fidelity",

@@ -15,6 +15,8 @@ dbt child dies with its parent (Linux), so a killed build leaves no writer.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -44,13 +46,49 @@ class BuildResult:
 
 
 def dbt_env(home: Home, db_path: Path) -> dict[str, str]:
+    """dbt's environment. dbt runs in the home, and the home and the database are named relative to it
+    where they can be: dbt keeps its parse only while the profile reads the same, so every home can then
+    start from one cached parse (:func:`_seed_parse`)."""
+    home.duckdb_config()  # refuses a home path DuckDB could not search
+    db = Path(db_path)
     return {
-        "XXGK_HOME": str(home.duckdb_config()["file_search_path"]),
-        "XXGK_DB_PATH": str(db_path),
-        "XXGK_DBT_TARGET": str(home.dbt_target),
+        "XXGK_HOME": ".",
+        "XXGK_DB_PATH": str(db.relative_to(home.root) if db.is_relative_to(home.root) else db),
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+
+
+PARSE_FILE = "partial_parse.msgpack"
+
+
+def parse_cache() -> Path:
+    """Where the last dbt parse of this project is kept for new homes (per checkout or install, per user)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:16]
+    return base / "xxgk" / f"dbt-parse-{key}.msgpack"
+
+
+def _seed_parse(home: Home) -> None:
+    """A home without a dbt parse of its own starts from the cached one. dbt checks it (project files,
+    profile, vars, dbt version) and parses again whatever differs, so a stale copy costs only time."""
+    mine = home.dbt_target / PARSE_FILE
+    if mine.exists():
+        return
+    with contextlib.suppress(OSError):
+        mine.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(parse_cache(), mine)
+
+
+def _keep_parse(home: Home) -> None:
+    """The home's dbt parse becomes the cached one (best effort: a cache that cannot be written is skipped)."""
+    mine = home.dbt_target / PARSE_FILE
+    cache = parse_cache()
+    with contextlib.suppress(OSError):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+        shutil.copyfile(mine, tmp)
+        os.replace(tmp, cache)
 
 
 # dbt's events for a node that finished (with its index and the run's total), as `--log-format json` prints them
@@ -92,6 +130,8 @@ def run_dbt(
         str(PROJECT_ROOT),
         "--profiles-dir",
         str(PROJECT_ROOT),
+        "--target-path",
+        str(home.dbt_target),
         "--log-path",
         str(home.dbt_target / "logs"),
     ]
@@ -100,19 +140,22 @@ def run_dbt(
     elif quiet:
         cmd.append("--quiet")
     env = {**os.environ, **dbt_env(home, db_path), "XXGK_BUILD_SCOPE": scope}
+    _seed_parse(home)
     proc = subprocess.Popen(
         cmd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        cwd=PROJECT_ROOT,
+        cwd=home.root,
         preexec_fn=_die_with_parent(),
     )
     if wanted("during_build"):
         _stop_mid_build(proc, db_path)
     if progress is None:
         out, err = proc.communicate()
+        if proc.returncode == 0:
+            _keep_parse(home)
         return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     errors: list[str] = []
     assert proc.stderr is not None and proc.stdout is not None, "both are pipes"
@@ -122,6 +165,8 @@ def run_dbt(
     out = _follow_events(proc.stdout, progress)
     proc.wait()
     drain.join()
+    if proc.returncode == 0:
+        _keep_parse(home)
     return subprocess.CompletedProcess(cmd, proc.returncode, out, "".join(errors))
 
 
