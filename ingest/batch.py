@@ -634,6 +634,14 @@ def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None)
     the file becomes a reject and the rest of the chunk runs again in a new worker."""
     ctx = multiprocessing.get_context("fork")
     queue, running, reported = deque(jobs), {}, set()
+
+    def finished(sha: str | None) -> None:
+        """A file is done (read, or rejected with its reader): counted once."""
+        if sha is not None and sha not in reported:
+            reported.add(sha)
+            if progress:
+                progress(1)
+
     try:
         while queue or running:
             while queue and len(running) < max(1, workers):
@@ -656,6 +664,7 @@ def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None)
                     queue.appendleft(
                         _after_death(w, f"the worker reading it died (exit code {w.proc.exitcode})", "worker_died")
                     )
+                    finished(w.current)
                     continue
                 if kind == "result":
                     del running[conn]
@@ -666,9 +675,7 @@ def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None)
                     raise value[0]
                 else:  # "start", "next" or "done": a file finished (value[0]), a file begun (value[-1])
                     if kind != "start":
-                        if progress and value[0] not in reported:
-                            progress(1)
-                        reported.add(value[0])
+                        finished(value[0])
                         w.current = None
                     if kind != "done":
                         w.current, w.since = value[-1], time.monotonic()
@@ -687,9 +694,7 @@ def run_chunks(jobs: list, workers: int, progress: Callable[[int], None] | None)
                             "too_slow",
                         )
                     )
-                    if progress and w.current not in reported:
-                        progress(1)
-                    reported.add(w.current)
+                    finished(w.current)
     finally:
         for conn, w in running.items():
             w.proc.kill()

@@ -280,8 +280,10 @@ def test_worker_that_dies_on_a_file_loses_only_that_file(tmp_path, monkeypatch):
         return real(data, path, *args, **kwargs)
 
     monkeypatch.setattr(ingest.batch, "parse_report", parse)
-    s = ingest_paths([folder], tmp_path / "home")
+    ticks: list[int] = []
+    s = ingest_paths([folder], tmp_path / "home", progress=ticks.append)
     assert s.balanced() and s.reports == 2 and [r for _, r, _ in s.rejects] == ["worker_died"]
+    assert sum(ticks) == 3  # the progress bar counts the lost file too, once
 
 
 # ---------------------------------------------------------------- budgets inside the readers
