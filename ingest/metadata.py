@@ -448,16 +448,23 @@ def info_processing_fee(doc: Document) -> tuple[float | None, int | None, str | 
         if "收费" not in raw and "处理费" not in raw:
             continue  # no sentence of it names a fee
         for sentence in _SENTENCE_END.split(raw):
-            if "收费" not in sentence and "处理费" not in sentence:
-                continue
-            if "处理费" not in sentence and "信息公开" not in sentence:
-                continue
-            m = _FEE_AMOUNT.search(sentence) or _FEE_AMOUNT_BEFORE.search(sentence)
-            if m:
-                amount = float(m.group("amount")) * (10000 if m.group("unit") == "万元" else 1)
-                c = _FEE_CASES.search(sentence)
-                cases = int(c.group("cases")) if c else (0 if amount == 0 else None)
-                return amount, cases, sentence
-            if _FEE_NONE.search(sentence):
-                return 0.0, 0, sentence
+            fee = sentence_fee(sentence)
+            if fee is not None:
+                return fee
     return None, None, None
+
+
+def sentence_fee(sentence: str) -> tuple[float, int | None, str] | None:
+    """(amount in yuan, cases, the sentence) when ``sentence`` states the information-processing fee, else None."""
+    if "收费" not in sentence and "处理费" not in sentence:
+        return None
+    if "处理费" not in sentence and "信息公开" not in sentence:
+        return None
+    m = _FEE_AMOUNT.search(sentence) or _FEE_AMOUNT_BEFORE.search(sentence)
+    if m:
+        amount = float(m.group("amount")) * (10000 if m.group("unit") == "万元" else 1)
+        c = _FEE_CASES.search(sentence)
+        return amount, int(c.group("cases")) if c else (0 if amount == 0 else None), sentence
+    if _FEE_NONE.search(sentence):
+        return 0.0, 0, sentence
+    return None

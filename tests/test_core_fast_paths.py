@@ -449,24 +449,16 @@ def test_best_alignment_as_plain_path():
 
 
 def plain_fee(doc):
-    """The fee statement read sentence by sentence from every paragraph (the reference)."""
+    """The fee statement looked for in every sentence of every paragraph (the reference: no paragraph skipped)."""
     import re
 
-    from ingest.metadata import _FEE_AMOUNT, _FEE_AMOUNT_BEFORE, _FEE_CASES, _FEE_NONE, _paragraphs
+    from ingest.metadata import _paragraphs, sentence_fee
 
     for raw in _paragraphs(doc):
         for sentence in re.split(r"(?<=[。；;])", raw):
-            if "收费" not in sentence and "处理费" not in sentence:
-                continue
-            if "处理费" not in sentence and "信息公开" not in sentence:
-                continue
-            m = _FEE_AMOUNT.search(sentence) or _FEE_AMOUNT_BEFORE.search(sentence)
-            if m:
-                amount = float(m.group("amount")) * (10000 if m.group("unit") == "万元" else 1)
-                c = _FEE_CASES.search(sentence)
-                return amount, int(c.group("cases")) if c else (0 if amount == 0 else None), sentence
-            if _FEE_NONE.search(sentence):
-                return 0.0, 0, sentence
+            fee = sentence_fee(sentence)
+            if fee is not None:
+                return fee
     return None, None, None
 
 
