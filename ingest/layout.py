@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .model import Document, Paragraph, Table
-from .numbers import ParsedCell, is_number_word, is_value_like, parse_cell
+from .numbers import ParsedCell, cell_kind, is_value_like, parse_cell
 from .template import (
     Key,
     distinctive_labels,
@@ -307,23 +307,6 @@ def _grid_value_cols(rows: list[Row]) -> dict[int, int]:
     return last
 
 
-_KIND_CACHE_SIZE = 1 << 16
-_kinds: dict[str, tuple[bool, bool, bool, bool]] = {}
-
-
-def _cell_kind(text: str) -> tuple[bool, bool, bool, bool]:
-    """(value-like, number word, a number, blank) of one cell text; short texts remembered (they recur)."""
-    kind = _kinds.get(text)
-    if kind is None:
-        p = parse_cell(text)
-        kind = (p.is_blank or p.value is not None, is_number_word(text), p.value is not None, p.is_blank)
-        if len(text) < 64:
-            if len(_kinds) >= _KIND_CACHE_SIZE:
-                _kinds.clear()
-            _kinds[text] = kind
-    return kind
-
-
 def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None:
     """Split a row into labels and its last ``n`` value cells, or None if it does not end in n values."""
     texts = row.cells
@@ -339,10 +322,9 @@ def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None
         end = len(texts[: last_col.get(row.table, len(texts) - 1) + 1])
     if end < n:
         return None
-    kinds = _kinds
     all_values, all_blank, words = True, True, 0
     for t in texts[end - n : end]:
-        vl, word, _, blank = kinds.get(t) or _cell_kind(t)
+        vl, word, _, blank = cell_kind(t)
         all_blank = all_blank and blank
         if not vl:
             if not word:  # neither a value nor a count in words
@@ -354,7 +336,7 @@ def _split_values(row: Row, n: int, last_col: dict[int, int]) -> ValueRow | None
         return None
     # labels must not hold numbers: a longer run of values belongs to another table
     for t in texts[: end - n]:
-        if (kinds.get(t) or _cell_kind(t))[2]:
+        if cell_kind(t)[2]:
             return None
     values = list(zip(texts[end - n : end], row.cols[end - n : end]))
     label_cells = list(dict.fromkeys(s for t in texts[: end - n] if (s := t.strip())))
@@ -562,8 +544,7 @@ def _col_key(label: str) -> str | None:
 
 
 def _has_number(row: Row) -> bool:
-    kinds = _kinds
-    return any((kinds.get(c) or _cell_kind(c))[2] for c in row.cells)
+    return any(cell_kind(c)[2] for c in row.cells)
 
 
 def _header_rows(rows: list[Row]) -> list[Row]:
@@ -907,12 +888,11 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
         cells.pop(0)
     if len(cells) < 2:
         return None
-    kinds = _kinds
-    if not (kinds.get(cells[-1][0]) or _cell_kind(cells[-1][0]))[0]:  # the last cell is a value, if any is
+    if not cell_kind(cells[-1][0])[0]:  # the last cell is a value, if any is
         return None
     label_cells = []
     for text, _ in cells:
-        if (kinds.get(text) or _cell_kind(text))[0]:
+        if cell_kind(text)[0]:
             break
         label_cells.append(text)
     vals = cells[len(label_cells) :]
@@ -920,7 +900,7 @@ def _t2_row(r: Row) -> tuple[str, list[tuple[str, int]]] | None:
     if not label or not vals:
         return None
     for t, _ in vals:
-        if not (kinds.get(t) or _cell_kind(t))[0]:
+        if not cell_kind(t)[0]:
             return None
     return label, vals
 

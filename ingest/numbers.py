@@ -98,6 +98,24 @@ def is_number_word(raw: str | None) -> bool:
     return bool(_NUMBER_WORD.match(normalise_text(raw or "")))
 
 
+CellKind = tuple[bool, bool, bool, bool]
+
+
+def cell_kind(raw: str) -> CellKind:
+    """(value-like, number word, a number, blank) of one cell text (cached as :func:`parse_cell` is)."""
+    return _kind_cached(raw) if len(raw) < 64 else _kind(raw)
+
+
+@lru_cache(maxsize=65536)
+def _kind_cached(raw: str) -> CellKind:
+    return _kind(raw)
+
+
+def _kind(raw: str) -> CellKind:
+    p = parse_cell(raw)
+    return (p.is_blank or p.value is not None, is_number_word(raw), p.value is not None, p.is_blank)
+
+
 def is_value_like(raw: str | None) -> bool:
     """True for a cell that is a number or a printed blank (a data cell, not a label)."""
     p = parse_cell(raw)

@@ -153,17 +153,21 @@ def test_t2_row_and_has_number_as_plain_path():
         assert L._has_number(row) == any(parse_cell(c).value is not None for c in row.cells), row
 
 
-def test_cell_kind_cache_stays_bounded(monkeypatch):
-    monkeypatch.setattr(L, "_KIND_CACHE_SIZE", 4)
-    L._kinds.clear()
+def test_cell_kind_is_the_cells_parse_and_its_cache_is_bounded():
+    from ingest import numbers
+
     for t in TEXTS:
-        assert L._cell_kind(t) == (
+        assert numbers.cell_kind(t) == (
             is_value_like(t),
             is_number_word(t),
             parse_cell(t).value is not None,
             parse_cell(t).is_blank,
         )
-    assert len(L._kinds) <= 4
+    assert numbers._kind_cached.cache_info().maxsize is not None
+    held = numbers._kind_cached.cache_info().currsize
+    long = "依申请公开" * 14
+    assert numbers.cell_kind(long) == (False, False, False, False)
+    assert numbers._kind_cached.cache_info().currsize == held  # long texts are not kept
 
 
 def labels_to_try() -> list[str]:
