@@ -69,21 +69,33 @@ def parse_cache() -> Path:
     return base / "xxgk" / f"dbt-parse-{key}.msgpack"
 
 
-def _seed_parse(home: Home) -> None:
+def _seed_parse(home: Home) -> tuple | None:
     """A home without a dbt parse of its own starts from the cached one. dbt checks it (project files,
-    profile, vars, dbt version) and parses again whatever differs, so a stale copy costs only time."""
+    profile, vars, dbt version) and parses again whatever differs, so a stale copy costs only time.
+    Returns the home's parse file's (size, mtime) before the run, None when it has none."""
     mine = home.dbt_target / PARSE_FILE
-    if mine.exists():
-        return
     with contextlib.suppress(OSError):
-        mine.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(parse_cache(), mine)
+        if not mine.exists():
+            mine.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(parse_cache(), mine)
+    return _stamp(mine)
 
 
-def _keep_parse(home: Home) -> None:
-    """The home's dbt parse becomes the cached one (best effort: a cache that cannot be written is skipped)."""
+def _stamp(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _keep_parse(home: Home, before: tuple | None) -> None:
+    """The home's dbt parse becomes the cached one when dbt wrote a new one or nothing is cached yet (best
+    effort: a cache that cannot be written is skipped)."""
     mine = home.dbt_target / PARSE_FILE
     cache = parse_cache()
+    if _stamp(mine) == before and cache.exists():
+        return
     with contextlib.suppress(OSError):
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
@@ -140,7 +152,7 @@ def run_dbt(
     elif quiet:
         cmd.append("--quiet")
     env = {**os.environ, **dbt_env(home, db_path), "XXGK_BUILD_SCOPE": scope}
-    _seed_parse(home)
+    parsed_before = _seed_parse(home)
     proc = subprocess.Popen(
         cmd,
         env=env,
@@ -155,7 +167,7 @@ def run_dbt(
     if progress is None:
         out, err = proc.communicate()
         if proc.returncode == 0:
-            _keep_parse(home)
+            _keep_parse(home, parsed_before)
         return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     errors: list[str] = []
     assert proc.stderr is not None and proc.stdout is not None, "both are pipes"
@@ -166,7 +178,7 @@ def run_dbt(
     proc.wait()
     drain.join()
     if proc.returncode == 0:
-        _keep_parse(home)
+        _keep_parse(home, parsed_before)
     return subprocess.CompletedProcess(cmd, proc.returncode, out, "".join(errors))
 
 
