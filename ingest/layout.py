@@ -448,7 +448,7 @@ def _align_bound(vrows: list[ValueRow], layout: str) -> float:
         sims, neutral = _label_profile(vr.label, layout)
         best = NEUTRAL_MATCH if neutral else max((MATCH_WEIGHT * x - MATCH_OFFSET for x in sims), default=NEUTRAL_MATCH)
         total += max(best, SKIP_VALUE_ROW)
-    return total + max(SKIP_TEMPLATE_ROW * max(0, m - len(vrows)), SKIP_TEMPLATE_ROW * m)
+    return total + SKIP_TEMPLATE_ROW * max(0, m - len(vrows))  # the fewest template rows left out
 
 
 def _best_alignment(vrows: list[ValueRow]) -> tuple[float, str, list[Key], list[tuple[int, int, str, float]]]:

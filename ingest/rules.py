@@ -117,7 +117,6 @@ def _term_keys(rule: Rule, term: Term, layout: str) -> list[str]:
     ]
 
 
-@seed_cache(maxsize=4096)
 def _rule_cells(rule: Rule, scope_key: str, layout: str) -> tuple[tuple, tuple, tuple]:
     """The (cell key, sign) pairs of a rule's two sides at one key of its scope, and every cell key (cached)."""
 
@@ -279,5 +278,5 @@ def evaluate(mapping: Mapping, doc: Document | None = None) -> tuple[list[Findin
         grids[table] = Grid(mapping.cells, table)
         check_table(table, grids[table], mapping.layouts.get(table) or shape(table).layout, t)
     if doc is not None:
-        check_narrative(doc, grids.get("t3") or Grid(mapping.cells, "t3"), t)
+        check_narrative(doc, grids["t3"] if "t3" in grids else Grid(mapping.cells, "t3"), t)
     return t.findings, t.passed, t.failed

@@ -46,13 +46,11 @@ _BLOCK_TAGS = {
     "dd",
 }
 _SKIP_TAGS = {"script", "style", "noscript", "head", "template", "iframe", "object", "svg"}
-_WS = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
-    if _WS.search(text) is None:  # most cell texts: nothing to collapse (no-break spaces count as \s)
-        return text
-    return _WS.sub(" ", text.replace("\xa0", " ").replace("\u3000", " ")).strip()
+    """White space runs as one space, none at the ends (str.split knows the white space re's \\s knows)."""
+    return " ".join(text.split())
 
 
 def _cell_text(el) -> str:
@@ -141,7 +139,7 @@ def _table_texts(rows: list, table) -> list | None:
         if len(parts) != len(row) + 1:
             return None
         # white space collapsed and trimmed as _clean does it (str.split and re's \s know the same white space)
-        out.append([(td, " ".join(t.split())) for td, t in zip(row, parts)])
+        out.append([(td, _clean(t)) for td, t in zip(row, parts)])
     return out
 
 
@@ -209,13 +207,13 @@ def _blocks(start, source: str) -> list:
         if not piece:
             continue
         if piece[0] == _TABLE:
-            table = tables[int(_WS.sub(" ", piece[1:]))]
+            table = tables[int(piece[1:])]
             if table is not None:
                 table.index = n_tables
                 n_tables += 1
                 blocks.append(table)
             continue
-        line = " ".join(piece.split())  # as _clean reads it (str.split and re's \s know the same white space)
+        line = _clean(piece)
         if line:
             blocks.append(Paragraph(line))
     return blocks

@@ -193,7 +193,7 @@ def _run_inside(mids: list[float], lo: float, hi: float) -> int:
 
 
 def _table_part(
-    table, mids: tuple[list, list] | None = None
+    table, mids: tuple[list, list]
 ) -> tuple[list[list[str]], list[list[bool]], tuple[float, float, float, float]] | None:
     """The grid of a ruled region and the bbox it covers; None when the region is only framed text.
 
@@ -202,7 +202,7 @@ def _table_part(
     text-line reader. ``mids``: :func:`_char_mids` of the page's characters.
     """
     trows = table.rows  # computed anew on each access
-    rows = _extract(table, trows, mids or _char_mids(table.page.chars))
+    rows = _extract(table, trows, mids)
     if not rows or max(len(r) for r in rows) < 2:
         return None
     start, end = 0, len(rows)
