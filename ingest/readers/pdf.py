@@ -414,8 +414,13 @@ _DEDUPE_KEY = itemgetter("upright", "text", "fontname", "size")
 
 def _deduped(page):
     """The page with duplicate characters dropped (glyphs overprinted for a bold effect), as ``page.dedupe_chars()``."""
+    return _with_chars(page, dedupe_chars(page.chars))
+
+
+def _with_chars(page, chars: list[dict]):
+    """The page with ``chars`` for its characters, its other objects kept (a pdfplumber page)."""
     out = page.filter(_keep_all)
-    out._objects = {**page.objects, "char": dedupe_chars(page.chars)}
+    out._objects = {**page.objects, "char": chars}
     return out
 
 
@@ -573,14 +578,8 @@ def _smallest_cell(pt, below, right, intersections, connects) -> tuple | None:
     return None
 
 
-def _inside(obj, boxes) -> bool:
-    cx = (obj["x0"] + obj["x1"]) / 2
-    cy = (obj["top"] + obj["bottom"]) / 2
-    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
-
-
 def _outside(chars: list[dict], boxes: list) -> list[dict]:
-    """The characters whose centre lies in none of ``boxes`` (as :func:`_inside` tells), in their order."""
+    """The characters whose centre lies in none of ``boxes``, in their order."""
     for x0, top, x1, bottom in boxes:
         chars = [
             c
@@ -610,13 +609,14 @@ def _read_page(page, pno: int) -> tuple[list[tuple[float, object]], int, int, in
         boxes.append(bbox)
         items.append((bbox[1], Table(rows=grid, page=pno, covered=covered)))
 
-    def outside_tables():  # pdfplumber's lines of the page without the tables' characters
-        text_page = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes)) if boxes else page
-        return text_page.extract_text_lines(return_chars=False)
+    kept = _outside(page.chars, boxes)  # the text outside the tables
+
+    def plumber_lines():  # pdfplumber's lines of those characters
+        return (_with_chars(page, kept) if boxes else page).extract_text_lines(return_chars=False)
 
     height = float(page.height)
     text_chars = 0
-    for raw, top, bottom in text_lines(_outside(page.chars, boxes), outside_tables):
+    for raw, top, bottom in text_lines(kept, plumber_lines):
         text = " ".join(raw.split())
         if not text or is_footer(text, top, bottom, height):
             continue
