@@ -132,9 +132,9 @@ def _select(layout: str, table: str, kind: str) -> tuple[Key, ...]:
     )
 
 
-def t2_columns_for(layout: str, row: Key) -> list[Key]:
+def t2_columns_for(layout: str, row: Key) -> tuple[Key, ...]:
     """The t2 columns a row has: a column group ``art20_5_6_8`` covers rows ``art20_5``, ``art20_6``, ``art20_8``."""
-    return list(_t2_columns(layout, row.group_key.rsplit("_", 1)[-1]))
+    return _t2_columns(layout, row.group_key.rsplit("_", 1)[-1])
 
 
 @seed_cache(maxsize=1024)

@@ -509,7 +509,7 @@ def test_t2_columns_as_plain_path():
         for row in rows:
             article = row.group_key.rsplit("_", 1)[-1]
             want = [c for c in select(layout, "t2", "column") if article in c.group_key.split("_")[1:]]
-            assert t2_columns_for(layout, row) == want, (layout, row.group_key)
+            assert list(t2_columns_for(layout, row)) == want, (layout, row.group_key)
     assert any(t2_columns_for(lay, k) for lay in table_layouts("t2") for k in rows)
 
 
